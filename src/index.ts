@@ -1,0 +1,9 @@
+/**
+ * @file widthscope's public API.
+ */
+export { Device, type DeviceOptions, type DispatchSpec } from './tensor/device.js';
+export { init, getDevice, shutdown, memoryStats } from './tensor/runtime.js';
+export { Tensor, type DType } from './tensor/tensor.js';
+export { tidy, tidyAsync, keep } from './tensor/scope.js';
+export type { MemoryStats } from './tensor/pool.js';
+export * from './ops/index.js';

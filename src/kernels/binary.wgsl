@@ -1,0 +1,86 @@
+// binary.wgsl: elementwise f32 (op) f32 with NumPy broadcasting, one pipeline per op.
+// Algorithm: grid-stride loop over the output; OP selects
+//   (0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum, 7 eq, 8 ne, 9 lt, 10 le, 11 gt,
+//    12 ge); comparisons give 1.0 or 0.0.
+// Entry points:
+//   same:      a, b and out contiguous with one shape: out[i] = a[i] op b[i].
+//   broadcast: out index -> (a, b) offsets through per-axis strides (0 on broadcast axes), rank <= 8
+//              after the host merges contiguous axes.
+//   scalar:    out[i] = a[i] op s, or s op a[i] when p.swap == 1 (s is a uniform f32).
+// Bindings: 0 a (read), 1 b (read; absent in scalar), 2 out (read_write), 3 p (uniform).
+// Tiling: WG invocations per workgroup, any workgroup count.
+override OP: u32 = 0u;
+override WG: u32 = 256u;
+
+struct Params { n: u32, rank: u32, swap: u32, s: f32, shape: array<vec4u, 2>, sa: array<vec4u, 2>, sb: array<vec4u, 2> }
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+fn pow_signed(x: f32, y: f32) -> f32 {
+  // NOTE: WGSL pow is undefined for x < 0 and for x == 0; follow IEEE pow as NumPy does.
+  if (y == 0.0) { return 1.0; }
+  let ax = abs(x);
+  if (ax == 0.0) { return select(1.0 / ax, 0.0, y > 0.0); }
+  let r = exp2(y * log2(ax));
+  if (x > 0.0) { return r; }
+  if (floor(y) != y) { return (ax - ax) / (ax - ax); }
+  let odd = fract(y * 0.5) != 0.0;
+  return select(r, -r, odd);
+}
+
+fn apply(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 0u: { return x + y; }
+    case 1u: { return x - y; }
+    case 2u: { return x * y; }
+    case 3u: { return x / y; }
+    case 4u: { return pow_signed(x, y); }
+    case 5u: { return max(x, y); }
+    case 6u: { return min(x, y); }
+    case 7u: { return select(0.0, 1.0, x == y); }
+    case 8u: { return select(0.0, 1.0, x != y); }
+    case 9u: { return select(0.0, 1.0, x < y); }
+    case 10u: { return select(0.0, 1.0, x <= y); }
+    case 11u: { return select(0.0, 1.0, x > y); }
+    case 12u: { return select(0.0, 1.0, x >= y); }
+    default: { return x; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = apply(a[i], b[i]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    var rest = i;
+    var ia = 0u;
+    var ib = 0u;
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let q = u32(d) / 4u;
+      let r = u32(d) % 4u;
+      let c = rest % p.shape[q][r];
+      rest = rest / p.shape[q][r];
+      ia += c * p.sa[q][r];
+      ib += c * p.sb[q][r];
+    }
+    out[i] = apply(a[ia], b[ib]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = select(apply(a[i], p.s), apply(p.s, a[i]), p.swap == 1u);
+  }
+}

@@ -1,0 +1,85 @@
+// unary.wgsl: elementwise f32 -> f32 functions, one pipeline per function.
+// Algorithm: grid-stride loop, out[i] = f(x[i]); the function is chosen by the override OP
+//   (0 neg, 1 abs, 2 sign, 3 exp, 4 log, 5 sqrt, 6 rsqrt, 7 square, 8 tanh, 9 sigmoid, 10 relu,
+//    11 gelu (exact, erf), 12 sin, 13 cos, 14 reciprocal, 15 floor, 16 ceil, 17 erf, 18 round,
+//    19 relu_grad_mask (1 where x > 0), 20 gelu_grad (d gelu / dx), 21 log1p, 22 expm1).
+// Bindings: 0 x (read, n f32), 1 out (read_write, n f32), 2 p (uniform: n).
+// Layout: both contiguous, same length. Tiling: WG invocations per workgroup, any workgroup count.
+override OP: u32 = 0u;
+override WG: u32 = 256u;
+
+struct Params { n: u32 }
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+// NOTE: erf by Abramowitz & Stegun 7.1.26 refined (|error| < 1.5e-7), enough for f32.
+fn erf_approx(v: f32) -> f32 {
+  let a = abs(v);
+  let t = 1.0 / (1.0 + 0.327591100 * a);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+  return select(-y, y, v >= 0.0);
+}
+
+// NOTE: tanh through exp(-2|v|) so that large |v| gives +-1, never inf/inf.
+fn tanh_stable(v: f32) -> f32 {
+  let e = exp(-2.0 * abs(v));
+  let t = (1.0 - e) / (1.0 + e);
+  return select(-t, t, v >= 0.0);
+}
+
+fn sigmoid_stable(v: f32) -> f32 {
+  let e = exp(-abs(v));
+  let s = 1.0 / (1.0 + e);
+  return select(1.0 - s, s, v >= 0.0);
+}
+
+fn apply(v: f32) -> f32 {
+  switch OP {
+    case 0u: { return -v; }
+    case 1u: { return abs(v); }
+    case 2u: { return sign(v); }
+    case 3u: { return exp(v); }
+    case 4u: { return log(v); }
+    case 5u: { return sqrt(v); }
+    case 6u: { return inverseSqrt(v); }
+    case 7u: { return v * v; }
+    case 8u: { return tanh_stable(v); }
+    case 9u: { return sigmoid_stable(v); }
+    case 10u: { return max(v, 0.0); }
+    case 11u: { return 0.5 * v * (1.0 + erf_approx(v * 0.707106781)); }
+    case 12u: { return sin(v); }
+    case 13u: { return cos(v); }
+    case 14u: { return 1.0 / v; }
+    case 15u: { return floor(v); }
+    case 16u: { return ceil(v); }
+    case 17u: { return erf_approx(v); }
+    case 18u: { return round(v); }
+    case 19u: { return select(0.0, 1.0, v > 0.0); }
+    case 20u: {
+      // d/dx x*Phi(x) = Phi(x) + x*phi(x)
+      return 0.5 * (1.0 + erf_approx(v * 0.707106781)) + v * 0.398942280 * exp(-0.5 * v * v);
+    }
+    case 21u: {
+      // NOTE: log1p via the (u-1) correction trick keeps precision for tiny v.
+      let u = 1.0 + v;
+      if (abs(v) > 0.5) { return log(u); }
+      return select(log(u) * v / (u - 1.0), v, u == 1.0);
+    }
+    case 22u: {
+      let u = exp(v);
+      if (abs(v) > 0.5) { return u - 1.0; }
+      return select((u - 1.0) * v / log(u), v, u == 1.0);
+    }
+    default: { return v; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = apply(x[i]);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * @file Unary and binary elementwise ops (with NumPy broadcasting) and `where`.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastShapes, broadcastStrides, collapseDims, fmt, sameShape } from '../tensor/shape.js';
+import { MAX_RANK, checkF32, checkSameDevice, groupsFor, pad8 } from './launch.js';
+
+export const UNARY_OPS = {
+  neg: 0, abs: 1, sign: 2, exp: 3, log: 4, sqrt: 5, rsqrt: 6, square: 7, tanh: 8, sigmoid: 9,
+  relu: 10, gelu: 11, sin: 12, cos: 13, reciprocal: 14, floor: 15, ceil: 16, erf: 17, round: 18,
+  reluMask: 19, geluGrad: 20, log1p: 21, expm1: 22,
+} as const;
+export type UnaryOp = keyof typeof UNARY_OPS;
+
+export const BINARY_OPS = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
+  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+} as const;
+export type BinaryOp = keyof typeof BINARY_OPS;
+
+export function unary(op: UnaryOp, x: Tensor): Tensor {
+  checkF32(op, x);
+  const out = Tensor.empty(x.device, x.shape, 'f32', op);
+  if (x.size === 0) return out;
+  x.device.dispatch({
+    kernel: 'unary',
+    label: `${op}(${fmt(x.shape)})`,
+    constants: { OP: UNARY_OPS[op] },
+    bindings: { x: x.binding(op), out: out.binding(op) },
+    params: { n: x.size },
+    workgroups: groupsFor(x.size),
+  });
+  return out;
+}
+
+/** `a op b` with broadcasting; a number operand is passed as a uniform, not a tensor. */
+export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+  if (typeof a === 'number' && typeof b === 'number') {
+    throw new Error(`${op}: at least one operand must be a tensor`);
+  }
+  if (typeof a === 'number' || typeof b === 'number') {
+    const t = (typeof a === 'number' ? b : a) as Tensor;
+    const s = (typeof a === 'number' ? a : b) as number;
+    checkF32(op, t);
+    const out = Tensor.empty(t.device, t.shape, 'f32', op);
+    if (t.size === 0) return out;
+    t.device.dispatch({
+      kernel: 'binary',
+      entry: 'scalar',
+      label: `${op}(${typeof a === 'number' ? `${s}, ${fmt(t.shape)}` : `${fmt(t.shape)}, ${s}`})`,
+      constants: { OP: BINARY_OPS[op] },
+      bindings: { a: t.binding(op), out: out.binding(op) },
+      params: { n: t.size, rank: 0, swap: typeof a === 'number' ? 1 : 0, s, shape: [], sa: [], sb: [] },
+      workgroups: groupsFor(t.size),
+    });
+    return out;
+  }
+  checkF32(op, a, 'lhs');
+  checkF32(op, b, 'rhs');
+  checkSameDevice(op, a, b);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = Tensor.empty(a.device, shape, 'f32', op);
+  if (out.size === 0) return out;
+  const label = `${op}(${fmt(a.shape)}, ${fmt(b.shape)})`;
+  const common = {
+    kernel: 'binary',
+    label,
+    constants: { OP: BINARY_OPS[op] },
+    bindings: { a: a.binding(op), b: b.binding(op), out: out.binding(op) },
+    workgroups: groupsFor(out.size),
+  };
+  if (sameShape(a.shape, b.shape)) {
+    a.device.dispatch({
+      ...common,
+      entry: 'same',
+      params: { n: out.size, rank: 0, swap: 0, s: 0, shape: [], sa: [], sb: [] },
+    });
+    return out;
+  }
+  const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+  if (c.shape.length > MAX_RANK) {
+    throw new Error(`${label}: broadcasting needs ${c.shape.length} axes after merging, at most ${MAX_RANK} supported`);
+  }
+  a.device.dispatch({
+    ...common,
+    entry: 'broadcast',
+    params: {
+      n: out.size, rank: c.shape.length, swap: 0, s: 0,
+      shape: pad8(c.shape), sa: pad8(c.strides[0]), sb: pad8(c.strides[1]),
+    },
+  });
+  return out;
+}
+
+/** cond != 0 ? a : b, all three broadcast together. */
+export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  checkF32('where', cond, 'cond');
+  checkF32('where', a, 'a');
+  checkF32('where', b, 'b');
+  checkSameDevice('where', cond, a, b);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
+  const out = Tensor.empty(a.device, shape, 'f32', 'where');
+  if (out.size === 0) return out;
+  const c = collapseDims(shape, [cond.shape, a.shape, b.shape].map((s) => broadcastStrides(s, shape)));
+  if (c.shape.length > MAX_RANK) throw new Error(`where: needs ${c.shape.length} axes after merging, at most ${MAX_RANK}`);
+  a.device.dispatch({
+    kernel: 'where',
+    label: `where(${fmt(cond.shape)}, ${fmt(a.shape)}, ${fmt(b.shape)})`,
+    bindings: { cond: cond.binding('where'), a: a.binding('where'), b: b.binding('where'), out: out.binding('where') },
+    params: {
+      n: out.size, rank: c.shape.length, shape: pad8(c.shape),
+      sc: pad8(c.strides[0]), sa: pad8(c.strides[1]), sb: pad8(c.strides[2]),
+    },
+    workgroups: groupsFor(out.size),
+  });
+  return out;
+}

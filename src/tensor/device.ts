@@ -1,0 +1,384 @@
+/**
+ * @file The WebGPU device: adapter choice, limits, the open command encoder that ops append
+ * dispatches to, the per-dispatch uniform ring, error capture, readback and teardown.
+ */
+import './gpu-globals.js';
+import { create } from 'webgpu';
+import { BufferPool, STORAGE_USAGE, type MemoryStats } from './pool.js';
+import { defaultWaitStrategy, waitFor, type WaitStrategy } from './wait.js';
+import { KernelRegistry, writeParams, type BufferRange } from '../kernels/registry.js';
+
+export interface DeviceOptions {
+  /** Substring of the adapter's vendor/architecture/description (env WIDTHSCOPE_ADAPTER). */
+  adapter?: string;
+  powerPreference?: GPUPowerPreference;
+  /** How awaits on the GPU poll (env WIDTHSCOPE_WAIT): 'auto' sleeps on CPU adapters. */
+  wait?: WaitStrategy | 'auto';
+  /** Submit the open encoder after this many dispatches. */
+  maxDispatchesPerSubmit?: number;
+  /** Print the adapter that was picked (default: false). */
+  verbose?: boolean;
+  /**
+   * Fill every new op output with NaN before its kernel runs, so an element a kernel forgets to
+   * write shows up (tests; env WIDTHSCOPE_POISON=1). Costs one fill dispatch per output.
+   */
+  poison?: boolean;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  description: string;
+}
+
+export interface DispatchSpec {
+  kernel: string;
+  entry?: string;
+  /** Names the op and its arguments in error messages and WebGPU labels. */
+  label: string;
+  constants?: Record<string, number>;
+  bindings: Record<string, BufferRange>;
+  params?: Record<string, number | readonly number[]>;
+  workgroups: readonly [number, number?, number?];
+}
+
+const UNIFORM_CHUNK = 64 * 1024;
+let gpuHandle: GPU | null = null;
+let liveDevices = 0;
+
+class UniformRing {
+  private chunks: { buffer: GPUBuffer; cpu: ArrayBuffer; used: number }[] = [];
+  private current = 0;
+
+  constructor(private readonly gpu: GPUDevice, private readonly align: number) {}
+
+  /** Reserves `bytes` of uniform memory for one dispatch of the open encoder. */
+  alloc(bytes: number): { buffer: GPUBuffer; offset: number; view: DataView } {
+    const need = Math.ceil(bytes / this.align) * this.align;
+    let chunk = this.chunks[this.current];
+    if (chunk && chunk.used + need > UNIFORM_CHUNK) chunk = this.chunks[++this.current];
+    if (!chunk) {
+      chunk = {
+        buffer: this.gpu.createBuffer({
+          label: 'uniform ring',
+          size: UNIFORM_CHUNK,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        cpu: new ArrayBuffer(UNIFORM_CHUNK),
+        used: 0,
+      };
+      this.chunks[this.current] = chunk;
+    }
+    const offset = chunk.used;
+    chunk.used += need;
+    return { buffer: chunk.buffer, offset, view: new DataView(chunk.cpu, offset, need) };
+  }
+
+  /** Uploads what this encoder used; lands before the submit that follows. */
+  upload(queue: GPUQueue): void {
+    for (let i = 0; i <= this.current && i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      if (c.used > 0) queue.writeBuffer(c.buffer, 0, c.cpu, 0, c.used);
+      c.used = 0;
+    }
+    this.current = 0;
+  }
+
+  destroy(): void {
+    for (const c of this.chunks) c.buffer.destroy();
+    this.chunks = [];
+  }
+}
+
+export class Device {
+  readonly kernels: KernelRegistry;
+  readonly pool: BufferPool;
+  readonly adapterInfo: AdapterDescription;
+  readonly limits: GPUSupportedLimits;
+  readonly wait: WaitStrategy;
+  readonly maxDispatchesPerSubmit: number;
+  readonly poison: boolean;
+  liveTensors = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private ring: UniformRing;
+  private errors: string[] = [];
+  private lostInfo: string | null = null;
+  private destroyed = false;
+  private staging = new Map<number, GPUBuffer[]>();
+
+  private constructor(readonly gpu: GPUDevice, info: AdapterDescription, opts: DeviceOptions) {
+    this.adapterInfo = info;
+    this.limits = gpu.limits;
+    const wait = opts.wait ?? (process.env.WIDTHSCOPE_WAIT as WaitStrategy | 'auto' | undefined) ?? 'auto';
+    if (!['auto', 'sleep', 'spin'].includes(wait)) {
+      throw new Error(`device: wait strategy must be 'auto', 'sleep' or 'spin', got '${wait}'`);
+    }
+    this.wait = wait === 'auto' ? defaultWaitStrategy(info) : wait;
+    this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? 1024;
+    this.poison = opts.poison ?? process.env.WIDTHSCOPE_POISON === '1';
+    this.kernels = new KernelRegistry(gpu);
+    this.pool = new BufferPool((size) => this.gpu.createBuffer({ size, usage: STORAGE_USAGE }));
+    this.ring = new UniformRing(gpu, gpu.limits.minUniformBufferOffsetAlignment);
+    gpu.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.errors.push(ev.error.message);
+    };
+    void gpu.lost.then((info) => {
+      if (!this.destroyed) this.lostInfo = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  static async create(opts: DeviceOptions = {}): Promise<Device> {
+    const want = opts.adapter ?? process.env.WIDTHSCOPE_ADAPTER;
+    if (!gpuHandle) gpuHandle = create(want ? [`adapter=${want}`] : []);
+    const adapter = await gpuHandle.requestAdapter({ powerPreference: opts.powerPreference });
+    if (!adapter) {
+      throw new Error(
+        'device: no WebGPU adapter found. Dawn needs a Vulkan driver: run `bash scripts/setup-webgpu.sh` ' +
+          '(installs Mesa lavapipe on Debian bookworm) or install your GPU vendor driver.',
+      );
+    }
+    const info: AdapterDescription = {
+      vendor: adapter.info.vendor,
+      architecture: adapter.info.architecture,
+      description: adapter.info.description,
+    };
+    const text = `${info.vendor} ${info.architecture} ${info.description}`;
+    if (want && !text.toLowerCase().includes(want.toLowerCase())) {
+      throw new Error(`device: asked for adapter '${want}' but Dawn offered '${text}'`);
+    }
+    const requiredLimits: Record<string, number> = {};
+    for (const name of [
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX',
+      'maxComputeWorkgroupSizeY',
+      'maxComputeWorkgroupsPerDimension',
+    ] as const) {
+      requiredLimits[name] = adapter.limits[name];
+    }
+    const features = (['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) =>
+      adapter.features.has(f),
+    );
+    const gpu = await adapter.requestDevice({ requiredLimits, requiredFeatures: features });
+    liveDevices++;
+    const device = new Device(gpu, info, opts);
+    if (opts.verbose) console.log(`widthscope: adapter ${device.describe()}`);
+    return device;
+  }
+
+  describe(): string {
+    const { vendor, architecture, description } = this.adapterInfo;
+    return `${vendor} / ${architecture} / ${description} (wait: ${this.wait})`;
+  }
+
+  /** A short, file-name-safe adapter name (for result and cache files). */
+  get adapterSlug(): string {
+    const { vendor, architecture } = this.adapterInfo;
+    return `${vendor}-${architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'adapter';
+  }
+
+  get isSoftware(): boolean {
+    return defaultWaitStrategy(this.adapterInfo) === 'sleep';
+  }
+
+  checkAlive(what: string): void {
+    if (this.destroyed) throw new Error(`${what}: the device was destroyed`);
+    if (this.lostInfo) throw new Error(`${what}: the WebGPU device was lost (${this.lostInfo})`);
+  }
+
+  /** A storage buffer for `bytes` (refuses sizes beyond the adapter's binding limit). */
+  allocStorage(what: string, bytes: number, forUpload = false): GPUBuffer {
+    this.checkAlive(what);
+    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    if (bytes > limit) {
+      throw new Error(
+        `${what}: needs a buffer of ${bytes} bytes, over the adapter's limit of ${limit} bytes ` +
+          `(maxStorageBufferBindingSize); split the tensor`,
+      );
+    }
+    const buffer = this.pool.acquire(Math.max(bytes, 4), forUpload);
+    if (this.poison && !forUpload) {
+      this.dispatch({
+        kernel: 'fill',
+        entry: 'fill',
+        label: `poison ${what}`,
+        bindings: { out: { buffer, offset: 0, size: buffer.size } },
+        params: { n: buffer.size / 4, bits: 0x7fc00000, start: 0, step: 0 },
+        workgroups: [Math.min(65535, Math.ceil(buffer.size / 4 / 256))],
+      });
+    }
+    return buffer;
+  }
+
+  /** Appends one compute dispatch to the open encoder, after checking it against reflection. */
+  dispatch(spec: DispatchSpec): void {
+    const where = spec.label;
+    this.checkAlive(where);
+    const kernel = this.kernels.load(spec.kernel);
+    const entryName = spec.entry ?? 'main';
+    const entry = kernel.entries.get(entryName);
+    if (!entry) throw new Error(`${where}: kernel ${kernel.file} has no compute entry point '${entryName}'`);
+    const pipeline = this.kernels.pipeline(kernel, entry, spec.constants ?? {});
+    const entries: GPUBindGroupEntry[] = [];
+    const given = new Set(Object.keys(spec.bindings));
+    const writers = new Set<GPUBuffer>();
+    const readers = new Set<GPUBuffer>();
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    for (const b of entry.bindings) {
+      if (b.kind === 'uniform') {
+        if (!spec.params) throw new Error(`${where}: kernel ${kernel.file}:${entryName} needs params`);
+        const p = entry.params!;
+        const slot = this.ring.alloc(p.size);
+        writeParams(where, p, spec.params, slot.view, 0);
+        entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: p.size } });
+        continue;
+      }
+      const r = spec.bindings[b.name];
+      if (!r) throw new Error(`${where}: kernel ${kernel.file}:${entryName} binding '${b.name}' not given`);
+      given.delete(b.name);
+      if (r.size <= 0 || r.size % 4 !== 0 || r.offset + r.size > r.buffer.size || r.size > maxBinding) {
+        throw new Error(
+          `${where}: binding '${b.name}' range [${r.offset}, ${r.offset + r.size}) does not fit its buffer ` +
+            `(${r.buffer.size} bytes) or the binding limit (${maxBinding} bytes)`,
+        );
+      }
+      (b.kind === 'storage' ? writers : readers).add(r.buffer);
+      entries.push({ binding: b.binding, resource: { buffer: r.buffer, offset: r.offset, size: r.size } });
+    }
+    if (given.size > 0) {
+      throw new Error(`${where}: kernel ${kernel.file}:${entryName} has no binding named ${[...given].join(', ')}`);
+    }
+    if (writers.size + readers.size < entry.bindings.filter((b) => b.kind !== 'uniform').length) {
+      throw new Error(`${where}: the same buffer is bound twice where one binding is written (read_write aliasing)`);
+    }
+    for (const w of writers) {
+      if (readers.has(w)) throw new Error(`${where}: one buffer is bound both for reading and for writing`);
+    }
+    const bindGroup = this.gpu.createBindGroup({ label: where, layout: entry.layout, entries });
+    const [x, y = 1, z = 1] = spec.workgroups;
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) {
+      throw new Error(`${where}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds ${maxWg} per dimension`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const pass = this.openPass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    if (++this.dispatches >= this.maxDispatchesPerSubmit) this.flush();
+  }
+
+  /** Appends a buffer-to-buffer copy to the open encoder. */
+  copy(src: BufferRange, dst: BufferRange): void {
+    this.checkAlive('copy');
+    if (src.size !== dst.size) throw new Error(`copy: source has ${src.size} bytes, destination ${dst.size}`);
+    this.closePass();
+    this.openEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
+  }
+
+  /** Submits the open encoder (if any). */
+  flush(): void {
+    if (!this.encoder) return;
+    this.closePass();
+    this.ring.upload(this.gpu.queue);
+    this.gpu.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.dispatches = 0;
+    this.pool.onSubmit();
+  }
+
+  /** Submits and waits until the GPU has finished; throws any WebGPU error captured so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await waitFor(this.wait, () => this.gpu.queue.onSubmittedWorkDone());
+    await this.throwErrors();
+  }
+
+  /** Copies `size` bytes of `src` at `offset` into `into` (a preallocated array is reused). */
+  async read(src: BufferRange, into: ArrayBuffer, intoOffset = 0): Promise<void> {
+    this.checkAlive('read');
+    const size = src.size;
+    const stagingSize = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    const staging =
+      this.staging.get(stagingSize)?.pop() ??
+      this.gpu.createBuffer({ size: stagingSize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.closePass();
+    this.openEncoder().copyBufferToBuffer(src.buffer, src.offset, staging, 0, size);
+    this.flush();
+    try {
+      await waitFor(this.wait, () => staging.mapAsync(GPUMapMode.READ, 0, size));
+    } catch (e) {
+      await this.throwErrors();
+      this.checkAlive('read');
+      throw e;
+    }
+    new Uint8Array(into, intoOffset, size).set(new Uint8Array(staging.getMappedRange(0, size)));
+    staging.unmap();
+    let list = this.staging.get(stagingSize);
+    if (!list) this.staging.set(stagingSize, (list = []));
+    list.push(staging);
+    await this.throwErrors();
+  }
+
+  /** Uploads bytes into a buffer no pending dispatch uses (see BufferPool). */
+  write(dst: BufferRange, data: ArrayBufferView): void {
+    this.checkAlive('write');
+    this.gpu.queue.writeBuffer(dst.buffer, dst.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  memoryStats(): MemoryStats {
+    const p = this.pool;
+    return {
+      liveTensors: this.liveTensors,
+      liveBytes: p.liveBytes,
+      pooledBytes: p.pooledBytes,
+      peakBytes: p.peakBytes,
+      buffersCreated: p.buffersCreated,
+    };
+  }
+
+  /** Destroys the device; drops Dawn's handle when no device is left (clean exit). */
+  destroy(): void {
+    if (this.destroyed) return;
+    try {
+      this.flush();
+    } catch {
+      /* a lost device cannot submit */
+    }
+    this.destroyed = true;
+    this.ring.destroy();
+    this.pool.trim();
+    this.gpu.destroy();
+    if (--liveDevices === 0) gpuHandle = null;
+  }
+
+  private async throwErrors(): Promise<void> {
+    if (this.errors.length === 0) return;
+    const compile = await this.kernels.compileErrors();
+    const messages = [...compile, ...this.errors];
+    this.errors = [];
+    throw new Error(`WebGPU error:\n  ${messages.join('\n  ')}`);
+  }
+
+  private openEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.gpu.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private openPass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.openEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private closePass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+}

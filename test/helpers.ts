@@ -1,0 +1,65 @@
+/**
+ * @file Test helpers: seeded random inputs, f64-reference comparison with the DESIGN.md norms.
+ */
+import { expect } from 'vitest';
+import { fromArray, type Tensor } from '../src/index.js';
+import type { NDArray } from '../src/reference/index.js';
+
+/** Tolerances on ||out - ref|| / ||ref|| (DESIGN.md). */
+export const TOL = { elementwise: 1e-5, reduction: 1e-5, matmul: 1e-4 } as const;
+
+/** A small seeded PRNG (mulberry32) so failures reproduce; fresh seeds per run come from `freshSeed`. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A new seed each run (printed on failure through the test name or message). */
+export function freshSeed(): number {
+  return (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0;
+}
+
+export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** An f32 tensor and the f64 reference array holding the very same (f32-rounded) values. */
+export function pair(shape: number[], seed: number, lo = -1, hi = 1): { t: Tensor; r: NDArray } {
+  const data = randomArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi);
+  return { t: fromArray(data, shape), r: { shape: [...shape], data: Float64Array.from(data) } };
+}
+
+export function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = out[i] - ref[i];
+    num += d * d;
+    den += ref[i] * ref[i];
+  }
+  if (Number.isNaN(num)) return Infinity;
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/** Reads `t` back and asserts shape, no NaN (poison), and relative error under `tol`. */
+export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what = ''): Promise<void> {
+  expect(t.shape, `${what} shape`).toEqual(ref.shape);
+  const out = await t.data();
+  expect(out.length).toBe(ref.data.length);
+  for (let i = 0; i < out.length; i++) {
+    if (Number.isNaN(out[i]) && !Number.isNaN(ref.data[i])) {
+      throw new Error(`${what}: element ${i} is NaN (unwritten or poisoned), reference ${ref.data[i]}`);
+    }
+  }
+  const e = relErr(out, ref.data);
+  expect(e, `${what} relative error ${e}`).toBeLessThan(tol);
+}

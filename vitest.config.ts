@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One adapter (lavapipe uses every core): test files run one after another, each in its own
+// process (Dawn's native binding is not shared across worker threads).
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    setupFiles: ['test/setup.ts'],
+    reporters: ['default'],
+  },
+});

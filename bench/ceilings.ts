@@ -1,0 +1,51 @@
+/**
+ * @file The adapter's ceilings for this run: an FMA-bound kernel (GFLOP/s) and a vec4 copy
+ * kernel (GB/s), measured before every suite so ratios compare numbers from the same run.
+ */
+import type { Device } from '../src/tensor/device.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { zeros } from '../src/ops/creation.js';
+import { timeLaunch, type BenchRow, type Ceilings } from './harness.js';
+
+const ITERS = 512;
+const FMA_INVOCATIONS = 1 << 16;
+
+export async function measureCeilings(device: Device, quick: boolean): Promise<{ ceilings: Ceilings; rows: BenchRow[] }> {
+  const out = Tensor.empty(device, [FMA_INVOCATIONS * 4], 'f32', 'bench');
+  const dummy = zeros([4], { device });
+  const fmaMs = await timeLaunch(device, () =>
+    device.dispatch({
+      kernel: 'bench_ceiling',
+      entry: 'fma_peak',
+      label: 'fma_peak',
+      constants: { ITERS },
+      bindings: { out: out.binding('bench') },
+      params: { n: FMA_INVOCATIONS },
+      workgroups: [FMA_INVOCATIONS / 256],
+    }),
+  );
+  // 2 chains x vec4 x ITERS fma (2 flops each)
+  const gflops = (FMA_INVOCATIONS * 2 * 4 * ITERS * 2) / (fmaMs * 1e6);
+  const n = quick ? 1 << 22 : 1 << 24;
+  const src = zeros([n], { device });
+  const dst = Tensor.empty(device, [n], 'f32', 'bench');
+  const copyMs = await timeLaunch(device, () =>
+    device.dispatch({
+      kernel: 'bench_ceiling',
+      entry: 'copy',
+      label: 'copy',
+      bindings: { x: src.binding('bench'), out: dst.binding('bench') },
+      params: { n: n / 4 },
+      workgroups: [Math.min(65535, Math.ceil(n / 4 / 256))],
+    }),
+  );
+  const gbps = (n * 8) / (copyMs * 1e6);
+  for (const t of [out, dummy, src, dst]) t.dispose();
+  return {
+    ceilings: { gflops, gbps },
+    rows: [
+      { suite: 'ceiling', name: 'fma_peak', shape: `${FMA_INVOCATIONS}x${ITERS}`, medianMs: fmaMs, gflops, pctCeiling: 100 },
+      { suite: 'ceiling', name: 'copy vec4', shape: `${n}`, medianMs: copyMs, gbps, pctCeiling: 100 },
+    ],
+  };
+}

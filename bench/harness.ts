@@ -1,0 +1,108 @@
+/**
+ * @file The benchmark harness: timing with the `benchmark` package (deferred: launches are
+ * batched into one submit and awaited once), ceilings measured in the same run, rows, tables.
+ */
+import Benchmark from 'benchmark';
+import type { Device } from '../src/tensor/device.js';
+
+export interface BenchRow {
+  suite: string;
+  name: string;
+  /** Shape or size description. */
+  shape: string;
+  medianMs: number;
+  gflops?: number;
+  gbps?: number;
+  /** Percent of the FMA ceiling (gflops) or the copy ceiling (gbps) measured in this run. */
+  pctCeiling?: number;
+  /** Speed-up over the baseline named in `baseline`. */
+  xBaseline?: number;
+  baseline?: string;
+  extra?: Record<string, number | string>;
+}
+
+export interface Ceilings {
+  gflops: number;
+  gbps: number;
+}
+
+export interface BenchContext {
+  device: Device;
+  ceilings: Ceilings;
+  /** Smaller sizes and fewer samples (CI smoke runs). */
+  quick: boolean;
+  /** Median milliseconds of one `launch()` (launch appends dispatches; no await inside). */
+  time(launch: () => void, opts?: { minSamples?: number; maxTimeS?: number }): Promise<number>;
+}
+
+export interface BenchSuite {
+  name: string;
+  run(ctx: BenchContext): Promise<BenchRow[]>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Warms up (pipelines compiled, buffers pooled), picks a repetition count so one sample takes
+ * about 30 ms, then lets Benchmark.js collect samples; returns the median per launch in ms.
+ */
+export async function timeLaunch(
+  device: Device,
+  launch: () => void,
+  opts: { minSamples?: number; maxTimeS?: number } = {},
+): Promise<number> {
+  launch();
+  await device.sync();
+  const t0 = performance.now();
+  launch();
+  await device.sync();
+  const once = Math.max(performance.now() - t0, 0.01);
+  const reps = Math.max(1, Math.min(1000, Math.round(30 / once)));
+  const samples: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const bench = new Benchmark('launch', {
+      defer: true,
+      minSamples: opts.minSamples ?? 5,
+      maxTime: opts.maxTimeS ?? 1.5,
+      initCount: 1,
+      fn(deferred: { resolve(): void }) {
+        const start = performance.now();
+        for (let i = 0; i < reps; i++) launch();
+        device.sync().then(
+          () => {
+            samples.push((performance.now() - start) / reps);
+            deferred.resolve();
+          },
+          reject,
+        );
+      },
+      onComplete: () => resolve(),
+      onError: (e: unknown) => reject(e),
+    });
+    bench.run({ async: true });
+  });
+  return median(samples);
+}
+
+function cell(v: number | string | undefined, digits = 2): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  return v.toFixed(digits);
+}
+
+/** A plain-text table of rows: shape, median ms, GFLOP/s or GB/s, % of ceiling, x baseline. */
+export function formatTable(rows: BenchRow[]): string {
+  const head = ['suite', 'name', 'shape', 'median ms', 'GFLOP/s', 'GB/s', '% ceiling', 'x baseline'];
+  const body = rows.map((r) => [
+    r.suite, r.name, r.shape, cell(r.medianMs, 3), cell(r.gflops), cell(r.gbps), cell(r.pctCeiling, 1),
+    r.xBaseline === undefined ? '' : `${cell(r.xBaseline)}x ${r.baseline ?? ''}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}

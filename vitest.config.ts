@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     setupFiles: ['test/setup.ts'],
-    reporters: ['default'],
+    // .ci/run asks for a JSON report to print its 'N passed, N failed' line.
+    reporters: process.env.WIDTHSCOPE_VITEST_JSON ? ['default', 'json'] : ['default'],
+    outputFile: process.env.WIDTHSCOPE_VITEST_JSON ? { json: process.env.WIDTHSCOPE_VITEST_JSON } : undefined,
   },
 });

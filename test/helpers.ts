@@ -61,5 +61,6 @@ export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what =
     }
   }
   const e = relErr(out, ref.data);
-  expect(e, `${what} relative error ${e}`).toBeLessThan(tol);
+  if (tol === 0) expect(e, `${what} must be exact`).toBe(0);
+  else expect(e, `${what} relative error ${e}`).toBeLessThan(tol);
 }

@@ -1,7 +1,7 @@
 // reduce.wgsl: reductions of x viewed as [outer, len, inner] over the middle axis.
 // The host splits long reductions: pass 1 reduces `chunks` slices of `chunk` items each into
 // partials [outer, chunks, inner]; pass 2 reduces the partials the same way (chunks = 1).
-// OP: 0 sum (Kahan-compensated), 1 max, 2 min. Results are multiplied by `scale` (mean = sum/len).
+// OP: 0 sum (blocked), 1 max, 2 min. Results are multiplied by `scale` (mean = sum/len).
 // `inf` is +Infinity passed as a parameter (WGSL constants may not be infinite).
 // Entry points:
 //   strided:     one invocation per output (o, c, i), a sequential loop over its slice; for inner > 1
@@ -41,17 +41,20 @@ fn combine(a: f32, b: f32) -> f32 {
 }
 
 // Reduces x[base + r * step] for r in [r0, r1).
+// NOTE: sums are blocked (32 items into a block sum, block sums into the total) so the error
+// grows like 32 + n/32 roundings, not n. Kahan compensation was tried and measured useless here:
+// the driver's compiler reassociates floating-point adds and removes it.
 fn reduce_slice(base: u32, step: u32, r0: u32, r1: u32) -> f32 {
   if (OP == 0u) {
-    var s = 0.0;
-    var comp = 0.0;
-    for (var r = r0; r < r1; r++) {
-      let y = x[base + r * step] - comp;
-      let t = s + y;
-      comp = (t - s) - y;
-      s = t;
+    var total = 0.0;
+    var r = r0;
+    while (r < r1) {
+      let end = min(r1, r + 32u);
+      var part = 0.0;
+      while (r < end) { part += x[base + r * step]; r++; }
+      total += part;
     }
-    return s;
+    return total;
   }
   var acc = identity();
   for (var r = r0; r < r1; r++) { acc = combine(acc, x[base + r * step]); }

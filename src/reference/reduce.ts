@@ -31,8 +31,8 @@ export function reduceRef(op: ReduceOp, x: NDArray, axes?: number | readonly num
     out.data[j] =
       op === 'sum' ? v.reduce((a, b) => a + b, 0)
       : op === 'mean' ? v.reduce((a, b) => a + b, 0) / v.length
-      : op === 'max' ? Math.max(...v)
-      : Math.min(...v);
+      : op === 'max' ? v.reduce((a, b) => Math.max(a, b), -Infinity)
+      : v.reduce((a, b) => Math.min(a, b), Infinity);
   });
   return out;
 }

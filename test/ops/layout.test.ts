@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as ws from '../../src/index.js';
+import { concatRef, mapBroadcast, permuteRef, sliceRef } from '../../src/reference/index.js';
+import { expectMatches, freshSeed, pair } from '../helpers.js';
+
+describe('layout ops copy exactly', () => {
+  it('permute and transpose on random permutations (property test)', async () => {
+    const arb = fc
+      .array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 })
+      .chain((shape) => fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length }), fc.integer({ min: 0, max: 2 ** 31 })));
+    await fc.assert(
+      fc.asyncProperty(arb, async ([shape, perm, seed]) => {
+        const { t, r } = pair(shape, seed);
+        await ws.tidyAsync(() => expectMatches(ws.permute(t, perm), permuteRef(r, perm), 0, `permute ${shape} ${perm}`));
+        t.dispose();
+      }),
+      { numRuns: 50 },
+    );
+    const { t, r } = pair([3, 17, 257], freshSeed());
+    await expectMatches(ws.transpose(t), permuteRef(r, [0, 2, 1]), 0, 'transpose');
+    await expectMatches(ws.transpose(t, 0, 2), permuteRef(r, [2, 1, 0]), 0, 'transpose 0 2');
+  });
+
+  it('slice with negative and clamped bounds', async () => {
+    const { t, r } = pair([17, 3, 257], freshSeed());
+    for (const [axis, s, e] of [[0, 3, 10], [1, -2, undefined], [2, 100, 1000], [-1, 0, 1], [0, 17, 17]] as [number, number, number | undefined][]) {
+      await expectMatches(ws.slice(t, axis, s, e), sliceRef(r, axis, s, e), 0, `slice ${axis} ${s} ${e}`);
+    }
+  });
+
+  it('concat along every axis', async () => {
+    const seed = freshSeed();
+    for (const axis of [0, 1, 2]) {
+      const shapes = [0, 1, 2].map((k) => [3, 5, 17].map((d, i) => (i === axis ? d + k : d)));
+      const parts = shapes.map((s, k) => pair(s, seed + k));
+      await expectMatches(ws.concat(parts.map((p) => p.t), axis), concatRef(parts.map((p) => p.r), axis), 0, `concat ${axis}`);
+    }
+  });
+
+  it('expand broadcasts like NumPy and contiguous copies', async () => {
+    const { t, r } = pair([3, 1, 17], freshSeed());
+    const target = [2, 3, 5, 17];
+    await expectMatches(ws.expand(t, target), mapBroadcast('expand', [r, { shape: target, data: new Float64Array(2 * 3 * 5 * 17) }], (v) => v), 0, 'expand');
+    await expectMatches(ws.contiguous(t), r, 0, 'contiguous');
+  });
+
+  it('i32 tensors go through the same copies', async () => {
+    const x = ws.fromArray(Int32Array.from({ length: 12 }, (_, i) => i - 5), [3, 4]);
+    const y = ws.transpose(x);
+    expect(y.dtype).toBe('i32');
+    expect(Array.from(await y.data())).toEqual([-5, -1, 3, -4, 0, 4, -3, 1, 5, -2, 2, 6]);
+  });
+});
+
+describe('layout errors', () => {
+  it('permute needs a permutation', () => {
+    expect(() => ws.permute(ws.zeros([2, 3]), [0, 0])).toThrow(/permute: axes \[0,0\] must be a permutation of 0\.\.1 for shape \[2, 3\]/);
+  });
+  it('concat needs matching sizes outside the axis', () => {
+    expect(() => ws.concat([ws.zeros([2, 3]), ws.zeros([2, 4])], 0)).toThrow(/concat: shapes \[2, 3\], \[2, 4\] differ outside axis 0/);
+  });
+  it('slice bounds are checked', () => {
+    expect(() => ws.slice(ws.zeros([4]), 0, 3, 1)).toThrow(/slice: range \[3, 1\) is invalid for axis 0 of size 4/);
+  });
+  it('expand refuses shapes that do not broadcast', () => {
+    expect(() => ws.expand(ws.zeros([3]), [4])).toThrow(/expand: shapes \[3\] and \[4\] do not broadcast/);
+  });
+});

@@ -253,11 +253,11 @@ export class Device {
     if (given.size > 0) {
       throw new Error(`${where}: kernel ${kernel.file}:${entryName} has no binding named ${[...given].join(', ')}`);
     }
-    if (writers.size + readers.size < entry.bindings.filter((b) => b.kind !== 'uniform').length) {
-      throw new Error(`${where}: the same buffer is bound twice where one binding is written (read_write aliasing)`);
-    }
     for (const w of writers) {
-      if (readers.has(w)) throw new Error(`${where}: one buffer is bound both for reading and for writing`);
+      const uses = entries.filter((e) => (e.resource as GPUBufferBinding).buffer === w).length;
+      if (readers.has(w) || uses > 1) {
+        throw new Error(`${where}: one buffer is bound both for reading and for writing (read_write aliasing)`);
+      }
     }
     const bindGroup = this.gpu.createBindGroup({ label: where, layout: entry.layout, entries });
     const [x, y = 1, z = 1] = spec.workgroups;

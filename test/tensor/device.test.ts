@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as ws from '../../src/index.js';
+import { Device } from '../../src/index.js';
+
+describe('device', () => {
+  it('describes the adapter it picked and waits by sleeping on a software adapter', () => {
+    const d = ws.getDevice();
+    expect(d.describe()).toMatch(/\S+ \/ \S+ \/ .+ \(wait: (sleep|spin)\)/);
+    if (d.isSoftware) expect(d.wait).toBe('sleep');
+    expect(d.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+  });
+
+  it('takes the wait strategy as an option and refuses unknown ones', async () => {
+    const spin = await Device.create({ wait: 'spin' });
+    expect(spin.wait).toBe('spin');
+    const t = ws.full([4], 2, { device: spin });
+    expect(Array.from(await ws.mul(t, t).data())).toEqual([4, 4, 4, 4]);
+    spin.destroy();
+    await expect(Device.create({ wait: 'busy' as never })).rejects.toThrow(/wait strategy must be 'auto', 'sleep' or 'spin', got 'busy'/);
+  });
+
+  it('refuses an adapter that does not match the one asked for', async () => {
+    await expect(Device.create({ adapter: 'no-such-adapter-xyz' })).rejects.toThrow(/no-such-adapter-xyz|no WebGPU adapter/);
+  });
+
+  it('a destroyed device gives a clear error', async () => {
+    const d = await Device.create();
+    d.destroy();
+    expect(() => ws.zeros([2], { device: d })).toThrow(/the device was destroyed/);
+  });
+});
+
+describe('command batching', () => {
+  it('hundreds of dispatches with different uniforms in one submit each see their own values', async () => {
+    // 700 dispatches cross the uniform ring's 64 KiB chunks (256 slots each).
+    let x = ws.zeros([3]);
+    const expected = (700 * 701) / 2;
+    for (let i = 1; i <= 700; i++) {
+      const next = ws.add(x, i);
+      x.dispose();
+      x = next;
+    }
+    expect(Array.from(await x.data())).toEqual([expected, expected, expected]);
+  });
+
+  it('a small dispatch bound submits early and stays correct', async () => {
+    const d = await Device.create({ maxDispatchesPerSubmit: 3 });
+    let x = ws.ones([5], { device: d });
+    for (let i = 0; i < 20; i++) x = ws.mul(x, 2);
+    expect(Array.from(await x.data())).toEqual(Array(5).fill(2 ** 20));
+    d.destroy();
+  });
+
+  it('a buffer freed in the open encoder is reused without corrupting an upload', async () => {
+    const a = ws.fromArray([1, 2, 3, 4]);
+    const b = ws.mul(a, 10); // pending in the open encoder, reads a
+    a.dispose(); // a's buffer goes back to the pool while the encoder still reads it
+    const c = ws.fromArray([7, 7, 7, 7]); // must not land in a's buffer before b runs
+    expect(Array.from(await b.data())).toEqual([10, 20, 30, 40]);
+    expect(Array.from(await c.data())).toEqual([7, 7, 7, 7]);
+  });
+});
+
+describe('kernel toolchain', () => {
+  const d = () => ws.getDevice();
+
+  it('reports a WGSL compile error with the file, line and message', async () => {
+    d().kernels.loadSource('broken', [
+      '@group(0) @binding(0) var<storage, read_write> out: array<f32>;',
+      '@compute @workgroup_size(1) fn main() {',
+      '  let x: f32 = 1u;',
+      '  out[0] = x;',
+      '}',
+    ].join('\n'));
+    const out = ws.zeros([1]);
+    d().dispatch({ kernel: 'broken', label: 'broken()', bindings: { out: out.binding('t') }, workgroups: [1] });
+    await expect(d().sync()).rejects.toThrow(/broken\.wgsl:3:\d+: .*/);
+  });
+
+  it('checks every dispatch against the reflected bindings', () => {
+    const x = ws.zeros([4]);
+    const y = ws.zeros([4]);
+    const base = { kernel: 'unary', label: 'exp([4])', params: { n: 4 }, workgroups: [1] as [number] };
+    expect(() => d().dispatch({ ...base, bindings: { x: x.binding('t') } })).toThrow(/exp\(\[4\]\): kernel unary\.wgsl:main binding 'out' not given/);
+    expect(() => d().dispatch({ ...base, bindings: { x: x.binding('t'), out: y.binding('t'), z: y.binding('t') } })).toThrow(/has no binding named z/);
+    expect(() => d().dispatch({ ...base, bindings: { x: x.binding('t'), out: x.binding('t') } })).toThrow(/bound both for reading and for writing|aliasing/);
+    expect(() => d().dispatch({ ...base, constants: { NOPE: 1 }, bindings: { x: x.binding('t'), out: y.binding('t') } })).toThrow(/unknown override constant 'NOPE'/);
+    expect(() => d().dispatch({ ...base, params: { n: 4, m: 1 }, bindings: { x: x.binding('t'), out: y.binding('t') } })).toThrow(/unknown uniform member 'm'/);
+    expect(() => d().dispatch({ ...base, params: {}, bindings: { x: x.binding('t'), out: y.binding('t') } })).toThrow(/uniform member 'n' not given/);
+    expect(() => d().dispatch({ ...base, entry: 'nope', bindings: {} })).toThrow(/has no compute entry point 'nope'/);
+  });
+
+  it('caches pipelines by (kernel, constants)', () => {
+    const k = d().kernels;
+    const x = ws.zeros([4]);
+    ws.exp(x);
+    const n = k.pipelinesCreated;
+    for (let i = 0; i < 10; i++) ws.exp(x);
+    expect(k.pipelinesCreated).toBe(n);
+    ws.log(x);
+    expect(k.pipelinesCreated).toBe(n + 1);
+  });
+
+  it('every kernel file compiles and opens with a header comment naming its bindings', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../src/kernels/', import.meta.url);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.wgsl'))) {
+      const src = readFileSync(new URL(f, dir), 'utf8');
+      expect(src.startsWith('//'), `${f} header`).toBe(true);
+      expect(src.split('\n').filter((l) => l.startsWith('//')).join('\n'), `${f} header`).toMatch(/[Bb]inding/);
+      d().kernels.load(f.replace(/\.wgsl$/, ''));
+    }
+    expect((await d().kernels.compileErrors()).filter((e) => !e.startsWith('broken.wgsl'))).toEqual([]);
+  });
+});
+
+describe('teardown', () => {
+  it('a process that uses the device and shuts down exits cleanly', () => {
+    const script = `import * as ws from './src/index.js';
+await ws.init();
+const t = ws.randn([1000], { seed: 1 });
+ws.exp(t);
+ws.shutdown();
+console.log('clean');`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).not.toMatch(/futex|Segmentation|Aborted/);
+    expect(r.stdout).toContain('clean');
+    expect(r.status).toBe(0);
+  });
+});

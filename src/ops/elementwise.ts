@@ -22,13 +22,15 @@ export function unary(op: UnaryOp, x: Tensor): Tensor {
   checkF32(op, x);
   const out = Tensor.empty(x.device, x.shape, 'f32', op);
   if (x.size === 0) return out;
+  const vec4 = x.size % 4 === 0;
   x.device.dispatch({
     kernel: 'unary',
+    entry: vec4 ? 'main_vec4' : 'main',
     label: `${op}(${fmt(x.shape)})`,
     constants: { OP: UNARY_OPS[op] },
-    bindings: { x: x.binding(op), out: out.binding(op) },
-    params: { n: x.size },
-    workgroups: groupsFor(x.size),
+    bindings: vec4 ? { x4: x.binding(op), out4: out.binding(op) } : { x: x.binding(op), out: out.binding(op) },
+    params: { n: vec4 ? x.size / 4 : x.size },
+    workgroups: groupsFor(vec4 ? x.size / 4 : x.size),
   });
   return out;
 }
@@ -44,14 +46,16 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
     checkF32(op, t);
     const out = Tensor.empty(t.device, t.shape, 'f32', op);
     if (t.size === 0) return out;
+    const vec4 = t.size % 4 === 0;
+    const n = vec4 ? t.size / 4 : t.size;
     t.device.dispatch({
       kernel: 'binary',
-      entry: 'scalar',
+      entry: vec4 ? 'scalar_vec4' : 'scalar',
       label: `${op}(${typeof a === 'number' ? `${s}, ${fmt(t.shape)}` : `${fmt(t.shape)}, ${s}`})`,
       constants: { OP: BINARY_OPS[op] },
-      bindings: { a: t.binding(op), out: out.binding(op) },
-      params: { n: t.size, rank: 0, swap: typeof a === 'number' ? 1 : 0, s, shape: [], sa: [], sb: [] },
-      workgroups: groupsFor(t.size),
+      bindings: vec4 ? { a4: t.binding(op), out4: out.binding(op) } : { a: t.binding(op), out: out.binding(op) },
+      params: { n, rank: 0, swap: typeof a === 'number' ? 1 : 0, s, shape: [], sa: [], sb: [] },
+      workgroups: groupsFor(n),
     });
     return out;
   }
@@ -70,10 +74,14 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
     workgroups: groupsFor(out.size),
   };
   if (sameShape(a.shape, b.shape)) {
+    const vec4 = out.size % 4 === 0;
+    const n = vec4 ? out.size / 4 : out.size;
     a.device.dispatch({
       ...common,
-      entry: 'same',
-      params: { n: out.size, rank: 0, swap: 0, s: 0, shape: [], sa: [], sb: [] },
+      entry: vec4 ? 'same_vec4' : 'same',
+      bindings: vec4 ? { a4: a.binding(op), b4: b.binding(op), out4: out.binding(op) } : common.bindings,
+      params: { n, rank: 0, swap: 0, s: 0, shape: [], sa: [], sb: [] },
+      workgroups: groupsFor(n),
     });
     return out;
   }

@@ -15,7 +15,11 @@ const OP_CODE = { sum: 0, mean: 0, max: 1, min: 2 } as const;
 
 /** Invocations per workgroup of the `rows` kernel (power of two: tree reduction). */
 const ROWS_WG = 64;
-/** Rows at least this long get a workgroup each (`rows`); shorter ones an invocation each. */
+/**
+ * On GPUs, rows at least this long get a workgroup each (`rows`); shorter ones an invocation
+ * each. On software adapters workgroup barriers are slow (measured: `rows` ran [4096, 1024]
+ * 10x slower than `strided`), so they always take `strided`, long slices split into chunks.
+ */
 const LONG_ROW = 256;
 /** Items each invocation should at least take before a slice is split into chunks. */
 const MIN_ITEMS_PER_INVOCATION = 64;
@@ -31,7 +35,7 @@ function targetParallelism(x: Tensor): { groups: number; invocations: number } {
  */
 function reduceMiddle(op: ReduceOp, x: Tensor, outer: number, len: number, inner: number, scale: number): Tensor {
   const target = targetParallelism(x);
-  const useRows = inner === 1 && len >= LONG_ROW;
+  const useRows = inner === 1 && len >= LONG_ROW && !x.device.isSoftware;
   const outputs = outer * inner;
   let chunks = 1;
   if (useRows) {

@@ -4,21 +4,13 @@
 import { expect } from 'vitest';
 import { fromArray, type Tensor } from '../src/index.js';
 import type { NDArray } from '../src/reference/index.js';
+import { mulberry32 } from '../src/data/prng.js';
 
 /** Tolerances on ||out - ref|| / ||ref|| (DESIGN.md). */
 export const TOL = { elementwise: 1e-5, reduction: 1e-5, matmul: 1e-4 } as const;
 
-/** A small seeded PRNG (mulberry32) so failures reproduce; fresh seeds per run come from `freshSeed`. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG so failures reproduce; fresh seeds per run come from `freshSeed`. */
+export const rng = mulberry32;
 
 /** A new seed each run (printed on failure through the test name or message). */
 export function freshSeed(): number {

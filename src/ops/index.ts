@@ -47,3 +47,7 @@ export const le = (a: Operand, b: Operand) => binary('le', a, b);
 export const gt = (a: Operand, b: Operand) => binary('gt', a, b);
 export const ge = (a: Operand, b: Operand) => binary('ge', a, b);
 export { where as select };
+export * from './norm.js';
+export * from './loss.js';
+export * from './embedding.js';
+export * from './optim.js';

@@ -1,0 +1,116 @@
+// embedding.wgsl: embedding gather out[i, :] = table[idx[i], :] and its backward
+// dtable[v, :] = sum over i with idx[i] == v of dout[i, :], deterministic (no atomics: WGSL has no
+// f32 atomics, and atomic order would make the sum depend on scheduling).
+// Shapes: table [vocab, d], idx [n] (i32), out/dout [n, d], dtable [vocab, d]; row-major.
+// An index outside [0, vocab) gathers a NaN row (never a silent wrong answer) and contributes to
+// no dtable row.
+// Entry points:
+//   gather:     one invocation per output element; cost n*d reads + writes.
+//   bwd_scan:   one invocation per (v, c) scans all n indices in order: cost vocab*d*n index
+//               reads (small n only; also the oracle of the sorted path).
+//   sort_init:  pairs[i] = (key, i) with key = idx[i] (0xffffffff when out of range), padded to a
+//               power of two `padded` with (0xffffffff, 0xffffffff).
+//   bitonic:    one compare-exchange step (k, j) of a bitonic sort of pairs by (key, position);
+//               the host appends log2(padded) * (log2(padded) + 1) / 2 steps.
+//   bwd_sorted: one invocation per (v, c): two binary searches find the run of key v in the
+//               sorted pairs, then the run is summed in order of position. Cost:
+//               O(padded log^2 padded) for the sort + O(vocab*d*log n + n*d) for the sums; the
+//               sum order is the index order, the same as bwd_scan (bitwise equal results).
+// Bindings: table, idx, dout (read); out, pairs, dtable (read_write); p (uniform).
+// Tiling: WG invocations per workgroup (override), grid-stride over items.
+override WG: u32 = 64u;
+
+struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f32 }
+
+@group(0) @binding(0) var<storage, read> table: array<f32>;
+@group(0) @binding(1) var<storage, read> idx: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> dout: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dtable: array<f32>;
+@group(0) @binding(6) var<storage, read_write> pairs: array<vec2u>;
+
+const NO_KEY: u32 = 0xffffffffu;
+
+fn index_ok(v: i32) -> bool {
+  return v >= 0 && u32(v) < p.vocab;
+}
+
+@compute @workgroup_size(WG)
+fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let total = p.n * p.d;
+  for (var t = gid.x; t < total; t += nwg.x * WG) {
+    let i = t / p.d;
+    let c = t % p.d;
+    let v = idx[i];
+    let row = u32(select(0, v, index_ok(v)));
+    out[t] = select(p.nan, table[row * p.d + c], index_ok(v));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_scan(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let total = p.vocab * p.d;
+  for (var t = gid.x; t < total; t += nwg.x * WG) {
+    let v = i32(t / p.d);
+    let c = t % p.d;
+    var s = 0.0;
+    for (var i = 0u; i < p.n; i++) {
+      if (idx[i] == v) { s += dout[i * p.d + c]; }
+    }
+    dtable[t] = s;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn sort_init(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.padded; i += nwg.x * WG) {
+    var pair = vec2u(NO_KEY, NO_KEY);
+    if (i < p.n) {
+      let v = idx[i];
+      pair = vec2u(select(NO_KEY, u32(v), index_ok(v)), i);
+    }
+    pairs[i] = pair;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bitonic(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.padded; i += nwg.x * WG) {
+    let l = i ^ p.j;
+    if (l > i) {
+      let a = pairs[i];
+      let b = pairs[l];
+      let a_after_b = a.x > b.x || (a.x == b.x && a.y > b.y);
+      let ascending = (i & p.k) == 0u;
+      if (a_after_b == ascending) {
+        pairs[i] = b;
+        pairs[l] = a;
+      }
+    }
+  }
+}
+
+// First position in the sorted pairs whose key is >= key.
+fn lower_bound(key: u32) -> u32 {
+  var lo = 0u;
+  var hi = p.n;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (pairs[mid].x < key) { lo = mid + 1u; } else { hi = mid; }
+  }
+  return lo;
+}
+
+@compute @workgroup_size(WG)
+fn bwd_sorted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let total = p.vocab * p.d;
+  for (var t = gid.x; t < total; t += nwg.x * WG) {
+    let v = t / p.d;
+    let c = t % p.d;
+    let r1 = lower_bound(v + 1u);
+    var s = 0.0;
+    for (var r = lower_bound(v); r < r1; r++) { s += dout[pairs[r].y * p.d + c]; }
+    dtable[t] = s;
+  }
+}

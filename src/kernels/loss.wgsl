@@ -1,0 +1,124 @@
+// loss.wgsl: softmax cross-entropy with integer labels, and mean-squared error; forward and backward.
+// Cross-entropy, logits x viewed as [rows, c], labels [rows] (i32):
+//   lse_r = m_r + log(sum_j exp(x_rj - m_r)), m_r = max_j x_rj;  loss_r = lse_r - x_r,label_r.
+//   The max and the sum come from one online pass: (m, s) pairs combine as
+//   m = max(m1, m2), s = s1 exp(m1 - m) + s2 exp(m2 - m).
+//   Backward: dx_rj = (exp(x_rj - lse_r) - [j == label_r]) * g[r * g_stride] * scale
+//   (g_stride 0: one upstream value for all rows, the 'mean'/'sum' reductions; scale 1/rows for 'mean').
+//   A label outside [0, c) gives loss NaN and a NaN dx row: never a silent wrong answer.
+// MSE, a and b of n elements: out_i = (a_i - b_i)^2; backward da_i = 2 (a_i - b_i) g[i * g_stride] * scale.
+// Entry points:
+//   ce_fwd_row: one invocation per row (short rows); ce_fwd_wg: one workgroup per row, a tree of
+//   (m, s) pairs in workgroup memory (long rows, e.g. vocabularies); ce_bwd: one invocation per
+//   element; mse_fwd, mse_bwd: elementwise.
+// Bindings: x, labels, lse, g, a, b (read); loss, lse_out, dx, out (read_write); p (uniform:
+//   rows, c, n, g_stride, scale, nan, lowest).
+// Layout: row-major contiguous. Tiling: WG invocations per workgroup (override, power of two),
+//   grid-stride over rows, workgroups or elements.
+override WG: u32 = 64u;
+
+struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, lowest: f32 }
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<i32>;
+@group(0) @binding(2) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(3) var<storage, read_write> lse_out: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(5) var<storage, read> lse: array<f32>;
+@group(0) @binding(6) var<storage, read> g: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(8) var<storage, read> a: array<f32>;
+@group(0) @binding(9) var<storage, read> b: array<f32>;
+@group(0) @binding(10) var<storage, read_write> out: array<f32>;
+
+var<workgroup> red: array<vec2f, WG>;
+
+// NOTE: the running max starts at the lowest finite f32 (p.lowest), not -inf: with -inf, an empty
+// partial would combine as exp(-inf - -inf) = NaN. exp(lowest - m) underflows to 0 for any real m.
+fn combine(u: vec2f, v: vec2f) -> vec2f {
+  let m = max(u.x, v.x);
+  return vec2f(m, u.y * exp(u.x - m) + v.y * exp(v.x - m));
+}
+
+fn label_ok(l: i32) -> bool {
+  return l >= 0 && u32(l) < p.c;
+}
+
+fn finish_row(r: u32, ms: vec2f) {
+  let l = labels[r];
+  let lse_r = ms.x + log(ms.y);
+  lse_out[r] = lse_r;
+  // NOTE: loss = lse - x[label] stays finite for logits of +-1e4: the shift by the max keeps every
+  // exp in [0, 1] and the sum in [1, c].
+  loss[r] = select(p.nan, lse_r - x[r * p.c + u32(select(0, l, label_ok(l)))], label_ok(l));
+}
+
+@compute @workgroup_size(WG)
+fn ce_fwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var r = gid.x; r < p.rows; r += nwg.x * WG) {
+    let base = r * p.c;
+    var ms = vec2f(p.lowest, 0.0);
+    for (var j = 0u; j < p.c; j++) {
+      let v = x[base + j];
+      if (v > ms.x) {
+        ms = vec2f(v, ms.y * exp(ms.x - v) + 1.0);
+      } else {
+        ms.y += exp(v - ms.x);
+      }
+    }
+    finish_row(r, ms);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn ce_fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+             @builtin(num_workgroups) nwg: vec3u) {
+  for (var r = wid.x; r < p.rows; r += nwg.x) {
+    let base = r * p.c;
+    var ms = vec2f(p.lowest, 0.0);
+    for (var j = lid; j < p.c; j += WG) {
+      let v = x[base + j];
+      if (v > ms.x) {
+        ms = vec2f(v, ms.y * exp(ms.x - v) + 1.0);
+      } else {
+        ms.y += exp(v - ms.x);
+      }
+    }
+    red[lid] = ms;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+      if (lid < half) { red[lid] = combine(red[lid], red[lid + half]); }
+      workgroupBarrier();
+    }
+    if (lid == 0u) { finish_row(r, red[0]); }
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(WG)
+fn ce_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let total = p.rows * p.c;
+  for (var i = gid.x; i < total; i += nwg.x * WG) {
+    let r = i / p.c;
+    let j = i % p.c;
+    let l = labels[r];
+    let onehot = select(0.0, 1.0, u32(l) == j);
+    let up = g[r * p.g_stride] * p.scale;
+    dx[i] = select(p.nan, (exp(x[i] - lse[r]) - onehot) * up, label_ok(l));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn mse_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let d = a[i] - b[i];
+    out[i] = d * d;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn mse_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    out[i] = 2.0 * (a[i] - b[i]) * g[i * p.g_stride] * p.scale;
+  }
+}

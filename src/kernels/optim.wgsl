@@ -1,0 +1,74 @@
+// optim.wgsl: fused, in-place optimizer updates of one parameter tensor (one dispatch per
+// parameter; the host appends every parameter's dispatch to the open encoder, and each dispatch
+// reads its own slot of the uniform ring, so many steps can be appended before one submit with
+// the right lr and step count in each).
+// Math (PyTorch conventions; the host folds the per-parameter lr multiplier into lr and
+// precomputes everything that depends on the step in f64):
+//   sgd:  g = grad + wd * w;  if MOMENTUM: b = first ? g : momentum * b + (1 - dampening) * g,
+//         g = NESTEROV ? g + momentum * b : b;  w -= lr * g.
+//   adam: DECOUPLED (AdamW): w *= 1 - lr * wd (decay_factor);  else g = grad + wd * w.
+//         m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
+//         w -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_k = 1 - beta_k^step.
+// Bindings: grad (read); param, buf, m, v (read_write, updated in place); p (uniform). With
+//   MOMENTUM false, buf is never touched (the host binds a placeholder).
+// Layout: every tensor of one parameter has its n elements contiguous. Tiling: WG invocations per
+//   workgroup, grid-stride over elements.
+override WG: u32 = 256u;
+override MOMENTUM: bool = false;
+override NESTEROV: bool = false;
+override DECOUPLED: bool = false;
+
+struct Params {
+  n: u32,
+  first: u32,
+  lr: f32,
+  weight_decay: f32,
+  momentum: f32,
+  one_minus_dampening: f32,
+  beta1: f32,
+  one_minus_beta1: f32,
+  beta2: f32,
+  one_minus_beta2: f32,
+  eps: f32,
+  step_size: f32,
+  bc2_sqrt: f32,
+  decay_factor: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> param: array<f32>;
+@group(0) @binding(1) var<storage, read> grad: array<f32>;
+@group(0) @binding(2) var<storage, read_write> buf: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let w = param[i];
+    var g = grad[i] + p.weight_decay * w;
+    if (MOMENTUM) {
+      var b = g;
+      if (p.first == 0u) { b = p.momentum * buf[i] + p.one_minus_dampening * g; }
+      buf[i] = b;
+      g = select(b, g + p.momentum * b, NESTEROV);
+    }
+    param[i] = w - p.lr * g;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    var w = param[i];
+    var g = grad[i];
+    if (DECOUPLED) { w *= p.decay_factor; } else { g += p.weight_decay * w; }
+    let mi = p.beta1 * m[i] + p.one_minus_beta1 * g;
+    let vi = p.beta2 * v[i] + p.one_minus_beta2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    // NOTE: sqrt(v) / sqrt(bc2), not sqrt(v / bc2): same value, but it keeps eps's meaning
+    // identical to PyTorch's (eps is added after the bias correction of sqrt(v)).
+    param[i] = w - p.step_size * mi / (sqrt(vi) / p.bc2_sqrt + p.eps);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * @file Embedding gather (table [V, D], i32 indices of any shape -> [..., D]) and its
+ * deterministic backward (dtable [V, D]), on embedding.wgsl.
+ *
+ * Out-of-range indices: the gather writes a NaN row for an index outside [0, V) (never a silent
+ * answer) and the backward drops its gradient; `checkIndices` reads the indices back and throws
+ * a clear error (use it where data is loaded).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fmt } from '../tensor/shape.js';
+import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+
+/** Invocations per workgroup of the embedding kernels. */
+const EMB_WG = 64;
+/**
+ * Up to this many indices the backward scans them all for each (row, column) (no sort, one
+ * dispatch, vocab*d*n index reads); beyond it, a bitonic sort of (index, position) and a binary
+ * search per (row, column) (log^2 n dispatches, vocab*d*log n + n*d reads).
+ */
+const SCAN_MAX_INDICES = 64;
+
+export type EmbeddingBackwardVariant = 'auto' | 'scan' | 'sorted';
+
+function checkIndexTensor(op: string, indices: Tensor): void {
+  indices.storage(op);
+  if (indices.dtype !== 'i32') throw new Error(`${op}: indices ${fmt(indices.shape)} have dtype ${indices.dtype}, expected i32`);
+}
+
+function checkTable(op: string, table: Tensor, name = 'table'): { vocab: number; d: number } {
+  checkF32(op, table, name);
+  if (table.rank !== 2) throw new Error(`${op}: ${name} has shape ${fmt(table.shape)}, expected [vocab, dim]`);
+  return { vocab: table.shape[0], d: table.shape[1] };
+}
+
+/** table[indices]: out[..., :] = table[indices[...], :]; an index outside [0, V) gives a NaN row. */
+export function embedding(table: Tensor, indices: Tensor): Tensor {
+  const op = 'embedding';
+  const { vocab, d } = checkTable(op, table);
+  checkIndexTensor(op, indices);
+  checkSameDevice(op, table, indices);
+  const dev = table.device;
+  const out = Tensor.empty(dev, [...indices.shape, d], 'f32', op);
+  if (out.size === 0) return out;
+  if (vocab === 0) throw new Error(`${op}: table ${fmt(table.shape)} has no rows to gather`);
+  dev.dispatch({
+    kernel: 'embedding',
+    entry: 'gather',
+    label: `${op}(table ${fmt(table.shape)}, indices ${fmt(indices.shape)})`,
+    constants: { WG: EMB_WG },
+    bindings: { table: table.binding(op), idx: indices.binding(op), out: out.binding(op) },
+    params: { n: indices.size, d, vocab, padded: 0, k: 0, j: 0, nan: NaN },
+    workgroups: groupsFor(out.size, EMB_WG),
+  });
+  return out;
+}
+
+/**
+ * dtable [vocabSize, D] of `embedding`: row v sums dout[i, :] over the positions i with
+ * indices[i] == v, in index order (deterministic; no atomics).
+ */
+export function embeddingBackward(
+  dout: Tensor,
+  indices: Tensor,
+  vocabSize: number,
+  opts: { variant?: EmbeddingBackwardVariant } = {},
+): Tensor {
+  const op = 'embeddingBackward';
+  checkF32(op, dout, 'dout');
+  checkIndexTensor(op, indices);
+  checkSameDevice(op, dout, indices);
+  if (!Number.isInteger(vocabSize) || vocabSize < 0 || vocabSize > 2 ** 31 - 1) {
+    throw new Error(`${op}: vocabSize must be an integer in [0, 2^31), got ${vocabSize}`);
+  }
+  const n = indices.size;
+  if (dout.rank !== indices.rank + 1 || !indices.shape.every((s, i) => s === dout.shape[i])) {
+    throw new Error(`${op}: dout ${fmt(dout.shape)} does not match indices ${fmt(indices.shape)}: expected [${[...indices.shape, 'dim'].join(', ')}]`);
+  }
+  const d = dout.shape[dout.rank - 1];
+  const dev = dout.device;
+  const dtable = Tensor.empty(dev, [vocabSize, d], 'f32', op);
+  if (dtable.size === 0) return dtable;
+  const variant = opts.variant === undefined || opts.variant === 'auto' ? (n <= SCAN_MAX_INDICES ? 'scan' : 'sorted') : opts.variant;
+  const label = `${op}(dout ${fmt(dout.shape)}, vocab ${vocabSize})`;
+  const params = { n, d, vocab: vocabSize, padded: 0, k: 0, j: 0, nan: NaN };
+  const common = { kernel: 'embedding', constants: { WG: EMB_WG } };
+  if (variant === 'scan' || n === 0) {
+    dev.dispatch({
+      ...common,
+      entry: 'bwd_scan',
+      label: `${label} scan`,
+      bindings: { idx: indices.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
+      params,
+      workgroups: groupsFor(dtable.size, EMB_WG),
+    });
+    return dtable;
+  }
+  const padded = 2 ** Math.ceil(Math.log2(Math.max(2, n)));
+  // Two u32 words per pair; an i32 tensor of 2 * padded words holds them.
+  const pairs = Tensor.empty(dev, [padded, 2], 'i32', `${op} sort`);
+  dev.dispatch({
+    ...common,
+    entry: 'sort_init',
+    label: `${label} sort init`,
+    bindings: { idx: indices.binding(op), pairs: pairs.binding(op) },
+    params: { ...params, padded },
+    workgroups: groupsFor(padded, EMB_WG),
+  });
+  for (let k = 2; k <= padded; k *= 2) {
+    for (let j = k / 2; j >= 1; j /= 2) {
+      dev.dispatch({
+        ...common,
+        entry: 'bitonic',
+        label: `${label} bitonic k=${k} j=${j}`,
+        bindings: { pairs: pairs.binding(op) },
+        params: { ...params, padded, k, j },
+        workgroups: groupsFor(padded, EMB_WG),
+      });
+    }
+  }
+  dev.dispatch({
+    ...common,
+    entry: 'bwd_sorted',
+    label: `${label} sorted sums`,
+    bindings: { pairs: pairs.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
+    params: { ...params, padded },
+    workgroups: groupsFor(dtable.size, EMB_WG),
+  });
+  pairs.dispose();
+  return dtable;
+}
+
+/** Reads `indices` back and throws unless every one lies in [0, vocabSize) (a readback: not per step). */
+export async function checkIndices(indices: Tensor, vocabSize: number, op = 'embedding'): Promise<void> {
+  checkIndexTensor(op, indices);
+  const v = await indices.data();
+  for (let i = 0; i < v.length; i++) {
+    if (!(v[i] >= 0 && v[i] < vocabSize)) {
+      throw new Error(`${op}: index ${v[i]} at flat index ${i} of indices ${fmt(indices.shape)} is outside [0, ${vocabSize})`);
+    }
+  }
+}
+

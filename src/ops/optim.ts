@@ -1,0 +1,234 @@
+/**
+ * @file Fused optimizer updates (SGD with momentum/dampening/weight decay/Nesterov; Adam and
+ * AdamW) applied in place to many parameters, on optim.wgsl.
+ *
+ * Design: one dispatch per parameter, every one appended to the device's open encoder (no submit,
+ * no readback), each with its own uniform slot holding that parameter's lr (times its
+ * multiplier) and the step-dependent constants computed in f64 on the host. So any number of
+ * steps may be appended before one submit and each sees its own lr and step count. A parameter
+ * whose grad is null is skipped (its step count does not advance), as in PyTorch.
+ * State tensors (momentum buffers, Adam's m and v) are owned by an `SgdState`/`AdamState`, kept
+ * out of scopes, and freed by its `dispose()`.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import { fmt, sameShape } from '../tensor/shape.js';
+import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+import { unusedBinding } from './norm.js';
+
+/** Invocations per workgroup of the update kernels. */
+const OPTIM_WG = 256;
+
+export interface SgdHyper {
+  lr: number;
+  /** Momentum factor (default 0: no momentum buffer is used). */
+  momentum?: number;
+  /** Dampening of the momentum buffer's gradient term (default 0). */
+  dampening?: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay?: number;
+  nesterov?: boolean;
+  /** Per-parameter learning-rate multipliers (muP), one per parameter (default 1). */
+  lrMult?: readonly number[];
+  /** Per-parameter weight-decay multipliers, one per parameter (default 1). */
+  wdMult?: readonly number[];
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** true: AdamW's decoupled decay w *= 1 - lr * wd; false: Adam's L2 term in the gradient. */
+  decoupled?: boolean;
+  lrMult?: readonly number[];
+  wdMult?: readonly number[];
+}
+
+abstract class OptimizerStateBase {
+  /** Updates applied to each parameter so far. */
+  readonly steps: number[];
+  readonly shapes: (readonly number[])[];
+  protected disposedFlag = false;
+
+  constructor(params: readonly Tensor[]) {
+    this.shapes = params.map((p) => p.shape);
+    this.steps = params.map(() => 0);
+  }
+
+  get disposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  protected abstract tensors(): (Tensor | null)[];
+
+  dispose(): void {
+    for (const t of this.tensors()) t?.dispose();
+    this.disposedFlag = true;
+  }
+
+  check(op: string, params: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
+    if (this.disposedFlag) throw new Error(`${op}: the optimizer state was disposed`);
+    if (params.length !== this.shapes.length) {
+      throw new Error(`${op}: ${params.length} parameters given, the state was made for ${this.shapes.length}`);
+    }
+    if (grads.length !== params.length) throw new Error(`${op}: ${grads.length} grads for ${params.length} parameters`);
+    params.forEach((p, i) => {
+      checkF32(op, p, `parameter ${i}`);
+      if (!sameShape(p.shape, this.shapes[i])) {
+        throw new Error(`${op}: parameter ${i} has shape ${fmt(p.shape)}, the state was made for ${fmt(this.shapes[i])}`);
+      }
+      const g = grads[i];
+      if (!g) return;
+      checkF32(op, g, `grad ${i}`);
+      checkSameDevice(op, p, g);
+      if (!sameShape(g.shape, p.shape)) throw new Error(`${op}: grad ${i} has shape ${fmt(g.shape)}, expected the parameter's ${fmt(p.shape)}`);
+    });
+  }
+}
+
+function zerosFor(p: Tensor, what: string): Tensor {
+  const t = keep(Tensor.empty(p.device, p.shape, 'f32', what));
+  if (t.size > 0) {
+    p.device.dispatch({
+      kernel: 'fill',
+      entry: 'fill',
+      label: `${what} zeros ${fmt(p.shape)}`,
+      bindings: { out: t.binding(what) },
+      params: { n: t.size, bits: 0, start: 0, step: 0 },
+      workgroups: groupsFor(t.size),
+    });
+  }
+  return t;
+}
+
+/** SGD's per-parameter momentum buffers (allocated on first use when momentum != 0). */
+export class SgdState extends OptimizerStateBase {
+  readonly momentumBuffers: (Tensor | null)[];
+
+  constructor(params: readonly Tensor[]) {
+    super(params);
+    this.momentumBuffers = params.map(() => null);
+  }
+
+  protected tensors() {
+    return this.momentumBuffers;
+  }
+}
+
+/** Adam's first and second moments per parameter (zeros). */
+export class AdamState extends OptimizerStateBase {
+  readonly m: Tensor[];
+  readonly v: Tensor[];
+
+  constructor(params: readonly Tensor[]) {
+    super(params);
+    this.m = params.map((p) => zerosFor(p, 'adam m'));
+    this.v = params.map((p) => zerosFor(p, 'adam v'));
+  }
+
+  protected tensors() {
+    return [...this.m, ...this.v];
+  }
+}
+
+export const sgdState = (params: readonly Tensor[]) => new SgdState(params);
+export const adamState = (params: readonly Tensor[]) => new AdamState(params);
+
+function checkNumber(op: string, name: string, v: number, lo: number, hi = Infinity, hiOpen = false): void {
+  if (!Number.isFinite(v) || v < lo || v > hi || (hiOpen && v === hi)) {
+    throw new Error(`${op}: ${name} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${v}`);
+  }
+}
+
+function multipliers(op: string, name: string, m: readonly number[] | undefined, n: number): number[] {
+  if (!m) return Array(n).fill(1);
+  if (m.length !== n) throw new Error(`${op}: ${name} has ${m.length} entries for ${n} parameters`);
+  m.forEach((v, i) => checkNumber(op, `${name}[${i}]`, v, 0));
+  return [...m];
+}
+
+/** Appends one fused SGD update per parameter (in place on `params` and the momentum buffers). */
+export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: SgdState, hyper: SgdHyper): void {
+  const op = 'sgdUpdate';
+  state.check(op, params, grads);
+  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = hyper;
+  checkNumber(op, 'lr', lr, 0);
+  checkNumber(op, 'momentum', momentum, 0);
+  checkNumber(op, 'dampening', dampening, 0, 1);
+  checkNumber(op, 'weightDecay', weightDecay, 0);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new Error(`${op}: nesterov needs momentum > 0 and dampening 0 (got momentum ${momentum}, dampening ${dampening})`);
+  }
+  const lrMult = multipliers(op, 'lrMult', hyper.lrMult, params.length);
+  const wdMult = multipliers(op, 'wdMult', hyper.wdMult, params.length);
+  params.forEach((p, i) => {
+    const g = grads[i];
+    if (!g) return;
+    const step = ++state.steps[i];
+    if (p.size === 0) return;
+    // A fresh momentum buffer is set to the gradient (PyTorch's clone), never read.
+    const fresh = momentum > 0 && !state.momentumBuffers[i];
+    let buf: Tensor | null = null;
+    if (momentum > 0) {
+      buf = state.momentumBuffers[i] ??= keep(Tensor.empty(p.device, p.shape, 'f32', 'sgd momentum'));
+    }
+    p.device.dispatch({
+      kernel: 'optim',
+      entry: 'sgd',
+      label: `${op}(parameter ${i} ${fmt(p.shape)}, step ${step})`,
+      constants: { WG: OPTIM_WG, MOMENTUM: buf ? 1 : 0, NESTEROV: nesterov ? 1 : 0 },
+      bindings: { param: p.binding(op), grad: g.binding(op), buf: buf ? buf.binding(op) : unusedBinding(p.device, 'buf') },
+      params: {
+        n: p.size, first: fresh ? 1 : 0, lr: lr * lrMult[i], weight_decay: weightDecay * wdMult[i],
+        momentum, one_minus_dampening: 1 - dampening,
+        beta1: 0, one_minus_beta1: 0, beta2: 0, one_minus_beta2: 0, eps: 0, step_size: 0, bc2_sqrt: 1, decay_factor: 1,
+      },
+      workgroups: groupsFor(p.size, OPTIM_WG),
+    });
+  });
+}
+
+/** Appends one fused Adam (or AdamW, `decoupled`) update per parameter, in place. */
+export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: AdamState, hyper: AdamHyper): void {
+  const op = hyper.decoupled ? 'adamwUpdate' : 'adamUpdate';
+  state.check(op, params, grads);
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false } = hyper;
+  checkNumber(op, 'lr', lr, 0);
+  checkNumber(op, 'beta1', beta1, 0, 1, true);
+  checkNumber(op, 'beta2', beta2, 0, 1, true);
+  checkNumber(op, 'eps', eps, 0);
+  checkNumber(op, 'weightDecay', weightDecay, 0);
+  const lrMult = multipliers(op, 'lrMult', hyper.lrMult, params.length);
+  const wdMult = multipliers(op, 'wdMult', hyper.wdMult, params.length);
+  params.forEach((p, i) => {
+    const g = grads[i];
+    if (!g) return;
+    const step = ++state.steps[i];
+    if (p.size === 0) return;
+    const lri = lr * lrMult[i];
+    const wd = weightDecay * wdMult[i];
+    // Step-dependent constants in f64: bias corrections 1 - beta^step.
+    const bc1 = 1 - beta1 ** step;
+    const bc2 = 1 - beta2 ** step;
+    p.device.dispatch({
+      kernel: 'optim',
+      entry: 'adam',
+      label: `${op}(parameter ${i} ${fmt(p.shape)}, step ${step})`,
+      constants: { WG: OPTIM_WG, DECOUPLED: decoupled ? 1 : 0 },
+      bindings: { param: p.binding(op), grad: g.binding(op), m: state.m[i].binding(op), v: state.v[i].binding(op) },
+      params: {
+        n: p.size, first: step === 1 ? 1 : 0, lr: lri, weight_decay: wd, momentum: 0, one_minus_dampening: 1,
+        beta1, one_minus_beta1: 1 - beta1, beta2, one_minus_beta2: 1 - beta2, eps,
+        step_size: lri / bc1, bc2_sqrt: Math.sqrt(bc2), decay_factor: 1 - lri * wd,
+      },
+      workgroups: groupsFor(p.size, OPTIM_WG),
+    });
+  });
+}
+
+/** AdamW: Adam with decoupled weight decay (default weightDecay 0.01, as in PyTorch). */
+export function adamwUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: AdamState, hyper: Omit<AdamHyper, 'decoupled'>): void {
+  adamUpdate(params, grads, state, { weightDecay: 0.01, ...hyper, decoupled: true });
+}

@@ -8,3 +8,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 bash scripts/setup-webgpu.sh
+bash scripts/setup-chromium.sh

@@ -1,0 +1,97 @@
+/**
+ * @file The first set of analyses over a results directory, per series (all widths and seeds
+ * of one setting): metric curves, point-wise agreement D_N = Var + Bias, and the log-log slope
+ * of the variance against width at each evaluation. Writes CSV and JSON under <results>/analysis/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
+import { readPredictions, readResults, type ResultsDir, type RunResult } from '../results.js';
+import { seriesLabel, type RunConfig } from '../spec/resolve.js';
+import { pointwiseAgreement, type AgreementPoint } from './agreement.js';
+import { metricCurves, type CurvePoint } from './losses.js';
+import { slopesByStep, type SlopePoint } from './slope.js';
+import { toCsv } from './csv.js';
+
+export interface SeriesAnalysis {
+  seriesId: string;
+  label: string;
+  /** The setting shared by the series' runs (width and seed removed). */
+  config: Omit<RunConfig, 'width' | 'seed'>;
+  widths: number[];
+  seeds: number[];
+  /** Runs per status, e.g. { ok: 11, diverged: 1 }. */
+  statuses: Record<string, number>;
+  /** metric name → curve points. */
+  curves: Record<string, CurvePoint[]>;
+  agreement: (AgreementPoint & { step: number; refWidth: number })[];
+  varianceSlope: SlopePoint[];
+}
+
+export interface Analysis {
+  sweep?: string;
+  series: SeriesAnalysis[];
+  unfinished: string[];
+}
+
+/** Analyses one series; `load(run, step)` returns the run's predictions at step. */
+export function analyzeSeries(runs: readonly RunResult[], load: (run: RunResult, step: number) => { data: Float32Array; shape: number[] }): SeriesAnalysis {
+  const first = runs[0];
+  const { width: _w, seed: _s, ...config } = first.config;
+  const widths = [...new Set(runs.map((r) => r.config.width))].sort((a, b) => a - b);
+  const seeds = [...new Set(runs.map((r) => r.config.seed))].sort((a, b) => a - b);
+  const statuses: Record<string, number> = {};
+  for (const r of runs) statuses[r.done?.status ?? 'unfinished'] = (statuses[r.done?.status ?? 'unfinished'] ?? 0) + 1;
+
+  const metricNames = [...new Set(runs.flatMap((r) => r.metrics.flatMap((m) => Object.keys(m).filter((k) => k !== 'step'))))].sort();
+  const curves: Record<string, CurvePoint[]> = {};
+  for (const name of metricNames)
+    curves[name] = metricCurves(runs.map((r) => {
+      const lines = r.metrics.filter((m) => name in m);
+      return { width: r.config.width, seed: r.config.seed, steps: lines.map((m) => m.step), values: lines.map((m) => m[name] as number | null) };
+    }));
+
+  const agreement: SeriesAnalysis['agreement'] = [];
+  const steps = [...new Set(runs.flatMap((r) => r.predictionSteps))].sort((a, b) => a - b);
+  for (const step of steps) {
+    // Seeds that diverged before `step` have no predictions there and drop out.
+    const byWidth = widths.map((width) => {
+      const arrays = runs.filter((r) => r.config.width === width && r.predictionSteps.includes(step)).map((r) => load(r, step));
+      return { width, arrays };
+    }).filter((w) => w.arrays.length > 0);
+    if (byWidth.length === 0) continue;
+    const shape = byWidth[0].arrays[0].shape;
+    const points = shape.length > 0 ? shape[0] : 1;
+    const refWidth = Math.max(...byWidth.map((w) => w.width));
+    for (const p of pointwiseAgreement(byWidth.map((w) => ({ width: w.width, seeds: w.arrays.map((a) => a.data) })), points))
+      agreement.push({ step, refWidth, ...p });
+  }
+  const varianceSlope = slopesByStep(agreement.map((a) => ({ step: a.step, width: a.width, value: a.variance })));
+  return { seriesId: first.seriesId, label: seriesLabel(first.config), config, widths, seeds, statuses, curves, agreement, varianceSlope };
+}
+
+export function analyzeResults(results: ResultsDir): Analysis {
+  const bySeries = new Map<string, RunResult[]>();
+  for (const r of results.runs) {
+    const list = bySeries.get(r.seriesId) ?? [];
+    list.push(r);
+    bySeries.set(r.seriesId, list);
+  }
+  const series = [...bySeries.values()].map((runs) => analyzeSeries(runs, readPredictions));
+  return { sweep: results.sweep?.name, series, unfinished: results.unfinished };
+}
+
+/** Reads `dir`, analyses it and writes analysis/{curves,agreement,variance_slope}.csv and summary.json. */
+export function writeAnalysis(dir: string): Analysis {
+  const analysis = analyzeResults(readResults(dir));
+  const out = join(dir, 'analysis');
+  mkdirSync(out, { recursive: true });
+  const curveRows = analysis.series.flatMap((s) => Object.entries(s.curves).flatMap(([metric, pts]) => pts.map((p) => ({ series: s.seriesId, label: s.label, metric, ...p }))));
+  writeFileAtomic(join(out, 'curves.csv'), toCsv(curveRows, ['series', 'label', 'metric', 'width', 'step', 'n', 'mean', 'std', 'min', 'max']));
+  const agreementRows = analysis.series.flatMap((s) => s.agreement.map((a) => ({ series: s.seriesId, label: s.label, ...a })));
+  writeFileAtomic(join(out, 'agreement.csv'), toCsv(agreementRows, ['series', 'label', 'step', 'width', 'refWidth', 'seeds', 'd', 'variance', 'bias']));
+  const slopeRows = analysis.series.flatMap((s) => s.varianceSlope.map((p) => ({ series: s.seriesId, label: s.label, ...p })));
+  writeFileAtomic(join(out, 'variance_slope.csv'), toCsv(slopeRows, ['series', 'label', 'step', 'slope', 'intercept', 'r2', 'n']));
+  writeJsonAtomic(join(out, 'summary.json'), analysis);
+  return analysis;
+}

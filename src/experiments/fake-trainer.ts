@@ -1,0 +1,91 @@
+/**
+ * @file A deterministic stand-in trainer for the runner's tests and for demos before the models
+ * exist. Its numbers imitate the paper's picture: losses fall with step and with width, test
+ * predictions are a width-independent limit plus a bias ~ 1/width plus seed noise ~ 1/sqrt(width).
+ */
+import type { MetricRecord, TrainHooks, TrainJob, Trainer } from './trainer.js';
+import type { RunConfig } from './spec/resolve.js';
+import { defaultCost } from './trainer.js';
+
+export interface FakeTrainerOptions {
+  /** Test-set size (rows of the predictions); default 16. */
+  testSize?: number;
+  /** Outputs per test point; default 3. */
+  outputs?: number;
+  /** Milliseconds to sleep per step (to let tests kill a sweep mid-run). */
+  sleepMsPerStep?: number;
+  /** Runs for which this returns a step make the loss NaN from that step on. */
+  divergeAt?: (c: RunConfig) => number | undefined;
+  /** Called once per job start (e.g. to count how often each run was trained). */
+  onJobStart?: (job: TrainJob) => void;
+}
+
+/** splitmix32-style integer hash → [0, 1). */
+function hash01(...xs: number[]): number {
+  let h = 0x9e3779b9;
+  for (const x of xs) {
+    h = Math.imul(h ^ (x | 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return (h >>> 0) / 4294967296;
+}
+
+/** Deterministic standard normal from integer coordinates (Box–Muller on two hashes). */
+function gauss(...xs: number[]): number {
+  const u = Math.max(hash01(...xs, 1), 1e-12);
+  const v = hash01(...xs, 2);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function fakePredictions(c: RunConfig, step: number, testSize: number, outputs: number): Float32Array {
+  const out = new Float32Array(testSize * outputs);
+  const progress = 1 - Math.exp(-step / Math.max(1, c.steps / 3));
+  for (let i = 0; i < testSize; i++)
+    for (let k = 0; k < outputs; k++) {
+      const limit = Math.sin(i + 0.7 * k) * progress; // the infinite-width function
+      const bias = (8 / c.width) * Math.cos(i * k + 1) * progress; // finite-width bias ~ 1/N
+      const noise = (2 / Math.sqrt(c.width)) * gauss(c.seed, i, k, c.width); // seed noise ~ 1/sqrt(N)
+      out[i * outputs + k] = limit + bias + noise;
+    }
+  return out;
+}
+
+export function fakeLoss(c: RunConfig, step: number, which: 'train' | 'test'): number {
+  const floor = 0.05 + 1 / c.width;
+  const decay = Math.exp((-step * c.lr * 10) / c.steps);
+  const wiggle = 0.02 * gauss(c.seed, step, which === 'train' ? 1 : 2) / Math.sqrt(c.width);
+  return floor + (1 - floor) * decay + Math.abs(wiggle);
+}
+
+export function createFakeTrainer(o: FakeTrainerOptions = {}): Trainer {
+  const testSize = o.testSize ?? 16;
+  const outputs = o.outputs ?? 3;
+  return {
+    estimateCost: defaultCost,
+    async trainRun(job: TrainJob, hooks: TrainHooks): Promise<void> {
+      o.onJobStart?.(job);
+      const evalSet = new Set(job.evalSteps);
+      const steps = job.config.steps;
+      for (let step = 0; step <= steps; step++) {
+        if (hooks.shouldStop()) return;
+        if (step > 0 && o.sleepMsPerStep) await sleep(o.sleepMsPerStep);
+        job.members.forEach((run, m) => {
+          if (hooks.isDiverged(m)) return;
+          const c = run.config;
+          const div = o.divergeAt?.(c);
+          const bad = div !== undefined && step >= div;
+          const train = bad ? Number.NaN : fakeLoss(c, step, 'train');
+          if (step > 0) hooks.onStep?.(step, train, m);
+          if (hooks.isDiverged(m) || !evalSet.has(step)) return;
+          const rec: MetricRecord = { trainLoss: train, testLoss: bad ? Number.NaN : fakeLoss(c, step, 'test') };
+          hooks.onMetrics(step, rec, m);
+          if (!hooks.isDiverged(m)) hooks.onPredictions(step, fakePredictions(c, step, testSize, outputs), [testSize, outputs], m);
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * @file Experiments: sweep specs, the resumable runner, analyses and reports.
+ */
+export * from './spec/schema.js';
+export * from './spec/errors.js';
+export * from './spec/load.js';
+export * from './spec/resolve.js';
+export * from './spec/canonical.js';
+export * from './trainer.js';
+export * from './fake-trainer.js';
+export * from './runner.js';
+export * from './shard.js';
+export * from './npy.js';
+export * from './layout.js';
+export * from './results.js';
+export * from './analysis/stats.js';
+export * from './analysis/losses.js';
+export * from './analysis/agreement.js';
+export * from './analysis/slope.js';
+export * from './analysis/analyze.js';
+export * from './report/charts.js';
+export * from './report/render.js';
+export * from './report/report.js';
+export * from './commands.js';

@@ -1,0 +1,94 @@
+/**
+ * @file The report page: figures (SVG, with PNG links), the numbers at the final evaluation, the
+ * variance slopes, run statuses and the sweep's config. Self-contained except for the figure files.
+ */
+import type { Analysis } from '../analysis/analyze.js';
+import type { Figure } from './charts.js';
+
+export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3));
+
+function finalTable(a: Analysis): string {
+  const metrics = [...new Set(a.series.flatMap((s) => Object.keys(s.curves)))].sort();
+  const head = ['series', 'width', ...metrics.map((m) => `${m} (mean ± std)`), 'D_N', 'variance', 'bias'];
+  const rows: string[] = [];
+  for (const s of a.series) {
+    const lastAgree = Math.max(...s.agreement.map((p) => p.step));
+    for (const w of s.widths) {
+      const cells = [escapeHtml(s.label), String(w)];
+      for (const m of metrics) {
+        const pts = (s.curves[m] ?? []).filter((p) => p.width === w && p.n > 0);
+        const p = pts[pts.length - 1];
+        cells.push(p ? `${fmt(p.mean)} ± ${fmt(p.std)} <small>(n=${p.n}, step ${p.step})</small>` : '—');
+      }
+      const ag = s.agreement.find((p) => p.step === lastAgree && p.width === w);
+      cells.push(fmt(ag?.d), fmt(ag?.variance), fmt(ag?.bias));
+      rows.push(`<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
+    }
+  }
+  return `<table id="final"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function slopeTable(a: Analysis): string {
+  const rows = a.series.map((s) => {
+    const p = s.varianceSlope[s.varianceSlope.length - 1];
+    return `<tr><td>${escapeHtml(s.label)}</td><td>${p?.step ?? '—'}</td><td>${fmt(p?.slope)}</td><td>${fmt(p?.r2)}</td><td>${p?.n ?? 0}</td></tr>`;
+  });
+  return `<table id="slopes"><thead><tr><th>series</th><th>step</th><th>slope of log Var vs log N</th><th>R²</th><th>widths</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function statusTable(a: Analysis): string {
+  const rows = a.series.map((s) => `<tr><td>${escapeHtml(s.label)}</td><td>${s.widths.join(', ')}</td><td>${s.seeds.length}</td><td>${escapeHtml(Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', '))}</td></tr>`);
+  return `<table id="runs"><thead><tr><th>series</th><th>widths</th><th>seeds</th><th>runs</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+export function reportHtml(opts: { title: string; description?: string; analysis: Analysis; figures: Figure[]; spec: unknown; figureDir: string }): string {
+  const { analysis: a } = opts;
+  const figs = opts.figures.map((f) => `<figure id="fig-${escapeHtml(f.name)}">
+<h3>${escapeHtml(f.title)}</h3>
+<img src="${opts.figureDir}/${escapeHtml(f.name)}.svg" alt="${escapeHtml(f.title)}">
+<figcaption>${escapeHtml(f.caption)} <a href="${opts.figureDir}/${escapeHtml(f.name)}.png">PNG</a></figcaption>
+</figure>`).join('\n');
+  const unfinished = a.unfinished.length > 0 ? `<p class="warn">${a.unfinished.length} run(s) of the sweep are not finished and are left out.</p>` : '';
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(opts.title)}</title>
+<style>
+body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 2em 0; } figure img { max-width: 100%; }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.85em; }
+.warn { color: #a40; }
+</style>
+</head>
+<body data-images-total="${opts.figures.length}">
+<h1>${escapeHtml(opts.title)}</h1>
+${opts.description ? `<p>${escapeHtml(opts.description)}</p>` : ''}
+${unfinished}
+<h2>Runs</h2>
+${statusTable(a)}
+<h2>Figures</h2>
+${figs}
+<h2>Numbers at the final evaluation</h2>
+${finalTable(a)}
+<h2>Variance against width</h2>
+${slopeTable(a)}
+<p>All numbers: <a href="../analysis/curves.csv">curves.csv</a>, <a href="../analysis/agreement.csv">agreement.csv</a>, <a href="../analysis/variance_slope.csv">variance_slope.csv</a>, <a href="../analysis/summary.json">summary.json</a>.</p>
+<h2>Sweep spec</h2>
+<pre id="spec">${escapeHtml(JSON.stringify(opts.spec, null, 2))}</pre>
+<script>
+// Marks the page once its figures have loaded, so a headless browser can check it rendered.
+window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  document.body.dataset.imagesLoaded = String(imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
+});
+</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { agreementDirect, analyzeSeries, linearFit, logLogSlope, metricCurves, pointwiseAgreement, slopesByStep, summarize, type RunResult } from '../../src/experiments/index.js';
+import { toCsv } from '../../src/experiments/analysis/csv.js';
+
+describe('metric curves per width', () => {
+  it('seed mean, sample std, min, max; non-finite values drop out', () => {
+    const pts = metricCurves([
+      { width: 8, seed: 0, steps: [0, 10], values: [1, 3] },
+      { width: 8, seed: 1, steps: [0, 10], values: [3, null] },
+      { width: 4, seed: 0, steps: [0], values: [2] },
+    ]);
+    expect(pts.map((p) => [p.width, p.step])).toEqual([[4, 0], [8, 0], [8, 10]]);
+    expect(pts[1]).toMatchObject({ n: 2, mean: 2, min: 1, max: 3 });
+    expect(pts[1].std).toBeCloseTo(Math.SQRT2, 12);
+    expect(pts[2]).toMatchObject({ n: 1, mean: 3, std: 0 });
+    expect(summarize([Number.NaN]).n).toBe(0);
+  });
+});
+
+describe('point-wise agreement D_N = variance + bias', () => {
+  // f_N^s(x) = g(x) + b/N + (±c/sqrt N) with two seeds of opposite sign: seed mean g + b/N,
+  // variance exactly c²/N, bias against the widest width (b/N − b/Nmax)².
+  const P = 5, K = 2, b = 3, c = 0.5;
+  const widths = [16, 64, 256];
+  const g = (i: number) => Math.sin(i);
+  const make = (N: number, sign: number) => Float32Array.from({ length: P * K }, (_, i) => g(i) + b / N + (sign * c) / Math.sqrt(N));
+  const byWidth = widths.map((width) => ({ width, seeds: [make(width, 1), make(width, -1)] }));
+  const res = pointwiseAgreement(byWidth, P);
+
+  it('recovers the known variance and bias', () => {
+    for (const r of res) {
+      // per point the squared norm sums K outputs
+      expect(r.variance).toBeCloseTo((K * c * c) / r.width, 6);
+      expect(r.bias).toBeCloseTo(K * (b / r.width - b / 256) ** 2, 6);
+      expect(r.d).toBeCloseTo(r.variance + r.bias, 12);
+    }
+    expect(res[2].bias).toBe(0);
+  });
+  it('equals its definition on random data (the decomposition is exact)', () => {
+    let s = 1;
+    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const data = [8, 32].map((width) => ({ width, seeds: [0, 1, 2].map(() => Float32Array.from({ length: 12 }, rnd)) }));
+    const out = pointwiseAgreement(data, 4);
+    const refMean = new Float64Array(12);
+    for (const a of data[1].seeds) a.forEach((v, i) => (refMean[i] += v / 3));
+    expect(out[0].d).toBeCloseTo(agreementDirect(data[0].seeds, refMean, 4), 10);
+    expect(out[1].d).toBeCloseTo(agreementDirect(data[1].seeds, refMean, 4), 10);
+  });
+  it('refuses mismatched predictions', () => {
+    expect(() => pointwiseAgreement([{ width: 1, seeds: [new Float32Array(4)] }, { width: 2, seeds: [new Float32Array(6)] }], 2)).toThrow(/prediction size/);
+  });
+});
+
+describe('log-log slope of the variance against width', () => {
+  it('variance = c/N gives slope −1 exactly; c/N² gives −2', () => {
+    const w = [32, 64, 128, 256, 512];
+    const f1 = logLogSlope(w, w.map((n) => 7 / n));
+    expect(f1.slope).toBeCloseTo(-1, 12);
+    expect(f1.intercept).toBeCloseTo(Math.log(7), 10);
+    expect(f1.r2).toBeCloseTo(1, 12);
+    expect(logLogSlope(w, w.map((n) => 3 / (n * n))).slope).toBeCloseTo(-2, 12);
+  });
+  it('per evaluation step, skipping non-positive values', () => {
+    const rows = [8, 16, 32].flatMap((width) => [{ step: 0, width, value: 1 / width }, { step: 5, width, value: width === 8 ? 0 : 2 / Math.sqrt(width) }]);
+    const s = slopesByStep(rows);
+    expect(s.map((p) => p.step)).toEqual([0, 5]);
+    expect(s[0].slope).toBeCloseTo(-1, 12);
+    expect(s[1].slope).toBeCloseTo(-0.5, 12);
+    expect(s[1].n).toBe(2);
+    expect(linearFit([1], [1]).n).toBe(1);
+  });
+});
+
+describe('one series from run results', () => {
+  it('curves, agreement and slopes over widths and seeds; diverged seeds drop out after divergence', () => {
+    const runs: RunResult[] = [];
+    const preds = new Map<string, Float32Array>();
+    for (const width of [10, 40, 160])
+      for (const seed of [0, 1]) {
+        const id = `w${width}s${seed}`;
+        const diverged = width === 10 && seed === 1;
+        runs.push({
+          id, configId: `c${width}`, seriesId: 'S', label: id, dir: '',
+          config: { width, seed, task: { name: 'mnist' }, model: { family: 'mlp', depth: 2, activation: 'relu', bias: true }, parameterization: { name: 'mup' }, baseWidth: 10, optimizer: { name: 'sgd', momentum: 0, weightDecay: 0 }, lr: 0.1, batchSize: 4, steps: 2, evalSteps: [0, 2] } as RunResult['config'],
+          done: { status: diverged ? 'diverged' : 'ok', evaluations: 2, wallSeconds: 0, finishedAt: '' },
+          metrics: [{ step: 0, testLoss: 1 }, { step: 2, testLoss: diverged ? null : 0.5 }],
+          predictionSteps: diverged ? [0] : [0, 2],
+        });
+        for (const step of [0, 2]) preds.set(`${id}@${step}`, Float32Array.from({ length: 4 }, (_, i) => i + (seed ? 1 : -1) / Math.sqrt(width)));
+      }
+    const a = analyzeSeries(runs, (r, step) => ({ data: preds.get(`${r.id}@${step}`)!, shape: [2, 2] }));
+    expect(a.widths).toEqual([10, 40, 160]);
+    expect(a.statuses).toEqual({ ok: 5, diverged: 1 });
+    expect(a.curves.testLoss.find((p) => p.width === 10 && p.step === 2)).toMatchObject({ n: 1, mean: 0.5 });
+    const at0 = a.agreement.filter((p) => p.step === 0);
+    expect(at0.map((p) => p.variance)).toEqual(at0.map((p) => expect.closeTo(2 / p.width, 6)));
+    expect(a.agreement.find((p) => p.step === 2 && p.width === 10)).toMatchObject({ seeds: 1, variance: 0 });
+    expect(a.varianceSlope[0].slope).toBeCloseTo(-1, 5);
+  });
+});
+
+describe('CSV', () => {
+  it('quotes when needed and leaves non-finite cells empty', () => {
+    expect(toCsv([{ a: 'x,y', b: Number.NaN, c: 1.5 }], ['a', 'b', 'c'])).toBe('a,b,c\n"x,y",,1.5\n');
+  });
+});

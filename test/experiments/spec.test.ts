@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpecError, loadSpec, parseSpecText, validateSpec, resolveSweep, resolveEvalSteps, canonicalJson, shortHash, type SweepSpecInput } from '../../src/experiments/index.js';
+
+const good: SweepSpecInput = {
+  name: 'tiny',
+  task: { name: 'teacher-image', testSize: 8 },
+  model: { family: 'mlp', depth: 2 },
+  widths: [16, 32],
+  seeds: 2,
+  parameterization: 'mup',
+  lr: 0.1,
+  batchSize: 8,
+  steps: 10,
+  eval: 5,
+};
+
+function problems(input: unknown): string[] {
+  try {
+    validateSpec(input, 'spec');
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as SpecError).problems;
+  }
+  throw new Error('expected the spec to be rejected');
+}
+
+describe('sweep spec validation names the bad field', () => {
+  it('accepts a good spec and fills defaults', () => {
+    const s = validateSpec(good);
+    expect(s.optimizer).toEqual({ name: 'sgd', momentum: 0, weightDecay: 0 });
+    expect(s.ensemble).toBe('all');
+  });
+  it('unknown model family', () => {
+    const p = problems({ ...good, model: { family: 'resnet' } });
+    expect(p.join('\n')).toMatch(/^model\.family: .*expected.*mlp.*cnn.*transformer.*got "resnet"/m);
+  });
+  it('negative width', () => {
+    expect(problems({ ...good, widths: [16, -32] }).join('\n')).toMatch(/^widths\[1\]: expected a positive integer width, got -32/m);
+  });
+  it('non-integer width', () => {
+    expect(problems({ ...good, widths: [16.5] }).join('\n')).toMatch(/^widths\[0\]: expected a positive integer width/m);
+  });
+  it('empty widths list', () => {
+    expect(problems({ ...good, widths: [] }).join('\n')).toMatch(/^widths: expected a non-empty list of widths/m);
+  });
+  it('unknown field at the top and nested', () => {
+    expect(problems({ ...good, widht: [1] })).toContain('widht: unknown field "widht"');
+    expect(problems({ ...good, model: { family: 'mlp', dept: 3 } })).toContain('model.dept: unknown field "dept"');
+    expect(problems({ ...good, optimizer: { name: 'sgd', momentun: 0.9 } })).toContain('optimizer.momentun: unknown field "momentun"');
+  });
+  it('missing required field', () => {
+    const { steps: _s, ...noSteps } = good;
+    expect(problems(noSteps).join('\n')).toMatch(/^steps: required field is missing/m);
+  });
+  it('mf needs gamma0; momentum belongs to sgd; eval steps within the run', () => {
+    expect(problems({ ...good, parameterization: 'mf' }).join('\n')).toMatch(/^parameterization\.gamma0/m);
+    expect(problems({ ...good, optimizer: { name: 'adam', momentum: 0.9 } })).toContain('optimizer.momentum: unknown field "momentum"');
+    expect(problems({ ...good, eval: [0, 5, 11] }).join('\n')).toMatch(/^eval\[2\]: evaluation step 11 is past the last step/m);
+  });
+  it('model and task must fit', () => {
+    expect(problems({ ...good, model: 'transformer' }).join('\n')).toMatch(/^model\.family: transformer needs a text task/m);
+    expect(problems({ ...good, model: [{ family: 'mlp' }, { family: 'cnn' }], task: 'teacher-regression' }).join('\n')).toMatch(/^model\[1\]\.family: cnn needs an image task/m);
+  });
+  it('reports every problem at once, in the file named', () => {
+    try {
+      parseSpecText(JSON.stringify({ ...good, widths: [], lr: -1, extra: 1 }), 'bad.json');
+      throw new Error('not rejected');
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).toContain('bad.json');
+      expect(msg).toContain('widths:');
+      expect(msg).toContain('lr:');
+      expect(msg).toContain('extra: unknown field');
+    }
+  });
+  it('parses YAML and refuses unparsable text', () => {
+    const s = parseSpecText('name: y\ntask: mnist\nmodel: mlp\nwidths: [8]\nseeds: [3, 5]\nparameterization: sp\nlr: [0.1, 0.2]\nbatchSize: 4\nsteps: 2\neval: 1\n', 'x.yaml');
+    expect(s.seeds).toEqual([3, 5]);
+    expect(() => parseSpecText('{', 'x.json')).toThrow(/cannot parse/);
+  });
+  it('every example spec is valid', () => {
+    const dir = join(__dirname, '../../examples');
+    const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f));
+    expect(files).toContain('quick.json');
+    for (const f of files) expect(() => loadSpec(join(dir, f)), f).not.toThrow();
+    const quick = resolveSweep(loadSpec(join(dir, 'quick.json')));
+    expect(quick.runs.length).toBe(2 * 2 * 5 * 3);
+  });
+});
+
+describe('resolution and run ids', () => {
+  it('canonical JSON ignores key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(shortHash({ a: 1, b: 2 })).toBe(shortHash({ b: 2, a: 1 }));
+  });
+  it('expands the grid; ids are stable, distinct and independent of key order and name', () => {
+    const spec = { ...good, parameterization: ['mup', 'sp'], lr: [0.1, 0.3] };
+    const a = resolveSweep(validateSpec(spec));
+    expect(a.runs.length).toBe(2 * 2 * 2 * 2);
+    expect(new Set(a.runs.map((r) => r.id)).size).toBe(a.runs.length);
+    const reordered = Object.fromEntries(Object.entries({ ...spec, name: 'other', description: 'x' }).reverse());
+    const b = resolveSweep(validateSpec(reordered));
+    expect(b.runs.map((r) => r.id).sort()).toEqual(a.runs.map((r) => r.id).sort());
+    // A pinned id guards against accidental changes of the config layout (which would orphan results).
+    expect(a.runs[0].id).toMatch(/^[0-9a-f]{12}$/);
+    expect(resolveSweep(validateSpec(good)).runs[0].id).toBe(shortHash(resolveSweep(validateSpec(good)).runs[0].config));
+  });
+  it('a changed setting changes the id; seeds share configId, widths share seriesId', () => {
+    const a = resolveSweep(validateSpec(good)).runs;
+    const b = resolveSweep(validateSpec({ ...good, steps: 11 })).runs;
+    expect(a[0].id).not.toBe(b[0].id);
+    expect(a[0].configId).toBe(a[1].configId); // width 16, seeds 0 and 1
+    expect(a[0].seriesId).toBe(a[2].seriesId); // width 16 vs 32
+    expect(a[0].configId).not.toBe(a[2].configId);
+  });
+  it('ensemble groups: all seeds by default, chunks of k, or none', () => {
+    expect(resolveSweep(validateSpec({ ...good, seeds: 5 })).groups.map((g) => g.runs.length)).toEqual([5, 5]);
+    expect(resolveSweep(validateSpec({ ...good, seeds: 5, ensemble: 2 })).groups.map((g) => g.runs.length)).toEqual([2, 2, 1, 2, 2, 1]);
+    expect(resolveSweep(validateSpec({ ...good, seeds: 3, ensemble: 1 })).groups.length).toBe(6);
+  });
+  it('evaluation schedules', () => {
+    expect(resolveEvalSteps(4, 10)).toEqual([0, 4, 8, 10]);
+    expect(resolveEvalSteps({ every: 5, includeInit: false }, 10)).toEqual([5, 10]);
+    expect(resolveEvalSteps([10, 0, 3, 3], 10)).toEqual([0, 3, 10]);
+    expect(resolveEvalSteps({ steps: [2] }, 10)).toEqual([2]);
+  });
+  it('reads the quick example from disk unchanged', () => {
+    expect(JSON.parse(readFileSync(join(__dirname, '../../examples/quick.json'), 'utf8')).widths).toEqual([32, 64, 128, 256, 512]);
+  });
+});

@@ -30,20 +30,24 @@ export function pair(shape: number[], seed: number, lo = -1, hi = 1): { t: Tenso
   return { t: fromArray(data, shape), r: { shape: [...shape], data: Float64Array.from(data) } };
 }
 
-export function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
+/** ||out - ref|| / ||scale|| (scale defaults to ref; pass e.g. the reduction of |x| for sums that cancel). */
+export function relErr(out: ArrayLike<number>, ref: ArrayLike<number>, scale: ArrayLike<number> = ref): number {
   let num = 0;
   let den = 0;
   for (let i = 0; i < ref.length; i++) {
     const d = out[i] - ref[i];
     num += d * d;
-    den += ref[i] * ref[i];
+    den += scale[i] * scale[i];
   }
   if (Number.isNaN(num)) return Infinity;
   return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }
 
-/** Reads `t` back and asserts shape, no NaN (poison), and relative error under `tol`. */
-export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what = ''): Promise<void> {
+/**
+ * Reads `t` back and asserts shape, no NaN (poison), and relative error under `tol`. `scale`
+ * (same shape as ref) replaces ref as the denominator where the result may cancel to ~0.
+ */
+export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what = '', scale?: NDArray): Promise<void> {
   expect(t.shape, `${what} shape`).toEqual(ref.shape);
   const out = await t.data();
   expect(out.length).toBe(ref.data.length);
@@ -52,7 +56,7 @@ export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what =
       throw new Error(`${what}: element ${i} is NaN (unwritten or poisoned), reference ${ref.data[i]}`);
     }
   }
-  const e = relErr(out, ref.data);
+  const e = relErr(out, ref.data, scale?.data);
   if (tol === 0) expect(e, `${what} must be exact`).toBe(0);
   else expect(e, `${what} relative error ${e}`).toBeLessThan(tol);
 }

@@ -1,14 +1,17 @@
 // bench_ceiling.wgsl: the adapter's ceilings, measured in the same run as every benchmark.
 // Entry points:
-//   fma_peak: each invocation runs CHAINS independent FMA chains of ITERS steps in registers
-//             (2 * CHAINS * ITERS flops) and writes one sum, so memory traffic is negligible.
+//   fma_peak: each invocation runs CHAINS (2..4) independent vec4 FMA chains of ITERS steps in
+//             registers (8 * CHAINS * ITERS flops) and writes one sum: memory traffic is
+//             negligible. Too few chains is latency-bound (FMA latency x issue width needs ~10
+//             independent FMAs in flight); too many spills on lavapipe (16 AVX2 registers, one
+//             per f32 of an invocation), so the host times CHAINS = 2, 3, 4 and keeps the best.
 //   copy:     out[i] = x[i] as vec4<f32> (bandwidth ceiling: 8 bytes moved per f32).
 //   copy_naive: the same copy one f32 per item (the elementwise kernels' access pattern).
 // Bindings: x (read), out (read_write), p (uniform: n = items, vec4s for copy).
 // Tiling: WG invocations per workgroup; copy grid-strides over any workgroup count.
 override WG: u32 = 256u;
 override ITERS: u32 = 256u;
-const CHAINS = 8u;
+override CHAINS: u32 = 3u;
 
 struct Params { n: u32 }
 
@@ -20,17 +23,22 @@ struct Params { n: u32 }
 
 @compute @workgroup_size(WG)
 fn fma_peak(@builtin(global_invocation_id) gid: vec3u) {
-  if (gid.x >= p.n) { return; }
   let seed = f32(gid.x) * 1e-9;
-  var a = vec4f(seed, seed + 1e-3, seed + 2e-3, seed + 3e-3);
-  var b = a + vec4f(0.5);
-  let m = vec4f(0.999999, 0.999998, 0.999997, 0.999996);
+  var a0 = vec4f(seed, seed + 1e-3, seed + 2e-3, seed + 3e-3);
+  var a1 = a0 + vec4f(0.5);
+  var a2 = a0 + vec4f(0.25);
+  var a3 = a0 + vec4f(0.125);
+  // Splatted constants hold 1 register each (a vec4 of distinct lanes would take 4 of the 16
+  // AVX2 registers that the chains need on lavapipe, where each invocation is one SIMD lane).
+  let m = vec4f(0.999999);
   let c = vec4f(1e-6);
   for (var i = 0u; i < ITERS; i++) {
-    a = fma(a, m, c);
-    b = fma(b, m, c);
+    a0 = fma(a0, m, c);
+    a1 = fma(a1, m, c);
+    if (CHAINS > 2u) { a2 = fma(a2, m, c); }
+    if (CHAINS > 3u) { a3 = fma(a3, m, c); }
   }
-  out[gid.x] = a + b;
+  if (gid.x < p.n) { out[gid.x] = a0 + a1 + a2 + a3; }
 }
 
 @compute @workgroup_size(WG)

@@ -4,6 +4,10 @@
  * update kernels (src/ops/optim.ts). `step()` appends the updates to the open encoder.
  */
 import type { Parameter } from './module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import { fromArray } from '../ops/creation.js';
+import type { HostTensor } from './safetensors.js';
 import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type SgdState } from '../ops/optim.js';
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
 
@@ -48,6 +52,39 @@ export abstract class Optimizer {
   }
 
   abstract dispose(): void;
+
+  /** Named state tensors for a checkpoint (`optim.<slot>.<parameter>`). */
+  abstract stateTensors(): Map<string, Tensor>;
+
+  /** Restores state saved by `stateTensors` (and the step count). */
+  loadState(saved: Map<string, HostTensor>, stepCount: number): void {
+    this.stepCount = stepCount;
+    for (const [name, slots] of this.slots()) {
+      this.params.forEach((p, i) => {
+        const h = saved.get(`optim.${name}.${p.name}`);
+        if (!h) return;
+        if (h.shape.join() !== p.shape.join()) {
+          throw new Error(`loadState: optimizer state '${name}' of '${p.name}' has shape [${h.shape}], the parameter [${p.shape}]`);
+        }
+        slots[i]?.dispose();
+        slots[i] = keep(fromArray(h.data, h.shape, { device: p.value.device }));
+      });
+    }
+    this.setSteps(stepCount);
+  }
+
+  /** The state arrays by slot name, one entry per parameter. */
+  protected abstract slots(): [string, (Tensor | null)[]][];
+
+  protected abstract setSteps(n: number): void;
+
+  protected namedSlots(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [name, slots] of this.slots()) {
+      slots.forEach((t, i) => t && out.set(`optim.${name}.${this.params[i].name}`, t));
+    }
+    return out;
+  }
 }
 
 export class SGD extends Optimizer {
@@ -80,6 +117,18 @@ export class SGD extends Optimizer {
 
   dispose(): void {
     this.state.dispose();
+  }
+
+  stateTensors(): Map<string, Tensor> {
+    return this.namedSlots();
+  }
+
+  protected slots(): [string, (Tensor | null)[]][] {
+    return [['momentum', this.state.momentumBuffers]];
+  }
+
+  protected setSteps(n: number): void {
+    this.state.steps.fill(n);
   }
 }
 
@@ -115,5 +164,17 @@ export class Adam extends Optimizer {
 
   dispose(): void {
     this.state.dispose();
+  }
+
+  stateTensors(): Map<string, Tensor> {
+    return this.namedSlots();
+  }
+
+  protected slots(): [string, (Tensor | null)[]][] {
+    return [['m', this.state.m], ['v', this.state.v]];
+  }
+
+  protected setSteps(n: number): void {
+    this.state.steps.fill(n);
   }
 }

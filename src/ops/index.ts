@@ -51,3 +51,6 @@ export * from './norm.js';
 export * from './loss.js';
 export * from './embedding.js';
 export * from './optim.js';
+export * from './matmul.js';
+export * from './conv2d.js';
+export * from './attention.js';

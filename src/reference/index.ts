@@ -9,3 +9,6 @@ export * from './loss.js';
 export * from './embedding.js';
 export * from './optim.js';
 export * from './finite-diff.js';
+export * from './matmul.js';
+export * from './conv.js';
+export * from './attention.js';

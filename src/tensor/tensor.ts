@@ -23,7 +23,12 @@ let nextId = 1;
 /** Autograd bookkeeping attached by src/autograd (kept opaque here). */
 export interface GradNode {
   readonly op: string;
+  /** One tensor fewer refers to this node (it frees its saved tensors when none is left). */
+  unref(): void;
 }
+
+/** Set by src/autograd: records view ops (reshape, squeeze, unsqueeze) of tensors in the tape. */
+export const autogradHooks: { onView: ((src: Tensor, view: Tensor) => void) | null } = { onView: null };
 
 export class Tensor {
   readonly id = nextId++;
@@ -81,6 +86,7 @@ export class Tensor {
     this._storage = null;
     this.grad?.dispose();
     this.grad = null;
+    this.node?.unref();
     this.node = null;
   }
 
@@ -104,7 +110,9 @@ export class Tensor {
       );
     }
     s.refs++;
-    return new Tensor(s, out, this.dtype);
+    const view = new Tensor(s, out, this.dtype);
+    autogradHooks.onView?.(this, view);
+    return view;
   }
 
   /** Drops size-1 axes (all, or the one given). */

@@ -74,16 +74,15 @@ const modelSchema = shorthand('family', z.discriminatedUnion('family', [
   }),
   z.strictObject({
     family: z.literal('cnn'),
-    /** Number of conv layers with `width` channels. */
+    /** Number of ResNet stages (one residual block each; channels width, 2 width, 4 width, ...). */
     depth: posInt().default(2),
-    kernelSize: posInt().default(3),
     activation: activation.default('relu'),
-    pool: z.enum(['avg', 'max', 'none']).default('avg'),
   }),
   z.strictObject({
     family: z.literal('transformer'),
     /** Number of blocks; `width` is d_model. */
     depth: posInt().default(2),
+    /** Held fixed as width grows: heads = width / headDim. */
     headDim: posInt().default(16),
     mlpRatio: posInt().default(4),
   }),

@@ -1,0 +1,73 @@
+/**
+ * @file conv2d throughput at CNN layer shapes: batch 8, 32x32 inputs, 3x3 kernels, padding 1,
+ * widths 16..256 channels (Cin = Cout), forward, grad-input and grad-weight; against the FMA
+ * ceiling of this run and the direct (one invocation per output) baseline kernel. The target
+ * shape (64 -> 64) also times every implicit-GEMM tile configuration (the autotuner's choices).
+ *   npx tsx bench/run.ts --suite conv2d [--quick]
+ */
+import type { BenchRow, BenchSuite } from '../harness.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { randn } from '../../src/ops/creation.js';
+import {
+  conv2d, conv2dFlops, conv2dGeometry, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, selectConvTile, type Conv2dOptions,
+} from '../../src/ops/conv2d.js';
+
+/** The direct baseline is slow: time it only up to this width. */
+const MAX_BASELINE_WIDTH = 64;
+
+const suite: BenchSuite = {
+  name: 'conv2d',
+  async run(ctx) {
+    const rows: BenchRow[] = [];
+    const widths = ctx.quick ? [16, 64] : [16, 32, 64, 128, 256];
+    const N = 8;
+    const HW = 32;
+    for (const c of widths) {
+      const xShape = [N, HW, HW, c];
+      const wShape = [3, 3, c, c];
+      const opts: Conv2dOptions = { padding: 1 };
+      const g = conv2dGeometry('bench', xShape, wShape, opts);
+      const flops = conv2dFlops(g);
+      const x = randn(xShape, { seed: 1, device: ctx.device });
+      const w = randn(wShape, { seed: 2, device: ctx.device });
+      const dy = randn([N, g.OH, g.OW, c], { seed: 3, device: ctx.device });
+      const shape = `${N}x${HW}x${HW}x${c} * 3x3x${c}x${c}`;
+      const time = async (f: () => Tensor) => {
+        const live: Tensor[] = [];
+        const ms = await ctx.time(() => void live.push(f()), { maxTimeS: ctx.quick ? 0.5 : 1.5 });
+        for (const t of live) t.dispose();
+        return ms;
+      };
+      const cases: [string, (o: Conv2dOptions) => Tensor][] = [
+        ['forward', (o) => conv2d(x, w, null, o)],
+        ['grad-input', (o) => conv2dGradInput(dy, w, xShape, o)],
+        ['grad-weight', (o) => conv2dGradWeight(x, dy, wShape, o)],
+      ];
+      for (const [name, f] of cases) {
+        const ms = await time(() => f(opts));
+        const baseMs = c <= MAX_BASELINE_WIDTH ? await time(() => f({ ...opts, impl: 'direct' })) : undefined;
+        const gflops = flops / (ms * 1e6);
+        const t = selectConvTile(name === 'grad-input' ? c : c);
+        rows.push({
+          suite: 'conv2d', name: `${name} igemm ${t.tm}x${t.tn}`, shape, medianMs: ms, gflops,
+          pctCeiling: (100 * gflops) / ctx.ceilings.gflops,
+          xBaseline: baseMs === undefined ? undefined : baseMs / ms, baseline: 'direct',
+        });
+        if (baseMs !== undefined) {
+          const bg = flops / (baseMs * 1e6);
+          rows.push({ suite: 'conv2d', name: `${name} direct (baseline)`, shape, medianMs: baseMs, gflops: bg, pctCeiling: (100 * bg) / ctx.ceilings.gflops });
+        }
+      }
+      if (c === 64) {
+        for (const tile of CONV2D_TILES) {
+          const ms = await time(() => conv2d(x, w, null, { ...opts, tile }));
+          const gflops = flops / (ms * 1e6);
+          rows.push({ suite: 'conv2d', name: `forward tile ${tile.tm}x${tile.tn}`, shape, medianMs: ms, gflops, pctCeiling: (100 * gflops) / ctx.ceilings.gflops });
+        }
+      }
+      for (const t of [x, w, dy]) t.dispose();
+    }
+    return rows;
+  },
+};
+export default suite;

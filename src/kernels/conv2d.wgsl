@@ -1,0 +1,302 @@
+// conv2d.wgsl: 2-D convolution, NHWC activations and HWIO weights, stride, zero padding,
+// dilation, groups = 1, and an optional leading ensemble axis (S independent problems).
+// Layout: x [S, N, H, W, C], weight [S, KH, KW, C, CO], bias [S, CO], out/dy [S, N, OH, OW, CO].
+//   NHWC + HWIO make the convolution a GEMM whose K axis (kh, kw, ci) has ci contiguous in both
+//   operands: out[m, co] = sum_k A[m, k] * weight[k, co], m = (n, oh, ow), k = (kh, kw, ci),
+//   A[m, k] = x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci] (zero outside the image).
+// Entry points (implicit GEMM: A is never materialized; each invocation holds a TM x TN block of
+// outputs in registers, so every loaded operand feeds TN or TM FMAs):
+//   fwd:    out = conv(x, weight) + bias. Rows m (TM output pixels), columns co (TN channels).
+//   dgrad:  dx[n, ih, iw, ci] = sum_{kh, kw, co} dy[n, oh, ow, co] * weight[kh, kw, ci, co] where
+//           ih = oh*sh - ph + kh*dh (only kh, kw that hit an integer oh in range contribute).
+//           Rows (n, ih, iw), columns ci, K = (kh, kw, co).
+//   wgrad:  dw[kh, kw, ci, co] = sum_{n, oh, ow} x[n, ih, iw, ci] * dy[n, oh, ow, co]. Rows
+//           (kh, kw, ci) with TM consecutive ci of one (kh, kw), columns co; the long K axis
+//           (n, oh, ow) is split into `chunks` slices of `kchunk` written as partials
+//           [S, chunks, KH*KW*C*CO] that the host sums (deterministic, no atomics).
+//   direct_fwd, direct_dgrad, direct_wgrad: the baseline, one invocation per output element and
+//           a plain loop (tests and the bench's ratio).
+// Tiling: TM, TN are consts the host specializes per configuration (private arrays need const
+// sizes). In the GEMM entries the column tile comes from workgroup_id.y, so weight (fwd, dgrad)
+// and dy (wgrad) addresses are the same for every invocation of a workgroup: on lavapipe those
+// loads are uniform (one scalar load, broadcast), only the row operand is a per-lane gather.
+// No workgroup memory, no barriers (slow on lavapipe, see DESIGN.md). workgroup_id.z = problem
+// (and chunk for wgrad).
+// Bindings: 0 x, 1 weight, 2 bias, 3 dy (read); 4 out (read_write); 5 p (uniform).
+const TM: u32 = 4u;
+const TN: u32 = 8u;
+override WG: u32 = 64u;
+
+struct Params {
+  n: u32, h: u32, w: u32, c: u32,
+  kh: u32, kw: u32, co: u32, oh: u32,
+  ow: u32, sh: u32, sw: u32, ph: u32,
+  pw: u32, dh: u32, dw: u32, chunks: u32,
+  kchunk: u32, x_stride: u32, w_stride: u32, y_stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
+
+// Input coordinate of output coordinate o and kernel tap k (may be negative: padding).
+fn in_coord(o: u32, stride: u32, pad: u32, k: u32, dil: u32) -> i32 {
+  return i32(o * stride + k * dil) - i32(pad);
+}
+
+fn inside(ih: i32, iw: i32) -> bool {
+  return ih >= 0 && ih < i32(p.h) && iw >= 0 && iw < i32(p.w);
+}
+
+@compute @workgroup_size(WG)
+fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let M = p.n * p.oh * p.ow;
+  let m0 = (wid.x * WG + lid) * TM;
+  if (m0 >= M) { return; }
+  let c0 = wid.y * TN;
+  let s = wid.z;
+  let xb = s * p.x_stride;
+  let wb = s * p.w_stride;
+  var acc: array<array<f32, TN>, TM>;
+  for (var c = 0u; c < TN; c++) {
+    let bv = bias[s * p.co + min(c0 + c, p.co - 1u)];
+    for (var r = 0u; r < TM; r++) { acc[r][c] = bv; }
+  }
+  var ih0: array<u32, TM>;
+  var iw0: array<u32, TM>;
+  var nb: array<u32, TM>;
+  for (var r = 0u; r < TM; r++) {
+    let m = min(m0 + r, M - 1u);
+    let ow = m % p.ow;
+    let t = m / p.ow;
+    ih0[r] = t % p.oh;
+    iw0[r] = ow;
+    nb[r] = xb + (t / p.oh) * p.h * p.w * p.c;
+  }
+  for (var kh = 0u; kh < p.kh; kh++) {
+    for (var kw = 0u; kw < p.kw; kw++) {
+      var off: array<u32, TM>;
+      var ok: array<bool, TM>;
+      for (var r = 0u; r < TM; r++) {
+        let ih = in_coord(ih0[r], p.sh, p.ph, kh, p.dh);
+        let iw = in_coord(iw0[r], p.sw, p.pw, kw, p.dw);
+        ok[r] = inside(ih, iw);
+        off[r] = select(xb, nb[r] + (u32(ih) * p.w + u32(iw)) * p.c, ok[r]);
+      }
+      let wrow = wb + (kh * p.kw + kw) * p.c * p.co;
+      for (var ci = 0u; ci < p.c; ci++) {
+        var a: array<f32, TM>;
+        // NOTE: select, not a 0/1 mask multiply: inf * 0 would turn padding into NaN.
+        for (var r = 0u; r < TM; r++) { a[r] = select(0.0, x[off[r] + ci], ok[r]); }
+        let wo = wrow + ci * p.co;
+        for (var c = 0u; c < TN; c++) {
+          let b = weight[wo + min(c0 + c, p.co - 1u)];
+          for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+        }
+      }
+    }
+  }
+  let ob = s * p.y_stride;
+  for (var r = 0u; r < TM; r++) {
+    if (m0 + r < M) {
+      for (var c = 0u; c < TN; c++) {
+        if (c0 + c < p.co) { out[ob + (m0 + r) * p.co + c0 + c] = acc[r][c]; }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let M = p.n * p.h * p.w;
+  let m0 = (wid.x * WG + lid) * TM;
+  if (m0 >= M) { return; }
+  let c0 = wid.y * TN;
+  let s = wid.z;
+  let yb = s * p.y_stride;
+  let wb = s * p.w_stride;
+  var acc: array<array<f32, TN>, TM>;
+  var ih: array<i32, TM>;
+  var iw: array<i32, TM>;
+  var nb: array<u32, TM>;
+  for (var r = 0u; r < TM; r++) {
+    let m = min(m0 + r, M - 1u);
+    let t = m / p.w;
+    iw[r] = i32(m % p.w) + i32(p.pw);
+    ih[r] = i32(t % p.h) + i32(p.ph);
+    nb[r] = yb + (t / p.h) * p.oh * p.ow * p.co;
+  }
+  for (var kh = 0u; kh < p.kh; kh++) {
+    for (var kw = 0u; kw < p.kw; kw++) {
+      // oh*sh = ih + ph - kh*dh must be a multiple of sh and land in [0, OH).
+      var off: array<u32, TM>;
+      var ok: array<bool, TM>;
+      var any_ok = false;
+      for (var r = 0u; r < TM; r++) {
+        let nh = ih[r] - i32(kh * p.dh);
+        let nw = iw[r] - i32(kw * p.dw);
+        let oh = nh / i32(p.sh);
+        let ow = nw / i32(p.sw);
+        ok[r] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
+        off[r] = select(yb, nb[r] + (u32(oh) * p.ow + u32(ow)) * p.co, ok[r]);
+        any_ok = any_ok || ok[r];
+      }
+      if (!any_ok) { continue; }
+      let wrow = wb + (kh * p.kw + kw) * p.c * p.co;
+      for (var co = 0u; co < p.co; co++) {
+        var a: array<f32, TM>;
+        for (var r = 0u; r < TM; r++) { a[r] = select(0.0, dy[off[r] + co], ok[r]); }
+        for (var c = 0u; c < TN; c++) {
+          let b = weight[wrow + min(c0 + c, p.c - 1u) * p.co + co];
+          for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+        }
+      }
+    }
+  }
+  let ob = s * p.x_stride;
+  for (var r = 0u; r < TM; r++) {
+    if (m0 + r < M) {
+      for (var c = 0u; c < TN; c++) {
+        if (c0 + c < p.c) { out[ob + (m0 + r) * p.c + c0 + c] = acc[r][c]; }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let ci_tiles = (p.c + TM - 1u) / TM;
+  let rt = wid.x * WG + lid;
+  if (rt >= p.kh * p.kw * ci_tiles) { return; }
+  let khkw = rt / ci_tiles;
+  let ci0 = (rt % ci_tiles) * TM;
+  let kh = khkw / p.kw;
+  let kw = khkw % p.kw;
+  let c0 = wid.y * TN;
+  let s = wid.z / p.chunks;
+  let chunk = wid.z % p.chunks;
+  let M = p.n * p.oh * p.ow;
+  let k0 = chunk * p.kchunk;
+  let k1 = min(M, k0 + p.kchunk);
+  let xb = s * p.x_stride;
+  let yb = s * p.y_stride;
+  var acc: array<array<f32, TN>, TM>;
+  var ow = k0 % p.ow;
+  var oh = (k0 / p.ow) % p.oh;
+  var n = k0 / (p.ow * p.oh);
+  for (var m = k0; m < k1; m++) {
+    let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
+    let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
+    let ok = inside(ih, iw);
+    let xo = select(xb, xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci0, ok);
+    var a: array<f32, TM>;
+    for (var r = 0u; r < TM; r++) { a[r] = select(0.0, x[xo + min(r, p.c - 1u - ci0)], ok); }
+    let yo = yb + m * p.co;
+    for (var c = 0u; c < TN; c++) {
+      let b = dy[yo + min(c0 + c, p.co - 1u)];
+      for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+    }
+    ow++;
+    if (ow == p.ow) {
+      ow = 0u;
+      oh++;
+      if (oh == p.oh) { oh = 0u; n++; }
+    }
+  }
+  let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
+  for (var r = 0u; r < TM; r++) {
+    if (ci0 + r < p.c) {
+      for (var c = 0u; c < TN; c++) {
+        if (c0 + c < p.co) { out[ob + (ci0 + r) * p.co + c0 + c] = acc[r][c]; }
+      }
+    }
+  }
+}
+
+// Index of this invocation in a grid of [x, y] workgroups of WG (problem in z).
+fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+              @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.n * p.oh * p.ow * p.co) { return; }
+  let s = wid.z;
+  let co = i % p.co;
+  let m = i / p.co;
+  let ow = m % p.ow;
+  let oh = (m / p.ow) % p.oh;
+  let n = m / (p.ow * p.oh);
+  var acc = bias[s * p.co + co];
+  for (var kh = 0u; kh < p.kh; kh++) {
+    for (var kw = 0u; kw < p.kw; kw++) {
+      let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
+      let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
+      if (!inside(ih, iw)) { continue; }
+      for (var ci = 0u; ci < p.c; ci++) {
+        acc += x[s * p.x_stride + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci] *
+               weight[s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co];
+      }
+    }
+  }
+  out[s * p.y_stride + i] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn direct_dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.n * p.h * p.w * p.c) { return; }
+  let s = wid.z;
+  let ci = i % p.c;
+  let m = i / p.c;
+  let iw = i32(m % p.w);
+  let ih = i32((m / p.w) % p.h);
+  let n = m / (p.w * p.h);
+  var acc = 0.0;
+  for (var kh = 0u; kh < p.kh; kh++) {
+    for (var kw = 0u; kw < p.kw; kw++) {
+      let nh = ih + i32(p.ph) - i32(kh * p.dh);
+      let nw = iw + i32(p.pw) - i32(kw * p.dw);
+      if (nh < 0 || nw < 0 || nh % i32(p.sh) != 0 || nw % i32(p.sw) != 0) { continue; }
+      let oh = u32(nh) / p.sh;
+      let ow = u32(nw) / p.sw;
+      if (oh >= p.oh || ow >= p.ow) { continue; }
+      for (var co = 0u; co < p.co; co++) {
+        acc += dy[s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co] *
+               weight[s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co];
+      }
+    }
+  }
+  out[s * p.x_stride + i] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn direct_wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.kh * p.kw * p.c * p.co) { return; }
+  let s = wid.z;
+  let co = i % p.co;
+  let ci = (i / p.co) % p.c;
+  let kw = (i / (p.co * p.c)) % p.kw;
+  let kh = i / (p.co * p.c * p.kw);
+  var acc = 0.0;
+  for (var n = 0u; n < p.n; n++) {
+    for (var oh = 0u; oh < p.oh; oh++) {
+      for (var ow = 0u; ow < p.ow; ow++) {
+        let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
+        let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
+        if (!inside(ih, iw)) { continue; }
+        acc += x[s * p.x_stride + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci] *
+               dy[s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co];
+      }
+    }
+  }
+  out[s * p.w_stride + i] = acc;
+}

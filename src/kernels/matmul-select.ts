@@ -1,0 +1,111 @@
+/**
+ * @file Chooses a matmul kernel (ladder version + tile sizes) per adapter and shape class, with
+ * named default thresholds; the autotuner (autotune.ts) may override the choice per shape class.
+ */
+
+/** One runnable matmul configuration: the kernel file and its tile overrides. */
+export type MatmulConfig =
+  | { kernel: 'naive'; wgX: number; wgY: number }
+  | { kernel: 'tiled'; wgX: number; wgY: number; tm: number; tn: number; tk: number }
+  | { kernel: 'reg'; wgX: number; wgY: number; rm: number; vn: number };
+
+/** The problem a config is chosen for (after 1-D operands became matrices). */
+export interface MatmulProblem {
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+export interface AdapterTraits {
+  /** A CPU adapter (lavapipe/llvmpipe/SwiftShader): register blocking wins there. */
+  isSoftware: boolean;
+}
+
+/** Below this many multiply-adds the launch dominates: the simplest config with small tiles. */
+export const TINY_MACS = 32 * 32 * 32;
+/**
+ * On a CPU adapter, fewer output tiles than this (workgroups x batch) would leave cores idle:
+ * use the smaller register block (4 x 4) so there are more tiles. Two cores here; 16 gives
+ * the thread pool room to balance uneven tiles.
+ */
+export const SOFTWARE_MIN_TILES = 16;
+/** On a GPU, fewer 64 x 64 tiles than this leaves most SMs idle: use 32 x 32 tiles. */
+export const GPU_MIN_TILES = 256;
+
+/** Register-blocked 8 x 8 outputs per invocation, 8 x 8 invocations (lavapipe default). */
+export const REG_8X8: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 8, vn: 2 };
+/** Register-blocked 4 x 4 (more, smaller tiles). */
+export const REG_4X4: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 4, vn: 1 };
+/** Workgroup-memory 64 x 64 tile, 16 x 16 invocations of 4 x 4 outputs, k-slab 16 (GPU default). */
+export const TILED_64: MatmulConfig = { kernel: 'tiled', wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
+/** Workgroup-memory 32 x 32 tile (small problems on a GPU). */
+export const TILED_32: MatmulConfig = { kernel: 'tiled', wgX: 16, wgY: 16, tm: 2, tn: 2, tk: 16 };
+/** The baseline. */
+export const NAIVE: MatmulConfig = { kernel: 'naive', wgX: 16, wgY: 16 };
+
+/** Rows x columns of output one workgroup of `c` covers. */
+export function tileOf(c: MatmulConfig): { rows: number; cols: number } {
+  switch (c.kernel) {
+    case 'naive':
+      return { rows: c.wgY, cols: c.wgX };
+    case 'tiled':
+      return { rows: c.wgY * c.tm, cols: c.wgX * c.tn };
+    case 'reg':
+      return { rows: c.wgY * c.rm, cols: c.wgX * 4 * c.vn };
+  }
+}
+
+function tiles(p: MatmulProblem, c: MatmulConfig): number {
+  const t = tileOf(c);
+  return Math.ceil(p.M / t.rows) * Math.ceil(p.N / t.cols) * p.batch;
+}
+
+/** The shape class a tuned winner is cached under: size buckets (powers of 4) and transposes. */
+export function matmulShapeClass(p: MatmulProblem): string {
+  const bucket = (n: number) => (n <= 1 ? '1' : `${4 ** Math.ceil(Math.log(n) / Math.log(4))}`);
+  const align = p.K % 4 === 0 && p.N % 4 === 0 && p.M % 4 === 0 ? 'a4' : 'u';
+  return `m${bucket(p.M)}.n${bucket(p.N)}.k${bucket(p.K)}.b${bucket(p.batch)}.${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}.${align}`;
+}
+
+/** The default choice (named thresholds above). */
+export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulConfig {
+  if (p.M * p.N * p.K <= TINY_MACS) return adapter.isSoftware ? REG_4X4 : TILED_32;
+  if (adapter.isSoftware) return tiles(p, REG_8X8) >= SOFTWARE_MIN_TILES ? REG_8X8 : REG_4X4;
+  return tiles(p, TILED_64) >= GPU_MIN_TILES ? TILED_64 : TILED_32;
+}
+
+/** Candidates the autotuner times for a problem on an adapter (the default comes first). */
+export function matmulCandidates(p: MatmulProblem, adapter: AdapterTraits): MatmulConfig[] {
+  const all: MatmulConfig[] = [
+    selectMatmul(p, adapter),
+    REG_8X8,
+    REG_4X4,
+    { kernel: 'reg', wgX: 8, wgY: 8, rm: 4, vn: 2 },
+    { kernel: 'reg', wgX: 16, wgY: 4, rm: 8, vn: 1 },
+    { kernel: 'reg', wgX: 4, wgY: 16, rm: 8, vn: 2 },
+    TILED_64,
+    TILED_32,
+  ];
+  const seen = new Set<string>();
+  return all.filter((c) => {
+    const k = configKey(c);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** A stable string for a config (pipeline cache keys, tables). */
+export function configKey(c: MatmulConfig): string {
+  switch (c.kernel) {
+    case 'naive':
+      return `naive ${c.wgX}x${c.wgY}`;
+    case 'tiled':
+      return `tiled ${c.wgX}x${c.wgY} t${c.tm}x${c.tn} k${c.tk}`;
+    case 'reg':
+      return `reg ${c.wgX}x${c.wgY} r${c.rm}x${4 * c.vn}`;
+  }
+}

@@ -1,0 +1,133 @@
+// matmul_tiled.wgsl: ladder step 2, workgroup-memory tiling (the classic GPU kernel).
+// Algorithm: each workgroup computes a BM x BN output tile (BM = WG_Y * TM, BN = WG_X * TN): for
+//   each k-slab of TK it stages opA[BM, TK] and opB[TK, BN] in workgroup memory (zeros past the
+//   edges), a barrier, then every invocation accumulates its TM x TN outputs from the staged
+//   slab. Each global element is read once per tile instead of once per output: fast on
+//   discrete GPUs; on lavapipe workgroup memory and barriers are slow (see matmul_reg.wgsl).
+// Invocation (x, y) owns rows row0 + r * WG_Y + y and columns col0 + c * WG_X + x (neighbouring
+//   invocations write neighbouring addresses). TM, TN <= 4.
+// Transposes, batch broadcasting, bindings and the epilogue as in matmul_naive.wgsl:
+//   a, b, bias (read), out (read_write [batch, M, N]), p (uniform Params).
+// Tiling: override WG_X, WG_Y, TM, TN, TK; output tiles and batches grid-stride over workgroups
+//   (tile loops depend only on workgroup_id, so barriers stay in uniform control flow).
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+override TM: u32 = 4u;
+override TN: u32 = 4u;
+override TK: u32 = 16u;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override BM: u32 = WG_Y * TM;
+override BN: u32 = WG_X * TN;
+override A_TILE: u32 = TK * WG_Y * TM;
+override B_TILE: u32 = TK * WG_X * TN;
+
+struct Params {
+  M: u32, N: u32, K: u32, batch: u32,
+  rank: u32, has_bias: u32, act: u32, pad0: u32,
+  bshape: array<vec4u, 2>,
+  sa: array<vec4u, 2>,
+  sb: array<vec4u, 2>,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+// Staged slabs, k-major: As[kk * BM + m], Bs[kk * BN + n].
+var<workgroup> As: array<f32, A_TILE>;
+var<workgroup> Bs: array<f32, B_TILE>;
+
+// Element offsets of batch z's A and B matrices.
+fn batch_offsets(z: u32) -> vec2u {
+  var rem = z;
+  var off = vec2u(0u);
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let s = p.bshape[d / 4][d % 4];
+    let c = rem % s;
+    rem = rem / s;
+    off += c * vec2u(p.sa[d / 4][d % 4], p.sb[d / 4][d % 4]);
+  }
+  return off;
+}
+
+// NOTE: erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), as in unary.wgsl.
+fn erf_approx(v: f32) -> f32 {
+  let x = abs(v);
+  let t = 1.0 / (1.0 + 0.327591100 * x);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
+  return select(-y, y, v >= 0.0);
+}
+
+fn epilogue(acc: f32, j: u32) -> f32 {
+  var v = acc;
+  if (p.has_bias != 0u) { v += bias[j]; }
+  switch p.act {
+    case 1u: { v = max(v, 0.0); }
+    case 2u: { v = 0.5 * v * (1.0 + erf_approx(v * 0.707106781)); }
+    case 3u: {
+      // NOTE: tanh through exp(-2|v|): large |v| gives +-1, never inf/inf.
+      let e = exp(-2.0 * abs(v));
+      let t = (1.0 - e) / (1.0 + e);
+      v = select(-t, t, v >= 0.0);
+    }
+    default: {}
+  }
+  return v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) lidx: u32, @builtin(num_workgroups) nwg: vec3u) {
+  let tiles_m = (p.M + BM - 1u) / BM;
+  let tiles_n = (p.N + BN - 1u) / BN;
+  let threads = WG_X * WG_Y;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let off = batch_offsets(z);
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < tiles_n; tn += nwg.x) {
+        let row0 = tm * BM;
+        let col0 = tn * BN;
+        // NOTE: explicitly zeroed per tile (see matmul_reg.wgsl: a bare declaration was zeroed once).
+        var acc = array<array<f32, 4>, 4>();
+        for (var k0 = 0u; k0 < p.K; k0 += TK) {
+          for (var e = lidx; e < A_TILE; e += threads) {
+            let kk = e / BM;
+            let i = row0 + e % BM;
+            let k = k0 + kk;
+            var v = 0.0;
+            if (i < p.M && k < p.K) { v = a[off.x + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
+            As[e] = v;
+          }
+          for (var e = lidx; e < B_TILE; e += threads) {
+            let kk = e / BN;
+            let j = col0 + e % BN;
+            let k = k0 + kk;
+            var v = 0.0;
+            if (j < p.N && k < p.K) { v = b[off.y + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
+            Bs[e] = v;
+          }
+          workgroupBarrier();
+          for (var kk = 0u; kk < TK; kk++) {
+            var bv: array<f32, 4>;
+            for (var c = 0u; c < TN; c++) { bv[c] = Bs[kk * BN + c * WG_X + lid.x]; }
+            for (var r = 0u; r < TM; r++) {
+              let av = As[kk * BM + r * WG_Y + lid.y];
+              for (var c = 0u; c < TN; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+            }
+          }
+          workgroupBarrier();
+        }
+        for (var r = 0u; r < TM; r++) {
+          let i = row0 + r * WG_Y + lid.y;
+          for (var c = 0u; c < TN; c++) {
+            let j = col0 + c * WG_X + lid.x;
+            if (i < p.M && j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[r][c], j); }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,354 @@
+/**
+ * @file 2-D convolution (NHWC activations, HWIO weights): forward as register-blocked implicit
+ * GEMM, grad-input and grad-weight kernels, bias grad by reduction, a direct baseline, and an
+ * optional leading ensemble axis (S independent models) on every operand.
+ *
+ * Layout: x [N, H, W, Cin], weight [KH, KW, Cin, Cout], bias [Cout], out [N, OH, OW, Cout]
+ * (with an ensemble: x [S, N, H, W, Cin], weight [S, KH, KW, Cin, Cout], bias [S, Cout]).
+ * Why NHWC/HWIO: the implicit GEMM's K axis (kh, kw, ci) then has ci contiguous in the input and
+ * weight [K, Cout] is a plain row-major matrix, so no im2col copy and no transposes are needed,
+ * and a 1x1 convolution is exactly a matmul [N*H*W, Cin] x [Cin, Cout].
+ *   OH = floor((H + 2*ph - dh*(KH-1) - 1) / sh) + 1   (likewise OW)
+ */
+import { Tensor } from '../tensor/tensor.js';
+import type { Device } from '../tensor/device.js';
+import { fmt } from '../tensor/shape.js';
+import { checkF32, checkSameDevice } from './launch.js';
+import { zeros } from './creation.js';
+import { sum } from './reduce.js';
+import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
+
+export type Pair = number | [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** Zero padding on each side (top/bottom, left/right). */
+  padding?: Pair;
+  dilation?: Pair;
+  /** 'auto' (the selector), 'igemm' (implicit GEMM) or 'direct' (the baseline). */
+  impl?: 'auto' | 'igemm' | 'direct';
+  /** Force a tile configuration (bench, autotuner). */
+  tile?: ConvTile;
+}
+
+/** A register tile: TM output rows (pixels) x TN output columns (channels) per invocation. */
+export interface ConvTile {
+  tm: number;
+  tn: number;
+}
+
+/** Tile configurations for the implicit-GEMM kernels (candidates for an autotuner). */
+export const CONV2D_TILES: readonly ConvTile[] = [
+  { tm: 4, tn: 8 },
+  { tm: 8, tn: 8 },
+  { tm: 4, tn: 4 },
+  { tm: 8, tn: 4 },
+  { tm: 2, tn: 16 },
+];
+
+/** Columns (output channels) at or below which the narrow tile is used (fewer wasted lanes). */
+const NARROW_COLUMNS = 4;
+/** Invocations per workgroup of every conv2d entry point. */
+const WG = 64;
+/** wgrad: invocations that keep the adapter busy (split K until reached). */
+const WGRAD_TARGET_INVOCATIONS = { software: 2048, gpu: 65536 };
+/** wgrad: fewest K steps (output pixels) per chunk worth a partial. */
+const WGRAD_MIN_CHUNK = 256;
+
+/** The selector: the implicit-GEMM tile for a GEMM of `columns` output columns. */
+export function selectConvTile(columns: number): ConvTile {
+  return columns <= NARROW_COLUMNS ? { tm: 8, tn: 4 } : { tm: 4, tn: 8 };
+}
+
+/** Shape class of a forward problem for the autotuner: channel counts by power of two, kernel, stride. */
+function forwardShapeClass(g: Conv2dGeometry): string {
+  const p2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+  return `fwd c${p2(g.C)} co${p2(g.CO)} m${p2(g.N * g.OH * g.OW)} k${g.KH}x${g.KW} s${g.sh}x${g.sw}`;
+}
+
+/** The forward tile: the autotuner's cached winner for this shape class, else the selector's. */
+function chooseForwardTile(device: Device, g: Conv2dGeometry): ConvTile {
+  const tuner = autotunerFor(device);
+  const cls = forwardShapeClass(g);
+  const tuned = tuner.lookup<ConvTile>('conv2d', ['conv2d'], cls);
+  if (tuned) return tuned;
+  if (tuner.enabled) {
+    let scratch: Tensor[] | null = null;
+    const target: TuneTarget<ConvTile> = {
+      op: 'conv2d',
+      kernels: ['conv2d'],
+      shapeClass: cls,
+      candidates: [selectConvTile(g.CO), ...CONV2D_TILES],
+      name: (c) => `${c.tm}x${c.tn}`,
+      launch(c) {
+        const xs = g.ensemble ? [g.S, g.N, g.H, g.W, g.C] : [g.N, g.H, g.W, g.C];
+        const ws = g.ensemble ? [g.S, g.KH, g.KW, g.C, g.CO] : [g.KH, g.KW, g.C, g.CO];
+        // Zeros: recycled memory could hold denormals, which are slow on CPU adapters.
+        scratch ??= [zeros(xs, { device }), zeros(ws, { device })];
+        const opts: Conv2dOptions = { stride: [g.sh, g.sw], padding: [g.ph, g.pw], dilation: [g.dh, g.dw], tile: c };
+        conv2d(scratch[0], scratch[1], null, opts).dispose();
+      },
+      dispose() {
+        for (const t of scratch ?? []) t.dispose();
+        scratch = null;
+      },
+    };
+    tuner.request(target);
+  }
+  return selectConvTile(g.CO);
+}
+
+const specialized = new WeakMap<Device, Set<string>>();
+
+/**
+ * Registers a copy of kernel `file` whose `const NAME: u32 = ...u;` lines take `consts`, and
+ * returns its name for `device.dispatch` (private arrays need const sizes, not overrides).
+ */
+export function specializeKernel(device: Device, file: string, consts: Record<string, number>): string {
+  const name = `${file}@${Object.entries(consts).map(([k, v]) => `${k}${v}`).join('_')}`;
+  let done = specialized.get(device);
+  if (!done) specialized.set(device, (done = new Set()));
+  if (done.has(name)) return name;
+  let src = device.kernels.load(file).source;
+  for (const [k, v] of Object.entries(consts)) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`kernel ${file}: const ${k} must be a positive integer, got ${v}`);
+    const re = new RegExp(`const ${k}: u32 = \\d+u;`);
+    if (!re.test(src)) throw new Error(`kernel ${file}: no 'const ${k}: u32' to specialize`);
+    src = src.replace(re, `const ${k}: u32 = ${v}u;`);
+  }
+  device.kernels.loadSource(name, src);
+  done.add(name);
+  return name;
+}
+
+function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+  if (p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min)) {
+    throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/** Sizes of one convolution problem (ensemble axis S separate). */
+export interface Conv2dGeometry {
+  S: number; N: number; H: number; W: number; C: number;
+  KH: number; KW: number; CO: number; OH: number; OW: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  ensemble: boolean;
+}
+
+/** Checks shapes and options and returns the geometry (errors name the op and the shapes). */
+export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}): Conv2dGeometry {
+  const ensemble = wShape.length === 5;
+  const xr = ensemble ? 5 : 4;
+  if (wShape.length !== 4 && wShape.length !== 5) {
+    throw new Error(`${op}: weight ${fmt(wShape)} must be [KH, KW, Cin, Cout] (or [S, KH, KW, Cin, Cout] for an ensemble)`);
+  }
+  if (xShape.length !== xr) {
+    throw new Error(
+      `${op}: input ${fmt(xShape)} must be ${ensemble ? '[S, N, H, W, Cin] (weight has an ensemble axis)' : '[N, H, W, Cin] (NHWC)'}`,
+    );
+  }
+  const S = ensemble ? wShape[0] : 1;
+  if (ensemble && xShape[0] !== S) {
+    throw new Error(`${op}: input ${fmt(xShape)} has ${xShape[0]} ensemble members but weight ${fmt(wShape)} has ${S}`);
+  }
+  const [N, H, W, C] = xShape.slice(xr - 4);
+  const [KH, KW, WC, CO] = wShape.slice(wShape.length - 4);
+  if (C !== WC) {
+    throw new Error(
+      `${op}: channel mismatch: input ${fmt(xShape)} has ${C} channels (last axis, NHWC) but weight ${fmt(wShape)} ` +
+        `expects ${WC} (axis -2, HWIO)`,
+    );
+  }
+  const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', opts.padding, 0, 0);
+  const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
+  const ekh = dh * (KH - 1) + 1;
+  const ekw = dw * (KW - 1) + 1;
+  if (KH < 1 || KW < 1 || ekh > H + 2 * ph || ekw > W + 2 * pw) {
+    throw new Error(
+      `${op}: kernel larger than padded input: kernel ${KH}x${KW} (dilated ${ekh}x${ekw}) does not fit the ` +
+        `input ${H}x${W} padded by ${ph},${pw} (${H + 2 * ph}x${W + 2 * pw})`,
+    );
+  }
+  const OH = Math.floor((H + 2 * ph - ekh) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - ekw) / sw) + 1;
+  return { S, N, H, W, C, KH, KW, CO, OH, OW, sh, sw, ph, pw, dh, dw, ensemble };
+}
+
+function outShapeOf(g: Conv2dGeometry): number[] {
+  return g.ensemble ? [g.S, g.N, g.OH, g.OW, g.CO] : [g.N, g.OH, g.OW, g.CO];
+}
+
+function paramsOf(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
+  return {
+    n: g.N, h: g.H, w: g.W, c: g.C, kh: g.KH, kw: g.KW, co: g.CO, oh: g.OH, ow: g.OW,
+    sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, chunks, kchunk,
+    x_stride: g.N * g.H * g.W * g.C, w_stride: g.KH * g.KW * g.C * g.CO, y_stride: g.N * g.OH * g.OW * g.CO,
+  };
+}
+
+function checkGroups(op: string, device: Device, groups: [number, number, number]): [number, number, number] {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (groups.some((v) => v > max)) {
+    throw new Error(`${op}: needs [${groups}] workgroups, over ${max} per dimension; split the batch`);
+  }
+  return groups;
+}
+
+/** Workgroups of a direct (one invocation per element) dispatch over `n` elements x S problems. */
+function directGroups(op: string, device: Device, n: number, S: number): [number, number, number] {
+  const g = Math.max(1, Math.ceil(n / WG));
+  const x = Math.min(g, device.limits.maxComputeWorkgroupsPerDimension);
+  return checkGroups(op, device, [x, Math.ceil(g / x), S]);
+}
+
+function useDirect(opts: Conv2dOptions): boolean {
+  return opts.impl === 'direct';
+}
+
+/**
+ * conv2d(x, weight, bias?) in NHWC/HWIO: out[n, oh, ow, co] = bias[co] +
+ * sum_{kh, kw, ci} x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci] * weight[kh, kw, ci, co].
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  checkF32(op, x, 'input');
+  checkF32(op, weight, 'weight');
+  checkSameDevice(op, x, weight);
+  const g = conv2dGeometry(op, x.shape, weight.shape, opts);
+  const biasShape = g.ensemble ? [g.S, g.CO] : [g.CO];
+  if (bias) {
+    checkF32(op, bias, 'bias');
+    checkSameDevice(op, x, bias);
+    if (bias.size !== g.S * g.CO || bias.shape[bias.rank - 1] !== g.CO) {
+      throw new Error(`${op}: bias ${fmt(bias.shape)} must be ${fmt(biasShape)} for weight ${fmt(weight.shape)}`);
+    }
+  }
+  const device = x.device;
+  const out = Tensor.empty(device, outShapeOf(g), 'f32', op);
+  if (out.size === 0) return out;
+  const b = bias ?? zeros(biasShape, { device });
+  const label = `${op}(${fmt(x.shape)}, ${fmt(weight.shape)}, stride ${g.sh},${g.sw}, pad ${g.ph},${g.pw}, dil ${g.dh},${g.dw})`;
+  const bindings = { x: x.binding(op), weight: weight.binding(op), bias: b.binding(op), out: out.binding(op) };
+  if (useDirect(opts)) {
+    device.dispatch({
+      kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params: paramsOf(g),
+      workgroups: directGroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
+    });
+  } else {
+    const t = opts.tile ?? chooseForwardTile(device, g);
+    const M = g.N * g.OH * g.OW;
+    device.dispatch({
+      kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'fwd', label, bindings, params: paramsOf(g),
+      workgroups: checkGroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.CO / t.tn), g.S]),
+    });
+  }
+  if (!bias) b.dispose();
+  return out;
+}
+
+/** d(loss)/dx of conv2d, given dy [N, OH, OW, Cout] and the input's shape. */
+export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dGradInput';
+  checkF32(op, dy, 'dy');
+  checkF32(op, weight, 'weight');
+  checkSameDevice(op, dy, weight);
+  const g = conv2dGeometry(op, inputShape, weight.shape, opts);
+  checkDy(op, dy, g);
+  const device = dy.device;
+  const dx = Tensor.empty(device, inputShape, 'f32', op);
+  if (dx.size === 0) return dx;
+  const label = `${op}(${fmt(dy.shape)}, ${fmt(weight.shape)} -> ${fmt(inputShape)})`;
+  const bindings = { dy: dy.binding(op), weight: weight.binding(op), out: dx.binding(op) };
+  if (useDirect(opts)) {
+    device.dispatch({
+      kernel: 'conv2d', entry: 'direct_dgrad', label, bindings, params: paramsOf(g),
+      workgroups: directGroups(op, device, g.N * g.H * g.W * g.C, g.S),
+    });
+    return dx;
+  }
+  const t = opts.tile ?? selectConvTile(g.C);
+  const M = g.N * g.H * g.W;
+  device.dispatch({
+    kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'dgrad', label, bindings, params: paramsOf(g),
+    workgroups: checkGroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.C / t.tn), g.S]),
+  });
+  return dx;
+}
+
+function checkDy(op: string, dy: Tensor, g: Conv2dGeometry): void {
+  const want = outShapeOf(g);
+  if (dy.rank !== want.length || dy.shape.some((d, i) => d !== want[i])) {
+    throw new Error(`${op}: dy ${fmt(dy.shape)} must have the conv2d output shape ${fmt(want)}`);
+  }
+}
+
+/** d(loss)/dweight of conv2d, given the input x and dy; split over K and summed (deterministic). */
+export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dGradWeight';
+  checkF32(op, x, 'input');
+  checkF32(op, dy, 'dy');
+  checkSameDevice(op, x, dy);
+  const g = conv2dGeometry(op, x.shape, weightShape, opts);
+  checkDy(op, dy, g);
+  const device = x.device;
+  const K = g.KH * g.KW * g.C * g.CO;
+  const label = `${op}(${fmt(x.shape)}, ${fmt(dy.shape)} -> ${fmt(weightShape)})`;
+  if (useDirect(opts)) {
+    const dw = Tensor.empty(device, weightShape, 'f32', op);
+    if (K === 0) return dw;
+    device.dispatch({
+      kernel: 'conv2d', entry: 'direct_wgrad', label, bindings: { x: x.binding(op), dy: dy.binding(op), out: dw.binding(op) },
+      params: paramsOf(g), workgroups: directGroups(op, device, K, g.S),
+    });
+    return dw;
+  }
+  const t = opts.tile ?? selectConvTile(g.CO);
+  const M = g.N * g.OH * g.OW;
+  const rowTiles = g.KH * g.KW * Math.ceil(g.C / t.tm);
+  const colTiles = Math.ceil(g.CO / t.tn);
+  const target = device.isSoftware ? WGRAD_TARGET_INVOCATIONS.software : WGRAD_TARGET_INVOCATIONS.gpu;
+  const want = Math.ceil(target / (rowTiles * colTiles * g.S));
+  let chunks = Math.max(1, Math.min(want, Math.floor(M / WGRAD_MIN_CHUNK)));
+  chunks = Math.min(chunks, Math.floor(device.limits.maxComputeWorkgroupsPerDimension / g.S));
+  const kchunk = Math.ceil(M / chunks);
+  chunks = Math.ceil(M / kchunk);
+  const partial = Tensor.empty(device, [g.S, chunks, K], 'f32', op);
+  device.dispatch({
+    kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'wgrad', label,
+    bindings: { x: x.binding(op), dy: dy.binding(op), out: partial.binding(op) },
+    params: paramsOf(g, chunks, kchunk),
+    workgroups: checkGroups(op, device, [Math.ceil(rowTiles / WG), colTiles, g.S * chunks]),
+  });
+  const summed = chunks === 1 ? partial.reshape([g.S, K]) : sum(partial, 1);
+  partial.dispose();
+  const dw = summed.reshape(weightShape);
+  summed.dispose();
+  return dw;
+}
+
+/** d(loss)/dbias of conv2d: dy summed over N, OH, OW (per ensemble member). */
+export function conv2dGradBias(dy: Tensor): Tensor {
+  checkF32('conv2dGradBias', dy, 'dy');
+  if (dy.rank !== 4 && dy.rank !== 5) {
+    throw new Error(`conv2dGradBias: dy ${fmt(dy.shape)} must be [N, OH, OW, Cout] or [S, N, OH, OW, Cout]`);
+  }
+  const co = dy.shape[dy.rank - 1];
+  if (dy.rank === 4) {
+    const flat = dy.reshape([-1, co]);
+    const r = sum(flat, 0);
+    flat.dispose();
+    return r;
+  }
+  const flat = dy.reshape([dy.shape[0], -1, co]);
+  const r = sum(flat, 1);
+  flat.dispose();
+  return r;
+}
+
+/** FLOPs of one conv2d forward (2 per multiply-add), used by the bench. */
+export function conv2dFlops(g: Conv2dGeometry): number {
+  return 2 * g.S * g.N * g.OH * g.OW * g.CO * g.KH * g.KW * g.C;
+}

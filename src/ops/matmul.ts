@@ -1,0 +1,246 @@
+/**
+ * @file matmul: batched `[..., M, K] x [..., K, N]` with NumPy broadcasting of the batch dims,
+ * 1-D operands (NumPy rules), transposed operands read in place (A^T B, A B^T for backward
+ * passes), and a fused epilogue (bias per column, activation). The kernel comes from a ladder
+ * of versions (matmul_naive / matmul_tiled / matmul_reg.wgsl), chosen by the selector
+ * (matmul-select.ts) or the autotuner's cached winner for the adapter (autotune.ts).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import type { Device } from '../tensor/device.js';
+import { STORAGE_USAGE } from '../tensor/pool.js';
+import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
+import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
+import {
+  configKey,
+  matmulCandidates,
+  matmulShapeClass,
+  selectMatmul,
+  type MatmulConfig,
+  type MatmulProblem,
+} from '../kernels/matmul-select.js';
+import { autotunerFor, type TuneResult, type TuneTarget } from '../kernels/autotune.js';
+import { zeros } from './creation.js';
+
+export type MatmulActivation = 'relu' | 'gelu' | 'tanh';
+const ACT_CODE = { none: 0, relu: 1, gelu: 2, tanh: 3 } as const;
+
+export interface MatmulOptions {
+  /** Use A^T (A's last two axes swapped), read in place. Ignored for a 1-D operand. */
+  transA?: boolean;
+  /** Use B^T, read in place. Ignored for a 1-D operand. */
+  transB?: boolean;
+  /** A [N] tensor added to every row of the result (before the activation). */
+  bias?: Tensor;
+  activation?: MatmulActivation | 'none';
+  /** Force a kernel configuration (tests and the bench walk the ladder with it). */
+  config?: MatmulConfig;
+}
+
+/** The kernel files of the ladder (their sources key the autotune cache). */
+export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg'] as const;
+
+const dummies = new WeakMap<Device, GPUBuffer>();
+
+/** A 16-byte buffer bound as `bias` when there is none (the kernel never reads it then). */
+function dummyBias(device: Device): GPUBuffer {
+  let b = dummies.get(device);
+  if (!b) {
+    b = device.gpu.createBuffer({ label: 'matmul: no bias', size: 16, usage: STORAGE_USAGE });
+    dummies.set(device, b);
+  }
+  return b;
+}
+
+interface Plan {
+  problem: MatmulProblem;
+  outShape: number[];
+  rank: number;
+  bshape: number[];
+  sa: number[];
+  sb: number[];
+  label: string;
+}
+
+function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
+  const op = 'matmul';
+  checkF32(op, a, 'a');
+  checkF32(op, b, 'b');
+  checkSameDevice(op, a, b);
+  if (a.rank < 1 || b.rank < 1) {
+    throw new Error(`matmul: operands need rank >= 1, got a ${fmt(a.shape)} and b ${fmt(b.shape)}`);
+  }
+  const aShape = a.rank === 1 ? [1, a.shape[0]] : [...a.shape];
+  const bShape = b.rank === 1 ? [b.shape[0], 1] : [...b.shape];
+  const transA = a.rank > 1 && !!opts.transA;
+  const transB = b.rank > 1 && !!opts.transB;
+  const [ra, ca] = aShape.slice(-2);
+  const [rb, cb] = bShape.slice(-2);
+  const M = transA ? ca : ra;
+  const K = transA ? ra : ca;
+  const Kb = transB ? cb : rb;
+  const N = transB ? rb : cb;
+  const desc = `a ${fmt(a.shape)}${transA ? ' (transA)' : ''} and b ${fmt(b.shape)}${transB ? ' (transB)' : ''}`;
+  if (K !== Kb) {
+    throw new Error(
+      `matmul: inner dimensions do not match for ${desc}: expected a's ${transA ? 'second-to-last' : 'last'} ` +
+        `axis (${K}) to equal b's ${transB ? 'last' : 'second-to-last'} axis (${Kb})`,
+    );
+  }
+  let batch: number[];
+  try {
+    batch = broadcastShapes(op, aShape.slice(0, -2), bShape.slice(0, -2));
+  } catch (e) {
+    throw new Error(
+      `matmul: batch dimensions ${fmt(aShape.slice(0, -2))} of a and ${fmt(bShape.slice(0, -2))} of b do not ` +
+        `broadcast (${desc}; each pair of sizes must be equal or 1)`,
+    );
+  }
+  if (opts.bias) {
+    checkF32(op, opts.bias, 'bias');
+    checkSameDevice(op, a, opts.bias);
+    if (opts.bias.rank !== 1 || opts.bias.shape[0] !== N) {
+      throw new Error(`matmul: bias ${fmt(opts.bias.shape)} must have shape [${N}] (the result's columns) for ${desc}`);
+    }
+  }
+  const c = collapseDims(batch, [broadcastStrides(aShape.slice(0, -2), batch), broadcastStrides(bShape.slice(0, -2), batch)]);
+  if (c.shape.length > MAX_RANK) {
+    throw new Error(`matmul: ${c.shape.length} batch axes after merging for ${desc}, at most ${MAX_RANK} supported`);
+  }
+  const outShape = [...batch, ...(a.rank === 1 ? [] : [M]), ...(b.rank === 1 ? [] : [N])];
+  return {
+    problem: { M, N, K, batch: sizeOf(batch), transA, transB },
+    outShape,
+    rank: c.shape.length,
+    bshape: c.shape,
+    sa: c.strides[0].map((s) => s * M * K),
+    sb: c.strides[1].map((s) => s * K * N),
+    label: `matmul(${desc}${opts.bias ? ', bias' : ''}${opts.activation && opts.activation !== 'none' ? `, ${opts.activation}` : ''})`,
+  };
+}
+
+/** Whether matmul_reg's vec4 entry applies (every vec4 aligned and inside its matrix). */
+export function vec4Eligible(p: MatmulProblem, c: MatmulConfig): boolean {
+  if (c.kernel !== 'reg') return false;
+  if (p.K % 4 !== 0) return false;
+  if (p.transA && (p.M % 4 !== 0 || c.rm % 4 !== 0)) return false;
+  if (!p.transB && p.N % 4 !== 0) return false;
+  return true;
+}
+
+const MAX_GROUPS = 65535;
+
+function launch(
+  device: Device,
+  pl: Plan,
+  cfg: MatmulConfig,
+  a: GPUBuffer | Tensor,
+  b: Tensor,
+  out: Tensor,
+  bias: Tensor | undefined,
+  act: number,
+): void {
+  const p = pl.problem;
+  const at = a as Tensor;
+  const params = {
+    M: p.M, N: p.N, K: p.K, batch: p.batch, rank: pl.rank, has_bias: bias ? 1 : 0, act, pad0: 0,
+    bshape: pad8(pl.bshape), sa: pad8(pl.sa), sb: pad8(pl.sb),
+  };
+  const biasRange = bias ? bias.binding('matmul') : { buffer: dummyBias(device), offset: 0, size: 16 };
+  const common = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0 };
+  const label = `${pl.label} [${configKey(cfg)}]`;
+  const grid = (rows: number, cols: number): [number, number, number] => [
+    Math.min(MAX_GROUPS, Math.ceil(p.N / cols)),
+    Math.min(MAX_GROUPS, Math.ceil(p.M / rows)),
+    Math.min(MAX_GROUPS, p.batch),
+  ];
+  const io = { bias: biasRange, out: out.binding('matmul') };
+  switch (cfg.kernel) {
+    case 'naive':
+      device.dispatch({
+        kernel: 'matmul_naive', label, params,
+        constants: { ...common, WG_X: cfg.wgX, WG_Y: cfg.wgY },
+        bindings: { a: at.binding('matmul'), b: b.binding('matmul'), ...io },
+        workgroups: grid(cfg.wgY, cfg.wgX),
+      });
+      return;
+    case 'tiled':
+      device.dispatch({
+        kernel: 'matmul_tiled', label, params,
+        constants: { ...common, WG_X: cfg.wgX, WG_Y: cfg.wgY, TM: cfg.tm, TN: cfg.tn, TK: cfg.tk },
+        bindings: { a: at.binding('matmul'), b: b.binding('matmul'), ...io },
+        workgroups: grid(cfg.wgY * cfg.tm, cfg.wgX * cfg.tn),
+      });
+      return;
+    case 'reg': {
+      const vec4 = vec4Eligible(p, cfg);
+      device.dispatch({
+        kernel: 'matmul_reg', entry: vec4 ? 'main_vec4' : 'main', label, params,
+        constants: { ...common, WG_X: cfg.wgX, WG_Y: cfg.wgY, RM: cfg.rm, VN: cfg.vn },
+        bindings: vec4
+          ? { a4: at.binding('matmul'), b4: b.binding('matmul'), ...io }
+          : { a: at.binding('matmul'), b: b.binding('matmul'), ...io },
+        workgroups: grid(cfg.wgY * cfg.rm, cfg.wgX * 4 * cfg.vn),
+      });
+      return;
+    }
+  }
+}
+
+/** The configuration matmul uses for a problem: forced, tuned winner, or the selector's. */
+export function chooseMatmulConfig(device: Device, p: MatmulProblem): MatmulConfig {
+  const tuner = autotunerFor(device);
+  const cls = matmulShapeClass(p);
+  const tuned = tuner.lookup<MatmulConfig>('matmul', MATMUL_KERNELS, cls);
+  if (tuned) return tuned;
+  if (tuner.enabled) tuner.request(tuneTarget(device, p));
+  return selectMatmul(p, { isSoftware: device.isSoftware });
+}
+
+/**
+ * act(op(a) @ op(b) + bias) with op = identity or transpose of the last two axes.
+ * Shapes: a [..., M, K] (transA: [..., K, M]) or [K]; b [..., K, N] (transB: [..., N, K]) or [K];
+ * the batch dims broadcast; a 1-D operand's axis is dropped from the result, as in NumPy.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const pl = plan(a, b, opts);
+  const device = a.device;
+  const out = Tensor.empty(device, pl.outShape, 'f32', 'matmul');
+  if (out.size === 0) return out;
+  const cfg = opts.config ?? chooseMatmulConfig(device, pl.problem);
+  launch(device, pl, cfg, a, b, out, opts.bias, ACT_CODE[opts.activation ?? 'none']);
+  return out;
+}
+
+/** A tune target for a problem, on scratch operands made when the tune runs. */
+function tuneTarget(device: Device, p: MatmulProblem): TuneTarget<MatmulConfig> {
+  const cls = matmulShapeClass(p);
+  let scratch: { a: Tensor; b: Tensor } | null = null;
+  const candidates = matmulCandidates(p, { isSoftware: device.isSoftware });
+  return {
+    op: 'matmul',
+    kernels: MATMUL_KERNELS,
+    shapeClass: cls,
+    candidates,
+    name: configKey,
+    launch(c: MatmulConfig) {
+      if (!scratch) {
+        const aShape = p.transA ? [p.batch, p.K, p.M] : [p.batch, p.M, p.K];
+        const bShape = p.transB ? [p.batch, p.N, p.K] : [p.batch, p.K, p.N];
+        // Zeros: recycled memory could hold denormals, which are slow on CPU adapters.
+        scratch = { a: zeros(aShape, { device }), b: zeros(bShape, { device }) };
+      }
+      const o = matmul(scratch.a, scratch.b, { transA: p.transA, transB: p.transB, config: c });
+      o.dispose();
+    },
+    dispose() {
+      scratch?.a.dispose();
+      scratch?.b.dispose();
+      scratch = null;
+    },
+  };
+}
+
+/** Times the candidates for a problem's shape class now and caches the winner. */
+export async function tuneMatmul(device: Device, p: MatmulProblem): Promise<TuneResult<MatmulConfig>> {
+  return autotunerFor(device).tune(tuneTarget(device, p));
+}

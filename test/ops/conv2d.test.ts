@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import * as ws from '../../src/index.js';
+import {
+  conv2d, conv2dGradBias, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, type Conv2dOptions,
+} from '../../src/ops/conv2d.js';
+import {
+  conv2dGradBiasRef, conv2dGradInputRef, conv2dGradWeightRef, conv2dRef, type Conv2dRefOptions,
+} from '../../src/reference/conv.js';
+import type { NDArray } from '../../src/reference/index.js';
+import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
+
+interface Case {
+  x: number[]; // [N, H, W, C]
+  k: [number, number];
+  co: number;
+  opts: Conv2dRefOptions;
+}
+
+/** Awkward shapes: 1/3/17 channels, odd sizes, 1x1/3x3/5x5, stride 2, padding, dilation 2. */
+const CASES: Case[] = [
+  { x: [1, 1, 1, 1], k: [1, 1], co: 1, opts: {} },
+  { x: [2, 5, 7, 3], k: [3, 3], co: 17, opts: { padding: 1 } },
+  { x: [3, 9, 8, 17], k: [1, 1], co: 3, opts: {} },
+  { x: [2, 11, 9, 3], k: [5, 5], co: 17, opts: { padding: 2, stride: 2 } },
+  { x: [1, 13, 10, 17], k: [3, 3], co: 9, opts: { dilation: 2, padding: [1, 2] } },
+  { x: [2, 7, 7, 1], k: [3, 5], co: 1, opts: { stride: [2, 1], padding: [0, 2] } },
+  { x: [1, 6, 6, 3], k: [5, 5], co: 3, opts: { stride: 3, dilation: [1, 2], padding: 3 } },
+  { x: [2, 10, 10, 16], k: [3, 3], co: 32, opts: { padding: 1 } },
+];
+
+function describeCase(c: Case): string {
+  return `x ${JSON.stringify(c.x)} k ${c.k} co ${c.co} ${JSON.stringify(c.opts)}`;
+}
+
+function setup(c: Case, seed: number) {
+  const x = pair(c.x, seed);
+  const w = pair([...c.k, c.x[3], c.co], seed + 1);
+  const b = pair([c.co], seed + 2);
+  const ref = conv2dRef(x.r, w.r, b.r, c.opts);
+  const dy = pair(ref.shape, seed + 3);
+  return { x, w, b, ref, dy };
+}
+
+describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
+  for (const impl of ['igemm', 'direct'] as const) {
+    it(`forward, grad-input, grad-weight and bias grad (${impl})`, async () => {
+      for (const c of CASES) {
+        const seed = freshSeed();
+        const what = `${impl} ${describeCase(c)} seed ${seed}`;
+        await ws.tidyAsync(async () => {
+          const { x, w, b, ref, dy } = setup(c, seed);
+          const opts: Conv2dOptions = { ...c.opts, impl };
+          await expectMatches(conv2d(x.t, w.t, b.t, opts), ref, TOL.matmul, `forward ${what}`);
+          await expectMatches(conv2dGradInput(dy.t, w.t, c.x, opts), conv2dGradInputRef(dy.r, w.r, c.x, c.opts), TOL.matmul, `grad-input ${what}`);
+          await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, opts), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `grad-weight ${what}`);
+          await expectMatches(conv2dGradBias(dy.t), conv2dGradBiasRef(dy.r), TOL.matmul, `grad-bias ${what}`);
+        });
+      }
+    });
+  }
+
+  it('every tile configuration gives the same answer (autotuner candidates)', async () => {
+    const c: Case = { x: [2, 9, 7, 5], k: [3, 3], co: 11, opts: { padding: 1, stride: 2 } };
+    for (const tile of CONV2D_TILES) {
+      const seed = freshSeed();
+      await ws.tidyAsync(async () => {
+        const { x, w, ref, dy } = setup(c, seed);
+        const what = `tile ${tile.tm}x${tile.tn} seed ${seed}`;
+        await expectMatches(conv2d(x.t, w.t, null, { ...c.opts, tile }), conv2dRef(x.r, w.r, null, c.opts), TOL.matmul, `forward ${what}`);
+        expect(ref.shape).toEqual([2, 5, 4, 11]);
+        await expectMatches(conv2dGradInput(dy.t, w.t, c.x, { ...c.opts, tile }), conv2dGradInputRef(dy.r, w.r, c.x, c.opts), TOL.matmul, `grad-input ${what}`);
+        await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, { ...c.opts, tile }), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `grad-weight ${what}`);
+      });
+    }
+  });
+
+  it('grad-weight splits a long K axis into chunks and sums them', async () => {
+    // N*OH*OW = 4*24*24 = 2304 output pixels: several chunks of >= 256.
+    const c: Case = { x: [4, 24, 24, 3], k: [3, 3], co: 5, opts: { padding: 1 } };
+    const seed = freshSeed();
+    await ws.tidyAsync(async () => {
+      const { x, w, dy } = setup(c, seed);
+      await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, c.opts), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `seed ${seed}`);
+    });
+  });
+
+  it('an ensemble axis runs S independent convolutions in one dispatch', async () => {
+    const S = 3;
+    const c: Case = { x: [2, 6, 5, 3], k: [3, 3], co: 4, opts: { padding: 1, stride: [1, 2] } };
+    const seed = freshSeed();
+    await ws.tidyAsync(async () => {
+      const x = pair([S, ...c.x], seed);
+      const w = pair([S, ...c.k, 3, 4], seed + 1);
+      const b = pair([S, 4], seed + 2);
+      const slice = (a: NDArray, s: number): NDArray => {
+        const shape = a.shape.slice(1);
+        const n = shape.reduce((p, q) => p * q, 1);
+        return { shape, data: a.data.slice(s * n, (s + 1) * n) };
+      };
+      const stack = (parts: NDArray[]): NDArray => ({
+        shape: [parts.length, ...parts[0].shape],
+        data: Float64Array.from(parts.flatMap((p) => Array.from(p.data))),
+      });
+      const refs = [0, 1, 2].map((s) => conv2dRef(slice(x.r, s), slice(w.r, s), slice(b.r, s), c.opts));
+      await expectMatches(conv2d(x.t, w.t, b.t, c.opts), stack(refs), TOL.matmul, `forward seed ${seed}`);
+      const dy = pair([S, ...refs[0].shape], seed + 3);
+      const dxs = [0, 1, 2].map((s) => conv2dGradInputRef(slice(dy.r, s), slice(w.r, s), c.x, c.opts));
+      await expectMatches(conv2dGradInput(dy.t, w.t, [S, ...c.x], c.opts), stack(dxs), TOL.matmul, `grad-input seed ${seed}`);
+      const dws = [0, 1, 2].map((s) => conv2dGradWeightRef(slice(x.r, s), slice(dy.r, s), [3, 3, 3, 4], c.opts));
+      await expectMatches(conv2dGradWeight(x.t, dy.t, [S, 3, 3, 3, 4], c.opts), stack(dws), TOL.matmul, `grad-weight seed ${seed}`);
+      await expectMatches(conv2dGradBias(dy.t), stack([0, 1, 2].map((s) => conv2dGradBiasRef(slice(dy.r, s)))), TOL.matmul, `grad-bias`);
+    });
+  });
+
+  it('the reference backward agrees with central finite differences of the reference forward', () => {
+    const c: Case = { x: [1, 5, 4, 2], k: [3, 3], co: 2, opts: { padding: 1, stride: 2, dilation: [1, 2] } };
+    const seed = freshSeed();
+    const { x, w, dy } = setup(c, seed);
+    // loss = sum(conv(x, w) * dy)
+    const loss = (xr: NDArray, wr: NDArray) => conv2dRef(xr, wr, null, c.opts).data.reduce((s, v, i) => s + v * dy.r.data[i], 0);
+    const dx = conv2dGradInputRef(dy.r, w.r, c.x, c.opts);
+    const dw = conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts);
+    const h = 1e-6;
+    for (const [arr, grad, which] of [[x.r, dx, 'x'], [w.r, dw, 'w']] as const) {
+      for (let i = 0; i < arr.data.length; i++) {
+        const keep = arr.data[i];
+        arr.data[i] = keep + h;
+        const up = which === 'x' ? loss(arr, w.r) : loss(x.r, arr);
+        arr.data[i] = keep - h;
+        const down = which === 'x' ? loss(arr, w.r) : loss(x.r, arr);
+        arr.data[i] = keep;
+        expect(Math.abs((up - down) / (2 * h) - grad.data[i]), `${which}[${i}] seed ${seed}`).toBeLessThan(1e-7);
+      }
+    }
+  });
+});
+
+describe('conv2d rejects bad inputs with clear errors', () => {
+  it('channel mismatch', () => {
+    const x = ws.zeros([2, 5, 5, 3]);
+    const w = ws.zeros([3, 3, 4, 8]);
+    expect(() => conv2d(x, w)).toThrow(/conv2d: channel mismatch: input \[2, 5, 5, 3\] has 3 channels .* weight \[3, 3, 4, 8\] expects 4/);
+  });
+  it('kernel larger than padded input', () => {
+    const x = ws.zeros([1, 4, 4, 2]);
+    expect(() => conv2d(x, ws.zeros([5, 5, 2, 1]))).toThrow(/conv2d: kernel larger than padded input: kernel 5x5 .* input 4x4 padded by 0,0 \(4x4\)/);
+    expect(() => conv2d(x, ws.zeros([3, 3, 2, 1]), null, { dilation: 3 })).toThrow(/kernel 3x3 \(dilated 7x7\)/);
+    expect(() => conv2d(x, ws.zeros([5, 5, 2, 1]), null, { padding: 1 })).not.toThrow();
+  });
+  it('bad rank, bias, stride and dy shapes', () => {
+    const x = ws.zeros([1, 4, 4, 2]);
+    const w = ws.zeros([3, 3, 2, 6]);
+    expect(() => conv2d(ws.zeros([4, 4, 2]), w)).toThrow(/conv2d: input \[4, 4, 2\] must be \[N, H, W, Cin\]/);
+    expect(() => conv2d(x, w, ws.zeros([5]))).toThrow(/conv2d: bias \[5\] must be \[6\]/);
+    expect(() => conv2d(x, w, null, { stride: 0 })).toThrow(/conv2d: stride must be an integer >= 1/);
+    expect(() => conv2dGradInput(ws.zeros([1, 3, 3, 6]), w, [1, 4, 4, 2])).toThrow(/conv2dGradInput: dy \[1, 3, 3, 6\] must have the conv2d output shape \[1, 2, 2, 6\]/);
+  });
+});

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import * as ws from '../../src/index.js';
+import { getDevice } from '../../src/index.js';
+import { chooseMatmulConfig, matmul, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
+import { matmulRef } from '../../src/reference/matmul.js';
+import {
+  NAIVE, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulShapeClass, selectMatmul,
+  type MatmulConfig, type MatmulProblem,
+} from '../../src/kernels/matmul-select.js';
+import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
+
+/** Every rung of the ladder (the 'reg' ones take the vec4 entry where shapes align). */
+const LADDER: [string, MatmulConfig][] = [
+  ['v1 naive', NAIVE],
+  ['v2 tiled 64x64', TILED_64],
+  ['v3 register 8x8', REG_8X8],
+  ['v3 register 4x4', REG_4X4],
+];
+
+const DIMS = [1, 3, 17, 64, 257];
+/** 15 (M, K, N) triples: every size in every position, 257 against each size. */
+const TRIPLES: [number, number, number][] = [];
+for (let i = 0; i < 5; i++) for (const j of [0, 2, 4]) TRIPLES.push([DIMS[i], DIMS[j], DIMS[(i + 2 * j + 1) % 5]]);
+/** Shapes where the vec4 path applies (K, N % 4 == 0) but no tile divides M or N. */
+const ALIGNED: [number, number, number][] = [[20, 36, 260], [68, 128, 44], [4, 4, 4]];
+
+async function check(sa: number[], sb: number[], opts: MatmulOptions & { biasN?: number }, what: string) {
+  const seed = freshSeed();
+  const a = pair(sa, seed);
+  const b = pair(sb, seed + 1);
+  const bias = opts.biasN !== undefined ? pair([opts.biasN], seed + 2) : undefined;
+  await ws.tidyAsync(async () => {
+    const out = matmul(a.t, b.t, { ...opts, bias: bias?.t });
+    const ref = matmulRef(a.r, b.r, { ...opts, bias: bias?.r });
+    await expectMatches(out, ref, TOL.matmul, `${what} a ${sa} b ${sb} seed ${seed}`);
+  });
+  a.t.dispose();
+  b.t.dispose();
+  bias?.t.dispose();
+}
+
+describe('every ladder version matches the f64 reference', () => {
+  for (const [name, config] of LADDER) {
+    it(`${name}: M, K, N in {1, 3, 17, 64, 257} and vec4-aligned edges`, async () => {
+      for (const [M, K, N] of [...TRIPLES, ...ALIGNED]) await check([M, K], [K, N], { config }, `${name} ${M}x${K}x${N}`);
+    });
+
+    it(`${name}: transA, transB and both, read in place`, async () => {
+      for (const [M, K, N] of [[17, 3, 257], [36, 64, 68], [1, 17, 3], [64, 20, 8]] as const) {
+        await check([K, M], [K, N], { config, transA: true }, `${name} A^T B`);
+        await check([M, K], [N, K], { config, transB: true }, `${name} A B^T`);
+        await check([K, M], [N, K], { config, transA: true, transB: true }, `${name} A^T B^T`);
+      }
+    });
+
+    it(`${name}: fused bias and activations`, async () => {
+      for (const activation of ['relu', 'gelu', 'tanh'] as MatmulActivation[]) {
+        await check([17, 24], [24, 36], { config, biasN: 36, activation }, `${name} bias ${activation}`);
+      }
+      await check([8, 3], [5, 3], { config, transB: true, activation: 'gelu' }, `${name} gelu no bias`);
+      await check([3, 17], [17, 64], { config, biasN: 64 }, `${name} bias only`);
+    });
+
+    it(`${name}: batch broadcasting`, async () => {
+      await check([2, 1, 17, 8], [3, 8, 20], { config }, `${name} [2,1,...] x [3,...]`);
+      await check([3, 8, 12], [12, 8], { config }, `${name} shared B`);
+      await check([5, 12], [4, 1, 12, 5], { config, transA: false }, `${name} shared A`);
+      await check([2, 3, 8, 4], [2, 1, 6, 8], { config, transA: true, transB: true, biasN: 6, activation: 'relu' }, `${name} batched A^T B^T`);
+    });
+  }
+});
+
+describe('matmul shapes', () => {
+  it('1-D operands follow NumPy (vector-matrix, matrix-vector, dot, batched)', async () => {
+    await check([8], [8, 5], {}, 'vec x mat');
+    await check([3, 8], [8], {}, 'mat x vec');
+    await check([8], [8], {}, 'dot');
+    await check([2, 3, 8], [8], {}, 'batched mat x vec');
+    await check([8], [4, 8, 3], {}, 'vec x batched mat');
+  });
+
+  it('more than 65535 batches loop over the z dimension', async () => {
+    // The tiled kernel with 4-invocation workgroups: 70000 workgroups of 256 would take a minute here.
+    const tinyTiled: MatmulConfig = { kernel: 'tiled', wgX: 2, wgY: 2, tm: 1, tn: 2, tk: 4 };
+    for (const config of [NAIVE, REG_4X4, tinyTiled]) {
+      await check([70000, 2, 3], [3, 2], { config }, `big batch ${configKey(config)}`);
+    }
+  });
+
+  it('a matrix times its own transpose (one buffer bound twice for reading)', async () => {
+    const { t, r } = pair([17, 9], freshSeed());
+    await expectMatches(matmul(t, t, { transB: true }), matmulRef(r, r, { transB: true }), TOL.matmul, 'x x^T');
+  });
+
+  it('K = 0 gives act(bias), empty M gives an empty result', async () => {
+    const out = matmul(ws.zeros([3, 0]), ws.zeros([0, 2]), { bias: ws.fromArray([1, -2]), activation: 'relu' });
+    expect(await out.toArray()).toEqual([1, 0, 1, 0, 1, 0]);
+    expect(matmul(ws.zeros([0, 4]), ws.zeros([4, 2])).shape).toEqual([0, 2]);
+  });
+});
+
+describe('bad input gets a clear error', () => {
+  it('inner dimensions that do not match name the op, both shapes and what was expected', () => {
+    expect(() => matmul(ws.zeros([3, 4]), ws.zeros([5, 6]))).toThrow(
+      "matmul: inner dimensions do not match for a [3, 4] and b [5, 6]: expected a's last axis (4) to equal b's second-to-last axis (5)",
+    );
+    expect(() => matmul(ws.zeros([3, 4]), ws.zeros([5, 6]), { transA: true, transB: true })).toThrow(
+      "matmul: inner dimensions do not match for a [3, 4] (transA) and b [5, 6] (transB): expected a's second-to-last axis (3) to equal b's last axis (6)",
+    );
+  });
+  it('batch dimensions that do not broadcast', () => {
+    expect(() => matmul(ws.zeros([2, 3, 4]), ws.zeros([3, 4, 5]))).toThrow(
+      /matmul: batch dimensions \[2\] of a and \[3\] of b do not broadcast \(a \[2, 3, 4\] and b \[3, 4, 5\]/,
+    );
+  });
+  it('rank-0 operands', () => {
+    expect(() => matmul(ws.fromArray([2], []), ws.zeros([1, 3]))).toThrow('matmul: operands need rank >= 1, got a [] and b [1, 3]');
+  });
+  it('a bias that does not match the columns', () => {
+    expect(() => matmul(ws.zeros([2, 3]), ws.zeros([3, 4]), { bias: ws.zeros([3]) })).toThrow(
+      'matmul: bias [3] must have shape [4] (the result\'s columns) for a [2, 3] and b [3, 4]',
+    );
+  });
+});
+
+describe('the kernel selector', () => {
+  const problem = (M: number, N: number, K: number, batch = 1): MatmulProblem => ({ M, N, K, batch, transA: false, transB: false });
+  const cpu = { isSoftware: true };
+  const gpu = { isSoftware: false };
+
+  it('lavapipe gets register blocking, a GPU gets workgroup-memory tiles', () => {
+    expect(selectMatmul(problem(1024, 1024, 1024), cpu)).toEqual(REG_8X8);
+    expect(selectMatmul(problem(256, 4096, 4096), cpu)).toEqual(REG_8X8);
+    expect(selectMatmul(problem(4096, 4096, 4096), gpu)).toEqual(TILED_64);
+  });
+  it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
+    await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');
+    await check([64, 20], [36, 20], { config: TILED_32, transB: true, biasN: 36, activation: 'tanh' }, 'tiled 32 A B^T');
+  });
+  it('small problems get smaller tiles (enough workgroups to fill the adapter)', () => {
+    expect(selectMatmul(problem(16, 16, 16), cpu)).toEqual(REG_4X4);
+    expect(selectMatmul(problem(64, 64, 512), cpu)).toEqual(REG_4X4);
+    expect(selectMatmul(problem(256, 256, 256), gpu)).toEqual(TILED_32);
+  });
+  it('candidates start with the default and hold no duplicates', () => {
+    const c = matmulCandidates(problem(1024, 1024, 1024), cpu);
+    expect(c[0]).toEqual(REG_8X8);
+    expect(new Set(c.map(configKey)).size).toBe(c.length);
+  });
+  it('shape classes bucket sizes by powers of 4 and keep transposes and alignment', () => {
+    expect(matmulShapeClass(problem(1024, 1024, 1024))).toBe('m1024.n1024.k1024.b1.NN.a4');
+    expect(matmulShapeClass(problem(1001, 1024, 1024))).toBe("m1024.n1024.k1024.b1.NN.u");
+    expect(matmulShapeClass({ ...problem(256, 64, 101, 3), transB: true })).toBe('m256.n64.k256.b4.NT.u');
+  });
+  it('the vec4 entry is taken only where every vec4 is aligned', () => {
+    expect(vec4Eligible(problem(3, 8, 4), REG_8X8)).toBe(true);
+    expect(vec4Eligible(problem(3, 6, 4), REG_8X8)).toBe(false);
+    expect(vec4Eligible({ ...problem(3, 6, 4), transB: true }, REG_8X8)).toBe(true);
+    expect(vec4Eligible({ ...problem(6, 8, 4), transA: true }, REG_8X8)).toBe(false);
+    expect(vec4Eligible(problem(4, 8, 4), TILED_64)).toBe(false);
+  });
+  it('with autotuning off (tests) matmul uses the selector', () => {
+    const d = getDevice();
+    expect(chooseMatmulConfig(d, problem(1024, 1024, 1024))).toEqual(selectMatmul(problem(1024, 1024, 1024), { isSoftware: d.isSoftware }));
+  });
+});

@@ -1,30 +1,151 @@
 /**
- * @file The `widthscope` command: one command, subcommands.
+ * @file The `widthscope` command: one command, subcommands, `--help` for each.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { init, shutdown } from '../tensor/runtime.js';
+import type { Device } from '../tensor/device.js';
 import { runDemo } from './demo.js';
+import { describeModel } from './describe.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const program = new Command('widthscope').description('Width sweeps on WebGPU: muP, kernels, autodiff');
 program.option('--adapter <name>', 'substring of the adapter to use (env WIDTHSCOPE_ADAPTER)');
-program.option('--wait <strategy>', "how awaits poll the GPU: auto | sleep | spin (env WIDTHSCOPE_WAIT)");
+program.option('--wait <strategy>', 'how awaits poll the GPU: auto | sleep | spin (env WIDTHSCOPE_WAIT)');
 
-function deviceOptions() {
+/** Runs `fn` on the chosen device and always tears the device down. */
+async function withDevice(fn: (d: Device) => Promise<number | void>): Promise<void> {
   const o = program.opts<{ adapter?: string; wait?: 'auto' | 'sleep' | 'spin' }>();
-  return { adapter: o.adapter, wait: o.wait };
+  const d = await init({ adapter: o.adapter, wait: o.wait });
+  try {
+    const code = await fn(d);
+    if (code) process.exitCode = code;
+  } finally {
+    shutdown();
+  }
 }
 
 program
   .command('devices')
   .description('print the adapter Dawn picks and its limits')
-  .action(async () => {
-    const d = await init(deviceOptions());
-    console.log(`adapter: ${d.describe()}`);
-    const l = d.limits;
-    console.log(`maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxBufferSize ${l.maxBufferSize}, ` +
-      `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`);
-    shutdown();
+  .action(() =>
+    withDevice(async (d) => {
+      console.log(`adapter: ${d.describe()}`);
+      const l = d.limits;
+      console.log(
+        `maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxBufferSize ${l.maxBufferSize}, ` +
+          `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`,
+      );
+    }),
+  );
+
+program
+  .command('sweep <spec>')
+  .description('run a sweep spec (JSON or YAML): resumable; finished runs are skipped')
+  .option('--results <dir>', 'results directory (default results/<spec name>)')
+  .option('--shard <i/n>', 'run the i-th of n balanced shares (0-based); default from SLURM/Kubernetes env')
+  .option('--no-report', 'do not write the report when the sweep finishes')
+  .option('--no-progress', 'no progress bars')
+  .option('--dry-run', 'validate the spec and list its runs')
+  .option('--fake', 'use the deterministic stand-in trainer (pipeline demos)')
+  .action(async (spec: string, o: { results?: string; shard?: string; report: boolean; progress: boolean; dryRun?: boolean; fake?: boolean }) => {
+    const { runSweepCommand, SpecError } = await import('../experiments/index.js');
+    const { createModelTrainer } = await import('../experiments/model-trainer.js');
+    const run = async (device?: Device) =>
+      runSweepCommand(spec, {
+        results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake,
+        trainer: device ? createModelTrainer({ device }) : undefined,
+      });
+    try {
+      if (o.dryRun || o.fake) {
+        process.exitCode = (await run()).exitCode;
+      } else {
+        await withDevice(async (d) => (await run(d)).exitCode);
+      }
+    } catch (e) {
+      if (e instanceof SpecError) {
+        console.error((e as Error).message);
+        process.exitCode = 2;
+      } else throw e;
+    }
   });
+
+program
+  .command('report <dir>')
+  .description('write figures (SVG, PNG) and an HTML page for a results directory')
+  .action(async (dir: string) => {
+    const { reportCommand } = await import('../experiments/index.js');
+    await reportCommand(dir);
+  });
+
+program
+  .command('bench')
+  .description('kernel throughput across widths (same as npm run bench; options pass through)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]')
+  .action((args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...args], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  });
+
+program
+  .command('gradcheck')
+  .description('check every primitive and a few composites: f64 central differences, f32 on the GPU, GPU vs reference, double backward')
+  .action(() =>
+    withDevice(async (d) => {
+      const { runGradcheckSuite, formatSuite } = await import('../autograd/suite.js');
+      const rows = await runGradcheckSuite(d, (r) => process.stderr.write(`${r.ok ? '.' : 'F'}`));
+      process.stderr.write('\n');
+      console.log(formatSuite(rows));
+      return rows.every((r) => r.ok) ? 0 : 1;
+    }),
+  );
+
+program
+  .command('coordcheck')
+  .description('coordinate check: mean |x| of every layer for widths x steps, SP vs muP; JSON and log-log plots')
+  .option('--family <f>', 'mlp | cnn | transformer', 'mlp')
+  .option('--widths <list>', 'comma-separated widths', '64,128,256,512,1024,2048')
+  .option('--steps <n>', 'training steps t = 0 .. n', '3')
+  .option('--optimizer <o>', 'sgd | adam', 'adam')
+  .option('--lr <x>', 'learning rate', '0.003')
+  .option('--seeds <n>', 'seeds averaged per point', '3')
+  .option('--out <dir>', 'output directory', 'results/coordcheck')
+  .action((o: { family: string; widths: string; steps: string; optimizer: string; lr: string; seeds: string; out: string }) =>
+    withDevice(async (d) => {
+      const { coordCheck, writeCoordCheck } = await import('../experiments/coordcheck.js');
+      const result = await coordCheck(d, {
+        family: o.family as 'mlp', widths: o.widths.split(',').map(Number), parameterizations: ['sp', 'mup'],
+        optimizer: o.optimizer as 'adam', lr: +o.lr, steps: +o.steps, seeds: +o.seeds, readoutZeroInit: true,
+        depth: o.family === 'cnn' ? 1 : 2,
+      }, (s) => console.error(s));
+      const files = await writeCoordCheck(join(o.out, o.family), result);
+      for (const s of result.slopes.filter((x) => x.step > 0)) {
+        console.log(`${s.parameterization.padEnd(4)} step ${s.step} ${s.layer.padEnd(24)} slope ${s.slope.toFixed(3)}`);
+      }
+      console.log(`wrote ${files.join(', ')}`);
+    }),
+  );
+
+program
+  .command('describe')
+  .description('print what each parameter of a model gets: role, init, forward multiplier, lr multiplier')
+  .option('--family <f>', 'mlp | cnn | transformer', 'mlp')
+  .option('--width <n>', 'width', '256')
+  .option('--base-width <n>', 'base width (muP equals SP here)', '64')
+  .option('--depth <n>', 'depth', '2')
+  .option('--parameterization <p>', 'sp | ntk | mup | mf', 'mup')
+  .option('--optimizer <o>', 'sgd | adam', 'adam')
+  .option('--gamma0 <x>', 'MF richness', '1')
+  .action((o: Record<string, string>) =>
+    withDevice(async (d) => {
+      console.log(describeModel(d, o));
+    }),
+  );
 
 program
   .command('demo')
@@ -33,14 +154,14 @@ program
   .option('--width <n>', 'input width', '256')
   .option('--batch <n>', 'batch size', '512')
   .option('--lr <x>', 'learning rate', '0.1')
-  .action(async (o: { steps: string; width: string; batch: string; lr: string }) => {
-    const d = await init(deviceOptions());
-    console.log(`adapter: ${d.describe()}`);
-    const losses = await runDemo(d, { steps: +o.steps, width: +o.width, batch: +o.batch, lr: +o.lr, log: console.log });
-    const ok = losses[losses.length - 1] < losses[0] / 10;
-    console.log(ok ? 'demo: loss fell by more than 10x' : 'demo: loss did not fall as expected');
-    shutdown();
-    if (!ok) process.exitCode = 1;
-  });
+  .action((o: { steps: string; width: string; batch: string; lr: string }) =>
+    withDevice(async (d) => {
+      console.log(`adapter: ${d.describe()}`);
+      const losses = await runDemo(d, { steps: +o.steps, width: +o.width, batch: +o.batch, lr: +o.lr, log: console.log });
+      const ok = losses[losses.length - 1] < losses[0] / 10;
+      console.log(ok ? 'demo: loss fell by more than 10x' : 'demo: loss did not fall as expected');
+      return ok ? 0 : 1;
+    }),
+  );
 
 await program.parseAsync();

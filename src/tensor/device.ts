@@ -131,7 +131,7 @@ export class Device {
 
   static async create(opts: DeviceOptions = {}): Promise<Device> {
     const want = opts.adapter ?? process.env.WIDTHSCOPE_ADAPTER;
-    if (!gpuHandle) gpuHandle = create(want ? [`adapter=${want}`] : []);
+    if (!gpuHandle) gpuHandle = create([...(want ? [`adapter=${want}`] : []), ...(process.env.WIDTHSCOPE_DAWN_FLAGS ? process.env.WIDTHSCOPE_DAWN_FLAGS.split(' ') : [])]);
     const adapter = await gpuHandle.requestAdapter({ powerPreference: opts.powerPreference });
     if (!adapter) {
       throw new Error(

@@ -76,6 +76,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     for (const parameterization of asList(spec.parameterization) as ParameterizationSpec[])
       for (const lr of asList(spec.lr))
         for (const width of spec.widths) {
+          if (model.maxWidth !== undefined && width > model.maxWidth) continue;
           const base = { task: spec.task, model, width, parameterization, baseWidth, optimizer: spec.optimizer, lr, batchSize: spec.batchSize, steps: spec.steps, evalSteps };
           const configId = shortHash(base);
           const { width: _w, ...seriesKey } = base;

@@ -64,9 +64,13 @@ export const MODEL_FAMILIES = ['mlp', 'cnn', 'transformer'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 const activation = z.enum(['relu', 'gelu', 'tanh'], { error: 'expected relu | gelu | tanh' });
 
+/** Largest width this model runs at: widths above it are skipped (a cost cap for slow families). */
+const maxWidth = posInt('a positive integer width').optional();
+
 const modelSchema = shorthand('family', z.discriminatedUnion('family', [
   z.strictObject({
     family: z.literal('mlp'),
+    maxWidth,
     /** Number of hidden layers of size `width`. */
     depth: posInt().default(2),
     activation: activation.default('relu'),
@@ -74,12 +78,14 @@ const modelSchema = shorthand('family', z.discriminatedUnion('family', [
   }),
   z.strictObject({
     family: z.literal('cnn'),
+    maxWidth,
     /** Number of ResNet stages (one residual block each; channels width, 2 width, 4 width, ...). */
     depth: posInt().default(2),
     activation: activation.default('relu'),
   }),
   z.strictObject({
     family: z.literal('transformer'),
+    maxWidth,
     /** Number of blocks; `width` is d_model. */
     depth: posInt().default(2),
     /** Held fixed as width grows: heads = width / headDim. */

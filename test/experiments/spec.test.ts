@@ -86,7 +86,9 @@ describe('sweep spec validation names the bad field', () => {
     expect(files).toContain('quick.json');
     for (const f of files) expect(() => loadSpec(join(dir, f)), f).not.toThrow();
     const quick = resolveSweep(loadSpec(join(dir, 'quick.json')));
-    expect(quick.runs.length).toBe(2 * 2 * 5 * 3);
+    // MLP at 5 widths, CNN capped at maxWidth 64 (2 widths); x 2 parameterizations x 3 seeds
+    expect(quick.runs.length).toBe((5 + 2) * 2 * 3);
+    expect(Math.max(...quick.runs.filter((r) => r.config.model.family === 'cnn').map((r) => r.config.width))).toBe(64);
   });
 });
 

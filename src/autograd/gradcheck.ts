@@ -14,6 +14,7 @@ import { F64Tensor } from './f64.js';
 import { concat, constantLike, flatten, mul, sum, zerosLike } from './ops.js';
 import type { GradTensor } from './primitives.js';
 import { gradients, isTracked, noGrad } from './tape.js';
+import { mulberry32 } from '../data/prng.js';
 
 /** fn takes and returns tensors of widthscope's differentiable ops (GPU Tensor or F64Tensor). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -66,16 +67,7 @@ export class GradcheckError extends Error {
 
 const EPS32 = 1.1920929e-7;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function normals(n: number, rand: () => number): Float64Array {
   const out = new Float64Array(n);

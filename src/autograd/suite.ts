@@ -14,6 +14,7 @@ import { gradcheck, gradgradcheck, type CheckedFn, type GradcheckReport } from '
 import * as o from './ops.js';
 import { COMPARE_BINARY, SMOOTH_BINARY, SMOOTH_UNARY, STEP_UNARY, type GradTensor, type Primitive } from './primitives.js';
 import { gradients, isTracked } from './tape.js';
+import { mulberry32 } from '../data/prng.js';
 
 export interface InputSpec {
   shape: number[];
@@ -251,16 +252,7 @@ export const COMPOSITE_CASES: Case[] = [
 
 // ---------------------------------------------------------------- running a case
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry = mulberry32;
 
 /** The inputs of a case as f32-rounded values (same values for the GPU and the f64 reference). */
 export function caseData(c: Case, seed = 7): Float32Array[] {

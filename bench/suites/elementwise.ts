@@ -12,7 +12,9 @@ const suite: BenchSuite = {
   name: 'elementwise',
   async run(ctx) {
     const rows: BenchRow[] = [];
-    const sizes = ctx.quick ? [1 << 20, 1 << 22] : [1 << 20, 1 << 22, 1 << 24, 1 << 26];
+    // Up to 64M elements, capped by the adapter's storage binding limit (128 MiB = 32M f32 on lavapipe).
+    const cap = Math.floor(ctx.device.limits.maxStorageBufferBindingSize / 4);
+    const sizes = (ctx.quick ? [1 << 20, 1 << 22] : [1 << 20, 1 << 22, 1 << 24, 1 << 26]).filter((n) => n <= cap);
     for (const n of sizes) {
       const x = randn([n], { seed: 1, device: ctx.device });
       const y = randn([n], { seed: 2, device: ctx.device });

@@ -45,7 +45,10 @@ export interface EntryInfo {
 export interface KernelModule {
   file: string;
   module: GPUShaderModule;
+  /** The source as compiled (includes expanded). */
   source: string;
+  /** Where each line of `source` came from (for error messages). */
+  lineOrigin: { file: string; line: number }[];
   compileInfo: Promise<GPUCompilationInfo>;
   entries: Map<string, EntryInfo>;
 }
@@ -82,9 +85,39 @@ export class KernelRegistry {
     return this.loadSource(name, source);
   }
 
+  /**
+   * Expands `//!include NAME.wgsl` lines with src/kernels/include/NAME.wgsl (WGSL has no
+   * includes), remembering each line's origin so errors still name the right file and line.
+   */
+  static expandIncludes(file: string, source: string): { source: string; lineOrigin: { file: string; line: number }[] } {
+    const out: string[] = [];
+    const lineOrigin: { file: string; line: number }[] = [];
+    source.split('\n').forEach((text, i) => {
+      const m = /^\/\/!include\s+(\S+\.wgsl)\s*$/.exec(text);
+      if (!m) {
+        out.push(text);
+        lineOrigin.push({ file, line: i + 1 });
+        return;
+      }
+      const inc = `include/${m[1]}`;
+      let body: string;
+      try {
+        body = readFileSync(join(KERNEL_DIR, inc), 'utf8');
+      } catch {
+        throw new Error(`kernel ${file}:${i + 1}: included file ${inc} not found in ${KERNEL_DIR}`);
+      }
+      body.replace(/\n$/, '').split('\n').forEach((t, j) => {
+        out.push(t);
+        lineOrigin.push({ file: inc, line: j + 1 });
+      });
+    });
+    return { source: out.join('\n'), lineOrigin };
+  }
+
   /** Compiles WGSL given as text (tests, user kernels) under the name `name`. */
-  loadSource(name: string, source: string): KernelModule {
+  loadSource(name: string, raw: string): KernelModule {
     const file = `${name}.wgsl`;
+    const { source, lineOrigin } = KernelRegistry.expandIncludes(file, raw);
     let reflect: WgslReflect;
     try {
       reflect = new WgslReflect(source);
@@ -99,6 +132,7 @@ export class KernelRegistry {
       file,
       module,
       source,
+      lineOrigin,
       compileInfo: module.getCompilationInfo(),
       entries,
     };
@@ -112,7 +146,8 @@ export class KernelRegistry {
     for (const k of this.modules.values()) {
       const info = await k.compileInfo;
       for (const m of info.messages) {
-        if (m.type === 'error') out.push(`${k.file}:${m.lineNum}:${m.linePos}: ${m.message}`);
+        const at = k.lineOrigin[m.lineNum - 1] ?? { file: k.file, line: m.lineNum };
+        if (m.type === 'error') out.push(`${at.file}:${at.line}:${m.linePos}: ${m.message}`);
       }
     }
     return out;

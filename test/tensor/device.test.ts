@@ -78,6 +78,21 @@ describe('kernel toolchain', () => {
     await expect(d().sync()).rejects.toThrow(/broken\.wgsl:3:\d+: .*/);
   });
 
+  it('expands //!include lines and still reports errors at the including file and line', async () => {
+    const k = d().kernels.loadSource('with_include', [
+      '//!include matmul_common.wgsl',
+      '@compute @workgroup_size(1) fn main() {',
+      '  let x: f32 = 1u;',
+      '  out[0] = x + f32(batch_offsets(0u).x);',
+      '}',
+    ].join('\n'));
+    expect(k.source).toContain('fn batch_offsets');
+    expect(k.lineOrigin[0]).toEqual({ file: 'include/matmul_common.wgsl', line: 1 });
+    const errors = (await d().kernels.compileErrors()).filter((e) => e.startsWith('with_include'));
+    expect(errors.join('\n')).toMatch(/^with_include\.wgsl:3:\d+: /);
+    expect(() => d().kernels.loadSource('bad_include', '//!include nope.wgsl')).toThrow(/bad_include\.wgsl:1: included file include\/nope\.wgsl not found/);
+  });
+
   it('checks every dispatch against the reflected bindings', () => {
     const x = ws.zeros([4]);
     const y = ws.zeros([4]);
@@ -111,7 +126,7 @@ describe('kernel toolchain', () => {
       expect(src.split('\n').filter((l) => l.startsWith('//')).join('\n'), `${f} header`).toMatch(/[Bb]inding/);
       d().kernels.load(f.replace(/\.wgsl$/, ''));
     }
-    expect((await d().kernels.compileErrors()).filter((e) => !e.startsWith('broken.wgsl'))).toEqual([]);
+    expect((await d().kernels.compileErrors()).filter((e) => !/^(broken|with_include)\.wgsl/.test(e))).toEqual([]);
   });
 });
 

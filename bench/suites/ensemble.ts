@@ -2,7 +2,7 @@
  * @file Seed-batched training (issue 7): training steps per second of S = 8 seeds trained as one
  * ensemble model (parameters [S, ...], batched kernels) against the same 8 seeds trained as 8
  * single-seed models one after another, for the MLP at widths 32..2048 and the CNN at widths
- * 16..128 (muP, Adam, one shared batch per step as in a sweep). One row per width; `x baseline`
+ * 16..128 (muP, Adam, depth 2, one shared batch per step as in a sweep). One row per width; `x baseline`
  * is the speed-up of the ensemble (8 sequential steps' time / one ensemble step's time).
  *   npx tsx bench/run.ts --suite ensemble [--quick]
  */
@@ -15,6 +15,12 @@ import { ensembleTrainStep, trainStep } from '../../src/experiments/model-traine
 import type { Task } from '../../src/experiments/tasks.js';
 
 const S = 8;
+/**
+ * Per-example input: the sweeps' default task (teacher-image, 8x8x3 = 192 inputs). Set
+ * WIDTHSCOPE_BENCH_ENSEMBLE_INPUT=28,28,1 for MNIST-sized inputs (the MLP's input layer then
+ * dominates the FLOPs even at width 32).
+ */
+const INPUT = (process.env.WIDTHSCOPE_BENCH_ENSEMBLE_INPUT ?? '8,8,3').split(',').map(Number);
 
 const suite: BenchSuite = {
   name: 'ensemble',
@@ -23,8 +29,8 @@ const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     const seeds = Array.from({ length: S }, (_, i) => i + 1);
     const cases: { family: 'mlp' | 'cnn'; width: number; batch: number; input: number[] }[] = [
-      ...(ctx.quick ? [32, 256, 1024] : [32, 64, 128, 256, 512, 1024, 2048]).map((width) => ({ family: 'mlp' as const, width, batch: 64, input: [28, 28, 1] })),
-      ...(ctx.quick ? [16, 64] : [16, 32, 64, 128]).map((width) => ({ family: 'cnn' as const, width, batch: 32, input: [16, 16, 3] })),
+      ...(ctx.quick ? [32, 256, 1024] : [32, 64, 128, 256, 512, 1024, 2048]).map((width) => ({ family: 'mlp' as const, width, batch: 64, input: INPUT })),
+      ...(ctx.quick ? [16, 64] : [16, 32, 64, 128]).map((width) => ({ family: 'cnn' as const, width, batch: 32, input: INPUT })),
     ];
     for (const c of cases) {
       const classes = 10;
@@ -54,7 +60,7 @@ const suite: BenchSuite = {
       rows.push({
         suite: 'ensemble',
         name: `${c.family} S=${S} batched vs ${S} sequential`,
-        shape: `width ${c.width}, batch ${c.batch}`,
+        shape: `width ${c.width}, batch ${c.batch}, input ${c.input.join('x')}`,
         medianMs: ensMs,
         xBaseline: seqMs / ensMs,
         baseline: `${S} sequential single-seed steps`,

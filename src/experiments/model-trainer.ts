@@ -1,13 +1,19 @@
 /**
  * @file The real trainer behind `widthscope sweep`: builds the task and the model of a run,
  * trains it with its parameterization's per-parameter rules, and reports test metrics and
- * test-set predictions at the evaluation steps. Seeds of an ensemble group train one after
- * another here (each member exactly as a single-seed run).
+ * test-set predictions at the evaluation steps. The seeds of an ensemble group (a job with more
+ * than one member) train as one ensemble model (issue 7): parameters [S, ...], every member sees
+ * the same batches, the training loss is the sum over members of each member's mean loss (so each
+ * member's gradient is its single-run gradient), and metrics and predictions are reported per
+ * member exactly as single runs would report them. A member whose loss turns non-finite is
+ * reported diverged alone: it keeps its (isolated) slice of the batched step but is no longer
+ * reported; its siblings go on unchanged.
  */
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
-import { backward, crossEntropy, mseLoss, noGrad, reshape, detach, add } from '../autograd/index.js';
+import { backward, crossEntropy, mseLoss, noGrad, reshape, detach, add, expand, sum } from '../autograd/index.js';
+import { mean as meanOp } from '../autograd/ops.js';
 import { argmax, cast } from '../ops/index.js';
 import { binary } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
@@ -44,12 +50,75 @@ export function makeOptimizer(c: RunConfig, model: Model): Optimizer {
   return new Adam(model.parameters(), { lr: c.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: true });
 }
 
-export function buildRun(c: RunConfig, task: Task, device: Device): Model {
+/** The model of a run; with `seeds`, the ensemble of those seeds (parameters [S, ...]). */
+export function buildRun(c: RunConfig, task: Task, device: Device, seeds?: number[]): Model {
   const p = c.parameterization;
   return buildModel(
-    { device, seed: c.seed, param: { parameterization: p.name, optimizer: c.optimizer.name, gamma0: p.name === 'mf' ? p.gamma0 : undefined } },
+    { device, seed: c.seed, seeds, param: { parameterization: p.name, optimizer: c.optimizer.name, gamma0: p.name === 'mf' ? p.gamma0 : undefined } },
     modelSpecFor(c, task),
   );
+}
+
+/**
+ * Per-member losses [S] of ensemble outputs `out` [S, B, ...] against a shared target `y`
+ * [B, ...] (each the mean over its examples and, for text, positions, as `lossOf`).
+ */
+export function memberLosses(task: Task, out: Tensor, y: Tensor): Tensor {
+  const S = out.shape[0];
+  if (task.kind === 'regression') {
+    const sq = mseLoss(out, expand(y, out.shape), { reduction: 'none' });
+    return meanOp(reshape(sq, [S, -1]), -1);
+  }
+  const labels = expand(y, [S, ...y.shape]);
+  const ce = task.kind === 'text'
+    ? crossEntropy(reshape(out, [S, -1, task.outputs]), reshape(labels, [S, -1]), { reduction: 'none' })
+    : crossEntropy(out, labels, { reduction: 'none' });
+  return meanOp(ce, -1);
+}
+
+/**
+ * One ensemble step appended to the encoder: forward, backward of the sum of the members' mean
+ * losses, update. Returns the per-member losses [S].
+ */
+export function ensembleTrainStep(model: Model, opt: Optimizer, task: Task, batch: { x: Tensor; y: Tensor }): Tensor {
+  const losses = tidy(() => {
+    const l = memberLosses(task, model.forward(batch.x), batch.y);
+    backward(sum(l));
+    return detach(l);
+  });
+  opt.step();
+  opt.zeroGrad();
+  return losses;
+}
+
+/** Per-member test metrics and outputs of an ensemble model on a shared test set. */
+export async function evaluateEnsemble(model: Model, task: Task, test: { x: Tensor; y: Tensor }): Promise<{ records: MetricRecord[]; outputs: Float32Array[]; shape: number[] }> {
+  const { loss, acc, out } = noGrad(() =>
+    tidy(() => {
+      const out = model.forward(test.x);
+      const loss = memberLosses(task, out, test.y);
+      if (task.kind === 'regression') return { loss, acc: null, out };
+      const S = out.shape[0];
+      const pred = cast(argmax(out, -1), 'f32');
+      const hit = binary('eq', pred, cast(expand(test.y, [S, ...test.y.shape]), 'f32'));
+      const acc = mean(reshape(hit, [S, -1]), -1);
+      return { loss, acc, out };
+    }),
+  );
+  const l = (await loss.data()) as Float32Array;
+  const a = acc ? ((await acc.data()) as Float32Array) : null;
+  const all = (await out.data()) as Float32Array;
+  const S = out.shape[0];
+  const shape = out.shape.slice(1);
+  const per = all.length / S;
+  const records = Array.from({ length: S }, (_, s) => {
+    const r: MetricRecord = { testLoss: l[s] };
+    if (a) r.testAccuracy = a[s];
+    return r;
+  });
+  const outputs = Array.from({ length: S }, (_, s) => all.subarray(s * per, (s + 1) * per));
+  for (const t of [loss, acc, out]) t?.dispose();
+  return { records, outputs, shape };
 }
 
 /** One training step appended to the encoder: forward, backward, update. Returns the loss. */
@@ -88,6 +157,8 @@ export interface ModelTrainerOptions {
   device: Device;
   /** Read the training loss back every k steps (progress, divergence); default 10. */
   logEvery?: number;
+  /** Train a job's members one after another instead of as one ensemble model (default false). */
+  sequential?: boolean;
 }
 
 async function trainMember(device: Device, c: RunConfig, member: number, evalSteps: number[], hooks: TrainHooks, logEvery: number): Promise<void> {
@@ -137,10 +208,111 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   }
 }
 
+/**
+ * How many members of `c` one ensemble model may hold: every parameter [S, ...] must fit the
+ * device's storage binding limit (probed from a single-seed model of the run).
+ */
+export function ensembleCapacity(device: Device, c: RunConfig): number {
+  const task = makeTask(c.task, device);
+  const probe = buildRun(c, task, device);
+  const largest = Math.max(...probe.parameters().map((p) => p.value.size * 4));
+  probe.dispose();
+  task.dispose();
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  return Math.max(1, Math.floor(limit / largest));
+}
+
+/**
+ * Members `members` of a job (reported as job members first, first + 1, ...) trained as one
+ * ensemble model: one batched step per training step.
+ */
+async function trainEnsemble(device: Device, members: TrainJob['members'], first: number, evalSteps: number[], hooks: TrainHooks, logEvery: number): Promise<void> {
+  const c = members[0].config;
+  const seeds = members.map((m) => m.config.seed);
+  const S = seeds.length;
+  const job = { evalSteps };
+  // hooks speak job member indices; this ensemble's member m is job member first + m
+  const outer = hooks;
+  hooks = {
+    onMetrics: (step, r, m) => outer.onMetrics(step, r, first + (m ?? 0)),
+    onPredictions: (step, d, sh, m) => outer.onPredictions(step, d, sh, first + (m ?? 0)),
+    onStep: outer.onStep && ((step, l, m) => outer.onStep!(step, l, first + (m ?? 0))),
+    shouldStop: () => outer.shouldStop(),
+    isDiverged: (m) => outer.isDiverged(first + m),
+  };
+  const task = makeTask(c.task, device);
+  const model = buildRun(c, task, device, seeds);
+  const opt = makeOptimizer(c, model);
+  const test = task.test();
+  const evals = new Set(job.evalSteps);
+  // a member is dead once the runner marked it diverged or its loss turned non-finite here
+  const dead = new Array<boolean>(S).fill(false);
+  const alive = (m: number) => !dead[m] && !hooks.isDiverged(m);
+  let lossSum: Tensor | null = null;
+  let lossCount = 0;
+  try {
+    for (let step = 0; step <= c.steps; step++) {
+      if (evals.has(step)) {
+        const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
+        const train = lossSum ? ((await lossSum.data()) as Float32Array) : null;
+        if (lossSum) {
+          lossSum.dispose();
+          lossSum = null;
+        }
+        for (let m = 0; m < S; m++) {
+          if (!alive(m)) continue;
+          if (train) records[m].trainLoss = train[m] / lossCount;
+          hooks.onMetrics(step, records[m], m);
+          hooks.onPredictions(step, outputs[m], shape, m);
+        }
+        lossCount = 0;
+      }
+      if (step === c.steps || hooks.shouldStop() || !dead.some((_, m) => alive(m))) break;
+      const batch = task.train(c.batchSize, step);
+      const loss = ensembleTrainStep(model, opt, task, batch);
+      batch.x.dispose();
+      batch.y.dispose();
+      const next: Tensor = lossSum ? tidy(() => add(lossSum!, loss)) : loss;
+      if (lossSum && next !== lossSum) lossSum.dispose();
+      if (next !== loss) loss.dispose();
+      lossSum = next;
+      lossCount++;
+      if ((step + 1) % logEvery === 0) {
+        const v = (await lossSum.data()) as Float32Array;
+        for (let m = 0; m < S; m++) {
+          if (!alive(m)) continue;
+          const mean_ = v[m] / lossCount;
+          hooks.onStep?.(step + 1, mean_, m);
+          // as a single run stops here, this member stops being reported (its slice trains on, isolated)
+          if (!Number.isFinite(mean_)) dead[m] = true;
+        }
+      }
+    }
+  } finally {
+    lossSum?.dispose();
+    test.x.dispose();
+    test.y.dispose();
+    opt.dispose();
+    model.dispose();
+    task.dispose();
+  }
+}
+
 export function createModelTrainer(opts: ModelTrainerOptions): Trainer {
   const logEvery = opts.logEvery ?? 10;
   return {
     async trainRun(job: TrainJob, hooks: TrainHooks) {
+      if (job.members.length > 1 && !opts.sequential) {
+        // one ensemble model, split only where a parameter [S, ...] would exceed the binding limit
+        const size = Math.min(job.members.length, ensembleCapacity(opts.device, job.config));
+        for (let first = 0; first < job.members.length; first += size) {
+          if (hooks.shouldStop()) return;
+          const chunk = job.members.slice(first, first + size);
+          if (chunk.length === 1) await trainMember(opts.device, chunk[0].config, first, job.evalSteps, hooks, logEvery);
+          else await trainEnsemble(opts.device, chunk, first, job.evalSteps, hooks, logEvery);
+        }
+        return;
+      }
       for (let m = 0; m < job.members.length; m++) {
         if (hooks.shouldStop()) return;
         await trainMember(opts.device, job.members[m].config, m, job.evalSteps, hooks, logEvery);

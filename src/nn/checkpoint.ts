@@ -26,6 +26,32 @@ export async function saveCheckpoint(path: string, model: Model, extra: ExtraSta
   });
 }
 
+/**
+ * Member i of an ensemble model as host tensors: each parameter's slice [i] (the shapes a
+ * single-seed model of the same spec has), named like the model's parameters.
+ */
+export async function memberState(model: Model, member: number): Promise<Map<string, HostTensor>> {
+  const S = model.seeds?.length;
+  if (S === undefined) throw new Error('memberState: the model is not an ensemble (built without ctx.seeds)');
+  if (!(Number.isInteger(member) && member >= 0 && member < S)) throw new Error(`memberState: member ${member} is out of range for an ensemble of ${S}`);
+  const out = new Map<string, HostTensor>();
+  for (const p of model.parameters()) {
+    const all = (await p.value.data()) as Float32Array;
+    const per = all.length / S;
+    out.set(p.name, { shape: [...p.info.shape], data: all.slice(member * per, (member + 1) * per) });
+  }
+  return out;
+}
+
+/** Saves member i of an ensemble as a single-seed checkpoint (loadable into a model built with its seed). */
+export async function saveMemberCheckpoint(path: string, model: Model, member: number, meta: Record<string, unknown> = {}): Promise<void> {
+  const state = await memberState(model, member);
+  writeSafetensors(path, {
+    tensors: Object.fromEntries(state),
+    metadata: { format: 'widthscope', spec: JSON.stringify(model.spec), meta: JSON.stringify({ ...meta, seed: model.seeds![member], member }) },
+  });
+}
+
 export interface LoadedCheckpoint {
   spec: ModelSpec;
   meta: Record<string, unknown>;

@@ -5,8 +5,32 @@
  * Layers record the mean |output| of their forward when a recorder is attached (coord check).
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { add, conv2d, embedding, matmul, mean, mul, rsqrt, square, sub, variance } from '../autograd/ops.js';
+import { fmt } from '../tensor/shape.js';
+import { add, conv2d, embedding, matmul, mean, mul, reshape, rsqrt, square, sub, variance } from '../autograd/ops.js';
+import { fromArray, cast } from '../ops/creation.js';
+import { binary } from '../ops/elementwise.js';
 import { Module, type ModelContext, type Parameter } from './module.js';
+
+/**
+ * Ensembles (issue 7): with `ctx.seeds`, every parameter is [S, ...] and every layer takes inputs
+ * whose axis 0 is the ensemble axis S. A layer given an input without it throws an error naming
+ * the layer, the expected and the received shape.
+ */
+export function checkEnsembleInput(layer: string, x: Tensor, S: number, minRank: number, expected: string): void {
+  if (x.shape.length < minRank || x.shape[0] !== S) {
+    throw new Error(
+      `${layer}: expected an input ${expected} with the ensemble axis S=${S} first, got ${fmt(x.shape)}` +
+        ` (an ensemble layer needs [S, ...] inputs; pass a shared batch to the model, which broadcasts it)`,
+    );
+  }
+}
+
+/** A per-member parameter [S, ...dims] viewed as [S, 1, ..., 1, ...dims] to broadcast against rank `rank`. */
+export function memberBroadcast(p: Tensor, rank: number): Tensor {
+  const [S, ...dims] = p.shape;
+  const ones = rank - 1 - dims.length;
+  return ones <= 0 ? p : reshape(p, [S, ...Array<number>(ones).fill(1), ...dims]);
+}
 
 /** Receives the output of every layer that records (coordinate check, activations stats). */
 export type Recorder = (path: string, output: Tensor) => void;
@@ -63,9 +87,30 @@ export class Linear extends Module {
       : this.param('bias', { shape: [o.out], fanIn: o.out, fanOut: o.out, baseFanIn: baseOut, baseFanOut: baseOut, kind: 'bias' });
   }
 
-  forward(x: Tensor): Tensor {
-    const y = scaled(matmul(x, this.weight.value), this.weight.rule.multiplier);
-    return record(this.path, this.bias ? add(y, this.bias.value) : y);
+  /**
+   * x [..., in] -> [..., out]. In an ensemble: x [S, ..., in] (or, with `shared`, one batch
+   * [..., in] seen by every member) -> [S, ..., out] through one batched matmul [S, M, in] x [S, in, out].
+   */
+  forward(x: Tensor, shared = false): Tensor {
+    const S = this.ensemble;
+    if (S === null) {
+      const y = scaled(matmul(x, this.weight.value), this.weight.rule.multiplier);
+      return record(this.path, this.bias ? add(y, this.bias.value) : y);
+    }
+    const [fin, fout] = this.weight.info.shape;
+    let lead: number[];
+    let x3: Tensor;
+    if (shared) {
+      lead = [S, ...x.shape.slice(0, -1)];
+      x3 = x.shape.length === 2 ? x : reshape(x, [-1, fin]); // [M, in] broadcast against [S, in, out]
+    } else {
+      checkEnsembleInput(`Linear '${this.path}'`, x, S, 3, `[${S}, ..., ${fin}]`);
+      lead = x.shape.slice(0, -1);
+      x3 = x.shape.length === 3 ? x : reshape(x, [S, -1, fin]);
+    }
+    let y = scaled(matmul(x3, this.weight.value), this.weight.rule.multiplier);
+    if (this.bias) y = add(y, memberBroadcast(this.bias.value, 3));
+    return record(this.path, y.shape.length === lead.length + 1 ? y : reshape(y, [...lead, fout]));
   }
 }
 
@@ -97,9 +142,16 @@ export class Conv2d extends Module {
       : this.param('bias', { shape: [o.outChannels], fanIn: o.outChannels, fanOut: o.outChannels, baseFanIn: baseOut, baseFanOut: baseOut, kind: 'bias' });
   }
 
+  /** x [N, H, W, Cin] -> [N, OH, OW, Cout]; in an ensemble x [S, N, H, W, Cin] -> [S, N, OH, OW, Cout]. */
   forward(x: Tensor): Tensor {
+    const S = this.ensemble;
+    if (S !== null) checkEnsembleInput(`Conv2d '${this.path}'`, x, S, 5, `[${S}, N, H, W, ${this.o.inChannels}]`);
+    if (S !== null && x.shape.length !== 5) {
+      throw new Error(`Conv2d '${this.path}': expected an input [${S}, N, H, W, ${this.o.inChannels}], got ${fmt(x.shape)}`);
+    }
     const y = scaled(conv2d(x, this.weight.value, null, { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0 }), this.weight.rule.multiplier);
-    return record(this.path, this.bias ? add(y, this.bias.value) : y);
+    const b = this.bias && (S === null ? this.bias.value : memberBroadcast(this.bias.value, 5));
+    return record(this.path, b ? add(y, b) : y);
   }
 }
 
@@ -128,12 +180,15 @@ export class Norm extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const S = this.ensemble;
+    if (S !== null) checkEnsembleInput(`Norm '${this.path}'`, x, S, 2, `[${S}, ..., ${this.o.dim}]`);
     const eps = this.o.eps ?? 1e-5;
     const normed = this.o.rms
       ? mul(x, rsqrt(add(mean(square(x), -1, true), eps)))
       : mul(sub(x, mean(x, -1, true)), rsqrt(add(variance(x, -1, true), eps)));
-    const y = mul(normed, this.gain.value);
-    return record(this.path, this.bias ? add(y, this.bias.value) : y);
+    const per = (p: Parameter) => (S === null ? p.value : memberBroadcast(p.value, x.shape.length));
+    const y = mul(normed, per(this.gain));
+    return record(this.path, this.bias ? add(y, per(this.bias)) : y);
   }
 }
 
@@ -150,15 +205,28 @@ export interface EmbeddingOptions {
 export class Embedding extends Module {
   readonly weight: Parameter;
 
-  constructor(ctx: ModelContext, path: string, o: EmbeddingOptions) {
+  constructor(ctx: ModelContext, path: string, readonly o: EmbeddingOptions) {
     super(ctx, path);
     this.weight = this.param('weight', {
       shape: [o.count, o.dim], fanIn: 1, fanOut: o.dim, baseFanIn: 1, baseFanOut: o.baseDim ?? o.dim, kind: 'weight',
     });
   }
 
-  /** Rows of the table for i32 `ids` of any shape: [...ids.shape, dim]. */
+  /**
+   * Rows of the table for i32 `ids` of any shape: [...ids.shape, dim]. In an ensemble, ids
+   * [S, ...] look up member s's table: the tables [S, V, D] are one [S*V, D] table and member
+   * s's ids are offset by s*V (one gather; the backward scatters into disjoint rows).
+   */
   forward(ids: Tensor): Tensor {
-    return record(this.path, scaled(embedding(this.weight.value, ids), this.weight.rule.multiplier));
+    const S = this.ensemble;
+    if (S === null) return record(this.path, scaled(embedding(this.weight.value, ids), this.weight.rule.multiplier));
+    checkEnsembleInput(`Embedding '${this.path}'`, ids, S, 2, `[${S}, ...] (token ids)`);
+    const V = this.o.count;
+    const offsets = fromArray(Float32Array.from({ length: S }, (_, s) => s * V), [S, ...Array<number>(ids.shape.length - 1).fill(1)], { device: ids.device });
+    // ids < 2^24 * ... : exact in f32 as long as S * V < 2^24
+    if (S * V >= 2 ** 24) throw new Error(`Embedding '${this.path}': ensemble of ${S} x vocabulary ${V} exceeds 2^24 rows`);
+    const shifted = cast(binary('add', cast(ids, 'f32'), offsets), 'i32');
+    const table = reshape(this.weight.value, [S * V, this.o.dim]);
+    return record(this.path, scaled(embedding(table, shifted), this.weight.rule.multiplier));
   }
 }

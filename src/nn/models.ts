@@ -11,7 +11,8 @@
  *                with width; an MLP of mlpRatio * n), final norm, readout to the vocabulary.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { add, mean, mul, relu, gelu, tanh, reshape, scaledDotProductAttention, permute, slice } from '../autograd/ops.js';
+import { add, mean, mul, relu, gelu, tanh, reshape, scaledDotProductAttention, permute, slice, expand } from '../autograd/ops.js';
+import { fmt } from '../tensor/shape.js';
 import { Module, type ModelContext } from './module.js';
 import { Conv2d, Embedding, Linear, Norm, record } from './layers.js';
 import { attentionScale } from './parameterization.js';
@@ -35,7 +36,31 @@ function act(kind: Activation | undefined, x: Tensor): Tensor {
 
 export abstract class Model extends Module {
   abstract readonly spec: ModelSpec;
+  /**
+   * Single model: x [B, ...example] -> outputs [B, ...]. Ensemble of S (ctx.seeds): x
+   * [S, B, ...example] (member s sees x[s]) or one shared batch [B, ...example] seen by every
+   * member -> outputs [S, B, ...].
+   */
   abstract forward(x: Tensor): Tensor;
+
+  /** The seeds of an ensemble model (null for a single model). */
+  get seeds(): number[] | null {
+    return this.ctx.seeds ? [...this.ctx.seeds] : null;
+  }
+
+  /**
+   * Whether an ensemble input is one shared batch (rank exampleRank + 1) rather than per-member
+   * batches [S, B, ...] (rank exampleRank + 2); throws a clear error for anything else.
+   */
+  protected sharedInput(x: Tensor, exampleRank: number, example: string): boolean {
+    const S = this.ensemble;
+    if (S === null) return false;
+    if (x.shape.length === exampleRank + 2 && x.shape[0] === S) return false;
+    if (x.shape.length === exampleRank + 1) return true;
+    throw new Error(
+      `${this.spec.family}: an ensemble of ${S} expects an input [${S}, B, ${example}] or a shared batch [B, ${example}], got ${fmt(x.shape)}`,
+    );
+  }
 }
 
 export class MLP extends Model {
@@ -55,9 +80,10 @@ export class MLP extends Model {
   }
 
   forward(x: Tensor): Tensor {
+    const shared = this.sharedInput(x, this.spec.inputShape.length, this.spec.inputShape.join(', '));
     let h = reshape(x, [...x.shape.slice(0, -this.spec.inputShape.length), -1]);
     this.layers.forEach((l, i) => {
-      h = l.forward(h);
+      h = l.forward(h, shared && i === 0);
       if (i < this.layers.length - 1) h = record(`${l.path}.act`, act(this.spec.activation, h));
     });
     return h;
@@ -105,6 +131,8 @@ export class CNN extends Model {
   }
 
   forward(x: Tensor): Tensor {
+    // the conv kernels take the ensemble axis on every operand: broadcast a shared batch
+    if (this.sharedInput(x, 3, 'H, W, C')) x = expand(x, [this.ensemble!, ...x.shape]);
     let h = record('stem.act', act(this.spec.activation, this.stem.forward(x)));
     for (const blk of this.blocks) h = blk.forward(h);
     // global average pool over H and W (NHWC: axes -3, -2)
@@ -141,14 +169,18 @@ class Block extends Module {
   forward(x: Tensor): Tensor {
     const { headDim: hd, width: n } = this.spec;
     const heads = n / hd;
-    const [B, T] = [x.shape[0], x.shape[1]];
-    const split = (t: Tensor) => permute(reshape(t, [B, T, heads, hd]), [0, 2, 1, 3]);
+    // leading axes: [B] or [S, B] (the ensemble axis is one more batch axis for attention)
+    const lead = x.shape.slice(0, -2);
+    const T = x.shape[x.shape.length - 2];
+    const L = lead.length;
+    const axes = [...lead.map((_, i) => i), L + 1, L, L + 2]; // [..., T, heads, hd] <-> [..., heads, T, hd]
+    const split = (t: Tensor) => permute(reshape(t, [...lead, T, heads, hd]), axes);
     const h = this.norm1.forward(x);
     // NOTE: the head dimension is fixed as width grows, so muP's 1/d scale (sqrt(base d)/d) is
     // the same as SP's 1/sqrt(d) here; it would differ if heads were fixed instead.
     const scale = attentionScale(this.ctx.param.parameterization, hd, hd);
     const att = scaledDotProductAttention(split(this.q.forward(h)), split(this.k.forward(h)), split(this.v.forward(h)), { causal: true, scale });
-    const merged = reshape(permute(att, [0, 2, 1, 3]), [B, T, n]);
+    const merged = reshape(permute(att, axes), [...lead, T, n]);
     const x1 = add(x, this.o.forward(record(`${this.path}.attn`, merged)));
     const m = this.down.forward(act(this.spec.activation ?? 'gelu', this.up.forward(this.norm2.forward(x1))));
     return record(`${this.path}.out`, add(x1, m));
@@ -178,7 +210,10 @@ export class Transformer extends Model {
   forward(ids: Tensor): Tensor {
     const T = ids.shape[ids.shape.length - 1];
     if (T > this.spec.context) throw new Error(`transformer: ${T} tokens exceed the context length ${this.spec.context}`);
-    const pos = slice(this.positions.weight.value, 0, 0, T);
+    const S = this.ensemble;
+    if (this.sharedInput(ids, 1, 'T')) ids = expand(ids, [S!, ...ids.shape]);
+    const pos = S === null ? slice(this.positions.weight.value, 0, 0, T)
+      : reshape(slice(this.positions.weight.value, 1, 0, T), [S, ...Array<number>(ids.shape.length - 2).fill(1), T, this.spec.width]);
     let h = record('embed', add(this.tokens.forward(ids), this.positions.weight.rule.multiplier === 1 ? pos : mul(pos, this.positions.weight.rule.multiplier)));
     for (const blk of this.blocks) h = blk.forward(h);
     return this.readout.forward(this.norm.forward(h));

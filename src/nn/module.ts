@@ -9,6 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import { full, randn } from '../ops/creation.js';
 import { binary } from '../ops/elementwise.js';
+import { concat } from '../ops/layout.js';
 import { ruleFor, type ParamConfig, type ParamInfo, type ParamRule } from './parameterization.js';
 
 /** What every layer of a model is built with. */
@@ -18,9 +19,23 @@ export interface ModelContext {
   param: ParamConfig;
   /** Seed of this model's initialization (each parameter draws its own stream of it). */
   seed: number;
+  /**
+   * An ensemble of S = seeds.length members (issue 7): every parameter gets a leading axis S,
+   * member i initialized exactly as the single-seed model with seed seeds[i] (`seed` is then
+   * ignored), and every layer maps [S, B, ...] through batched kernels.
+   */
+  seeds?: number[];
 }
 
-/** A trainable tensor with the rule it was initialized by. */
+/** The ensemble size of a context (null for a single model). */
+export function ensembleSize(ctx: ModelContext): number | null {
+  return ctx.seeds ? ctx.seeds.length : null;
+}
+
+/**
+ * A trainable tensor with the rule it was initialized by. In an ensemble the value is
+ * [S, ...info.shape] (info keeps the per-member shape, fan-in and fan-out).
+ */
 export class Parameter {
   /** The tensor; replaced (not mutated) when a checkpoint is loaded. */
   value: Tensor;
@@ -32,6 +47,11 @@ export class Parameter {
 
   get shape(): readonly number[] {
     return this.value.shape;
+  }
+
+  /** The ensemble size S (the value's leading axis) or null for a single model. */
+  get ensemble(): number | null {
+    return this.value.rank === this.info.shape.length + 1 ? this.value.shape[0] : null;
   }
 
   /** Replaces the values (same shape), keeping requiresGrad. */
@@ -66,6 +86,11 @@ export abstract class Module {
 
   /** Full dotted prefix of this module in its tree ('' at the root). */
   constructor(protected readonly ctx: ModelContext, readonly path: string) {}
+
+  /** The ensemble size S of this module's parameters, or null for a single model. */
+  get ensemble(): number | null {
+    return ensembleSize(this.ctx);
+  }
 
   protected child<M extends Module>(name: string, make: (path: string) => M): M {
     const m = make(this.path ? `${this.path}.${name}` : name);
@@ -108,8 +133,17 @@ export abstract class Module {
   }
 }
 
-/** The initial value of a parameter: a constant, or N(0, std^2) from (seed, stream(name)). */
+/**
+ * The initial value of a parameter: a constant, or N(0, std^2) from (seed, stream(name)). For an
+ * ensemble, member i's tensor is built exactly as with seed seeds[i] and the S are stacked.
+ */
 export function initTensor(ctx: ModelContext, info: ParamInfo, rule: ParamRule): Tensor {
+  if (ctx.seeds) {
+    if (ctx.seeds.length === 0) throw new Error(`parameter ${info.name}: an ensemble needs at least one seed`);
+    const single = { ...ctx, seeds: undefined };
+    const members = ctx.seeds.map((seed) => initTensor({ ...single, seed }, info, rule).reshape([1, ...info.shape]));
+    return members.length === 1 ? members[0] : concat(members, 0);
+  }
   if (rule.constant !== undefined) return full(info.shape, rule.constant, { device: ctx.device });
   if (rule.initStd === 0) return full(info.shape, 0, { device: ctx.device });
   const z = randn(info.shape, { seed: ctx.seed, stream: streamOf(info.name), device: ctx.device });

@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { F64Tensor } from './f64.js';
 import { gradcheck, gradgradcheck, type CheckedFn, type GradcheckReport } from './gradcheck.js';
 import * as o from './ops.js';
-import { COMPARE_BINARY, SMOOTH_BINARY, SMOOTH_UNARY, STEP_UNARY, type GradTensor, type Primitive } from './primitives.js';
+import { COMPARE_BINARY, SMOOTH_BINARY, SMOOTH_UNARY, type GradTensor, type Primitive } from './primitives.js';
 import { gradients, isTracked } from './tape.js';
 import { mulberry32 } from '../data/prng.js';
 

@@ -6,7 +6,8 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { add, conv2d, embedding, matmul, mean, mul, reshape, rsqrt, square, sub, variance } from '../autograd/ops.js';
+import { add, conv2d, embedding, matmul, mean, mul, permute, reshape, rsqrt, scaledDotProductAttention, square, sub, variance } from '../autograd/ops.js';
+import { attentionScale } from './parameterization.js';
 import { fromArray, cast } from '../ops/creation.js';
 import { binary } from '../ops/elementwise.js';
 import { Module, type ModelContext, type Parameter } from './module.js';
@@ -228,5 +229,58 @@ export class Embedding extends Module {
     const shifted = cast(binary('add', cast(ids, 'f32'), offsets), 'i32');
     const table = reshape(this.weight.value, [S * V, this.o.dim]);
     return record(this.path, scaled(embedding(table, shifted), this.weight.rule.multiplier));
+  }
+}
+
+export interface AttentionLayerOptions {
+  /** Model width (d_model). */
+  dim: number;
+  baseDim?: number;
+  /** Held fixed as width grows: heads = dim / headDim. */
+  headDim: number;
+  causal?: boolean;
+}
+
+/**
+ * Multi-head self-attention on the fused kernel: q, k, v, o projections (hidden weights; q
+ * zero-init is a muP option), heads split from the last axis, any leading axes ([B, T, n] or
+ * [S, B, T, n] with an ensemble). The logits scale is the parameterization's (attentionScale).
+ */
+export class MultiheadAttention extends Module {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly o: Linear;
+
+  constructor(ctx: ModelContext, path: string, readonly opts: AttentionLayerOptions) {
+    super(ctx, path);
+    const { dim: n, headDim } = opts;
+    const b = opts.baseDim ?? n;
+    if (n % headDim !== 0) throw new Error(`MultiheadAttention '${path}': dim ${n} is not a multiple of headDim ${headDim}`);
+    const lin = (name: string, query = false) =>
+      this.child(name, (p) => new Linear(ctx, p, { in: n, out: n, baseIn: b, baseOut: b, query }));
+    this.q = lin('q', true);
+    this.k = lin('k');
+    this.v = lin('v');
+    this.o = lin('o');
+  }
+
+  forward(x: Tensor): Tensor {
+    const { dim: n, headDim: hd } = this.opts;
+    const heads = n / hd;
+    const lead = x.shape.slice(0, -2);
+    const T = x.shape[x.shape.length - 2];
+    const L = lead.length;
+    const axes = [...lead.map((_, i) => i), L + 1, L, L + 2]; // [..., T, heads, hd] <-> [..., heads, T, hd]
+    const split = (t: Tensor) => permute(reshape(t, [...lead, T, heads, hd]), axes);
+    // NOTE: with the head dimension fixed as width grows, muP's sqrt(base d)/d equals SP's
+    // 1/sqrt(d); it would differ if the number of heads were fixed instead.
+    const scale = attentionScale(this.ctx.param.parameterization, hd, hd);
+    const att = scaledDotProductAttention(split(this.q.forward(x)), split(this.k.forward(x)), split(this.v.forward(x)), {
+      causal: this.opts.causal ?? true,
+      scale,
+    });
+    const merged = reshape(permute(att, axes), [...lead, T, n]);
+    return this.o.forward(record(`${this.path}.heads`, merged));
   }
 }

@@ -11,11 +11,10 @@
  *                with width; an MLP of mlpRatio * n), final norm, readout to the vocabulary.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { add, mean, mul, relu, gelu, tanh, reshape, scaledDotProductAttention, permute, slice, expand } from '../autograd/ops.js';
+import { add, mean, mul, relu, gelu, tanh, reshape, slice, expand } from '../autograd/ops.js';
 import { fmt } from '../tensor/shape.js';
 import { Module, type ModelContext } from './module.js';
-import { Conv2d, Embedding, Linear, Norm, record } from './layers.js';
-import { attentionScale } from './parameterization.js';
+import { Conv2d, Embedding, Linear, MultiheadAttention, Norm, record } from './layers.js';
 
 export type Activation = 'relu' | 'gelu' | 'tanh';
 
@@ -142,10 +141,7 @@ export class CNN extends Model {
 
 class Block extends Module {
   readonly norm1: Norm;
-  readonly q: Linear;
-  readonly k: Linear;
-  readonly v: Linear;
-  readonly o: Linear;
+  readonly attn: MultiheadAttention;
   readonly norm2: Norm;
   readonly up: Linear;
   readonly down: Linear;
@@ -154,34 +150,17 @@ class Block extends Module {
     super(ctx, path);
     const { width: n, baseWidth: b } = spec;
     const r = spec.mlpRatio ?? 4;
-    const lin = (name: string, i: number, o: number, bi: number, bo: number, query = false) =>
-      this.child(name, (p) => new Linear(ctx, p, { in: i, out: o, baseIn: bi, baseOut: bo, query }));
+    const lin = (name: string, i: number, o: number, bi: number, bo: number) =>
+      this.child(name, (p) => new Linear(ctx, p, { in: i, out: o, baseIn: bi, baseOut: bo }));
     this.norm1 = this.child('norm1', (p) => new Norm(ctx, p, { dim: n, baseDim: b }));
-    this.q = lin('q', n, n, b, b, true);
-    this.k = lin('k', n, n, b, b);
-    this.v = lin('v', n, n, b, b);
-    this.o = lin('o', n, n, b, b);
+    this.attn = this.child('attn', (p) => new MultiheadAttention(ctx, p, { dim: n, baseDim: b, headDim: spec.headDim, causal: true }));
     this.norm2 = this.child('norm2', (p) => new Norm(ctx, p, { dim: n, baseDim: b }));
     this.up = lin('up', n, r * n, b, r * b);
     this.down = lin('down', r * n, n, r * b, b);
   }
 
   forward(x: Tensor): Tensor {
-    const { headDim: hd, width: n } = this.spec;
-    const heads = n / hd;
-    // leading axes: [B] or [S, B] (the ensemble axis is one more batch axis for attention)
-    const lead = x.shape.slice(0, -2);
-    const T = x.shape[x.shape.length - 2];
-    const L = lead.length;
-    const axes = [...lead.map((_, i) => i), L + 1, L, L + 2]; // [..., T, heads, hd] <-> [..., heads, T, hd]
-    const split = (t: Tensor) => permute(reshape(t, [...lead, T, heads, hd]), axes);
-    const h = this.norm1.forward(x);
-    // NOTE: the head dimension is fixed as width grows, so muP's 1/d scale (sqrt(base d)/d) is
-    // the same as SP's 1/sqrt(d) here; it would differ if heads were fixed instead.
-    const scale = attentionScale(this.ctx.param.parameterization, hd, hd);
-    const att = scaledDotProductAttention(split(this.q.forward(h)), split(this.k.forward(h)), split(this.v.forward(h)), { causal: true, scale });
-    const merged = reshape(permute(att, axes), [...lead, T, n]);
-    const x1 = add(x, this.o.forward(record(`${this.path}.attn`, merged)));
+    const x1 = add(x, this.attn.forward(this.norm1.forward(x)));
     const m = this.down.forward(act(this.spec.activation ?? 'gelu', this.up.forward(this.norm2.forward(x1))));
     return record(`${this.path}.out`, add(x1, m));
   }

@@ -33,16 +33,30 @@ export interface AdamOptions {
 export abstract class Optimizer {
   stepCount = 0;
   protected readonly schedule: Schedule;
+  /** The fused-kernel state (moments, momentum buffers) and per-parameter step counts. */
+  protected abstract readonly state: { readonly steps: number[]; dispose(): void };
 
-  constructor(readonly params: readonly Parameter[], schedule?: ScheduleSpec) {
+  constructor(readonly params: readonly Parameter[], readonly baseLr: number, schedule?: ScheduleSpec) {
     this.schedule = makeSchedule(schedule);
   }
 
   /** The learning rate of the next step (base lr times the schedule). */
-  abstract currentLr(): number;
+  currentLr(): number {
+    return this.baseLr * this.schedule(this.stepCount);
+  }
 
   /** Appends one update of every parameter that has a gradient. */
-  abstract step(): void;
+  step(): void {
+    this.update(
+      this.params.map((p) => p.value),
+      this.params.map((p) => p.value.grad),
+      this.currentLr(),
+      this.params.map((p) => p.rule.lrMultiplier),
+    );
+    this.stepCount++;
+  }
+
+  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[]): void;
 
   zeroGrad(): void {
     for (const p of this.params) {
@@ -51,10 +65,18 @@ export abstract class Optimizer {
     }
   }
 
-  abstract dispose(): void;
+  dispose(): void {
+    this.state.dispose();
+  }
 
   /** Named state tensors for a checkpoint (`optim.<slot>.<parameter>`). */
-  abstract stateTensors(): Map<string, Tensor>;
+  stateTensors(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [name, slots] of this.slots()) {
+      slots.forEach((t, i) => t && out.set(`optim.${name}.${this.params[i].name}`, t));
+    }
+    return out;
+  }
 
   /** Restores state saved by `stateTensors` (and the step count). */
   loadState(saved: Map<string, HostTensor>, stepCount: number): void {
@@ -70,111 +92,48 @@ export abstract class Optimizer {
         slots[i] = keep(fromArray(h.data, h.shape, { device: p.value.device }));
       });
     }
-    this.setSteps(stepCount);
+    this.state.steps.fill(stepCount);
   }
 
   /** The state arrays by slot name, one entry per parameter. */
   protected abstract slots(): [string, (Tensor | null)[]][];
-
-  protected abstract setSteps(n: number): void;
-
-  protected namedSlots(): Map<string, Tensor> {
-    const out = new Map<string, Tensor>();
-    for (const [name, slots] of this.slots()) {
-      slots.forEach((t, i) => t && out.set(`optim.${name}.${this.params[i].name}`, t));
-    }
-    return out;
-  }
 }
 
 export class SGD extends Optimizer {
-  private readonly state: SgdState;
+  protected readonly state: SgdState;
 
   constructor(params: readonly Parameter[], readonly opts: SgdOptions) {
-    super(params, opts.schedule);
+    super(params, opts.lr, opts.schedule);
     this.state = sgdState(params.map((p) => p.value));
   }
 
-  currentLr(): number {
-    return this.opts.lr * this.schedule(this.stepCount);
-  }
-
-  step(): void {
-    sgdUpdate(
-      this.params.map((p) => p.value),
-      this.params.map((p) => p.value.grad),
-      this.state,
-      {
-        lr: this.currentLr(),
-        momentum: this.opts.momentum ?? 0,
-        weightDecay: this.opts.weightDecay ?? 0,
-        nesterov: this.opts.nesterov ?? false,
-        lrMult: this.params.map((p) => p.rule.lrMultiplier),
-      },
-    );
-    this.stepCount++;
-  }
-
-  dispose(): void {
-    this.state.dispose();
-  }
-
-  stateTensors(): Map<string, Tensor> {
-    return this.namedSlots();
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[]): void {
+    const o = this.opts;
+    sgdUpdate(values, grads, this.state, { lr, lrMult, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false });
   }
 
   protected slots(): [string, (Tensor | null)[]][] {
     return [['momentum', this.state.momentumBuffers]];
   }
-
-  protected setSteps(n: number): void {
-    this.state.steps.fill(n);
-  }
 }
 
 export class Adam extends Optimizer {
-  private readonly state: AdamState;
+  protected readonly state: AdamState;
 
   constructor(params: readonly Parameter[], readonly opts: AdamOptions) {
-    super(params, opts.schedule);
+    super(params, opts.lr, opts.schedule);
     this.state = adamState(params.map((p) => p.value));
   }
 
-  currentLr(): number {
-    return this.opts.lr * this.schedule(this.stepCount);
-  }
-
-  step(): void {
-    adamUpdate(
-      this.params.map((p) => p.value),
-      this.params.map((p) => p.value.grad),
-      this.state,
-      {
-        lr: this.currentLr(),
-        beta1: this.opts.beta1 ?? 0.9,
-        beta2: this.opts.beta2 ?? 0.999,
-        eps: this.opts.eps ?? 1e-8,
-        weightDecay: this.opts.weightDecay ?? 0,
-        decoupled: this.opts.decoupled ?? true,
-        lrMult: this.params.map((p) => p.rule.lrMultiplier),
-      },
-    );
-    this.stepCount++;
-  }
-
-  dispose(): void {
-    this.state.dispose();
-  }
-
-  stateTensors(): Map<string, Tensor> {
-    return this.namedSlots();
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[]): void {
+    const o = this.opts;
+    adamUpdate(values, grads, this.state, {
+      lr, lrMult, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true,
+    });
   }
 
   protected slots(): [string, (Tensor | null)[]][] {
     return [['m', this.state.m], ['v', this.state.v]];
-  }
-
-  protected setSteps(n: number): void {
-    this.state.steps.fill(n);
   }
 }

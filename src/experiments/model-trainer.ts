@@ -153,6 +153,41 @@ export async function evaluate(model: Model, task: Task, test: { x: Tensor; y: T
   return { record, outputs, shape };
 }
 
+/** The training losses summed on the GPU since the last reset (one add per step, no sync). */
+class RunningLoss {
+  private sum: Tensor | null = null;
+  private count = 0;
+
+  add(loss: Tensor): void {
+    if (this.sum) {
+      const next = tidy(() => add(this.sum!, loss));
+      this.sum.dispose();
+      loss.dispose();
+      this.sum = next;
+    } else {
+      this.sum = loss;
+    }
+    this.count++;
+  }
+
+  /** The mean loss (per member) since the last reset, or null when no step was taken. */
+  async mean(): Promise<Float32Array | null> {
+    if (!this.sum) return null;
+    const v = (await this.sum.data()) as Float32Array;
+    return v.map((x) => x / this.count);
+  }
+
+  reset(): void {
+    this.sum?.dispose();
+    this.sum = null;
+    this.count = 0;
+  }
+
+  dispose(): void {
+    this.reset();
+  }
+}
+
 export interface ModelTrainerOptions {
   device: Device;
   /** Read the training loss back every k steps (progress, divergence); default 10. */
@@ -167,39 +202,30 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   const opt = makeOptimizer(c, model);
   const test = task.test();
   const evals = new Set(evalSteps);
-  let lossSum: Tensor | null = null;
-  let lossCount = 0;
+  const running = new RunningLoss();
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
         const { record, outputs, shape } = await evaluate(model, task, test);
-        if (lossSum) {
-          record.trainLoss = (await lossSum.item()) / lossCount;
-          lossSum.dispose();
-          lossSum = null;
-          lossCount = 0;
-        }
+        const train = await running.mean();
+        if (train) record.trainLoss = train[0];
+        running.reset();
         hooks.onMetrics(step, record, member);
         hooks.onPredictions(step, outputs, shape, member);
       }
       if (step === c.steps || hooks.shouldStop() || hooks.isDiverged(member)) break;
       const batch = task.train(c.batchSize, step);
-      const loss = trainStep(model, opt, task, batch);
+      running.add(trainStep(model, opt, task, batch));
       batch.x.dispose();
       batch.y.dispose();
-      const next: Tensor = lossSum ? tidy(() => add(lossSum!, loss)) : loss;
-      if (lossSum && next !== lossSum) lossSum.dispose();
-      if (next !== loss) loss.dispose();
-      lossSum = next;
-      lossCount++;
       if ((step + 1) % logEvery === 0) {
-        const v = (await lossSum.item()) / lossCount;
+        const v = (await running.mean())![0];
         hooks.onStep?.(step + 1, v, member);
         if (!Number.isFinite(v)) break;
       }
     }
   } finally {
-    lossSum?.dispose();
+    running.dispose();
     test.x.dispose();
     test.y.dispose();
     opt.dispose();
@@ -248,40 +274,30 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
   // a member is dead once the runner marked it diverged or its loss turned non-finite here
   const dead = new Array<boolean>(S).fill(false);
   const alive = (m: number) => !dead[m] && !hooks.isDiverged(m);
-  let lossSum: Tensor | null = null;
-  let lossCount = 0;
+  const running = new RunningLoss();
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
         const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
-        const train = lossSum ? ((await lossSum.data()) as Float32Array) : null;
-        if (lossSum) {
-          lossSum.dispose();
-          lossSum = null;
-        }
+        const train = await running.mean();
+        running.reset();
         for (let m = 0; m < S; m++) {
           if (!alive(m)) continue;
-          if (train) records[m].trainLoss = train[m] / lossCount;
+          if (train) records[m].trainLoss = train[m];
           hooks.onMetrics(step, records[m], m);
           hooks.onPredictions(step, outputs[m], shape, m);
         }
-        lossCount = 0;
       }
       if (step === c.steps || hooks.shouldStop() || !dead.some((_, m) => alive(m))) break;
       const batch = task.train(c.batchSize, step);
-      const loss = ensembleTrainStep(model, opt, task, batch);
+      running.add(ensembleTrainStep(model, opt, task, batch));
       batch.x.dispose();
       batch.y.dispose();
-      const next: Tensor = lossSum ? tidy(() => add(lossSum!, loss)) : loss;
-      if (lossSum && next !== lossSum) lossSum.dispose();
-      if (next !== loss) loss.dispose();
-      lossSum = next;
-      lossCount++;
       if ((step + 1) % logEvery === 0) {
-        const v = (await lossSum.data()) as Float32Array;
+        const v = (await running.mean())!;
         for (let m = 0; m < S; m++) {
           if (!alive(m)) continue;
-          const mean_ = v[m] / lossCount;
+          const mean_ = v[m];
           hooks.onStep?.(step + 1, mean_, m);
           // as a single run stops here, this member stops being reported (its slice trains on, isolated)
           if (!Number.isFinite(mean_)) dead[m] = true;
@@ -289,7 +305,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
       }
     }
   } finally {
-    lossSum?.dispose();
+    running.dispose();
     test.x.dispose();
     test.y.dispose();
     opt.dispose();

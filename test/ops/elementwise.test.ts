@@ -13,6 +13,8 @@ const DOMAIN: Partial<Record<UnaryOp, [number, number]>> = {
   tanh: [-6, 6], log1p: [-0.9, 10], expm1: [-3, 3],
 };
 
+const ABSOLUTE_ERF = new Set<UnaryOp>(['erf', 'gelu', 'geluGrad']);
+
 describe('unary ops match the f64 reference', () => {
   for (const op of Object.keys(UNARY_OPS) as UnaryOp[]) {
     it(`${op} on awkward shapes`, async () => {
@@ -20,7 +22,12 @@ describe('unary ops match the f64 reference', () => {
       for (const shape of AWKWARD) {
         const seed = freshSeed();
         const { t, r } = pair(shape, seed, lo, hi);
-        await expectMatches(ws.unary(op, t), unaryRef(op, r), TOL.elementwise, `${op} ${shape} seed ${seed}`);
+        const ref = unaryRef(op, r);
+        // NOTE: the kernels' erf (Abramowitz & Stegun 7.1.26) has an absolute error of 1.5e-7, so
+        // where erf, gelu or its derivative are near 0 (a one-element shape can land there) the
+        // error is measured against max(|ref|, 0.1) instead of the tiny result itself.
+        const scale = ABSOLUTE_ERF.has(op) ? { shape: ref.shape, data: ref.data.map((v) => Math.max(Math.abs(v), 0.1)) } : undefined;
+        await expectMatches(ws.unary(op, t), ref, TOL.elementwise, `${op} ${shape} seed ${seed}`, scale);
       }
     });
   }

@@ -105,9 +105,8 @@ export async function evaluateEnsemble(model: Model, task: Task, test: { x: Tens
       return { loss, acc, out };
     }),
   );
-  const l = (await loss.data()) as Float32Array;
-  const a = acc ? ((await acc.data()) as Float32Array) : null;
-  const all = (await out.data()) as Float32Array;
+  // one wait for all three readbacks, not three in a row
+  const [l, a, all] = (await Promise.all([loss.data(), acc ? acc.data() : null, out.data()])) as [Float32Array, Float32Array | null, Float32Array];
   const S = out.shape[0];
   const shape = out.shape.slice(1);
   const per = all.length / S;
@@ -145,9 +144,10 @@ export async function evaluate(model: Model, task: Task, test: { x: Tensor; y: T
       return { loss, acc, out };
     }),
   );
-  const record: MetricRecord = { testLoss: await loss.item() };
-  if (acc) record.testAccuracy = await acc.item();
-  const outputs = (await out.data()) as Float32Array;
+  // one wait for all three readbacks, not three in a row
+  const [l, a, outputs] = (await Promise.all([loss.data(), acc ? acc.data() : null, out.data()])) as [Float32Array, Float32Array | null, Float32Array];
+  const record: MetricRecord = { testLoss: l[0] };
+  if (a) record.testAccuracy = a[0];
   const shape = [...out.shape];
   for (const t of [loss, acc, out]) t?.dispose();
   return { record, outputs, shape };

@@ -89,10 +89,10 @@ export class KernelRegistry {
    * Expands `//!include NAME.wgsl` lines with src/kernels/include/NAME.wgsl (WGSL has no
    * includes), remembering each line's origin so errors still name the right file and line.
    */
-  static expandIncludes(file: string, source: string): { source: string; lineOrigin: { file: string; line: number }[] } {
+  static expandIncludes(file: string, source: string, seen: ReadonlySet<string> = new Set([file])): { source: string; lineOrigin: { file: string; line: number }[] } {
     const out: string[] = [];
     const lineOrigin: { file: string; line: number }[] = [];
-    source.split('\n').forEach((text, i) => {
+    source.replace(/\n$/, '').split('\n').forEach((text, i) => {
       const m = /^\/\/!include\s+(\S+\.wgsl)\s*$/.exec(text);
       if (!m) {
         out.push(text);
@@ -100,16 +100,17 @@ export class KernelRegistry {
         return;
       }
       const inc = `include/${m[1]}`;
+      if (seen.has(inc)) throw new Error(`kernel ${file}:${i + 1}: ${inc} includes itself`);
       let body: string;
       try {
         body = readFileSync(join(KERNEL_DIR, inc), 'utf8');
       } catch {
         throw new Error(`kernel ${file}:${i + 1}: included file ${inc} not found in ${KERNEL_DIR}`);
       }
-      body.replace(/\n$/, '').split('\n').forEach((t, j) => {
-        out.push(t);
-        lineOrigin.push({ file: inc, line: j + 1 });
-      });
+      // included files may include others (each expanded where it is named)
+      const nested = KernelRegistry.expandIncludes(inc, body, new Set([...seen, inc]));
+      out.push(...nested.source.split('\n'));
+      lineOrigin.push(...nested.lineOrigin);
     });
     return { source: out.join('\n'), lineOrigin };
   }

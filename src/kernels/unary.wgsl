@@ -18,20 +18,7 @@ struct Params { n: u32 }
 @group(0) @binding(3) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4f>;
 
-// NOTE: erf by Abramowitz & Stegun 7.1.26 refined (|error| < 1.5e-7), enough for f32.
-fn erf_approx(v: f32) -> f32 {
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.327591100 * a);
-  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
-  return select(-y, y, v >= 0.0);
-}
-
-// NOTE: tanh through exp(-2|v|) so that large |v| gives +-1, never inf/inf.
-fn tanh_stable(v: f32) -> f32 {
-  let e = exp(-2.0 * abs(v));
-  let t = (1.0 - e) / (1.0 + e);
-  return select(-t, t, v >= 0.0);
-}
+//!include activations.wgsl
 
 fn sigmoid_stable(v: f32) -> f32 {
   let e = exp(-abs(v));
@@ -52,7 +39,7 @@ fn apply(v: f32) -> f32 {
     case 8u: { return tanh_stable(v); }
     case 9u: { return sigmoid_stable(v); }
     case 10u: { return max(v, 0.0); }
-    case 11u: { return 0.5 * v * (1.0 + erf_approx(v * 0.707106781)); }
+    case 11u: { return gelu_erf(v); }
     case 12u: { return sin(v); }
     case 13u: { return cos(v); }
     case 14u: { return 1.0 / v; }

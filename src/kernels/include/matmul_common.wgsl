@@ -28,26 +28,15 @@ fn batch_offsets(z: u32) -> vec2u {
   return off;
 }
 
-// NOTE: erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), as in unary.wgsl.
-fn erf_approx(v: f32) -> f32 {
-  let x = abs(v);
-  let t = 1.0 / (1.0 + 0.327591100 * x);
-  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
-  return select(-y, y, v >= 0.0);
-}
+//!include activations.wgsl
 
 fn epilogue(acc: f32, j: u32) -> f32 {
   var v = acc;
   if (p.has_bias != 0u) { v += bias[j]; }
   switch p.act {
     case 1u: { v = max(v, 0.0); }
-    case 2u: { v = 0.5 * v * (1.0 + erf_approx(v * 0.707106781)); }
-    case 3u: {
-      // NOTE: tanh through exp(-2|v|): large |v| gives +-1, never inf/inf.
-      let e = exp(-2.0 * abs(v));
-      let t = (1.0 - e) / (1.0 + e);
-      v = select(-t, t, v >= 0.0);
-    }
+    case 2u: { v = gelu_erf(v); }
+    case 3u: { v = tanh_stable(v); }
     default: {}
   }
   return v;

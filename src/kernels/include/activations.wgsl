@@ -1,0 +1,22 @@
+// activations.wgsl (included by unary.wgsl and matmul_common.wgsl): the numerically careful
+// scalar functions shared by the elementwise kernels and the matmul epilogue. No bindings.
+
+// NOTE: erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7 absolute), enough for f32.
+fn erf_approx(v: f32) -> f32 {
+  let a = abs(v);
+  let t = 1.0 / (1.0 + 0.327591100 * a);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+  return select(-y, y, v >= 0.0);
+}
+
+// Exact gelu x * Phi(x).
+fn gelu_erf(v: f32) -> f32 {
+  return 0.5 * v * (1.0 + erf_approx(v * 0.707106781));
+}
+
+// NOTE: tanh through exp(-2|v|) so that large |v| gives +-1, never inf/inf.
+fn tanh_stable(v: f32) -> f32 {
+  let e = exp(-2.0 * abs(v));
+  let t = (1.0 - e) / (1.0 + e);
+  return select(-t, t, v >= 0.0);
+}

@@ -7,10 +7,10 @@
  */
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.js';
 import { randn } from '../../src/ops/creation.js';
-import { matmul, tuneMatmul } from '../../src/ops/matmul.js';
+import { matmul, matmulTraits, tuneMatmul } from '../../src/ops/matmul.js';
 import { configureAutotune, defaultCacheDir } from '../../src/kernels/autotune.js';
 import {
-  NAIVE, REG_4X4, REG_8X8, TILED_64, configKey, selectMatmul, type MatmulConfig,
+  NAIVE, PACKED_32, REG_4X4, REG_8X8, TILED_64, configKey, selectMatmul, type MatmulConfig,
 } from '../../src/kernels/matmul-select.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -60,7 +60,7 @@ const suite: BenchSuite = {
   async run(ctx) {
     const rows: BenchRow[] = [];
     const device = ctx.device;
-    const traits = { isSoftware: device.isSoftware };
+    const traits = matmulTraits(device);
     const naiveMax = ctx.quick ? NAIVE_MAX_FLOPS_QUICK : NAIVE_MAX_FLOPS;
     const shape = (c: Case) => `${c.M}x${c.K}x${c.N}${c.transA ? ' TN' : c.transB ? ' NT' : ''}`;
     const row = (name: string, c: Case, ms: number, naiveMs?: number, extra?: Record<string, string | number>): BenchRow => {
@@ -89,6 +89,7 @@ const suite: BenchSuite = {
         ['ladder v2 tiled (workgroup memory)', TILED_64],
         ['ladder v3 register 4x4', REG_4X4],
         ['ladder v3 register 8x8', REG_8X8],
+        ...(traits.subgroups ? [['ladder v4 packed + subgroup shuffle', PACKED_32] as [string, MatmulConfig]] : []),
       ];
       for (const [name, cfg] of ladder) {
         const ms = cfg === NAIVE ? naiveMs : await timeCase(ctx, lad, a, b, cfg);
@@ -108,7 +109,7 @@ const suite: BenchSuite = {
 
     // 2. Width sweep (MLP layers, batch 256) and squares, forward and backward shapes.
     const widths = ctx.quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048, 4096];
-    const squares = ctx.quick ? [256, 512] : [256, 512, 1024, 2048];
+    const squares = ctx.quick ? [256, 1024] : [256, 512, 1024, 2048];
     const cases = [...widths.flatMap((w) => mlpCases(256, w)), ...squares.flatMap(squareCases)];
     for (const c of cases) {
       const { a, b } = operands(c);

@@ -7,7 +7,8 @@
 export type MatmulConfig =
   | { kernel: 'naive'; wgX: number; wgY: number }
   | { kernel: 'tiled'; wgX: number; wgY: number; tm: number; tn: number; tk: number }
-  | { kernel: 'reg'; wgX: number; wgY: number; rm: number; vn: number };
+  | { kernel: 'reg'; wgX: number; wgY: number; rm: number; vn: number }
+  | { kernel: 'packed'; rm: number; vn: number };
 
 /** The problem a config is chosen for (after 1-D operands became matrices). */
 export interface MatmulProblem {
@@ -22,6 +23,8 @@ export interface MatmulProblem {
 export interface AdapterTraits {
   /** A CPU adapter (lavapipe/llvmpipe/SwiftShader): register blocking wins there. */
   isSoftware: boolean;
+  /** Subgroups (WGSL `enable subgroups`) of at least PACKED_SG lanes: matmul_packed can run. */
+  subgroups?: boolean;
 }
 
 /** Below this many multiply-adds the launch dominates: the simplest config with small tiles. */
@@ -34,6 +37,20 @@ export const TINY_MACS = 32 * 32 * 32;
 export const SOFTWARE_MIN_TILES = 16;
 /** On a GPU, fewer 64 x 64 tiles than this leaves most SMs idle: use 32 x 32 tiles. */
 export const GPU_MIN_TILES = 256;
+
+/** Lanes of matmul_packed's workgroup (one subgroup); the adapter's subgroups must be at least this wide. */
+export const PACKED_SG = 8;
+/**
+ * On a CPU adapter with subgroups, from this many multiply-adds the packed kernel (two packing
+ * passes, then loads that feed 8 rows each) beats register blocking: below it the two extra
+ * passes cost more than they save (lavapipe, one run: even at 256 x 64 x 64, 1.5x at
+ * 256 x 128 x 128, 3x from 256 x 512 x 512; VN = 2 spills and is slower everywhere).
+ */
+export const PACKED_MIN_MACS = 128 * 128 * 128;
+/** Packed, 32 rows x 4 columns per lane (lavapipe default from PACKED_MIN_MACS). */
+export const PACKED_32: MatmulConfig = { kernel: 'packed', rm: 32, vn: 1 };
+/** Packed, 16 rows x 4 columns per lane (more tiles for short problems). */
+export const PACKED_16: MatmulConfig = { kernel: 'packed', rm: 16, vn: 1 };
 
 /** Register-blocked 8 x 8 outputs per invocation, 8 x 8 invocations (lavapipe default). */
 export const REG_8X8: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 8, vn: 2 };
@@ -55,6 +72,8 @@ export function tileOf(c: MatmulConfig): { rows: number; cols: number } {
       return { rows: c.wgY * c.tm, cols: c.wgX * c.tn };
     case 'reg':
       return { rows: c.wgY * c.rm, cols: c.wgX * 4 * c.vn };
+    case 'packed':
+      return { rows: c.rm, cols: PACKED_SG * 4 * c.vn };
   }
 }
 
@@ -73,6 +92,9 @@ export function matmulShapeClass(p: MatmulProblem): string {
 /** The default choice (named thresholds above). */
 export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulConfig {
   if (p.M * p.N * p.K <= TINY_MACS) return adapter.isSoftware ? REG_4X4 : TILED_32;
+  if (adapter.isSoftware && adapter.subgroups && p.M * p.N * p.K >= PACKED_MIN_MACS) {
+    return tiles(p, PACKED_32) >= SOFTWARE_MIN_TILES ? PACKED_32 : PACKED_16;
+  }
   if (adapter.isSoftware) return tiles(p, REG_8X8) >= SOFTWARE_MIN_TILES ? REG_8X8 : REG_4X4;
   return tiles(p, TILED_64) >= GPU_MIN_TILES ? TILED_64 : TILED_32;
 }
@@ -81,6 +103,7 @@ export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulCo
 export function matmulCandidates(p: MatmulProblem, adapter: AdapterTraits): MatmulConfig[] {
   const all: MatmulConfig[] = [
     selectMatmul(p, adapter),
+    ...(adapter.subgroups ? [PACKED_32, PACKED_16] : []),
     REG_8X8,
     REG_4X4,
     { kernel: 'reg', wgX: 8, wgY: 8, rm: 4, vn: 2 },
@@ -107,5 +130,7 @@ export function configKey(c: MatmulConfig): string {
       return `tiled ${c.wgX}x${c.wgY} t${c.tm}x${c.tn} k${c.tk}`;
     case 'reg':
       return `reg ${c.wgX}x${c.wgY} r${c.rm}x${4 * c.vn}`;
+    case 'packed':
+      return `packed r${c.rm}x${4 * c.vn}`;
   }
 }

@@ -9,12 +9,14 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import { STORAGE_USAGE } from '../tensor/pool.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
-import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
+import { MAX_RANK, checkF32, checkSameDevice, groupsFor, pad8 } from './launch.js';
 import {
+  PACKED_SG,
   configKey,
   matmulCandidates,
   matmulShapeClass,
   selectMatmul,
+  type AdapterTraits,
   type MatmulConfig,
   type MatmulProblem,
 } from '../kernels/matmul-select.js';
@@ -37,7 +39,12 @@ export interface MatmulOptions {
 }
 
 /** The kernel files of the ladder (their sources key the autotune cache). */
-export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg'] as const;
+export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg', 'matmul_packed'] as const;
+
+/** What the selector needs to know of a device. */
+export function matmulTraits(device: Device): AdapterTraits {
+  return { isSoftware: device.isSoftware, subgroups: device.subgroupLanes >= PACKED_SG };
+}
 
 const dummies = new WeakMap<Device, GPUBuffer>();
 
@@ -171,6 +178,9 @@ function launch(
         workgroups: grid(cfg.wgY * cfg.tm, cfg.wgX * cfg.tn),
       });
       return;
+    case 'packed':
+      launchPacked(device, pl, cfg, at, b, { params, label, common, io });
+      return;
     case 'reg': {
       const vec4 = vec4Eligible(p, cfg);
       device.dispatch({
@@ -186,6 +196,68 @@ function launch(
   }
 }
 
+interface LaunchParts {
+  params: Record<string, number | number[]>;
+  label: string;
+  common: Record<string, number>;
+  io: Record<string, GPUBufferBinding>;
+}
+
+/**
+ * matmul_packed: pack op(A) and op(B) into zero-padded scratch (once when an operand is shared
+ * by every batch), then the main kernel; the scratch goes back to the pool when the encoder is
+ * submitted.
+ */
+function launchPacked(
+  device: Device,
+  pl: Plan,
+  cfg: Extract<MatmulConfig, { kernel: 'packed' }>,
+  a: Tensor,
+  b: Tensor,
+  { params, label, common, io }: LaunchParts,
+): void {
+  if (device.subgroupLanes < PACKED_SG) {
+    throw new Error(
+      `matmul: the packed kernel needs subgroups of at least ${PACKED_SG} lanes; this adapter has ` +
+        `${device.subgroupLanes || 'none'}`,
+    );
+  }
+  const p = pl.problem;
+  const k4 = Math.ceil(p.K / 4);
+  const rowGroups = (Math.ceil(p.M / cfg.rm) * cfg.rm) / PACKED_SG;
+  const colGroups = Math.ceil(p.N / (4 * PACKED_SG * cfg.vn)) * cfg.vn;
+  const aShared = pl.sa.every((s) => s === 0);
+  const bShared = pl.sb.every((s) => s === 0);
+  const aVec4s = (aShared ? 1 : p.batch) * rowGroups * k4 * PACKED_SG;
+  const bVec4s = (bShared ? 1 : p.batch) * colGroups * k4 * 4 * PACKED_SG;
+  const packedParams = { ...params, pad0: (aShared ? 1 : 0) | (bShared ? 2 : 0) };
+  const constants = { ...common, RM: cfg.rm, VN: cfg.vn };
+  const pa = Tensor.empty(device, [aVec4s * 4], 'f32', 'matmul: packed a');
+  const pb = Tensor.empty(device, [bVec4s * 4], 'f32', 'matmul: packed b');
+  try {
+    device.dispatch({
+      kernel: 'matmul_packed', entry: 'pack_a', label: `${label} pack a`, params: packedParams, constants,
+      bindings: { a: a.binding('matmul'), packed: pa.binding('matmul') }, workgroups: groupsFor(aVec4s, 64),
+    });
+    device.dispatch({
+      kernel: 'matmul_packed', entry: 'pack_b', label: `${label} pack b`, params: packedParams, constants,
+      bindings: { b: b.binding('matmul'), packed: pb.binding('matmul') }, workgroups: groupsFor(bVec4s, 64),
+    });
+    device.dispatch({
+      kernel: 'matmul_packed', entry: 'main', label, params: packedParams, constants,
+      bindings: { pa: pa.binding('matmul'), pb: pb.binding('matmul'), ...io },
+      workgroups: [
+        Math.min(MAX_GROUPS, colGroups / cfg.vn),
+        Math.min(MAX_GROUPS, (rowGroups * PACKED_SG) / cfg.rm),
+        Math.min(MAX_GROUPS, p.batch),
+      ],
+    });
+  } finally {
+    pa.dispose();
+    pb.dispose();
+  }
+}
+
 /** The configuration matmul uses for a problem: forced, tuned winner, or the selector's. */
 export function chooseMatmulConfig(device: Device, p: MatmulProblem): MatmulConfig {
   const tuner = autotunerFor(device);
@@ -193,7 +265,7 @@ export function chooseMatmulConfig(device: Device, p: MatmulProblem): MatmulConf
   const tuned = tuner.lookup<MatmulConfig>('matmul', MATMUL_KERNELS, cls);
   if (tuned) return tuned;
   if (tuner.enabled) tuner.request(tuneTarget(device, p));
-  return selectMatmul(p, { isSoftware: device.isSoftware });
+  return selectMatmul(p, matmulTraits(device));
 }
 
 /**
@@ -215,7 +287,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 function tuneTarget(device: Device, p: MatmulProblem): TuneTarget<MatmulConfig> {
   const cls = matmulShapeClass(p);
   let scratch: { a: Tensor; b: Tensor } | null = null;
-  const candidates = matmulCandidates(p, { isSoftware: device.isSoftware });
+  const candidates = matmulCandidates(p, matmulTraits(device));
   return {
     op: 'matmul',
     kernels: MATMUL_KERNELS,

@@ -29,6 +29,8 @@ export interface AdapterDescription {
   vendor: string;
   architecture: string;
   description: string;
+  /** The adapter's narrowest subgroup (0 when it does not say). */
+  subgroupMinSize: number;
 }
 
 export interface DispatchSpec {
@@ -143,6 +145,7 @@ export class Device {
       vendor: adapter.info.vendor,
       architecture: adapter.info.architecture,
       description: adapter.info.description,
+      subgroupMinSize: (adapter.info as { subgroupMinSize?: number }).subgroupMinSize ?? 0,
     };
     const text = `${info.vendor} ${info.architecture} ${info.description}`;
     if (want && !text.toLowerCase().includes(want.toLowerCase())) {
@@ -180,6 +183,11 @@ export class Device {
   get adapterSlug(): string {
     const { vendor, architecture } = this.adapterInfo;
     return `${vendor}-${architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'adapter';
+  }
+
+  /** Lanes every subgroup has at least (0 without the `subgroups` feature). */
+  get subgroupLanes(): number {
+    return this.gpu.features.has('subgroups') ? this.adapterInfo.subgroupMinSize : 0;
   }
 
   get isSoftware(): boolean {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice } from '../../src/index.js';
 import { Autotuner, autotuneDefault, configureAutotune, tunePending } from '../../src/kernels/autotune.js';
-import { MATMUL_KERNELS, chooseMatmulConfig, matmul, tuneMatmul } from '../../src/ops/matmul.js';
+import { MATMUL_KERNELS, chooseMatmulConfig, matmul, matmulTraits, tuneMatmul } from '../../src/ops/matmul.js';
 import { configKey, matmulCandidates, matmulShapeClass, type MatmulConfig } from '../../src/kernels/matmul-select.js';
 import { zeros } from '../../src/ops/creation.js';
 
@@ -34,7 +34,7 @@ describe('the autotuner caches a winner per adapter and shape class', () => {
     const device = getDevice();
     const tuner = configureAutotune(device, fast);
     const result = await tuneMatmul(device, problem);
-    const candidates = matmulCandidates(problem, { isSoftware: device.isSoftware });
+    const candidates = matmulCandidates(problem, matmulTraits(device));
     expect(result.timings.map((t) => t.name)).toEqual(candidates.map(configKey));
     const file = JSON.parse(readFileSync(tuner.file, 'utf8'));
     expect(file.adapter).toContain(device.adapterInfo.vendor);

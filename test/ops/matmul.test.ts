@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
 import { getDevice } from '../../src/index.js';
-import { chooseMatmulConfig, matmul, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
+import { chooseMatmulConfig, matmul, matmulTraits, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import {
-  NAIVE, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulShapeClass, selectMatmul,
+  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
 } from '../../src/kernels/matmul-select.js';
 import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
@@ -15,6 +15,8 @@ const LADDER: [string, MatmulConfig][] = [
   ['v2 tiled 64x64', TILED_64],
   ['v3 register 8x8', REG_8X8],
   ['v3 register 4x4', REG_4X4],
+  ['v4 packed 32 rows', PACKED_32],
+  ['v4 packed 16 rows', PACKED_16],
 ];
 
 const DIMS = [1, 3, 17, 64, 257];
@@ -82,7 +84,7 @@ describe('matmul shapes', () => {
   it('more than 65535 batches loop over the z dimension', async () => {
     // The tiled kernel with 4-invocation workgroups: 70000 workgroups of 256 would take a minute here.
     const tinyTiled: MatmulConfig = { kernel: 'tiled', wgX: 2, wgY: 2, tm: 1, tn: 2, tk: 4 };
-    for (const config of [NAIVE, REG_4X4, tinyTiled]) {
+    for (const config of [NAIVE, REG_4X4, tinyTiled, PACKED_16]) {
       await check([70000, 2, 3], [3, 2], { config }, `big batch ${configKey(config)}`);
     }
   });
@@ -126,12 +128,26 @@ describe('bad input gets a clear error', () => {
 describe('the kernel selector', () => {
   const problem = (M: number, N: number, K: number, batch = 1): MatmulProblem => ({ M, N, K, batch, transA: false, transB: false });
   const cpu = { isSoftware: true };
-  const gpu = { isSoftware: false };
+  const cpuWithSubgroups = { isSoftware: true, subgroups: true };
+  const gpu = { isSoftware: false, subgroups: true };
 
   it('lavapipe gets register blocking, a GPU gets workgroup-memory tiles', () => {
     expect(selectMatmul(problem(1024, 1024, 1024), cpu)).toEqual(REG_8X8);
     expect(selectMatmul(problem(256, 4096, 4096), cpu)).toEqual(REG_8X8);
     expect(selectMatmul(problem(4096, 4096, 4096), gpu)).toEqual(TILED_64);
+  });
+  it('lavapipe with subgroups gets the packed kernel from PACKED_MIN_MACS, with more tiles when short', () => {
+    expect(selectMatmul(problem(1024, 1024, 1024), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(256, 512, 512), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(64, 64, 512), cpuWithSubgroups)).toEqual(PACKED_16);
+    expect(64 * 64 * 512).toBeGreaterThanOrEqual(PACKED_MIN_MACS);
+    expect(selectMatmul(problem(100, 100, 100), cpuWithSubgroups)).toEqual(selectMatmul(problem(100, 100, 100), cpu));
+    expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(REG_4X4);
+  });
+  it('the packed kernel shares an operand that every batch broadcasts (packed once)', async () => {
+    await check([6, 40, 33], [33, 70], { config: PACKED_16, biasN: 70, activation: 'gelu' }, 'packed shared B');
+    await check([33, 40], [6, 40, 70], { config: PACKED_32 }, 'packed shared A');
+    await check([1, 3, 40, 33], [2, 1, 70, 33], { config: PACKED_32, transB: true }, 'packed both broadcast');
   });
   it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
     await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');
@@ -146,6 +162,10 @@ describe('the kernel selector', () => {
     const c = matmulCandidates(problem(1024, 1024, 1024), cpu);
     expect(c[0]).toEqual(REG_8X8);
     expect(new Set(c.map(configKey)).size).toBe(c.length);
+    const withSg = matmulCandidates(problem(1024, 1024, 1024), cpuWithSubgroups);
+    expect(withSg[0]).toEqual(PACKED_32);
+    expect(withSg.map(configKey)).toContain(configKey(REG_8X8));
+    expect(new Set(withSg.map(configKey)).size).toBe(withSg.length);
   });
   it('shape classes bucket sizes by powers of 4 and keep transposes and alignment', () => {
     expect(matmulShapeClass(problem(1024, 1024, 1024))).toBe('m1024.n1024.k1024.b1.NN.a4');
@@ -161,6 +181,6 @@ describe('the kernel selector', () => {
   });
   it('with autotuning off (tests) matmul uses the selector', () => {
     const d = getDevice();
-    expect(chooseMatmulConfig(d, problem(1024, 1024, 1024))).toEqual(selectMatmul(problem(1024, 1024, 1024), { isSoftware: d.isSoftware }));
+    expect(chooseMatmulConfig(d, problem(1024, 1024, 1024))).toEqual(selectMatmul(problem(1024, 1024, 1024), matmulTraits(d)));
   });
 });

@@ -1,0 +1,131 @@
+// matmul_packed.wgsl: ladder step 4, packed operands and subgroup broadcasts (what lavapipe likes).
+// Why: on lavapipe a storage load whose address differs across the 8 SIMD lanes of a subgroup
+//   is a loop over the lanes (a branch and a bounds check per lane and component), so loads, not
+//   FMAs, set the speed. Here every lane loads 16 contiguous bytes from a packed copy, and each
+//   row of A reaches all lanes by subgroupShuffle, so one load of A feeds 8 rows.
+// Packed layouts (zero-padded, so the main loop needs no bounds checks; transposes and batch
+//   broadcasting are resolved while packing):
+//   pa [za][MG][K4][SG] vec4: opA[g * SG + l, 4 k4 .. 4 k4 + 3]           (MG = M padded to RM, / SG)
+//   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG VN, / 4 SG)
+//   za / zb is 1 when the operand is shared by every batch (p.pad0 bit 0 / bit 1), else p.batch.
+// Entry points:
+//   pack_a, pack_b: one vec4 of pa / pb per invocation (grid-stride), into `packed`.
+//   main: workgroup = one subgroup of SG lanes; it owns rows tm * RM + [0, RM) and, per lane l,
+//         columns 4 ((tn * VN + c) * SG + l) + [0, 4) for c < VN; RM x 4 VN accumulators per lane.
+//         Output tiles and batches grid-stride; the epilogue (bias, activation) as in the ladder.
+// Bindings: a, b (read; pack entries), bias (read), out (read_write [batch, M, N]), p (uniform
+//   Params of matmul_common), packed (read_write; pack entries), pa, pb (read; main).
+// Tiling: override RM (a multiple of SG, <= 32), VN (<= 2). Needs subgroups of at least SG lanes.
+enable subgroups;
+
+override RM: u32 = 32u;
+override VN: u32 = 1u;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+const SG = 8u;
+const PACK_WG = 64u;
+
+//!include matmul_common.wgsl
+@group(0) @binding(5) var<storage, read_write> packed: array<vec4f>;
+@group(0) @binding(6) var<storage, read> pa: array<vec4f>;
+@group(0) @binding(7) var<storage, read> pb: array<vec4f>;
+
+fn k4_count() -> u32 { return (p.K + 3u) / 4u; }
+fn row_groups() -> u32 { return (p.M + RM - 1u) / RM * (RM / SG); }
+fn col_groups() -> u32 { return (p.N + 4u * SG * VN - 1u) / (4u * SG * VN) * VN; }
+fn a_shared() -> bool { return (p.pad0 & 1u) != 0u; }
+fn b_shared() -> bool { return (p.pad0 & 2u) != 0u; }
+
+@compute @workgroup_size(PACK_WG)
+fn pack_a(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let K4 = k4_count();
+  let per = row_groups() * K4 * SG;
+  let total = per * select(p.batch, 1u, a_shared());
+  for (var idx = gid.x; idx < total; idx += nwg.x * PACK_WG) {
+    let z = idx / per;
+    let rem = idx % per;
+    let i = (rem / (K4 * SG)) * SG + rem % SG;
+    let k0 = ((rem / SG) % K4) * 4u;
+    let off = batch_offsets(z).x;
+    var v = vec4f(0.0);
+    for (var q = 0u; q < 4u; q++) {
+      let k = k0 + q;
+      if (i < p.M && k < p.K) { v[q] = a[off + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
+    }
+    packed[idx] = v;
+  }
+}
+
+@compute @workgroup_size(PACK_WG)
+fn pack_b(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let K = k4_count() * 4u;
+  let per = col_groups() * K * SG;
+  let total = per * select(p.batch, 1u, b_shared());
+  for (var idx = gid.x; idx < total; idx += nwg.x * PACK_WG) {
+    let z = idx / per;
+    let rem = idx % per;
+    let j0 = ((rem / (K * SG)) * SG + rem % SG) * 4u;
+    let k = (rem / SG) % K;
+    let off = batch_offsets(z).y;
+    var v = vec4f(0.0);
+    for (var q = 0u; q < 4u; q++) {
+      let j = j0 + q;
+      if (j < p.N && k < p.K) { v[q] = b[off + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
+    }
+    packed[idx] = v;
+  }
+}
+
+// RM x VN vec4 accumulators (sized for RM = 32, VN = 2; unused entries fold away).
+alias Block = array<array<vec4f, 2>, 32>;
+
+@compute @workgroup_size(SG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  let tiles_n = NG / VN;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < tiles_n; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        let bbase = (zb * NG + tn * VN) * K4 * 4u * SG + lane;
+        // NOTE: an explicit zero (see matmul_reg.wgsl: a bare declaration was zeroed only once).
+        var acc = Block();
+        for (var k = 0u; k < K4; k++) {
+          // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < RM / SG; g++) { al[g] = pa[abase + (g * K4 + k) * SG]; }
+          var bv: array<array<vec4f, 2>, 4>;
+          for (var kk = 0u; kk < 4u; kk++) {
+            for (var c = 0u; c < VN; c++) { bv[kk][c] = pb[bbase + (c * K4 * 4u + 4u * k + kk) * SG]; }
+          }
+          for (var r = 0u; r < RM; r++) {
+            let av = subgroupShuffle(al[r / SG], r % SG);
+            for (var c = 0u; c < VN; c++) {
+              acc[r][c] = fma(vec4f(av.x), bv[0][c], acc[r][c]);
+              acc[r][c] = fma(vec4f(av.y), bv[1][c], acc[r][c]);
+              acc[r][c] = fma(vec4f(av.z), bv[2][c], acc[r][c]);
+              acc[r][c] = fma(vec4f(av.w), bv[3][c], acc[r][c]);
+            }
+          }
+        }
+        for (var r = 0u; r < RM; r++) {
+          let i = tm * RM + r;
+          if (i >= p.M) { break; }
+          for (var c = 0u; c < VN; c++) {
+            let j0 = ((tn * VN + c) * SG + lane) * 4u;
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[r][c][q], j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -7,10 +7,10 @@
  */
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.js';
 import { randn } from '../../src/ops/creation.js';
-import { matmul, matmulTraits, tuneMatmul } from '../../src/ops/matmul.js';
+import { matmul, tuneMatmul } from '../../src/ops/matmul.js';
 import { configureAutotune, defaultCacheDir } from '../../src/kernels/autotune.js';
 import {
-  NAIVE, PACKED_32, REG_4X4, REG_8X8, TILED_64, configKey, selectMatmul, type MatmulConfig,
+  NAIVE, PACKED_32, REG_4X4, REG_8X8, TILED_64, configKey, matmulTraits, selectMatmul, type MatmulConfig,
 } from '../../src/kernels/matmul-select.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 

@@ -18,38 +18,16 @@
 //           a plain loop (tests and the bench's ratio).
 // Tiling: TM, TN are consts the host specializes per configuration (private arrays need const
 // sizes). In the GEMM entries the column tile comes from workgroup_id.y, so weight (fwd, dgrad)
-// and dy (wgrad) addresses are the same for every invocation of a workgroup: on lavapipe those
-// loads are uniform (one scalar load, broadcast), only the row operand is a per-lane gather.
-// No workgroup memory, no barriers (slow on lavapipe, see DESIGN.md). workgroup_id.z = problem
-// (and chunk for wgrad).
+// and dy (wgrad) addresses are the same for every invocation of a workgroup (lavapipe still
+// loads them lane by lane: only constant addresses get its one-load-and-broadcast path; see
+// conv2d_shuffle.wgsl for the kernels that work around it). No workgroup memory, no barriers
+// (slow on lavapipe, see DESIGN.md). workgroup_id.z = problem (and chunk for wgrad).
 // Bindings: 0 x, 1 weight, 2 bias, 3 dy (read); 4 out (read_write); 5 p (uniform).
 const TM: u32 = 4u;
 const TN: u32 = 8u;
 override WG: u32 = 64u;
 
-struct Params {
-  n: u32, h: u32, w: u32, c: u32,
-  kh: u32, kw: u32, co: u32, oh: u32,
-  ow: u32, sh: u32, sw: u32, ph: u32,
-  pw: u32, dh: u32, dw: u32, chunks: u32,
-  kchunk: u32, x_stride: u32, w_stride: u32, y_stride: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> dy: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
-
-// Input coordinate of output coordinate o and kernel tap k (may be negative: padding).
-fn in_coord(o: u32, stride: u32, pad: u32, k: u32, dil: u32) -> i32 {
-  return i32(o * stride + k * dil) - i32(pad);
-}
-
-fn inside(ih: i32, iw: i32) -> bool {
-  return ih >= 0 && ih < i32(p.h) && iw >= 0 && iw < i32(p.w);
-}
+//!include conv2d_common.wgsl
 
 @compute @workgroup_size(WG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -27,6 +27,11 @@ export interface AdapterTraits {
   subgroups?: boolean;
 }
 
+/** What the selector needs to know of a device. */
+export function matmulTraits(device: { isSoftware: boolean; subgroupLanes: number }): AdapterTraits {
+  return { isSoftware: device.isSoftware, subgroups: device.subgroupLanes >= PACKED_SG };
+}
+
 /** Below this many multiply-adds the launch dominates: the simplest config with small tiles. */
 export const TINY_MACS = 32 * 32 * 32;
 /**

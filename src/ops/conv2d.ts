@@ -25,8 +25,12 @@ export interface Conv2dOptions {
   /** Zero padding on each side (top/bottom, left/right). */
   padding?: Pair;
   dilation?: Pair;
-  /** 'auto' (the selector), 'igemm' (implicit GEMM) or 'direct' (the baseline). */
-  impl?: 'auto' | 'igemm' | 'direct';
+  /**
+   * 'auto' (the selector), 'igemm' (implicit GEMM, register tiles), 'shuffle' (implicit GEMM with
+   * subgroup shuffles, conv2d_shuffle.wgsl; forward only, C and Cout multiples of 4) or 'direct'
+   * (the baseline).
+   */
+  impl?: 'auto' | 'igemm' | 'shuffle' | 'direct';
   /** Force a tile configuration (bench, autotuner). */
   tile?: ConvTile;
 }
@@ -212,6 +216,30 @@ function useDirect(opts: Conv2dOptions): boolean {
   return opts.impl === 'direct';
 }
 
+/** Lanes of conv2d_shuffle's workgroup (one subgroup). */
+const SHUFFLE_SG = 8;
+/** Output pixels per workgroup of conv2d_shuffle. */
+const SHUFFLE_RM = 32;
+
+/**
+ * Whether the forward takes conv2d_shuffle: forced, or by default on a CPU adapter with
+ * subgroups (there loads whose address differs per lane cost a loop over the lanes; the shuffle
+ * kernel makes one load feed 8 pixels), when the channel counts allow vec4 views.
+ */
+function useShuffle(op: string, device: Device, g: Conv2dGeometry, opts: Conv2dOptions): boolean {
+  const eligible = g.C % 4 === 0 && g.CO % 4 === 0 && device.subgroupLanes >= SHUFFLE_SG;
+  if (opts.impl === 'shuffle') {
+    if (!eligible) {
+      throw new Error(
+        `${op}: impl 'shuffle' needs input and output channels that are multiples of 4 (got ${g.C} and ` +
+          `${g.CO}) and subgroups of at least ${SHUFFLE_SG} lanes (adapter: ${device.subgroupLanes || 'none'})`,
+      );
+    }
+    return true;
+  }
+  return (opts.impl ?? 'auto') === 'auto' && !opts.tile && eligible && device.isSoftware;
+}
+
 /**
  * conv2d(x, weight, bias?) in NHWC/HWIO: out[n, oh, ow, co] = bias[co] +
  * sum_{kh, kw, ci} x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci] * weight[kh, kw, ci, co].
@@ -240,6 +268,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     device.dispatch({
       kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params: paramsOf(g),
       workgroups: directGroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
+    });
+  } else if (useShuffle(op, device, g, opts)) {
+    const M = g.N * g.OH * g.OW;
+    device.dispatch({
+      kernel: 'conv2d_shuffle', entry: 'fwd', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
+      bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out: bindings.out },
+      workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
     });
   } else {
     const t = opts.tile ?? chooseForwardTile(device, g);

@@ -14,9 +14,9 @@ import {
   PACKED_SG,
   configKey,
   matmulCandidates,
+  matmulTraits,
   matmulShapeClass,
   selectMatmul,
-  type AdapterTraits,
   type MatmulConfig,
   type MatmulProblem,
 } from '../kernels/matmul-select.js';
@@ -40,11 +40,6 @@ export interface MatmulOptions {
 
 /** The kernel files of the ladder (their sources key the autotune cache). */
 export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg', 'matmul_packed'] as const;
-
-/** What the selector needs to know of a device. */
-export function matmulTraits(device: Device): AdapterTraits {
-  return { isSoftware: device.isSoftware, subgroups: device.subgroupLanes >= PACKED_SG };
-}
 
 const dummies = new WeakMap<Device, GPUBuffer>();
 

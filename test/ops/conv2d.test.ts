@@ -59,6 +59,36 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
     });
   }
 
+  it('the shuffle forward (CPU adapters with subgroups) on channel counts that are multiples of 4', async () => {
+    // Pixels not a multiple of the 32-pixel tile, one lane of channels (co 4), a partial channel
+    // tile (co 36), padding, stride, dilation, 1x1 and 5x5 kernels.
+    const shuffleCases: Case[] = [
+      { x: [1, 3, 5, 4], k: [3, 3], co: 4, opts: { padding: 1 } },
+      { x: [2, 9, 7, 8], k: [5, 5], co: 36, opts: { padding: 2, stride: 2 } },
+      { x: [1, 13, 10, 12], k: [3, 3], co: 8, opts: { dilation: 2, padding: [1, 2], stride: [2, 1] } },
+      { x: [3, 6, 6, 4], k: [1, 1], co: 68, opts: {} },
+    ];
+    for (const c of shuffleCases) {
+      const seed = freshSeed();
+      await ws.tidyAsync(async () => {
+        const { x, w, b, ref } = setup(c, seed);
+        await expectMatches(conv2d(x.t, w.t, b.t, { ...c.opts, impl: 'shuffle' }), ref, TOL.matmul, `shuffle ${describeCase(c)} seed ${seed}`);
+      });
+    }
+    const c: Case = { x: [2, 5, 6, 4], k: [3, 3], co: 8, opts: { padding: 1 } };
+    const seed = freshSeed();
+    await ws.tidyAsync(async () => {
+      const x = pair([3, ...c.x], seed);
+      const w = pair([3, 3, 3, 4, 8], seed + 1);
+      const b = pair([3, 8], seed + 2);
+      const direct = conv2d(x.t, w.t, b.t, { ...c.opts, impl: 'direct' });
+      await expectMatches(conv2d(x.t, w.t, b.t, { ...c.opts, impl: 'shuffle' }), { shape: [...direct.shape], data: Float64Array.from(await direct.toArray()) }, TOL.matmul, `shuffle ensemble seed ${seed}`);
+    });
+    expect(() => conv2d(ws.zeros([1, 4, 4, 3]), ws.zeros([3, 3, 3, 8]), null, { impl: 'shuffle' })).toThrow(
+      /conv2d: impl 'shuffle' needs input and output channels that are multiples of 4 \(got 3 and 8\)/,
+    );
+  });
+
   it('every tile configuration gives the same answer (autotuner candidates)', async () => {
     const c: Case = { x: [2, 9, 7, 5], k: [3, 3], co: 11, opts: { padding: 1, stride: 2 } };
     for (const tile of CONV2D_TILES) {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
 import { getDevice } from '../../src/index.js';
-import { chooseMatmulConfig, matmul, matmulTraits, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
+import { chooseMatmulConfig, matmul, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import {
-  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulShapeClass, selectMatmul,
+  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
 } from '../../src/kernels/matmul-select.js';
 import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';

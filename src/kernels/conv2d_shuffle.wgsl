@@ -1,0 +1,85 @@
+// conv2d_shuffle.wgsl: implicit-GEMM conv2d forward for CPU adapters (lavapipe), the technique of
+// matmul_packed.wgsl without packing: each lane loads 16 contiguous bytes and subgroupShuffle
+// hands every row's values to all lanes, so one load of the input feeds 8 output pixels.
+// Layout and GEMM view as in conv2d.wgsl: out[m, co] = sum_k A[m, k] * weight[k, co] with
+//   m = (n, oh, ow), k = (kh, kw, ci), A[m, k] = x[n, ih, iw, ci] (zero outside the image).
+// Entry point fwd: a workgroup is one subgroup of SG lanes. It owns output pixels
+//   tm * RM + [0, RM) and channels 4 (wid.y * SG + l) + [0, 4) in lane l; RM vec4 accumulators
+//   per lane. Per (kh, kw, 4 input channels): lane l loads x for pixels g * SG + l (RM / SG vec4
+//   loads) and weight rows ci .. ci + 3 for its 4 channels (4 vec4 loads), then 4 RM FMAs.
+//   Needs C % 4 == 0 and CO % 4 == 0 (vec4 views) and subgroups of at least SG lanes; the host
+//   takes conv2d.wgsl's kernels otherwise. Pixel tiles grid-stride; workgroup_id.z = problem.
+// Bindings: x4 (6), w4 (7): x and weight as array<vec4f>; bias (2), out (4), p (5) from
+//   conv2d_common.wgsl.
+// Tiling: override RM (a multiple of SG, <= 32).
+enable subgroups;
+
+override RM: u32 = 32u;
+const SG = 8u;
+
+//!include conv2d_common.wgsl
+@group(0) @binding(6) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> w4: array<vec4f>;
+
+@compute @workgroup_size(SG)
+fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+       @builtin(subgroup_invocation_id) lane: u32) {
+  let M = p.n * p.oh * p.ow;
+  let C4 = p.c / 4u;
+  let CO4 = p.co / 4u;
+  let s = wid.z;
+  let xb = s * p.x_stride;
+  let wb = s * p.w_stride / 4u;
+  let co4 = min(wid.y * SG + lane, CO4 - 1u);
+  for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
+    let m0 = tm * RM;
+    // The lane's pixel in each row group.
+    var ih0: array<u32, 4>;
+    var iw0: array<u32, 4>;
+    var nb: array<u32, 4>;
+    for (var g = 0u; g < RM / SG; g++) {
+      let m = min(m0 + g * SG + lane, M - 1u);
+      let t = m / p.ow;
+      ih0[g] = t % p.oh;
+      iw0[g] = m % p.ow;
+      nb[g] = xb + (t / p.oh) * p.h * p.w * p.c;
+    }
+    var acc = array<vec4f, 32>();
+    for (var kh = 0u; kh < p.kh; kh++) {
+      for (var kw = 0u; kw < p.kw; kw++) {
+        var off: array<u32, 4>;
+        var ok: array<bool, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          let ih = in_coord(ih0[g], p.sh, p.ph, kh, p.dh);
+          let iw = in_coord(iw0[g], p.sw, p.pw, kw, p.dw);
+          ok[g] = inside(ih, iw);
+          off[g] = select(xb, nb[g] + (u32(ih) * p.w + u32(iw)) * p.c, ok[g]) / 4u;
+        }
+        let wrow = wb + (kh * p.kw + kw) * p.c * CO4;
+        for (var ci4 = 0u; ci4 < C4; ci4++) {
+          var al: array<vec4f, 4>;
+          // NOTE: select, not a 0/1 mask multiply: inf * 0 would turn padding into NaN.
+          for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), x4[off[g] + ci4], ok[g]); }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + co4]; }
+          for (var r = 0u; r < RM; r++) {
+            let av = subgroupShuffle(al[r / SG], r % SG);
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+          }
+        }
+      }
+    }
+    let ob = s * p.y_stride;
+    for (var r = 0u; r < RM; r++) {
+      let m = m0 + r;
+      if (m >= M) { break; }
+      for (var q = 0u; q < 4u; q++) {
+        let co = (wid.y * SG + lane) * 4u + q;
+        if (co < p.co) { out[ob + m * p.co + co] = acc[r][q] + bias[s * p.co + co]; }
+      }
+    }
+  }
+}

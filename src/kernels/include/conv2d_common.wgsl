@@ -1,0 +1,25 @@
+// conv2d_common.wgsl (included by conv2d and conv2d_shuffle): the uniform Params, bindings 0-5
+// (x, weight, bias, dy read; out read_write; p uniform) and the coordinate helpers.
+struct Params {
+  n: u32, h: u32, w: u32, c: u32,
+  kh: u32, kw: u32, co: u32, oh: u32,
+  ow: u32, sh: u32, sw: u32, ph: u32,
+  pw: u32, dh: u32, dw: u32, chunks: u32,
+  kchunk: u32, x_stride: u32, w_stride: u32, y_stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
+
+// Input coordinate of output coordinate o and kernel tap k (may be negative: padding).
+fn in_coord(o: u32, stride: u32, pad: u32, k: u32, dil: u32) -> i32 {
+  return i32(o * stride + k * dil) - i32(pad);
+}
+
+fn inside(ih: i32, iw: i32) -> bool {
+  return ih >= 0 && ih < i32(p.h) && iw >= 0 && iw < i32(p.w);
+}

@@ -20,7 +20,15 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Multiplies q . k; default 1/sqrt(D). */
   scale?: number;
+  /**
+   * The fused kernels' row loads: 'auto' (shuffled on a CPU adapter with subgroups), 'plain'
+   * (attention.wgsl) or 'shuffle' (attention_shuffle.wgsl: a subgroup loads shared rows once).
+   */
+  loads?: 'auto' | 'plain' | 'shuffle';
 }
+
+/** Lanes attention_shuffle.wgsl shares a row among (the adapter's subgroups must be as wide). */
+const SHUFFLE_SG = 8;
 
 /** Query (key) rows per workgroup of the fused kernels. */
 const WG = 64;
@@ -90,8 +98,14 @@ function checkFusedDims(op: string, device: Device, d: Dims): void {
  */
 const FWD_TILE = { full: { tq: 4, wg: 64 }, causal: { tq: 2, wg: 16 } };
 
-function kernelFor(device: Device, D: number, tq = FWD_TILE.full.tq): string {
-  return specializeKernel(device, 'attention', { D, TQ: tq });
+function kernelFor(op: string, device: Device, opts: AttentionOptions, D: number, tq = FWD_TILE.full.tq): string {
+  const can = device.subgroupLanes >= SHUFFLE_SG;
+  const loads = opts.loads ?? 'auto';
+  if (loads === 'shuffle' && !can) {
+    throw new Error(`${op}: loads 'shuffle' needs subgroups of at least ${SHUFFLE_SG} lanes (adapter: ${device.subgroupLanes || 'none'})`);
+  }
+  const shuffle = loads === 'shuffle' || (loads === 'auto' && can && device.isSoftware);
+  return specializeKernel(device, shuffle ? 'attention_shuffle' : 'attention', { D, TQ: tq });
 }
 
 function paramsOf(d: Dims) {
@@ -109,7 +123,7 @@ export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts: Attentio
   if (out.size === 0) return { out, lse };
   const tile = d.causal ? FWD_TILE.causal : FWD_TILE.full;
   device.dispatch({
-    kernel: kernelFor(device, d.D, tile.tq),
+    kernel: kernelFor(op, device, opts, d.D, tile.tq),
     entry: 'fwd',
     constants: { WG: tile.wg },
     label: `${op}(q ${fmt(q.shape)}, k ${fmt(k.shape)}, causal ${d.causal}, scale ${d.scale})`,
@@ -148,7 +162,7 @@ export function attentionBackward(
   const dk = Tensor.empty(device, k.shape, 'f32', op);
   const dv = Tensor.empty(device, v.shape, 'f32', op);
   if (dq.size === 0 && dk.size === 0) return { dq, dk, dv };
-  const kernel = kernelFor(device, d.D);
+  const kernel = kernelFor(op, device, opts, d.D);
   const label = `${op}(q ${fmt(q.shape)}, k ${fmt(k.shape)}, causal ${d.causal})`;
   const params = paramsOf(d);
   const delta = Tensor.empty(device, [d.BH * d.Tq], 'f32', op);

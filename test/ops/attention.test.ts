@@ -27,6 +27,8 @@ const CASES: Case[] = [
   { lead: [3], tq: 3, tk: 67, d: 8, causal: false },
   { lead: [3], tq: 67, tk: 17, d: 8, causal: true },
   { lead: [1, 1], tq: 130, tk: 130, d: 16, causal: true },
+  // D / 4 = 9 vec4s: the shuffled loads split a row into parts of 8 vec4s (one partial).
+  { lead: [2], tq: 19, tk: 23, d: 36, causal: false },
 ];
 
 const name = (c: Case) => `[${c.lead}] Tq ${c.tq} Tk ${c.tk} D ${c.d} ${c.causal ? 'causal' : 'full'} scale ${c.scale ?? '1/sqrt(D)'}`;
@@ -42,11 +44,13 @@ function setup(c: Case, seed: number) {
 }
 
 describe('fused attention matches the f64 reference', () => {
-  it('forward (out and log-sum-exp)', async () => {
+  for (const loads of ['plain', 'shuffle'] as const) {
+  it(`forward (out and log-sum-exp), ${loads} loads`, async () => {
     for (const c of CASES) {
       const seed = freshSeed();
       await ws.tidyAsync(async () => {
-        const { q, k, v, opts } = setup(c, seed);
+        const { q, k, v, opts: base } = setup(c, seed);
+        const opts = { ...base, loads };
         const ref = attentionRef(q.r, k.r, v.r, opts);
         const { out, lse } = attentionForward(q.t, k.t, v.t, opts);
         await expectMatches(out, ref.out, TOL.matmul, `out ${name(c)} seed ${seed}`);
@@ -55,11 +59,12 @@ describe('fused attention matches the f64 reference', () => {
     }
   });
 
-  it('backward (dq, dk, dv) from the saved log-sum-exp', async () => {
+  it(`backward (dq, dk, dv) from the saved log-sum-exp, ${loads} loads`, async () => {
     for (const c of CASES) {
       const seed = freshSeed();
       await ws.tidyAsync(async () => {
-        const { q, k, v, dout, opts } = setup(c, seed);
+        const { q, k, v, dout, opts: base } = setup(c, seed);
+        const opts = { ...base, loads };
         const ref = attentionBackwardRef(q.r, k.r, v.r, dout.r, opts);
         const { out, lse } = attentionForward(q.t, k.t, v.t, opts);
         const g = attentionBackward(q.t, k.t, v.t, out, lse, dout.t, opts);
@@ -69,6 +74,7 @@ describe('fused attention matches the f64 reference', () => {
       });
     }
   });
+  }
 
   it('the composed path (oracle) matches the reference too, forward and backward', async () => {
     for (const c of [CASES[2], CASES[5], CASES[7]]) {

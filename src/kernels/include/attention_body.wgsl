@@ -1,0 +1,197 @@
+// attention_body.wgsl (included by attention and attention_shuffle): Params, bindings, the
+// entry points fwd, prep, dkdv and dq_main. The including file defines init_lane() and the row
+// fetches fetch_q/k/v/dout(o) -> Row (the D4 vec4s of one row, from its vec4 offset).
+const D: u32 = 64u;
+const D4: u32 = D / 4u;
+const TQ: u32 = 2u;
+override WG: u32 = 64u;
+// NOTE: a finite "minus infinity" for masked scores: exp(NEG - m) is exactly 0 and NEG - NEG
+// never occurs (key 0 is visible to every row, so the running max is finite after block 0).
+const NEG: f32 = -1.0e30;
+
+struct Params { bh: u32, tq: u32, tk: u32, causal: u32, scale: f32 }
+
+@group(0) @binding(0) var<storage, read> q: array<vec4f>;
+@group(0) @binding(1) var<storage, read> k: array<vec4f>;
+@group(0) @binding(2) var<storage, read> v: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(6) var<storage, read> o_in: array<vec4f>;
+@group(0) @binding(7) var<storage, read> dout: array<vec4f>;
+@group(0) @binding(8) var<storage, read> lse_in: array<f32>;
+@group(0) @binding(9) var<storage, read> delta_in: array<f32>;
+@group(0) @binding(10) var<storage, read_write> delta: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dq: array<vec4f>;
+@group(0) @binding(12) var<storage, read_write> dk: array<vec4f>;
+@group(0) @binding(13) var<storage, read_write> dv: array<vec4f>;
+
+// The invocation's own rows (module scope so helpers reach them without copies).
+var<private> ra: array<vec4f, D4>;
+var<private> rb: array<vec4f, D4>;
+var<private> ga: array<vec4f, D4>;
+var<private> gb: array<vec4f, D4>;
+// fwd: TQ query rows and their accumulators.
+var<private> fq: array<array<vec4f, D4>, TQ>;
+var<private> fa: array<array<vec4f, D4>, TQ>;
+
+alias Row = array<vec4f, D4>;
+
+fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
+
+// One past the last key any row of query block `blk` can see (uniform within a workgroup).
+fn key_end(blk: u32) -> u32 {
+  return select(p.tk, min(p.tk, (blk + 1u) * WG), p.causal != 0u);
+}
+
+fn visible(j: u32, row: u32) -> bool {
+  return j < p.tk && (p.causal == 0u || j <= row);
+}
+
+@compute @workgroup_size(WG)
+fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  init_lane();
+  // This invocation's TQ query rows: i0 .. i0 + TQ - 1 (each K/V load feeds TQ rows).
+  let i0 = (wid.x * WG + lid) * TQ;
+  let bh = wid.y;
+  var qo: array<u32, TQ>;
+  var rows: array<u32, TQ>;
+  var m: array<f32, TQ>;
+  var l: array<f32, TQ>;
+  for (var t = 0u; t < TQ; t++) {
+    rows[t] = min(i0 + t, p.tq - 1u);
+    qo[t] = (bh * p.tq + rows[t]) * D4;
+    m[t] = NEG;
+    l[t] = 0.0;
+    for (var d = 0u; d < D4; d++) { fq[t][d] = q[qo[t] + d] * p.scale; fa[t][d] = vec4f(0.0); }
+  }
+  // Causal: one past the last key the workgroup's last row can see (uniform).
+  let kend = select(p.tk, min(p.tk, (wid.x + 1u) * WG * TQ), p.causal != 0u);
+  let last = p.tk - 1u;
+  let kb = bh * p.tk;
+  for (var j0 = 0u; j0 < kend; j0 += 4u) {
+    let j = vec4u(j0, j0 + 1u, j0 + 2u, j0 + 3u);
+    let o = (vec4u(kb) + min(j, vec4u(last))) * D4;
+    // NOTE: zeroed explicitly: lavapipe kept the previous iteration's values for a bare
+    // `var s: array<...>;` declared inside the loop (WGSL says zero-initialized each time).
+    var s: array<vec4f, TQ>;
+    for (var t = 0u; t < TQ; t++) { s[t] = vec4f(0.0); }
+    for (var jj = 0u; jj < 4u; jj++) {
+      let kr = fetch_k(o[jj]);
+      for (var t = 0u; t < TQ; t++) {
+        var acc = vec4f(0.0);
+        for (var d = 0u; d < D4; d++) { acc = fma(fq[t][d], kr[d], acc); }
+        s[t][jj] = hsum(acc);
+      }
+    }
+    var pj: array<vec4f, TQ>;
+    var corr: array<f32, TQ>;
+    for (var t = 0u; t < TQ; t++) {
+      let r = rows[t];
+      let ok = vec4<bool>(visible(j.x, r), visible(j.y, r), visible(j.z, r), visible(j.w, r));
+      let st = select(vec4f(NEG), s[t], ok);
+      let mn = max(m[t], max(max(st.x, st.y), max(st.z, st.w)));
+      corr[t] = exp(m[t] - mn);
+      pj[t] = exp(st - vec4f(mn));
+      l[t] = l[t] * corr[t] + hsum(pj[t]);
+      m[t] = mn;
+    }
+    for (var t = 0u; t < TQ; t++) {
+      for (var d = 0u; d < D4; d++) { fa[t][d] *= corr[t]; }
+    }
+    for (var jj = 0u; jj < 4u; jj++) {
+      let vr = fetch_v(o[jj]);
+      for (var t = 0u; t < TQ; t++) {
+        for (var d = 0u; d < D4; d++) { fa[t][d] = fma(vec4f(pj[t][jj]), vr[d], fa[t][d]); }
+      }
+    }
+  }
+  for (var t = 0u; t < TQ; t++) {
+    if (i0 + t < p.tq) {
+      let inv = 1.0 / l[t];
+      for (var d = 0u; d < D4; d++) { out[qo[t] + d] = fa[t][d] * inv; }
+      lse[bh * p.tq + i0 + t] = m[t] + log(l[t]);
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn prep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let r = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (r >= p.bh * p.tq) { return; }
+  var s = vec4f(0.0);
+  for (var d = 0u; d < D4; d++) { s = fma(dout[r * D4 + d], o_in[r * D4 + d], s); }
+  delta[r] = hsum(s);
+}
+
+@compute @workgroup_size(WG)
+fn dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  init_lane();
+  let j = wid.x * WG + lid;
+  let bh = wid.y;
+  let col = min(j, p.tk - 1u);
+  let ko = (bh * p.tk + col) * D4;
+  // ra = scale * k_j, rb = v_j, ga = dk_j / scale, gb = dv_j
+  for (var d = 0u; d < D4; d++) {
+    ra[d] = k[ko + d] * p.scale;
+    rb[d] = v[ko + d];
+    ga[d] = vec4f(0.0);
+    gb[d] = vec4f(0.0);
+  }
+  // Causal: rows before this block's first key see none of its keys.
+  let i0 = select(0u, min(p.tq, wid.x * WG), p.causal != 0u);
+  for (var i = i0; i < p.tq; i++) {
+    let r = bh * p.tq + i;
+    let qo = r * D4;
+    let qr = fetch_q(qo);
+    let dr = fetch_dout(qo);
+    var s = vec4f(0.0);
+    var dp = vec4f(0.0);
+    for (var d = 0u; d < D4; d++) {
+      s = fma(qr[d], ra[d], s);
+      dp = fma(dr[d], rb[d], dp);
+    }
+    // NOTE: masked entries must be exactly 0, not exp(s - lse) (which can overflow).
+    let pij = select(0.0, exp(hsum(s) - lse_in[r]), p.causal == 0u || col <= i);
+    let ds = pij * (hsum(dp) - delta_in[r]);
+    for (var d = 0u; d < D4; d++) {
+      gb[d] = fma(vec4f(pij), dr[d], gb[d]);
+      ga[d] = fma(vec4f(ds), qr[d], ga[d]);
+    }
+  }
+  if (j < p.tk) {
+    for (var d = 0u; d < D4; d++) { dk[ko + d] = ga[d] * p.scale; dv[ko + d] = gb[d]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn dq_main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  init_lane();
+  let i = wid.x * WG + lid;
+  let bh = wid.y;
+  let row = min(i, p.tq - 1u);
+  let r = bh * p.tq + row;
+  let qo = r * D4;
+  // ra = scale * q_i, rb = dout_i, ga = dq_i / scale
+  for (var d = 0u; d < D4; d++) { ra[d] = q[qo + d] * p.scale; rb[d] = dout[qo + d]; ga[d] = vec4f(0.0); }
+  let l = lse_in[r];
+  let dl = delta_in[r];
+  let kend = key_end(wid.x);
+  for (var j = 0u; j < kend; j++) {
+    let ko = (bh * p.tk + j) * D4;
+    let kr = fetch_k(ko);
+    let vr = fetch_v(ko);
+    var s = vec4f(0.0);
+    var dp = vec4f(0.0);
+    for (var d = 0u; d < D4; d++) {
+      s = fma(ra[d], kr[d], s);
+      dp = fma(rb[d], vr[d], dp);
+    }
+    let ds = select(0.0, exp(hsum(s) - l), p.causal == 0u || j <= row) * (hsum(dp) - dl);
+    for (var d = 0u; d < D4; d++) { ga[d] = fma(vec4f(ds), kr[d], ga[d]); }
+  }
+  if (i < p.tq) {
+    for (var d = 0u; d < D4; d++) { dq[qo + d] = ga[d] * p.scale; }
+  }
+}

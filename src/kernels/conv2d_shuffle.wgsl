@@ -1,16 +1,18 @@
-// conv2d_shuffle.wgsl: implicit-GEMM conv2d forward for CPU adapters (lavapipe), the technique of
-// matmul_packed.wgsl without packing: each lane loads 16 contiguous bytes and subgroupShuffle
-// hands every row's values to all lanes, so one load of the input feeds 8 output pixels.
+// conv2d_shuffle.wgsl: implicit-GEMM conv2d forward, grad-input and grad-weight for CPU adapters
+// (lavapipe), the technique of matmul_packed.wgsl without packing: each lane loads 16 contiguous
+// bytes and subgroupShuffle hands every row's values to all lanes, so one load feeds 8 rows.
 // Layout and GEMM view as in conv2d.wgsl: out[m, co] = sum_k A[m, k] * weight[k, co] with
 //   m = (n, oh, ow), k = (kh, kw, ci), A[m, k] = x[n, ih, iw, ci] (zero outside the image).
 // Entry point fwd: a workgroup is one subgroup of SG lanes. It owns output pixels
 //   tm * RM + [0, RM) and channels 4 (wid.y * SG + l) + [0, 4) in lane l; RM vec4 accumulators
 //   per lane. Per (kh, kw, 4 input channels): lane l loads x for pixels g * SG + l (RM / SG vec4
 //   loads) and weight rows ci .. ci + 3 for its 4 channels (4 vec4 loads), then 4 RM FMAs.
-//   Needs C % 4 == 0 and CO % 4 == 0 (vec4 views) and subgroups of at least SG lanes; the host
-//   takes conv2d.wgsl's kernels otherwise. Pixel tiles grid-stride; workgroup_id.z = problem.
-// Bindings: x4 (6), w4 (7): x and weight as array<vec4f>; bias (2), out (4), p (5) from
-//   conv2d_common.wgsl.
+//   Pixel tiles grid-stride; workgroup_id.z = problem.
+// Entry points dgrad and wgrad: the same pattern on the backward GEMMs (described above each).
+// All need C % 4 == 0 and CO % 4 == 0 (vec4 views) and subgroups of at least SG lanes; the host
+// takes conv2d.wgsl's kernels otherwise.
+// Bindings: x4 (6), w4 (7), dy4 (8): x, weight and dy as array<vec4f>; bias (2), out (4), p (5)
+//   from conv2d_common.wgsl.
 // Tiling: override RM (a multiple of SG, <= 32).
 enable subgroups;
 
@@ -20,6 +22,7 @@ const SG = 8u;
 //!include conv2d_common.wgsl
 @group(0) @binding(6) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> w4: array<vec4f>;
+@group(0) @binding(8) var<storage, read> dy4: array<vec4f>;
 
 @compute @workgroup_size(SG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -80,6 +83,129 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let co = (wid.y * SG + lane) * 4u + q;
         if (co < p.co) { out[ob + m * p.co + co] = acc[r][q] + bias[s * p.co + co]; }
       }
+    }
+  }
+}
+
+// dgrad: dx[m, ci] = sum over (kh, kw, co) of dy[n, oh, ow, co] * weight[kh, kw, ci, co], rows
+//   m = (n, ih, iw) (RM per workgroup), lane l owns input channels 4 (wid.y * SG + l) + [0, 4).
+//   Only taps where ih + ph - kh dh is a multiple of sh inside [0, OH) (same for w) contribute.
+//   w4 here is the weight with its last two axes swapped ([S, KH, KW, CO, C], made by the host),
+//   so the 4 weight loads per (kh, kw, 4 output channels) are contiguous across lanes as in fwd.
+@compute @workgroup_size(SG)
+fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+         @builtin(subgroup_invocation_id) lane: u32) {
+  let M = p.n * p.h * p.w;
+  let CO4 = p.co / 4u;
+  let s = wid.z;
+  let yb = s * p.y_stride;
+  let wb = s * p.w_stride / 4u;
+  let C4 = p.c / 4u;
+  let ci4 = min(wid.y * SG + lane, C4 - 1u);
+  for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
+    let m0 = tm * RM;
+    var ih: array<i32, 4>;
+    var iw: array<i32, 4>;
+    var nb: array<u32, 4>;
+    for (var g = 0u; g < RM / SG; g++) {
+      let m = min(m0 + g * SG + lane, M - 1u);
+      let t = m / p.w;
+      iw[g] = i32(m % p.w) + i32(p.pw);
+      ih[g] = i32(t % p.h) + i32(p.ph);
+      nb[g] = yb + (t / p.h) * p.oh * p.ow * p.co;
+    }
+    var acc = array<vec4f, 32>();
+    for (var kh = 0u; kh < p.kh; kh++) {
+      for (var kw = 0u; kw < p.kw; kw++) {
+        var off: array<u32, 4>;
+        var ok: array<bool, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          let nh = ih[g] - i32(kh * p.dh);
+          let nw = iw[g] - i32(kw * p.dw);
+          let oh = nh / i32(p.sh);
+          let ow = nw / i32(p.sw);
+          ok[g] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
+          off[g] = select(yb, nb[g] + (u32(oh) * p.ow + u32(ow)) * p.co, ok[g]) / 4u;
+        }
+        let wrow = wb + (kh * p.kw + kw) * p.co * C4;
+        for (var co4 = 0u; co4 < CO4; co4++) {
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), dy4[off[g] + co4], ok[g]); }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + ci4]; }
+          for (var r = 0u; r < RM; r++) {
+            let av = subgroupShuffle(al[r / SG], r % SG);
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+          }
+        }
+      }
+    }
+    let ob = s * p.x_stride;
+    for (var r = 0u; r < RM; r++) {
+      let m = m0 + r;
+      if (m >= M) { break; }
+      for (var q = 0u; q < 4u; q++) {
+        let c = (wid.y * SG + lane) * 4u + q;
+        if (c < p.c) { out[ob + m * p.c + c] = acc[r][q]; }
+      }
+    }
+  }
+}
+
+// wgrad: partial dw[kh, kw, ci, co] over output pixels m in chunk wid.z % chunks, rows
+//   ci0 + [0, RM) of tap (kh, kw) (wid.x enumerates tap x channel tile), lane l owns output
+//   channels 4 (wid.y * SG + l) + [0, 4). Per pixel: one vec4 load of x (lane l holds input
+//   channels ci0 + 4 l .. + 3, so row r comes from lane r / 4, component r % 4) and one of dy.
+//   Written as partials [S, chunks, KH*KW*C*CO] that the host sums (deterministic).
+@compute @workgroup_size(SG)
+fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let ci_tiles = (p.c + RM - 1u) / RM;
+  let khkw = wid.x / ci_tiles;
+  let ci0 = (wid.x % ci_tiles) * RM;
+  let kh = khkw / p.kw;
+  let kw = khkw % p.kw;
+  let s = wid.z / p.chunks;
+  let chunk = wid.z % p.chunks;
+  let M = p.n * p.oh * p.ow;
+  let k0 = chunk * p.kchunk;
+  let k1 = min(M, k0 + p.kchunk);
+  let xb = s * p.x_stride;
+  let CO4 = p.co / 4u;
+  let yb4 = s * p.y_stride / 4u;
+  let co4 = min(wid.y * SG + lane, CO4 - 1u);
+  let xc = min(ci0 + 4u * lane, p.c - 4u);
+  var acc = array<vec4f, 32>();
+  var ow = k0 % p.ow;
+  var oh = (k0 / p.ow) % p.oh;
+  var n = k0 / (p.ow * p.oh);
+  for (var m = k0; m < k1; m++) {
+    let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
+    let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
+    let ok = inside(ih, iw);
+    let xo = select(xb, xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + xc, ok) / 4u;
+    let xl = select(vec4f(0.0), x4[xo], ok);
+    let bv = dy4[yb4 + m * CO4 + co4];
+    for (var r = 0u; r < RM; r++) {
+      let av = subgroupShuffle(xl, r / 4u);
+      acc[r] = fma(vec4f(av[r % 4u]), bv, acc[r]);
+    }
+    ow++;
+    if (ow == p.ow) {
+      ow = 0u;
+      oh++;
+      if (oh == p.oh) { oh = 0u; n++; }
+    }
+  }
+  let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
+  for (var r = 0u; r < RM; r++) {
+    let ci = ci0 + r;
+    if (ci >= p.c) { break; }
+    for (var q = 0u; q < 4u; q++) {
+      let co = (wid.y * SG + lane) * 4u + q;
+      if (co < p.co) { out[ob + ci * p.co + co] = acc[r][q]; }
     }
   }
 }

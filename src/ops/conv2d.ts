@@ -16,6 +16,7 @@ import { fmt } from '../tensor/shape.js';
 import { checkF32, checkSameDevice } from './launch.js';
 import { zeros } from './creation.js';
 import { sum } from './reduce.js';
+import { transpose } from './layout.js';
 import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
 
 export type Pair = number | [number, number];
@@ -27,8 +28,7 @@ export interface Conv2dOptions {
   dilation?: Pair;
   /**
    * 'auto' (the selector), 'igemm' (implicit GEMM, register tiles), 'shuffle' (implicit GEMM with
-   * subgroup shuffles, conv2d_shuffle.wgsl; forward only, C and Cout multiples of 4) or 'direct'
-   * (the baseline).
+   * subgroup shuffles, conv2d_shuffle.wgsl; C and Cout multiples of 4) or 'direct' (the baseline).
    */
   impl?: 'auto' | 'igemm' | 'shuffle' | 'direct';
   /** Force a tile configuration (bench, autotuner). */
@@ -308,6 +308,18 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
     });
     return dx;
   }
+  if (useShuffle(op, device, g, opts)) {
+    const M = g.N * g.H * g.W;
+    // [.., C, CO] -> [.., CO, C]: the kernel's weight loads then run along C, across lanes.
+    const wt = transpose(weight);
+    device.dispatch({
+      kernel: 'conv2d_shuffle', entry: 'dgrad', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
+      bindings: { dy4: bindings.dy, w4: wt.binding(op), out: bindings.out },
+      workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
+    });
+    wt.dispose();
+    return dx;
+  }
   const t = opts.tile ?? selectConvTile(g.C);
   const M = g.N * g.H * g.W;
   device.dispatch({
@@ -344,23 +356,34 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
     });
     return dw;
   }
+  const shuffle = useShuffle(op, device, g, opts);
   const t = opts.tile ?? selectConvTile(g.CO);
   const M = g.N * g.OH * g.OW;
-  const rowTiles = g.KH * g.KW * Math.ceil(g.C / t.tm);
-  const colTiles = Math.ceil(g.CO / t.tn);
+  const rowTiles = g.KH * g.KW * (shuffle ? Math.ceil(g.C / SHUFFLE_RM) : Math.ceil(g.C / t.tm));
+  const colTiles = shuffle ? Math.ceil(g.CO / (4 * SHUFFLE_SG)) : Math.ceil(g.CO / t.tn);
+  const lanesPerTile = shuffle ? SHUFFLE_SG : 1;
   const target = device.isSoftware ? WGRAD_TARGET_INVOCATIONS.software : WGRAD_TARGET_INVOCATIONS.gpu;
-  const want = Math.ceil(target / (rowTiles * colTiles * g.S));
+  const want = Math.ceil(target / (rowTiles * colTiles * lanesPerTile * g.S));
   let chunks = Math.max(1, Math.min(want, Math.floor(M / WGRAD_MIN_CHUNK)));
   chunks = Math.min(chunks, Math.floor(device.limits.maxComputeWorkgroupsPerDimension / g.S));
   const kchunk = Math.ceil(M / chunks);
   chunks = Math.ceil(M / kchunk);
   const partial = Tensor.empty(device, [g.S, chunks, K], 'f32', op);
-  device.dispatch({
-    kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'wgrad', label,
-    bindings: { x: x.binding(op), dy: dy.binding(op), out: partial.binding(op) },
-    params: paramsOf(g, chunks, kchunk),
-    workgroups: checkGroups(op, device, [Math.ceil(rowTiles / WG), colTiles, g.S * chunks]),
-  });
+  if (shuffle) {
+    device.dispatch({
+      kernel: 'conv2d_shuffle', entry: 'wgrad', label, constants: { RM: SHUFFLE_RM },
+      bindings: { x4: x.binding(op), dy4: dy.binding(op), out: partial.binding(op) },
+      params: paramsOf(g, chunks, kchunk),
+      workgroups: checkGroups(op, device, [rowTiles, colTiles, g.S * chunks]),
+    });
+  } else {
+    device.dispatch({
+      kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'wgrad', label,
+      bindings: { x: x.binding(op), dy: dy.binding(op), out: partial.binding(op) },
+      params: paramsOf(g, chunks, kchunk),
+      workgroups: checkGroups(op, device, [Math.ceil(rowTiles / WG), colTiles, g.S * chunks]),
+    });
+  }
   const summed = chunks === 1 ? partial.reshape([g.S, K]) : sum(partial, 1);
   partial.dispose();
   const dw = summed.reshape(weightShape);

@@ -59,7 +59,7 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
     });
   }
 
-  it('the shuffle forward (CPU adapters with subgroups) on channel counts that are multiples of 4', async () => {
+  it('the shuffle kernels (CPU adapters with subgroups) on channel counts that are multiples of 4', async () => {
     // Pixels not a multiple of the 32-pixel tile, one lane of channels (co 4), a partial channel
     // tile (co 36), padding, stride, dilation, 1x1 and 5x5 kernels.
     const shuffleCases: Case[] = [
@@ -71,8 +71,12 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
     for (const c of shuffleCases) {
       const seed = freshSeed();
       await ws.tidyAsync(async () => {
-        const { x, w, b, ref } = setup(c, seed);
-        await expectMatches(conv2d(x.t, w.t, b.t, { ...c.opts, impl: 'shuffle' }), ref, TOL.matmul, `shuffle ${describeCase(c)} seed ${seed}`);
+        const { x, w, b, ref, dy } = setup(c, seed);
+        const opts: Conv2dOptions = { ...c.opts, impl: 'shuffle' };
+        const what = `shuffle ${describeCase(c)} seed ${seed}`;
+        await expectMatches(conv2d(x.t, w.t, b.t, opts), ref, TOL.matmul, `forward ${what}`);
+        await expectMatches(conv2dGradInput(dy.t, w.t, c.x, opts), conv2dGradInputRef(dy.r, w.r, c.x, c.opts), TOL.matmul, `grad-input ${what}`);
+        await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, opts), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `grad-weight ${what}`);
       });
     }
     const c: Case = { x: [2, 5, 6, 4], k: [3, 3], co: 8, opts: { padding: 1 } };
@@ -81,8 +85,14 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
       const x = pair([3, ...c.x], seed);
       const w = pair([3, 3, 3, 4, 8], seed + 1);
       const b = pair([3, 8], seed + 2);
-      const direct = conv2d(x.t, w.t, b.t, { ...c.opts, impl: 'direct' });
-      await expectMatches(conv2d(x.t, w.t, b.t, { ...c.opts, impl: 'shuffle' }), { shape: [...direct.shape], data: Float64Array.from(await direct.toArray()) }, TOL.matmul, `shuffle ensemble seed ${seed}`);
+      const asRef = async (t: ws.Tensor): Promise<NDArray> => ({ shape: [...t.shape], data: Float64Array.from(await t.toArray()) });
+      const direct: Conv2dOptions = { ...c.opts, impl: 'direct' };
+      const shuffle: Conv2dOptions = { ...c.opts, impl: 'shuffle' };
+      const y = conv2d(x.t, w.t, b.t, direct);
+      await expectMatches(conv2d(x.t, w.t, b.t, shuffle), await asRef(y), TOL.matmul, `shuffle ensemble forward seed ${seed}`);
+      const dy = pair([...y.shape], seed + 3);
+      await expectMatches(conv2dGradInput(dy.t, w.t, [3, ...c.x], shuffle), await asRef(conv2dGradInput(dy.t, w.t, [3, ...c.x], direct)), TOL.matmul, `shuffle ensemble grad-input seed ${seed}`);
+      await expectMatches(conv2dGradWeight(x.t, dy.t, [3, 3, 3, 4, 8], shuffle), await asRef(conv2dGradWeight(x.t, dy.t, [3, 3, 3, 4, 8], direct)), TOL.matmul, `shuffle ensemble grad-weight seed ${seed}`);
     });
     expect(() => conv2d(ws.zeros([1, 4, 4, 3]), ws.zeros([3, 3, 3, 8]), null, { impl: 'shuffle' })).toThrow(
       /conv2d: impl 'shuffle' needs input and output channels that are multiples of 4 \(got 3 and 8\)/,

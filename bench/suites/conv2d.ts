@@ -9,7 +9,7 @@ import type { BenchRow, BenchSuite } from '../harness.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { randn } from '../../src/ops/creation.js';
 import {
-  conv2d, conv2dFlops, conv2dGeometry, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, selectConvTile, type Conv2dOptions,
+  conv2d, conv2dFlops, conv2dGeometry, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, conv2dKernelName, type Conv2dOptions,
 } from '../../src/ops/conv2d.js';
 
 /** The direct baseline is slow: time it only up to this width. */
@@ -38,24 +38,33 @@ const suite: BenchSuite = {
         for (const t of live) t.dispose();
         return ms;
       };
-      const cases: [string, (o: Conv2dOptions) => Tensor][] = [
-        ['forward', (o) => conv2d(x, w, null, o)],
-        ['grad-input', (o) => conv2dGradInput(dy, w, xShape, o)],
-        ['grad-weight', (o) => conv2dGradWeight(x, dy, wShape, o)],
+      const cases: [string, 'fwd' | 'dgrad' | 'wgrad', (o: Conv2dOptions) => Tensor][] = [
+        ['forward', 'fwd', (o) => conv2d(x, w, null, o)],
+        ['grad-input', 'dgrad', (o) => conv2dGradInput(dy, w, xShape, o)],
+        ['grad-weight', 'wgrad', (o) => conv2dGradWeight(x, dy, wShape, o)],
       ];
-      for (const [name, f] of cases) {
+      for (const [name, entry, f] of cases) {
+        const kernel = conv2dKernelName(ctx.device, g, entry);
         const ms = await time(() => f(opts));
         const baseMs = c <= MAX_BASELINE_WIDTH ? await time(() => f({ ...opts, impl: 'direct' })) : undefined;
         const gflops = flops / (ms * 1e6);
-        const t = selectConvTile(name === 'grad-input' ? c : c);
         rows.push({
-          suite: 'conv2d', name: `${name} igemm ${t.tm}x${t.tn}`, shape, medianMs: ms, gflops,
+          suite: 'conv2d', name: `${name} ${kernel}`, shape, medianMs: ms, gflops,
           pctCeiling: (100 * gflops) / ctx.ceilings.gflops,
           xBaseline: baseMs === undefined ? undefined : baseMs / ms, baseline: 'direct',
         });
         if (baseMs !== undefined) {
           const bg = flops / (baseMs * 1e6);
           rows.push({ suite: 'conv2d', name: `${name} direct (baseline)`, shape, medianMs: baseMs, gflops: bg, pctCeiling: (100 * bg) / ctx.ceilings.gflops });
+        }
+        if (kernel === 'shuffle') {
+          // The register-tiled kernel the shuffle one replaces, in the same run.
+          const igemmMs = await time(() => f({ ...opts, impl: 'igemm' }));
+          const ig = flops / (igemmMs * 1e6);
+          rows.push({
+            suite: 'conv2d', name: `${name} igemm (register tiles, replaced)`,
+            shape, medianMs: igemmMs, gflops: ig, pctCeiling: (100 * ig) / ctx.ceilings.gflops,
+          });
         }
       }
       if (c === 64) {

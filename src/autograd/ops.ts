@@ -471,4 +471,4 @@ export {
 export * from '../ops/optim.js';
 // kernel selection and geometry helpers of the raw matmul and conv2d launchers (not ops)
 export { MATMUL_KERNELS, chooseMatmulConfig, tuneMatmul, vec4Eligible } from '../ops/matmul.js';
-export { CONV2D_TILES, conv2dFlops, conv2dGeometry, conv2dGradBias, selectConvTile, specializeKernel } from '../ops/conv2d.js';
+export { CONV2D_TILES, conv2dFlops, conv2dGeometry, conv2dGradBias, conv2dKernelName, selectConvTile, specializeKernel } from '../ops/conv2d.js';

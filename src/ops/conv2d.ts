@@ -216,6 +216,13 @@ function useDirect(opts: Conv2dOptions): boolean {
   return opts.impl === 'direct';
 }
 
+/** The kernel the default selection takes for a geometry ('shuffle' or 'igemm TMxTN'), for tables. */
+export function conv2dKernelName(device: Device, g: Conv2dGeometry, entry: 'fwd' | 'dgrad' | 'wgrad'): string {
+  if (useShuffle('conv2d', device, g, {})) return 'shuffle';
+  const t = selectConvTile(entry === 'dgrad' ? g.C : g.CO);
+  return `igemm ${t.tm}x${t.tn}`;
+}
+
 /** Lanes of conv2d_shuffle's workgroup (one subgroup). */
 const SHUFFLE_SG = 8;
 /** Output pixels per workgroup of conv2d_shuffle. */

@@ -32,12 +32,12 @@ export function matmulTraits(device: { isSoftware: boolean; subgroupLanes: numbe
   return { isSoftware: device.isSoftware, subgroups: device.subgroupLanes >= PACKED_SG };
 }
 
-/** Below this many multiply-adds the launch dominates: the simplest config with small tiles. */
+/** On a GPU, below this many multiply-adds the launch dominates: the small tiles. */
 export const TINY_MACS = 32 * 32 * 32;
 /**
  * On a CPU adapter, fewer output tiles than this (workgroups x batch) would leave cores idle:
- * use the smaller register block (4 x 4) so there are more tiles. Two cores here; 16 gives
- * the thread pool room to balance uneven tiles.
+ * use the packed kernel's smaller row block (16) so there are more tiles. Two cores here; 16
+ * gives the thread pool room to balance uneven tiles.
  */
 export const SOFTWARE_MIN_TILES = 16;
 /** On a GPU, fewer 64 x 64 tiles than this leaves most SMs idle: use 32 x 32 tiles. */
@@ -46,10 +46,11 @@ export const GPU_MIN_TILES = 256;
 /** Lanes of matmul_packed's workgroup (one subgroup); the adapter's subgroups must be at least this wide. */
 export const PACKED_SG = 8;
 /**
- * On a CPU adapter with subgroups, from this many multiply-adds the packed kernel (two packing
- * passes, then loads that feed 8 rows each) beats register blocking: below it the two extra
- * passes cost more than they save (lavapipe, one run: even at 256 x 64 x 64, 1.5x at
- * 256 x 128 x 128, 3x from 256 x 512 x 512; VN = 2 spills and is slower everywhere).
+ * On a CPU adapter with subgroups, from this many multiply-adds (all batches together) the
+ * packed kernel (two packing passes, then loads that feed 8 rows each) beats register blocking:
+ * below it the two extra passes cost more than they save (lavapipe, one run: even at
+ * 256 x 64 x 64, 1.5x at 256 x 128 x 128, 3x from 256 x 512 x 512, 1.4x on an ensemble's
+ * 8 x [192 x 64] x [64 x 32]; VN = 2 spills and is slower everywhere).
  */
 export const PACKED_MIN_MACS = 128 * 128 * 128;
 /** Packed, 32 rows x 4 columns per lane (lavapipe default from PACKED_MIN_MACS). */
@@ -96,11 +97,14 @@ export function matmulShapeClass(p: MatmulProblem): string {
 
 /** The default choice (named thresholds above). */
 export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulConfig {
-  if (p.M * p.N * p.K <= TINY_MACS) return adapter.isSoftware ? REG_4X4 : TILED_32;
-  if (adapter.isSoftware && adapter.subgroups && p.M * p.N * p.K >= PACKED_MIN_MACS) {
+  const macs = p.M * p.N * p.K;
+  if (adapter.isSoftware && adapter.subgroups && macs * p.batch >= PACKED_MIN_MACS) {
     return tiles(p, PACKED_32) >= SOFTWARE_MIN_TILES ? PACKED_32 : PACKED_16;
   }
-  if (adapter.isSoftware) return tiles(p, REG_8X8) >= SOFTWARE_MIN_TILES ? REG_8X8 : REG_4X4;
+  // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe (256 x 64 x 64 to
+  // 1024^3, batched or not): the bigger block spills.
+  if (adapter.isSoftware) return REG_4X4;
+  if (macs <= TINY_MACS) return TILED_32;
   return tiles(p, TILED_64) >= GPU_MIN_TILES ? TILED_64 : TILED_32;
 }
 

@@ -132,35 +132,37 @@ describe('the kernel selector', () => {
   const gpu = { isSoftware: false, subgroups: true };
 
   it('lavapipe gets register blocking, a GPU gets workgroup-memory tiles', () => {
-    expect(selectMatmul(problem(1024, 1024, 1024), cpu)).toEqual(REG_8X8);
-    expect(selectMatmul(problem(256, 4096, 4096), cpu)).toEqual(REG_8X8);
+    expect(selectMatmul(problem(1024, 1024, 1024), cpu)).toEqual(REG_4X4);
+    expect(selectMatmul(problem(256, 4096, 4096), cpu)).toEqual(REG_4X4);
     expect(selectMatmul(problem(4096, 4096, 4096), gpu)).toEqual(TILED_64);
   });
-  it('lavapipe with subgroups gets the packed kernel from PACKED_MIN_MACS, with more tiles when short', () => {
+  it('lavapipe with subgroups gets the packed kernel from PACKED_MIN_MACS (all batches), with more tiles when short', () => {
     expect(selectMatmul(problem(1024, 1024, 1024), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(256, 512, 512), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(64, 64, 512), cpuWithSubgroups)).toEqual(PACKED_16);
     expect(64 * 64 * 512).toBeGreaterThanOrEqual(PACKED_MIN_MACS);
-    expect(selectMatmul(problem(100, 100, 100), cpuWithSubgroups)).toEqual(selectMatmul(problem(100, 100, 100), cpu));
+    // An ensemble's batched layer: small per member, large in all.
+    expect(selectMatmul(problem(192, 32, 64, 8), cpuWithSubgroups).kernel).toBe('packed');
+    expect(selectMatmul(problem(192, 32, 64, 1), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(REG_4X4);
+  });
+  it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
+    await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');
+    await check([64, 20], [36, 20], { config: TILED_32, transB: true, biasN: 36, activation: 'tanh' }, 'tiled 32 A B^T');
   });
   it('the packed kernel shares an operand that every batch broadcasts (packed once)', async () => {
     await check([6, 40, 33], [33, 70], { config: PACKED_16, biasN: 70, activation: 'gelu' }, 'packed shared B');
     await check([33, 40], [6, 40, 70], { config: PACKED_32 }, 'packed shared A');
     await check([1, 3, 40, 33], [2, 1, 70, 33], { config: PACKED_32, transB: true }, 'packed both broadcast');
   });
-  it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
-    await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');
-    await check([64, 20], [36, 20], { config: TILED_32, transB: true, biasN: 36, activation: 'tanh' }, 'tiled 32 A B^T');
-  });
-  it('small problems get smaller tiles (enough workgroups to fill the adapter)', () => {
-    expect(selectMatmul(problem(16, 16, 16), cpu)).toEqual(REG_4X4);
-    expect(selectMatmul(problem(64, 64, 512), cpu)).toEqual(REG_4X4);
+  it('small problems get smaller tiles on a GPU', () => {
+    expect(selectMatmul(problem(16, 16, 16), gpu)).toEqual(TILED_32);
     expect(selectMatmul(problem(256, 256, 256), gpu)).toEqual(TILED_32);
   });
   it('candidates start with the default and hold no duplicates', () => {
     const c = matmulCandidates(problem(1024, 1024, 1024), cpu);
-    expect(c[0]).toEqual(REG_8X8);
+    expect(c[0]).toEqual(REG_4X4);
+    expect(c.map(configKey)).toContain(configKey(REG_8X8));
     expect(new Set(c.map(configKey)).size).toBe(c.length);
     const withSg = matmulCandidates(problem(1024, 1024, 1024), cpuWithSubgroups);
     expect(withSg[0]).toEqual(PACKED_32);

@@ -9,7 +9,7 @@
 //   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG VN, / 4 SG)
 //   za / zb is 1 when the operand is shared by every batch (p.pad0 bit 0 / bit 1), else p.batch.
 // Entry points:
-//   pack_a, pack_b: one vec4 of pa / pb per invocation (grid-stride), into `packed`.
+//   pack_a, pack_b: one vec4 of pa / pb per invocation (3-D grid, grid-stride), into `packed`.
 //   main: workgroup = one subgroup of SG lanes; it owns rows tm * RM + [0, RM) and, per lane l,
 //         columns 4 ((tn * VN + c) * SG + l) + [0, 4) for c < VN; RM x 4 VN accumulators per lane.
 //         Output tiles and batches grid-stride; the epilogue (bias, activation) as in the ladder.
@@ -23,7 +23,6 @@ override VN: u32 = 1u;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 const SG = 8u;
-const PACK_WG = 64u;
 
 //!include matmul_common.wgsl
 @group(0) @binding(5) var<storage, read_write> packed: array<vec4f>;
@@ -36,43 +35,44 @@ fn col_groups() -> u32 { return (p.N + 4u * SG * VN - 1u) / (4u * SG * VN) * VN;
 fn a_shared() -> bool { return (p.pad0 & 1u) != 0u; }
 fn b_shared() -> bool { return (p.pad0 & 2u) != 0u; }
 
-@compute @workgroup_size(PACK_WG)
+// Pack grids: x = the vec4's position along K (pack_a) or its column lane (pack_b), y = the row
+// (pack_a) or k (pack_b), z = batch; 8 x 8 invocations, every axis grid-strides. No division by
+// a runtime value (a vector division is 8 scalar ones on lavapipe) except in batch_offsets.
+@compute @workgroup_size(8, 8)
 fn pack_a(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let K4 = k4_count();
-  let per = row_groups() * K4 * SG;
-  let total = per * select(p.batch, 1u, a_shared());
-  for (var idx = gid.x; idx < total; idx += nwg.x * PACK_WG) {
-    let z = idx / per;
-    let rem = idx % per;
-    let i = (rem / (K4 * SG)) * SG + rem % SG;
-    let k0 = ((rem / SG) % K4) * 4u;
+  let MG = row_groups();
+  for (var z = gid.z; z < select(p.batch, 1u, a_shared()); z += nwg.z) {
     let off = batch_offsets(z).x;
-    var v = vec4f(0.0);
-    for (var q = 0u; q < 4u; q++) {
-      let k = k0 + q;
-      if (i < p.M && k < p.K) { v[q] = a[off + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
+    for (var i = gid.y; i < MG * SG; i += nwg.y * 8u) {
+      for (var k4 = gid.x; k4 < K4; k4 += nwg.x * 8u) {
+        var v = vec4f(0.0);
+        for (var q = 0u; q < 4u; q++) {
+          let k = 4u * k4 + q;
+          if (i < p.M && k < p.K) { v[q] = a[off + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
+        }
+        packed[((z * MG + i / SG) * K4 + k4) * SG + i % SG] = v;
+      }
     }
-    packed[idx] = v;
   }
 }
 
-@compute @workgroup_size(PACK_WG)
+@compute @workgroup_size(8, 8)
 fn pack_b(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let K = k4_count() * 4u;
-  let per = col_groups() * K * SG;
-  let total = per * select(p.batch, 1u, b_shared());
-  for (var idx = gid.x; idx < total; idx += nwg.x * PACK_WG) {
-    let z = idx / per;
-    let rem = idx % per;
-    let j0 = ((rem / (K * SG)) * SG + rem % SG) * 4u;
-    let k = (rem / SG) % K;
+  let NG = col_groups();
+  for (var z = gid.z; z < select(p.batch, 1u, b_shared()); z += nwg.z) {
     let off = batch_offsets(z).y;
-    var v = vec4f(0.0);
-    for (var q = 0u; q < 4u; q++) {
-      let j = j0 + q;
-      if (j < p.N && k < p.K) { v[q] = b[off + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
+    for (var k = gid.y; k < K; k += nwg.y * 8u) {
+      for (var cl = gid.x; cl < NG * SG; cl += nwg.x * 8u) {
+        var v = vec4f(0.0);
+        for (var q = 0u; q < 4u; q++) {
+          let j = 4u * cl + q;
+          if (j < p.N && k < p.K) { v[q] = b[off + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
+        }
+        packed[((z * NG + cl / SG) * K + k) * SG + cl % SG] = v;
+      }
     }
-    packed[idx] = v;
   }
 }
 

@@ -9,7 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import { STORAGE_USAGE } from '../tensor/pool.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
-import { MAX_RANK, checkF32, checkSameDevice, groupsFor, pad8 } from './launch.js';
+import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
 import {
   PACKED_SG,
   configKey,
@@ -198,6 +198,11 @@ interface LaunchParts {
   io: Record<string, GPUBufferBinding>;
 }
 
+/** Workgroups of 8 x 8 for a pack grid of x by y items per batch (every axis grid-strides). */
+function packGroups(x: number, y: number, batch: number): [number, number, number] {
+  return [Math.min(MAX_GROUPS, Math.ceil(x / 8)), Math.min(MAX_GROUPS, Math.ceil(y / 8)), Math.min(MAX_GROUPS, batch)];
+}
+
 /**
  * matmul_packed: pack op(A) and op(B) into zero-padded scratch (once when an operand is shared
  * by every batch), then the main kernel; the scratch goes back to the pool when the encoder is
@@ -232,11 +237,13 @@ function launchPacked(
   try {
     device.dispatch({
       kernel: 'matmul_packed', entry: 'pack_a', label: `${label} pack a`, params: packedParams, constants,
-      bindings: { a: a.binding('matmul'), packed: pa.binding('matmul') }, workgroups: groupsFor(aVec4s, 64),
+      bindings: { a: a.binding('matmul'), packed: pa.binding('matmul') },
+      workgroups: packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch),
     });
     device.dispatch({
       kernel: 'matmul_packed', entry: 'pack_b', label: `${label} pack b`, params: packedParams, constants,
-      bindings: { b: b.binding('matmul'), packed: pb.binding('matmul') }, workgroups: groupsFor(bVec4s, 64),
+      bindings: { b: b.binding('matmul'), packed: pb.binding('matmul') },
+      workgroups: packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch),
     });
     device.dispatch({
       kernel: 'matmul_packed', entry: 'main', label, params: packedParams, constants,

@@ -3,7 +3,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sameShape } from '../tensor/shape.js';
-import { MAX_RANK, checkF32, checkSameDevice, groupsFor, pad8 } from './launch.js';
+import { MAX_RANK, checkF32, checkSameDevice, groupsFor, pad8, stridedGrid } from './launch.js';
 
 export const UNARY_OPS = {
   neg: 0, abs: 1, sign: 2, exp: 3, log: 4, sqrt: 5, rsqrt: 6, square: 7, tanh: 8, sigmoid: 9,
@@ -89,13 +89,15 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   if (c.shape.length > MAX_RANK) {
     throw new Error(`${label}: broadcasting needs ${c.shape.length} axes after merging, at most ${MAX_RANK} supported`);
   }
+  const grid = stridedGrid(c.shape);
   a.device.dispatch({
     ...common,
-    entry: 'broadcast',
+    entry: grid ? 'broadcast_grid' : 'broadcast',
     params: {
       n: out.size, rank: c.shape.length, swap: 0, s: 0,
       shape: pad8(c.shape), sa: pad8(c.strides[0]), sb: pad8(c.strides[1]),
     },
+    ...(grid ? { workgroups: grid.workgroups, constants: { ...common.constants, WG: grid.wg } } : {}),
   });
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, normAxis, sameShape, stridesOf, type Shape } from '../tensor/shape.js';
-import { MAX_RANK, checkSameDevice, groupsFor, pad8 } from './launch.js';
+import { MAX_RANK, checkSameDevice, groupsFor, pad8, stridedGrid } from './launch.js';
 
 /** Copies x (read through `inStrides` from `inOffset`) into out at `outOffset` with `outStrides`. */
 function stridedCopy(
@@ -21,6 +21,7 @@ function stridedCopy(
   if (n === 0) return;
   const c = collapseDims(shape, [inStrides, outStrides]);
   if (c.shape.length > MAX_RANK) throw new Error(`${op}: needs ${c.shape.length} axes after merging, at most ${MAX_RANK}`);
+  const grid = stridedGrid(c.shape);
   x.device.dispatch({
     kernel: 'copy',
     label: `${op}(${fmt(x.shape)} -> ${fmt(out.shape)})`,
@@ -29,7 +30,7 @@ function stridedCopy(
       n, rank: c.shape.length, io: inOffset, oo: outOffset,
       shape: pad8(c.shape), si: pad8(c.strides[0]), so: pad8(c.strides[1]),
     },
-    workgroups: groupsFor(n),
+    ...(grid ? { entry: 'grid', constants: { WG: grid.wg }, workgroups: grid.workgroups } : { workgroups: groupsFor(n) }),
   });
 }
 

@@ -43,6 +43,8 @@ describe('unary ops match the f64 reference', () => {
 const BROADCAST_PAIRS: [number[], number[]][] = [
   [[17], [17]], [[257, 3], [3]], [[3, 1], [1, 17]], [[1], [5, 3]], [[2, 3, 17], [3, 1]],
   [[4, 1, 3, 1], [5, 1, 6]], [[257], []],
+  // Last axis >= 32: the 3-D grid entry (leading axes as z rows, with 1 and 2 of them).
+  [[2, 3, 40], [3, 1]], [[5, 1, 7, 300], [4, 1, 300]], [[70, 33], [33]],
 ];
 
 describe('binary ops broadcast like NumPy and match the f64 reference', () => {
@@ -89,6 +91,25 @@ describe('binary ops broadcast like NumPy and match the f64 reference', () => {
         b.t.dispose();
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('broadcasting fuzzed with a last axis of 32 or more (the 3-D grid entry)', async () => {
+    const lead = fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean()), { minLength: 0, maxLength: 4 });
+    const last = fc.tuple(fc.integer({ min: 32, max: 300 }), fc.boolean());
+    await fc.assert(
+      fc.asyncProperty(lead, last, fc.integer({ min: 0, max: 2 ** 31 }), async (axes, [n, bOne], seed) => {
+        const sa = [...axes.map(([d, one]) => (one ? 1 : d)), n];
+        const sb = [...axes.map(([d, , one]) => (one ? 1 : d)), bOne ? 1 : n];
+        const a = pair(sa, seed);
+        const b = pair(sb, seed + 7);
+        await ws.tidyAsync(async () => {
+          await expectMatches(ws.sub(a.t, b.t), binaryRef('sub', a.r, b.r), TOL.elementwise, `sub ${sa} ${sb}`);
+        });
+        a.t.dispose();
+        b.t.dispose();
+      }),
+      { numRuns: 25 },
     );
   });
 });

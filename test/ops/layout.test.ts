@@ -17,8 +17,26 @@ describe('layout ops copy exactly', () => {
       }),
       { numRuns: 50 },
     );
+    // Last output axis >= 32: the 3-D grid entry of the copy kernel.
+    const arbWide = fc
+      .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 })
+      .chain((small) => fc.tuple(fc.constant(small), fc.integer({ min: 32, max: 90 }), fc.integer({ min: 0, max: 2 ** 31 })))
+      .chain(([small, wide, seed]) => {
+        const shape = [...small, wide];
+        return fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length }), fc.constant(seed));
+      })
+      .filter(([shape, perm]) => shape[perm[perm.length - 1]] >= 32);
+    await fc.assert(
+      fc.asyncProperty(arbWide, async ([shape, perm, seed]) => {
+        const { t, r } = pair(shape, seed);
+        await ws.tidyAsync(() => expectMatches(ws.permute(t, perm), permuteRef(r, perm), 0, `permute ${shape} ${perm}`));
+        t.dispose();
+      }),
+      { numRuns: 25 },
+    );
     const { t, r } = pair([3, 17, 257], freshSeed());
     await expectMatches(ws.transpose(t), permuteRef(r, [0, 2, 1]), 0, 'transpose');
+    await expectMatches(ws.transpose(t, 0, 1), permuteRef(r, [1, 0, 2]), 0, 'transpose 0 1 (last axis 257)');
     await expectMatches(ws.transpose(t, 0, 2), permuteRef(r, [2, 1, 0]), 0, 'transpose 0 2');
   });
 

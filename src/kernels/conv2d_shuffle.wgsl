@@ -24,6 +24,34 @@ const SG = 8u;
 @group(0) @binding(7) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(8) var<storage, read> dy4: array<vec4f>;
 
+alias Acc = array<vec4f, 32>;
+
+// acc[r] += sum over kk of A[r, kk] * bv[kk] for the RM rows of a tile; row r's 4 values (kk)
+// are held by lane r % SG in al[r / SG].
+fn shuffle_fma(acc: ptr<function, Acc>, al: array<vec4f, 4>, bv: array<vec4f, 4>) {
+  for (var r = 0u; r < RM; r++) {
+    let av = subgroupShuffle(al[r / SG], r % SG);
+    (*acc)[r] = fma(vec4f(av.x), bv[0], (*acc)[r]);
+    (*acc)[r] = fma(vec4f(av.y), bv[1], (*acc)[r]);
+    (*acc)[r] = fma(vec4f(av.z), bv[2], (*acc)[r]);
+    (*acc)[r] = fma(vec4f(av.w), bv[3], (*acc)[r]);
+  }
+}
+
+// Writes rows m0 + [0, RM) (those below rows) of `acc` to out at ob with `cols` columns, lane l
+// holding columns 4 (tile * SG + l) + [0, 4); adds bias[bias_base + column] when has_bias.
+fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, tile: u32, lane: u32,
+              has_bias: bool, bias_base: u32) {
+  for (var r = 0u; r < RM; r++) {
+    let m = m0 + r;
+    if (m >= rows) { break; }
+    for (var q = 0u; q < 4u; q++) {
+      let c = (tile * SG + lane) * 4u + q;
+      if (c < cols) { out[ob + m * cols + c] = (*acc)[r][q] + select(0.0, bias[bias_base + c], has_bias); }
+    }
+  }
+}
+
 @compute @workgroup_size(SG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
        @builtin(subgroup_invocation_id) lane: u32) {
@@ -47,7 +75,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       iw0[g] = m % p.ow;
       nb[g] = xb + (t / p.oh) * p.h * p.w * p.c;
     }
-    var acc = array<vec4f, 32>();
+    var acc = Acc();
     for (var kh = 0u; kh < p.kh; kh++) {
       for (var kw = 0u; kw < p.kw; kw++) {
         var off: array<u32, 4>;
@@ -65,25 +93,11 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), x4[off[g] + ci4], ok[g]); }
           var bv: array<vec4f, 4>;
           for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + co4]; }
-          for (var r = 0u; r < RM; r++) {
-            let av = subgroupShuffle(al[r / SG], r % SG);
-            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
-            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
-            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
-            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
-          }
+          shuffle_fma(&acc, al, bv);
         }
       }
     }
-    let ob = s * p.y_stride;
-    for (var r = 0u; r < RM; r++) {
-      let m = m0 + r;
-      if (m >= M) { break; }
-      for (var q = 0u; q < 4u; q++) {
-        let co = (wid.y * SG + lane) * 4u + q;
-        if (co < p.co) { out[ob + m * p.co + co] = acc[r][q] + bias[s * p.co + co]; }
-      }
-    }
+    store_tile(&acc, m0, M, s * p.y_stride, p.co, wid.y, lane, true, s * p.co);
   }
 }
 
@@ -114,7 +128,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       ih[g] = i32(t % p.h) + i32(p.ph);
       nb[g] = yb + (t / p.h) * p.oh * p.ow * p.co;
     }
-    var acc = array<vec4f, 32>();
+    var acc = Acc();
     for (var kh = 0u; kh < p.kh; kh++) {
       for (var kw = 0u; kw < p.kw; kw++) {
         var off: array<u32, 4>;
@@ -133,25 +147,11 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), dy4[off[g] + co4], ok[g]); }
           var bv: array<vec4f, 4>;
           for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + ci4]; }
-          for (var r = 0u; r < RM; r++) {
-            let av = subgroupShuffle(al[r / SG], r % SG);
-            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
-            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
-            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
-            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
-          }
+          shuffle_fma(&acc, al, bv);
         }
       }
     }
-    let ob = s * p.x_stride;
-    for (var r = 0u; r < RM; r++) {
-      let m = m0 + r;
-      if (m >= M) { break; }
-      for (var q = 0u; q < 4u; q++) {
-        let c = (wid.y * SG + lane) * 4u + q;
-        if (c < p.c) { out[ob + m * p.c + c] = acc[r][q]; }
-      }
-    }
+    store_tile(&acc, m0, M, s * p.x_stride, p.c, wid.y, lane, false, 0u);
   }
 }
 
@@ -177,7 +177,7 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lan
   let yb4 = s * p.y_stride / 4u;
   let co4 = min(wid.y * SG + lane, CO4 - 1u);
   let xc = min(ci0 + 4u * lane, p.c - 4u);
-  var acc = array<vec4f, 32>();
+  var acc = Acc();
   var ow = k0 % p.ow;
   var oh = (k0 / p.ow) % p.oh;
   var n = k0 / (p.ow * p.oh);
@@ -192,12 +192,7 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lan
       let av = subgroupShuffle(xl, r / 4u);
       acc[r] = fma(vec4f(av[r % 4u]), bv, acc[r]);
     }
-    ow++;
-    if (ow == p.ow) {
-      ow = 0u;
-      oh++;
-      if (oh == p.oh) { oh = 0u; n++; }
-    }
+    next_pixel(&n, &oh, &ow);
   }
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
   for (var r = 0u; r < RM; r++) {

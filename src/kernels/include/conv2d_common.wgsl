@@ -23,3 +23,13 @@ fn in_coord(o: u32, stride: u32, pad: u32, k: u32, dil: u32) -> i32 {
 fn inside(ih: i32, iw: i32) -> bool {
   return ih >= 0 && ih < i32(p.h) && iw >= 0 && iw < i32(p.w);
 }
+
+// Steps an output pixel (n, oh, ow) to the next one in row-major order (the wgrad K walk).
+fn next_pixel(n: ptr<function, u32>, oh: ptr<function, u32>, ow: ptr<function, u32>) {
+  *ow += 1u;
+  if (*ow == p.ow) {
+    *ow = 0u;
+    *oh += 1u;
+    if (*oh == p.oh) { *oh = 0u; *n += 1u; }
+  }
+}

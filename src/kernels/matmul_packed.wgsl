@@ -14,7 +14,8 @@
 //         columns 4 ((tn * VN + c) * SG + l) + [0, 4) for c < VN; RM x 4 VN accumulators per lane.
 //         Output tiles and batches grid-stride; the epilogue (bias, activation) as in the ladder.
 // Bindings: a, b (read; pack entries), bias (read), out (read_write [batch, M, N]), p (uniform
-//   Params of matmul_common), packed (read_write; pack entries), pa, pb (read; main).
+//   Params of matmul_common), packed (read_write; pack entries), pa, pb (read; main), a4, b4
+//   (vec4 views of a and b; pack entries, read only with VEC4_A / VEC4_B).
 // Tiling: override RM (a multiple of SG, <= 32), VN (<= 2). Needs subgroups of at least SG lanes.
 enable subgroups;
 
@@ -22,12 +23,18 @@ override RM: u32 = 32u;
 override VN: u32 = 1u;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// Pack passes read 4 floats per load through a4 / b4 (the host sets them only when
+// !TRANS_A and K % 4 == 0 / !TRANS_B and N % 4 == 0, so every vec4 is aligned and in its row).
+override VEC4_A: bool = false;
+override VEC4_B: bool = false;
 const SG = 8u;
 
 //!include matmul_common.wgsl
 @group(0) @binding(5) var<storage, read_write> packed: array<vec4f>;
 @group(0) @binding(6) var<storage, read> pa: array<vec4f>;
 @group(0) @binding(7) var<storage, read> pb: array<vec4f>;
+@group(0) @binding(8) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(9) var<storage, read> b4: array<vec4f>;
 
 fn k4_count() -> u32 { return (p.K + 3u) / 4u; }
 fn row_groups() -> u32 { return (p.M + RM - 1u) / RM * (RM / SG); }
@@ -47,9 +54,13 @@ fn pack_a(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
     for (var i = gid.y; i < MG * SG; i += nwg.y * 8u) {
       for (var k4 = gid.x; k4 < K4; k4 += nwg.x * 8u) {
         var v = vec4f(0.0);
-        for (var q = 0u; q < 4u; q++) {
-          let k = 4u * k4 + q;
-          if (i < p.M && k < p.K) { v[q] = a[off + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
+        if (VEC4_A) {
+          if (i < p.M && k4 * 4u < p.K) { v = a4[(off + i * p.K) / 4u + k4]; }
+        } else {
+          for (var q = 0u; q < 4u; q++) {
+            let k = 4u * k4 + q;
+            if (i < p.M && k < p.K) { v[q] = a[off + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
+          }
         }
         packed[((z * MG + i / SG) * K4 + k4) * SG + i % SG] = v;
       }
@@ -66,9 +77,13 @@ fn pack_b(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
     for (var k = gid.y; k < K; k += nwg.y * 8u) {
       for (var cl = gid.x; cl < NG * SG; cl += nwg.x * 8u) {
         var v = vec4f(0.0);
-        for (var q = 0u; q < 4u; q++) {
-          let j = 4u * cl + q;
-          if (j < p.N && k < p.K) { v[q] = b[off + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
+        if (VEC4_B) {
+          if (4u * cl < p.N && k < p.K) { v = b4[(off + k * p.N) / 4u + cl]; }
+        } else {
+          for (var q = 0u; q < 4u; q++) {
+            let j = 4u * cl + q;
+            if (j < p.N && k < p.K) { v[q] = b[off + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
+          }
         }
         packed[((z * NG + cl / SG) * K + k) * SG + cl % SG] = v;
       }

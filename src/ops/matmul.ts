@@ -43,7 +43,7 @@ export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg', 'ma
 
 const dummies = new WeakMap<Device, GPUBuffer>();
 
-/** A 16-byte buffer bound as `bias` when there is none (the kernel never reads it then). */
+/** A 16-byte buffer bound as `bias` (or a vec4 view) the kernel never reads. */
 function dummyBias(device: Device): GPUBuffer {
   let b = dummies.get(device);
   if (!b) {
@@ -242,17 +242,24 @@ function launchPacked(
   const bVec4s = (bShared ? 1 : p.batch) * colGroups * k4 * 4 * PACKED_SG;
   const packedParams = { ...params, pad0: (aShared ? 1 : 0) | (bShared ? 2 : 0) };
   const constants = { ...common, RM: cfg.rm, VN: cfg.vn };
+  // vec4 reads in the pack passes where every vec4 is aligned and inside its row (else a4 / b4
+  // get a placeholder the kernel never reads).
+  const vec4A = !p.transA && p.K % 4 === 0;
+  const vec4B = !p.transB && p.N % 4 === 0;
+  const placeholder = { buffer: dummyBias(device), offset: 0, size: 16 };
   const pa = Tensor.empty(device, [aVec4s * 4], 'f32', 'matmul: packed a');
   const pb = Tensor.empty(device, [bVec4s * 4], 'f32', 'matmul: packed b');
   try {
     device.dispatch({
-      kernel: 'matmul_packed', entry: 'pack_a', label: `${label} pack a`, params: packedParams, constants,
-      bindings: { a: a.binding('matmul'), packed: pa.binding('matmul') },
+      kernel: 'matmul_packed', entry: 'pack_a', label: `${label} pack a`, params: packedParams,
+      constants: { ...constants, VEC4_A: vec4A ? 1 : 0 },
+      bindings: { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : placeholder, packed: pa.binding('matmul') },
       workgroups: packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch),
     });
     device.dispatch({
-      kernel: 'matmul_packed', entry: 'pack_b', label: `${label} pack b`, params: packedParams, constants,
-      bindings: { b: b.binding('matmul'), packed: pb.binding('matmul') },
+      kernel: 'matmul_packed', entry: 'pack_b', label: `${label} pack b`, params: packedParams,
+      constants: { ...constants, VEC4_B: vec4B ? 1 : 0 },
+      bindings: { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : placeholder, packed: pb.binding('matmul') },
       workgroups: packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch),
     });
     device.dispatch({

@@ -53,6 +53,12 @@ export const PACKED_SG = 8;
  * 8 x [192 x 64] x [64 x 32]; VN = 2 spills and is slower everywhere).
  */
 export const PACKED_MIN_MACS = 128 * 128 * 128;
+/**
+ * The packed kernel pads rows to 16 or 32 and columns to 32: below these sizes most of its lanes
+ * (and most of the packed copy) would be padding, e.g. a matrix-vector product would pack B 32x.
+ */
+export const PACKED_MIN_ROWS = 16;
+export const PACKED_MIN_COLS = 16;
 /** Packed, 32 rows x 4 columns per lane (lavapipe default from PACKED_MIN_MACS). */
 export const PACKED_32: MatmulConfig = { kernel: 'packed', rm: 32, vn: 1 };
 /** Packed, 16 rows x 4 columns per lane (more tiles for short problems). */
@@ -98,7 +104,10 @@ export function matmulShapeClass(p: MatmulProblem): string {
 /** The default choice (named thresholds above). */
 export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulConfig {
   const macs = p.M * p.N * p.K;
-  if (adapter.isSoftware && adapter.subgroups && macs * p.batch >= PACKED_MIN_MACS) {
+  if (
+    adapter.isSoftware && adapter.subgroups && macs * p.batch >= PACKED_MIN_MACS &&
+    p.M >= PACKED_MIN_ROWS && p.N >= PACKED_MIN_COLS
+  ) {
     return tiles(p, PACKED_32) >= SOFTWARE_MIN_TILES ? PACKED_32 : PACKED_16;
   }
   // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe (256 x 64 x 64 to

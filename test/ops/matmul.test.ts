@@ -145,6 +145,9 @@ describe('the kernel selector', () => {
     expect(selectMatmul(problem(192, 32, 64, 8), cpuWithSubgroups).kernel).toBe('packed');
     expect(selectMatmul(problem(192, 32, 64, 1), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(REG_4X4);
+    // Matrix-vector and vector-matrix products would be mostly padding.
+    expect(selectMatmul(problem(4096, 1, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
+    expect(selectMatmul(problem(1, 4096, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
   });
   it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
     await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');

@@ -212,18 +212,21 @@ export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | 
     // Step-dependent constants in f64: bias corrections 1 - beta^step.
     const bc1 = 1 - beta1 ** step;
     const bc2 = 1 - beta2 ** step;
+    const vec4 = p.size % 4 === 0;
     p.device.dispatch({
       kernel: 'optim',
-      entry: 'adam',
+      entry: vec4 ? 'adam_vec4' : 'adam',
       label: `${op}(parameter ${i} ${fmt(p.shape)}, step ${step})`,
       constants: { WG: OPTIM_WG, DECOUPLED: decoupled ? 1 : 0 },
-      bindings: { param: p.binding(op), grad: g.binding(op), m: state.m[i].binding(op), v: state.v[i].binding(op) },
+      bindings: vec4
+        ? { param4: p.binding(op), grad4: g.binding(op), m4: state.m[i].binding(op), v4: state.v[i].binding(op) }
+        : { param: p.binding(op), grad: g.binding(op), m: state.m[i].binding(op), v: state.v[i].binding(op) },
       params: {
-        n: p.size, first: step === 1 ? 1 : 0, lr: lri, weight_decay: wd, momentum: 0, one_minus_dampening: 1,
+        n: vec4 ? p.size / 4 : p.size, first: step === 1 ? 1 : 0, lr: lri, weight_decay: wd, momentum: 0, one_minus_dampening: 1,
         beta1, one_minus_beta1: 1 - beta1, beta2, one_minus_beta2: 1 - beta2, eps,
         step_size: lri / bc1, bc2_sqrt: Math.sqrt(bc2), decay_factor: 1 - lri * wd,
       },
-      workgroups: groupsFor(p.size, OPTIM_WG),
+      workgroups: groupsFor(vec4 ? p.size / 4 : p.size, OPTIM_WG),
     });
   });
 }

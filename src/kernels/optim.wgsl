@@ -10,8 +10,8 @@
 //         m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
 //         w -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_k = 1 - beta_k^step.
 // Bindings: grad (read); param, buf, m, v (read_write, updated in place); p (uniform). With
-//   MOMENTUM false, buf is never touched (the host binds a placeholder). adam_vec4 binds the same
-//   tensors as vec4 views: grad4 (read), param4, m4, v4 (read_write).
+//   MOMENTUM false, buf is never touched (the host binds a placeholder). sgd_vec4 / adam_vec4 bind
+//   the same tensors as vec4 views: grad4 (read), param4, buf4, m4, v4 (read_write).
 // Layout: every tensor of one parameter has its n elements contiguous. Tiling: WG invocations per
 //   workgroup, grid-stride over elements.
 override WG: u32 = 256u;
@@ -46,19 +46,40 @@ struct Params {
 @group(0) @binding(7) var<storage, read> grad4: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> m4: array<vec4f>;
 @group(0) @binding(9) var<storage, read_write> v4: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> buf4: array<vec4f>;
+
+// One SGD step on 4 elements (the scalar entry uses lane x): the new weight and momentum buffer.
+fn sgd_step(w: vec4f, grad_in: vec4f, b0: vec4f) -> array<vec4f, 2> {
+  var g = grad_in + p.weight_decay * w;
+  var b = g;
+  if (MOMENTUM) {
+    if (p.first == 0u) { b = p.momentum * b0 + p.one_minus_dampening * g; }
+    g = select(b, g + p.momentum * b, NESTEROV);
+  }
+  return array<vec4f, 2>(w - p.lr * g, b);
+}
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let w = param[i];
-    var g = grad[i] + p.weight_decay * w;
-    if (MOMENTUM) {
-      var b = g;
-      if (p.first == 0u) { b = p.momentum * buf[i] + p.one_minus_dampening * g; }
-      buf[i] = b;
-      g = select(b, g + p.momentum * b, NESTEROV);
-    }
-    param[i] = w - p.lr * g;
+    // A fresh buffer (p.first) is never read: its contents are undefined.
+    var b0 = vec4f(0.0);
+    if (MOMENTUM && p.first == 0u) { b0 = vec4f(buf[i]); }
+    let r = sgd_step(vec4f(param[i]), vec4f(grad[i]), b0);
+    if (MOMENTUM) { buf[i] = r[1].x; }
+    param[i] = r[0].x;
+  }
+}
+
+// sgd on vec4 views (n % 4 == 0; p.n counts vec4s).
+@compute @workgroup_size(WG)
+fn sgd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    var b0 = vec4f(0.0);
+    if (MOMENTUM && p.first == 0u) { b0 = buf4[i]; }
+    let r = sgd_step(param4[i], grad4[i], b0);
+    if (MOMENTUM) { buf4[i] = r[1]; }
+    param4[i] = r[0];
   }
 }
 

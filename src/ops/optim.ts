@@ -174,18 +174,22 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
     if (momentum > 0) {
       buf = state.momentumBuffers[i] ??= keep(Tensor.empty(p.device, p.shape, 'f32', 'sgd momentum'));
     }
+    const vec4 = p.size % 4 === 0;
+    const bufBinding = buf ? buf.binding(op) : unusedBinding(p.device, 'buf');
     p.device.dispatch({
       kernel: 'optim',
-      entry: 'sgd',
+      entry: vec4 ? 'sgd_vec4' : 'sgd',
       label: `${op}(parameter ${i} ${fmt(p.shape)}, step ${step})`,
       constants: { WG: OPTIM_WG, MOMENTUM: buf ? 1 : 0, NESTEROV: nesterov ? 1 : 0 },
-      bindings: { param: p.binding(op), grad: g.binding(op), buf: buf ? buf.binding(op) : unusedBinding(p.device, 'buf') },
+      bindings: vec4
+        ? { param4: p.binding(op), grad4: g.binding(op), buf4: bufBinding }
+        : { param: p.binding(op), grad: g.binding(op), buf: bufBinding },
       params: {
-        n: p.size, first: fresh ? 1 : 0, lr: lr * lrMult[i], weight_decay: weightDecay * wdMult[i],
+        n: vec4 ? p.size / 4 : p.size, first: fresh ? 1 : 0, lr: lr * lrMult[i], weight_decay: weightDecay * wdMult[i],
         momentum, one_minus_dampening: 1 - dampening,
         beta1: 0, one_minus_beta1: 0, beta2: 0, one_minus_beta2: 0, eps: 0, step_size: 0, bc2_sqrt: 1, decay_factor: 1,
       },
-      workgroups: groupsFor(p.size, OPTIM_WG),
+      workgroups: groupsFor(vec4 ? p.size / 4 : p.size, OPTIM_WG),
     });
   });
 }

@@ -9,6 +9,7 @@
 //   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG VN, / 4 SG)
 //   za / zb is 1 when the operand is shared by every batch (p.pad0 bit 0 / bit 1), else p.batch.
 // Entry points:
+//   (With A_DIRECT, main reads A's rows in place and pack_a is skipped.)
 //   pack_a, pack_b: one vec4 of pa / pb per invocation (3-D grid, grid-stride), into `packed`.
 //   main: workgroup = one subgroup of SG lanes; it owns rows tm * RM + [0, RM) and, per lane l,
 //         columns 4 ((tn * VN + c) * SG + l) + [0, 4) for c < VN; RM x 4 VN accumulators per lane.
@@ -27,6 +28,9 @@ override TRANS_B: bool = false;
 // !TRANS_A and K % 4 == 0 / !TRANS_B and N % 4 == 0, so every vec4 is aligned and in its row).
 override VEC4_A: bool = false;
 override VEC4_B: bool = false;
+// main reads A unpacked through a4 (no pack_a pass; the host sets it when VEC4_A holds and rows
+// are short enough that 32 of them stay in cache; see matmul.ts).
+override A_DIRECT: bool = false;
 const SG = 8u;
 
 //!include matmul_common.wgsl
@@ -104,17 +108,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tiles_n = NG / VN;
   for (var z = wid.z; z < p.batch; z += nwg.z) {
     let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
     let zb = select(z, 0u, b_shared());
     for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
       for (var tn = wid.x; tn < tiles_n; tn += nwg.x) {
         let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
         let bbase = (zb * NG + tn * VN) * K4 * 4u * SG + lane;
         // NOTE: an explicit zero (see matmul_reg.wgsl: a bare declaration was zeroed only once).
         var acc = Block();
         for (var k = 0u; k < K4; k++) {
           // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
           var al: array<vec4f, 4>;
-          for (var g = 0u; g < RM / SG; g++) { al[g] = pa[abase + (g * K4 + k) * SG]; }
+          for (var g = 0u; g < RM / SG; g++) {
+            if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
+          }
           var bv: array<array<vec4f, 2>, 4>;
           for (var kk = 0u; kk < 4u; kk++) {
             for (var c = 0u; c < VN; c++) { bv[kk][c] = pb[bbase + (c * K4 * 4u + 4u * k + kk) * SG]; }

@@ -157,6 +157,10 @@ describe('the kernel selector', () => {
     await check([6, 40, 33], [33, 70], { config: PACKED_16, biasN: 70, activation: 'gelu' }, 'packed shared B');
     await check([33, 40], [6, 40, 70], { config: PACKED_32 }, 'packed shared A');
     await check([1, 3, 40, 33], [2, 1, 70, 33], { config: PACKED_32, transB: true }, 'packed both broadcast');
+    // K % 4 == 0: A read in place up to K = 512, packed with vec4 reads beyond (both batched).
+    await check([2, 37, 516], [2, 516, 36], { config: PACKED_16 }, 'packed vec4 pack of A (K 516)');
+    await check([2, 37, 68], [68, 36], { config: PACKED_32, biasN: 36 }, 'packed A in place (K 68)');
+    await check([37, 68], [3, 68, 36], { config: PACKED_32 }, 'packed A in place, shared');
   });
   it('small problems get smaller tiles on a GPU', () => {
     expect(selectMatmul(problem(16, 16, 16), gpu)).toEqual(TILED_32);

@@ -9,14 +9,15 @@
 //   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG VN, / 4 SG)
 //   za / zb is 1 when the operand is shared by every batch (p.pad0 bit 0 / bit 1), else p.batch.
 // Entry points:
-//   (With A_DIRECT, main reads A's rows in place and pack_a is skipped.)
+//   (With A_DIRECT / B_DIRECT, main reads that operand in place and its pack pass is skipped.)
 //   pack_a, pack_b: one vec4 of pa / pb per invocation (3-D grid, grid-stride), into `packed`.
 //   main: workgroup = one subgroup of SG lanes; it owns rows tm * RM + [0, RM) and, per lane l,
 //         columns 4 ((tn * VN + c) * SG + l) + [0, 4) for c < VN; RM x 4 VN accumulators per lane.
 //         Output tiles and batches grid-stride; the epilogue (bias, activation) as in the ladder.
 // Bindings: a, b (read; pack entries), bias (read), out (read_write [batch, M, N]), p (uniform
 //   Params of matmul_common), packed (read_write; pack entries), pa, pb (read; main), a4, b4
-//   (vec4 views of a and b; pack entries, read only with VEC4_A / VEC4_B).
+//   (vec4 views of a and b: pack entries with VEC4_A / VEC4_B, main with A_DIRECT / B_DIRECT;
+//   the host binds a placeholder where they are not read).
 // Tiling: override RM (a multiple of SG, <= 32), VN (<= 2). Needs subgroups of at least SG lanes.
 enable subgroups;
 
@@ -31,6 +32,9 @@ override VEC4_B: bool = false;
 // main reads A unpacked through a4 (no pack_a pass; the host sets it when VEC4_A holds and rows
 // are short enough that 32 of them stay in cache; see matmul.ts).
 override A_DIRECT: bool = false;
+// main reads B in place through b4 (no pack_b pass; the host sets it when !TRANS_B and
+// K % 4 == 0 and N % 4 == 0, and rows are short; see matmul.ts).
+override B_DIRECT: bool = false;
 const SG = 8u;
 
 //!include matmul_common.wgsl
@@ -109,6 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var z = wid.z; z < p.batch; z += nwg.z) {
     let za = select(z, 0u, a_shared());
     let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
     let zb = select(z, 0u, b_shared());
     for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
       for (var tn = wid.x; tn < tiles_n; tn += nwg.x) {
@@ -129,7 +134,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           }
           var bv: array<array<vec4f, 2>, 4>;
           for (var kk = 0u; kk < 4u; kk++) {
-            for (var c = 0u; c < VN; c++) { bv[kk][c] = pb[bbase + (c * K4 * 4u + 4u * k + kk) * SG]; }
+            for (var c = 0u; c < VN; c++) {
+              if (B_DIRECT) {
+                // Columns past N are clamped (never stored); rows 4 k + kk < K since K % 4 == 0.
+                bv[kk][c] = b4[boff4 + (4u * k + kk) * (p.N / 4u) + min((tn * VN + c) * SG + lane, p.N / 4u - 1u)];
+              } else {
+                bv[kk][c] = pb[bbase + (c * K4 * 4u + 4u * k + kk) * SG];
+              }
+            }
           }
           for (var r = 0u; r < RM; r++) {
             let av = subgroupShuffle(al[r / SG], r % SG);

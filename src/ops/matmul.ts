@@ -7,6 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
+import type { BufferRange } from '../kernels/registry.js';
 import { STORAGE_USAGE } from '../tensor/pool.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
 import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
@@ -14,6 +15,7 @@ import {
   PACKED_SG,
   configKey,
   matmulCandidates,
+  packedInPlace,
   matmulTraits,
   matmulShapeClass,
   selectMatmul,
@@ -195,15 +197,8 @@ interface LaunchParts {
   params: Record<string, number | number[]>;
   label: string;
   common: Record<string, number>;
-  io: Record<string, GPUBufferBinding>;
+  io: Record<string, BufferRange>;
 }
-
-/**
- * Up to this K the packed kernel reads A in place (rows of at most 2 KiB: 32 of them stay in
- * cache) instead of packing it: 256^3 ~13% faster; at K = 1024 packing won by 5-10% (rows 4 KiB
- * apart share cache sets).
- */
-const PACKED_DIRECT_A_MAX_K = 512;
 
 /**
  * Workgroups the pack passes use at most: each workgroup has a fixed cost on lavapipe (~5 us
@@ -222,8 +217,8 @@ function packGroups(x: number, y: number, batch: number): [number, number, numbe
 
 /**
  * matmul_packed: pack op(A) and op(B) into zero-padded scratch (once when an operand is shared
- * by every batch), then the main kernel; the scratch goes back to the pool when the encoder is
- * submitted.
+ * by every batch; not at all when main reads it in place), then the main kernel; the scratch
+ * goes back to the pool (safe: the pool keeps buffers freed in the open encoder from writeBuffer).
  */
 function launchPacked(
   device: Device,
@@ -249,30 +244,37 @@ function launchPacked(
   const bVec4s = (bShared ? 1 : p.batch) * colGroups * k4 * 4 * PACKED_SG;
   const packedParams = { ...params, pad0: (aShared ? 1 : 0) | (bShared ? 2 : 0) };
   const constants = { ...common, RM: cfg.rm, VN: cfg.vn };
-  // vec4 reads in the pack passes where every vec4 is aligned and inside its row (else a4 / b4
-  // get a placeholder the kernel never reads).
+  // vec4 reads where every vec4 is aligned and inside its row; operands with short rows are read
+  // in place by main (no pack pass). Views a kernel never reads get a 16-byte placeholder.
   const vec4A = !p.transA && p.K % 4 === 0;
   const vec4B = !p.transB && p.N % 4 === 0;
+  const { a: aDirect, b: bDirect } = packedInPlace(p);
   const placeholder = { buffer: dummyBias(device), offset: 0, size: 16 };
-  const pa = Tensor.empty(device, [aVec4s * 4], 'f32', 'matmul: packed a');
-  const pb = Tensor.empty(device, [bVec4s * 4], 'f32', 'matmul: packed b');
-  const aDirect = vec4A && p.K <= PACKED_DIRECT_A_MAX_K;
+  const scratch: Tensor[] = [];
+  /** Packs one operand into fresh scratch with entry `entry`; returns its binding. */
+  const pack = (entry: 'pack_a' | 'pack_b', vec4s: number, bindings: Record<string, BufferRange>,
+    vec4: Record<string, number>, groups: [number, number, number]): BufferRange => {
+    const t = Tensor.empty(device, [vec4s * 4], 'f32', `matmul: ${entry}`);
+    scratch.push(t);
+    device.dispatch({
+      kernel: 'matmul_packed', entry, label: `${label} ${entry}`, params: packedParams,
+      constants: { ...constants, ...vec4 }, bindings: { ...bindings, packed: t.binding('matmul') }, workgroups: groups,
+    });
+    return t.binding('matmul');
+  };
   try {
-    if (!aDirect) device.dispatch({
-      kernel: 'matmul_packed', entry: 'pack_a', label: `${label} pack a`, params: packedParams,
-      constants: { ...constants, VEC4_A: vec4A ? 1 : 0 },
-      bindings: { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : placeholder, packed: pa.binding('matmul') },
-      workgroups: packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch),
-    });
+    const pa = aDirect ? placeholder : pack('pack_a', aVec4s,
+      { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : placeholder }, { VEC4_A: vec4A ? 1 : 0 },
+      packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch));
+    const pb = bDirect ? placeholder : pack('pack_b', bVec4s,
+      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : placeholder }, { VEC4_B: vec4B ? 1 : 0 },
+      packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch));
     device.dispatch({
-      kernel: 'matmul_packed', entry: 'pack_b', label: `${label} pack b`, params: packedParams,
-      constants: { ...constants, VEC4_B: vec4B ? 1 : 0 },
-      bindings: { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : placeholder, packed: pb.binding('matmul') },
-      workgroups: packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch),
-    });
-    device.dispatch({
-      kernel: 'matmul_packed', entry: 'main', label, params: packedParams, constants: { ...constants, A_DIRECT: aDirect ? 1 : 0 },
-      bindings: { pa: aDirect ? placeholder : pa.binding('matmul'), a4: aDirect ? a.binding('matmul') : placeholder, pb: pb.binding('matmul'), ...io },
+      kernel: 'matmul_packed', entry: 'main', label, params: packedParams,
+      constants: { ...constants, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
+      bindings: {
+        pa, a4: aDirect ? a.binding('matmul') : placeholder, pb, b4: bDirect ? b.binding('matmul') : placeholder, ...io,
+      },
       workgroups: [
         Math.min(MAX_GROUPS, colGroups / cfg.vn),
         Math.min(MAX_GROUPS, (rowGroups * PACKED_SG) / cfg.rm),
@@ -280,8 +282,7 @@ function launchPacked(
       ],
     });
   } finally {
-    pa.dispose();
-    pb.dispose();
+    for (const t of scratch) t.dispose();
   }
 }
 

@@ -136,15 +136,18 @@ describe('the kernel selector', () => {
     expect(selectMatmul(problem(256, 4096, 4096), cpu)).toEqual(REG_4X4);
     expect(selectMatmul(problem(4096, 4096, 4096), gpu)).toEqual(TILED_64);
   });
-  it('lavapipe with subgroups gets the packed kernel from PACKED_MIN_MACS (all batches), with more tiles when short', () => {
+  it('lavapipe with subgroups gets the packed kernel from PACKED_MIN_MACS (all batches) or when it reads both operands in place', () => {
     expect(selectMatmul(problem(1024, 1024, 1024), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(256, 512, 512), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(64, 64, 512), cpuWithSubgroups)).toEqual(PACKED_16);
     expect(64 * 64 * 512).toBeGreaterThanOrEqual(PACKED_MIN_MACS);
     // An ensemble's batched layer: small per member, large in all.
     expect(selectMatmul(problem(192, 32, 64, 8), cpuWithSubgroups).kernel).toBe('packed');
-    expect(selectMatmul(problem(192, 32, 64, 1), cpuWithSubgroups)).toEqual(REG_4X4);
-    expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(REG_4X4);
+    // Small, but both operands read in place (one dispatch): packed; with a pack pass: register.
+    expect(selectMatmul(problem(192, 32, 64, 1), cpuWithSubgroups)).toEqual(PACKED_16);
+    expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(PACKED_16);
+    expect(selectMatmul(problem(64, 18, 64), cpuWithSubgroups)).toEqual(REG_4X4);
+    expect(selectMatmul({ ...problem(64, 64, 64), transB: true }, cpuWithSubgroups)).toEqual(REG_4X4);
     // Matrix-vector and vector-matrix products would be mostly padding.
     expect(selectMatmul(problem(4096, 1, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul(problem(1, 4096, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
@@ -157,10 +160,13 @@ describe('the kernel selector', () => {
     await check([6, 40, 33], [33, 70], { config: PACKED_16, biasN: 70, activation: 'gelu' }, 'packed shared B');
     await check([33, 40], [6, 40, 70], { config: PACKED_32 }, 'packed shared A');
     await check([1, 3, 40, 33], [2, 1, 70, 33], { config: PACKED_32, transB: true }, 'packed both broadcast');
-    // K % 4 == 0: A read in place up to K = 512, packed with vec4 reads beyond (both batched).
+    // K % 4 == 0: A read in place up to K = 512, packed with vec4 reads beyond (both batched);
+    // B likewise by N (N and K % 4 == 0).
     await check([2, 37, 516], [2, 516, 36], { config: PACKED_16 }, 'packed vec4 pack of A (K 516)');
     await check([2, 37, 68], [68, 36], { config: PACKED_32, biasN: 36 }, 'packed A in place (K 68)');
     await check([37, 68], [3, 68, 36], { config: PACKED_32 }, 'packed A in place, shared');
+    await check([2, 37, 68], [2, 68, 516], { config: PACKED_32 }, 'packed vec4 pack of B (N 516)');
+    await check([3, 37, 68], [68, 44], { config: PACKED_16, biasN: 44, activation: 'relu' }, 'packed B in place, shared');
   });
   it('small problems get smaller tiles on a GPU', () => {
     expect(selectMatmul(problem(16, 16, 16), gpu)).toEqual(TILED_32);

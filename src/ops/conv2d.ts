@@ -225,8 +225,12 @@ export function conv2dKernelName(device: Device, g: Conv2dGeometry, entry: 'fwd'
 
 /** Lanes of conv2d_shuffle's workgroup (one subgroup). */
 const SHUFFLE_SG = 8;
-/** Output pixels per workgroup of conv2d_shuffle. */
-const SHUFFLE_RM = 32;
+/**
+ * Output pixels (rows) per workgroup of conv2d_shuffle. 16 and 32 ran at the same speed (64->64
+ * forward, one run: 11.7 vs 11.8 GFLOP/s), but LLVM took 12.7 s to compile the 32-row forward
+ * against 0.8 s for 16.
+ */
+const SHUFFLE_RM = 16;
 
 /**
  * Whether the forward takes conv2d_shuffle: forced, or by default on a CPU adapter with

@@ -243,7 +243,7 @@ function launchPacked(
   const aVec4s = (aShared ? 1 : p.batch) * rowGroups * k4 * PACKED_SG;
   const bVec4s = (bShared ? 1 : p.batch) * colGroups * k4 * 4 * PACKED_SG;
   const packedParams = { ...params, pad0: (aShared ? 1 : 0) | (bShared ? 2 : 0) };
-  const constants = { ...common, RM: cfg.rm, VN: cfg.vn };
+  // Each entry gets only the overrides it reads (every distinct set is one more LLVM compile).
   // vec4 reads where every vec4 is aligned and inside its row; operands with short rows are read
   // in place by main (no pack pass). Views a kernel never reads get a 16-byte placeholder.
   const vec4A = !p.transA && p.K % 4 === 0;
@@ -253,25 +253,25 @@ function launchPacked(
   const scratch: Tensor[] = [];
   /** Packs one operand into fresh scratch with entry `entry`; returns its binding. */
   const pack = (entry: 'pack_a' | 'pack_b', vec4s: number, bindings: Record<string, BufferRange>,
-    vec4: Record<string, number>, groups: [number, number, number]): BufferRange => {
+    consts: Record<string, number>, groups: [number, number, number]): BufferRange => {
     const t = Tensor.empty(device, [vec4s * 4], 'f32', `matmul: ${entry}`);
     scratch.push(t);
     device.dispatch({
       kernel: 'matmul_packed', entry, label: `${label} ${entry}`, params: packedParams,
-      constants: { ...constants, ...vec4 }, bindings: { ...bindings, packed: t.binding('matmul') }, workgroups: groups,
+      constants: consts, bindings: { ...bindings, packed: t.binding('matmul') }, workgroups: groups,
     });
     return t.binding('matmul');
   };
   try {
     const pa = aDirect ? placeholder : pack('pack_a', aVec4s,
-      { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : placeholder }, { VEC4_A: vec4A ? 1 : 0 },
+      { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : placeholder }, { TRANS_A: common.TRANS_A, RM: cfg.rm, VEC4_A: vec4A ? 1 : 0 },
       packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch));
     const pb = bDirect ? placeholder : pack('pack_b', bVec4s,
-      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : placeholder }, { VEC4_B: vec4B ? 1 : 0 },
+      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : placeholder }, { TRANS_B: common.TRANS_B, VN: cfg.vn, VEC4_B: vec4B ? 1 : 0 },
       packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch));
     device.dispatch({
       kernel: 'matmul_packed', entry: 'main', label, params: packedParams,
-      constants: { ...constants, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
+      constants: { RM: cfg.rm, VN: cfg.vn, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
       bindings: {
         pa, a4: aDirect ? a.binding('matmul') : placeholder, pb, b4: bDirect ? b.binding('matmul') : placeholder, ...io,
       },

@@ -45,8 +45,11 @@ function setup(c: Case, seed: number) {
 
 describe('fused attention matches the f64 reference', () => {
   for (const loads of ['plain', 'shuffle'] as const) {
+  // D = 64 runs with the shuffled loads only (lavapipe's default): the plain kernel is the same
+  // body with other row fetches, and its D = 64 pipelines cost ~1 min to compile cold.
+  const cases = CASES.filter((c) => loads === 'shuffle' || c.d !== 64);
   it(`forward (out and log-sum-exp), ${loads} loads`, async () => {
-    for (const c of CASES) {
+    for (const c of cases) {
       const seed = freshSeed();
       await ws.tidyAsync(async () => {
         const { q, k, v, opts: base } = setup(c, seed);
@@ -60,7 +63,7 @@ describe('fused attention matches the f64 reference', () => {
   });
 
   it(`backward (dq, dk, dv) from the saved log-sum-exp, ${loads} loads`, async () => {
-    for (const c of CASES) {
+    for (const c of cases) {
       const seed = freshSeed();
       await ws.tidyAsync(async () => {
         const { q, k, v, dout, opts: base } = setup(c, seed);

@@ -46,7 +46,9 @@ describe('every ladder version matches the f64 reference', () => {
       for (const [M, K, N] of [...TRIPLES, ...ALIGNED]) await check([M, K], [K, N], { config }, `${name} ${M}x${K}x${N}`);
     });
 
-    it(`${name}: transA, transB and both, read in place`, async () => {
+    // REG_8X8 shares its kernel (and transposed paths) with REG_4X4 and is no default any more;
+    // its transposed pipelines took ~55 s to compile cold, so only the other rungs run this.
+    if (config !== REG_8X8) it(`${name}: transA, transB and both, read in place`, async () => {
       for (const [M, K, N] of [[17, 3, 257], [36, 64, 68], [1, 17, 3], [64, 20, 8]] as const) {
         await check([K, M], [K, N], { config, transA: true }, `${name} A^T B`);
         await check([M, K], [N, K], { config, transB: true }, `${name} A B^T`);

@@ -52,6 +52,13 @@ fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, t
   }
 }
 
+// (n, y, x) of pixel m0 + g * SG + lane (clamped to the last of M) in an image of h x w pixels.
+fn tile_pixel(m0: u32, g: u32, lane: u32, M: u32, h: u32, w: u32) -> vec3u {
+  let m = min(m0 + g * SG + lane, M - 1u);
+  let t = m / w;
+  return vec3u(t / h, t % h, m % w);
+}
+
 @compute @workgroup_size(SG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
        @builtin(subgroup_invocation_id) lane: u32) {
@@ -64,16 +71,15 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let co4 = min(wid.y * SG + lane, CO4 - 1u);
   for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
     let m0 = tm * RM;
-    // The lane's pixel in each row group.
+    // The lane's output pixel in each row group.
     var ih0: array<u32, 4>;
     var iw0: array<u32, 4>;
     var nb: array<u32, 4>;
     for (var g = 0u; g < RM / SG; g++) {
-      let m = min(m0 + g * SG + lane, M - 1u);
-      let t = m / p.ow;
-      ih0[g] = t % p.oh;
-      iw0[g] = m % p.ow;
-      nb[g] = xb + (t / p.oh) * p.h * p.w * p.c;
+      let px = tile_pixel(m0, g, lane, M, p.oh, p.ow);
+      ih0[g] = px.y;
+      iw0[g] = px.z;
+      nb[g] = xb + px.x * p.h * p.w * p.c;
     }
     var acc = Acc();
     for (var kh = 0u; kh < p.kh; kh++) {
@@ -122,11 +128,10 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     var iw: array<i32, 4>;
     var nb: array<u32, 4>;
     for (var g = 0u; g < RM / SG; g++) {
-      let m = min(m0 + g * SG + lane, M - 1u);
-      let t = m / p.w;
-      iw[g] = i32(m % p.w) + i32(p.pw);
-      ih[g] = i32(t % p.h) + i32(p.ph);
-      nb[g] = yb + (t / p.h) * p.oh * p.ow * p.co;
+      let px = tile_pixel(m0, g, lane, M, p.h, p.w);
+      ih[g] = i32(px.y) + i32(p.ph);
+      iw[g] = i32(px.z) + i32(p.pw);
+      nb[g] = yb + px.x * p.oh * p.ow * p.co;
     }
     var acc = Acc();
     for (var kh = 0u; kh < p.kh; kh++) {

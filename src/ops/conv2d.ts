@@ -226,11 +226,12 @@ export function conv2dKernelName(device: Device, g: Conv2dGeometry, entry: 'fwd'
 /** Lanes of conv2d_shuffle's workgroup (one subgroup). */
 const SHUFFLE_SG = 8;
 /**
- * Output pixels (rows) per workgroup of conv2d_shuffle. 16 and 32 ran at the same speed (64->64
- * forward, one run: 11.7 vs 11.8 GFLOP/s), but LLVM took 12.7 s to compile the 32-row forward
- * against 0.8 s for 16.
+ * Output pixels (rows) per workgroup of conv2d_shuffle: 32 ran 20-35% faster than 16 (64->64
+ * forward, three interleaved rounds: 12.9-15.2 vs 10.3-11.6 GFLOP/s; an earlier noisier run had
+ * them even). LLVM takes ~12.7 s to compile each 32-pixel entry (16: 0.8 s), once per machine
+ * with Mesa's shader cache.
  */
-const SHUFFLE_RM = 16;
+const SHUFFLE_RM = 32;
 
 /**
  * Whether the forward takes conv2d_shuffle: forced, or by default on a CPU adapter with

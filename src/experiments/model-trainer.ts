@@ -225,12 +225,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
       }
     }
   } finally {
-    running.dispose();
-    test.x.dispose();
-    test.y.dispose();
-    opt.dispose();
-    model.dispose();
-    task.dispose();
+    for (const r of [running, test.x, test.y, opt, model, task]) r.dispose();
   }
 }
 
@@ -305,12 +300,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
       }
     }
   } finally {
-    running.dispose();
-    test.x.dispose();
-    test.y.dispose();
-    opt.dispose();
-    model.dispose();
-    task.dispose();
+    for (const r of [running, test.x, test.y, opt, model, task]) r.dispose();
   }
 }
 

@@ -17,6 +17,7 @@ import { checkF32, checkSameDevice } from './launch.js';
 import { zeros } from './creation.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
+import { unusedBinding } from './norm.js';
 import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
 
 export type Pair = number | [number, number];
@@ -326,8 +327,8 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
     const wt = transpose(weight);
     device.dispatch({
       kernel: 'conv2d_shuffle', entry: 'dgrad', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
-      // bias: store_tile's epilogue never reads it here (has_bias false); any read-only buffer.
-      bindings: { dy4: bindings.dy, w4: wt.binding(op), bias: bindings.weight, out: bindings.out },
+      // bias: store_tile's epilogue never reads it here (has_bias false).
+      bindings: { dy4: bindings.dy, w4: wt.binding(op), bias: unusedBinding(device, 'bias'), out: bindings.out },
       workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
     });
     wt.dispose();

@@ -8,7 +8,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import type { BufferRange } from '../kernels/registry.js';
-import { STORAGE_USAGE } from '../tensor/pool.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
 import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
 import {
@@ -24,6 +23,7 @@ import {
 } from '../kernels/matmul-select.js';
 import { autotunerFor, type TuneResult, type TuneTarget } from '../kernels/autotune.js';
 import { zeros } from './creation.js';
+import { unusedBinding } from './norm.js';
 
 export type MatmulActivation = 'relu' | 'gelu' | 'tanh';
 const ACT_CODE = { none: 0, relu: 1, gelu: 2, tanh: 3 } as const;
@@ -42,18 +42,6 @@ export interface MatmulOptions {
 
 /** The kernel files of the ladder (their sources key the autotune cache). */
 export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg', 'matmul_packed'] as const;
-
-const dummies = new WeakMap<Device, GPUBuffer>();
-
-/** A 16-byte buffer bound as `bias` (or a vec4 view) the kernel never reads. */
-function dummyBias(device: Device): GPUBuffer {
-  let b = dummies.get(device);
-  if (!b) {
-    b = device.gpu.createBuffer({ label: 'matmul: no bias', size: 16, usage: STORAGE_USAGE });
-    dummies.set(device, b);
-  }
-  return b;
-}
 
 interface Plan {
   problem: MatmulProblem;
@@ -149,7 +137,7 @@ function launch(
     M: p.M, N: p.N, K: p.K, batch: p.batch, rank: pl.rank, has_bias: bias ? 1 : 0, act, pad0: 0,
     bshape: pad8(pl.bshape), sa: pad8(pl.sa), sb: pad8(pl.sb),
   };
-  const biasRange = bias ? bias.binding('matmul') : { buffer: dummyBias(device), offset: 0, size: 16 };
+  const biasRange = bias ? bias.binding('matmul') : unusedBinding(device, 'bias');
   const common = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0 };
   const label = `${pl.label} [${configKey(cfg)}]`;
   const grid = (rows: number, cols: number): [number, number, number] => [
@@ -245,11 +233,11 @@ function launchPacked(
   const packedParams = { ...params, pad0: (aShared ? 1 : 0) | (bShared ? 2 : 0) };
   // Each entry gets only the overrides it reads (every distinct set is one more LLVM compile).
   // vec4 reads where every vec4 is aligned and inside its row; operands with short rows are read
-  // in place by main (no pack pass). Views a kernel never reads get a 16-byte placeholder.
+  // in place by main (no pack pass). Views a kernel never reads get a placeholder.
   const vec4A = !p.transA && p.K % 4 === 0;
   const vec4B = !p.transB && p.N % 4 === 0;
   const { a: aDirect, b: bDirect } = packedInPlace(p);
-  const placeholder = { buffer: dummyBias(device), offset: 0, size: 16 };
+  const unused = (name: string) => unusedBinding(device, name);
   const scratch: Tensor[] = [];
   /** Packs one operand into fresh scratch with entry `entry`; returns its binding. */
   const pack = (entry: 'pack_a' | 'pack_b', vec4s: number, bindings: Record<string, BufferRange>,
@@ -263,17 +251,17 @@ function launchPacked(
     return t.binding('matmul');
   };
   try {
-    const pa = aDirect ? placeholder : pack('pack_a', aVec4s,
-      { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : placeholder }, { TRANS_A: common.TRANS_A, RM: cfg.rm, VEC4_A: vec4A ? 1 : 0 },
+    const pa = aDirect ? unused('pa') : pack('pack_a', aVec4s,
+      { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : unused('a4') }, { TRANS_A: common.TRANS_A, RM: cfg.rm, VEC4_A: vec4A ? 1 : 0 },
       packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch));
-    const pb = bDirect ? placeholder : pack('pack_b', bVec4s,
-      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : placeholder }, { TRANS_B: common.TRANS_B, VN: cfg.vn, VEC4_B: vec4B ? 1 : 0 },
+    const pb = bDirect ? unused('pb') : pack('pack_b', bVec4s,
+      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : unused('b4') }, { TRANS_B: common.TRANS_B, VN: cfg.vn, VEC4_B: vec4B ? 1 : 0 },
       packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch));
     device.dispatch({
       kernel: 'matmul_packed', entry: 'main', label, params: packedParams,
       constants: { RM: cfg.rm, VN: cfg.vn, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
       bindings: {
-        pa, a4: aDirect ? a.binding('matmul') : placeholder, pb, b4: bDirect ? b.binding('matmul') : placeholder, ...io,
+        pa, a4: aDirect ? a.binding('matmul') : unused('a4'), pb, b4: bDirect ? b.binding('matmul') : unused('b4'), ...io,
       },
       workgroups: [
         Math.min(MAX_GROUPS, colGroups / cfg.vn),

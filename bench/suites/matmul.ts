@@ -89,9 +89,10 @@ const suite: BenchSuite = {
         ['ladder v2 tiled (workgroup memory)', TILED_64],
         ['ladder v3 register 4x4', REG_4X4],
         ['ladder v3 register 8x8', REG_8X8],
-        ...(traits.subgroups ? [['ladder v4 packed + subgroup shuffle (16 rows)', PACKED_16] as [string, MatmulConfig]] : []),
-        // 32 rows: ~10% faster at 1024^3, but ~27 s to compile each variant cold.
-        ...(traits.subgroups && !ctx.quick ? [['ladder v4 packed, 32 rows', PACKED_32] as [string, MatmulConfig]] : []),
+        ...(traits.subgroups ? [
+          ['ladder v4 packed + subgroup shuffle (16 rows)', PACKED_16],
+          ['ladder v4 packed + subgroup shuffle (32 rows)', PACKED_32],
+        ] as [string, MatmulConfig][] : []),
       ];
       for (const [name, cfg] of ladder) {
         const ms = cfg === NAIVE ? naiveMs : await timeCase(ctx, lad, a, b, cfg);

@@ -20,11 +20,12 @@ override RM: u32 = 32u;
 const SG = 8u;
 
 //!include conv2d_common.wgsl
+//!include row_block.wgsl
 @group(0) @binding(6) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(8) var<storage, read> dy4: array<vec4f>;
 
-alias Acc = array<vec4f, 32>;
+alias Acc = RowBlock;
 
 // acc[r] += sum over kk of A[r, kk] * bv[kk] for the RM rows of a tile; row r's 4 values (kk)
 // are held by lane r % SG in al[r / SG].
@@ -42,13 +43,13 @@ fn shuffle_fma(acc: ptr<function, Acc>, al: array<vec4f, 4>, bv: array<vec4f, 4>
 // holding columns 4 (tile * SG + l) + [0, 4); adds bias[bias_base + column] when has_bias.
 fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, tile: u32, lane: u32,
               has_bias: bool, bias_base: u32) {
-  for (var r = 0u; r < RM; r++) {
-    let m = m0 + r;
-    if (m >= rows) { break; }
+  // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).
+  for (var m = m0; m < min(m0 + RM, rows); m++) {
     for (var q = 0u; q < 4u; q++) {
       let c = (tile * SG + lane) * 4u + q;
-      if (c < cols) { out[ob + m * cols + c] = (*acc)[r][q] + select(0.0, bias[bias_base + c], has_bias); }
+      if (c < cols) { out[ob + m * cols + c] = (*acc)[0][q] + select(0.0, bias[bias_base + c], has_bias); }
     }
+    shift_rows_down(acc);
   }
 }
 
@@ -200,12 +201,12 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lan
     next_pixel(&n, &oh, &ow);
   }
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
-  for (var r = 0u; r < RM; r++) {
-    let ci = ci0 + r;
-    if (ci >= p.c) { break; }
+  // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).
+  for (var ci = ci0; ci < min(ci0 + RM, p.c); ci++) {
     for (var q = 0u; q < 4u; q++) {
       let co = (wid.y * SG + lane) * 4u + q;
-      if (co < p.co) { out[ob + ci * p.co + co] = acc[r][q]; }
+      if (co < p.co) { out[ob + ci * p.co + co] = acc[0][q]; }
     }
+    shift_rows_down(&acc);
   }
 }

@@ -8,7 +8,7 @@ export type MatmulConfig =
   | { kernel: 'naive'; wgX: number; wgY: number }
   | { kernel: 'tiled'; wgX: number; wgY: number; tm: number; tn: number; tk: number }
   | { kernel: 'reg'; wgX: number; wgY: number; rm: number; vn: number }
-  | { kernel: 'packed'; rm: number; vn: number };
+  | { kernel: 'packed'; rm: number };
 
 /** The problem a config is chosen for (after 1-D operands became matrices). */
 export interface MatmulProblem {
@@ -47,7 +47,7 @@ export const PACKED_SG = 8;
  */
 export const PACKED_MIN_MACS = 128 * 128 * 128;
 /**
- * The packed kernel pads rows to 16 or 32 and columns to 32: below these sizes most of its lanes
+ * The packed kernel pads rows to its row block (8 to 32) and columns to 32: below these sizes most of its lanes
  * (and most of a packed copy) would be padding, e.g. a matrix-vector product would pack B 32x.
  */
 export const PACKED_MIN_ROWS = 16;
@@ -68,15 +68,15 @@ export function packedInPlace(p: MatmulProblem): { a: boolean; b: boolean } {
 }
 
 /**
- * Packed, 32 rows x 4 columns per lane: ~10% faster than 16 rows at 1024^3 (13.4 vs 12.2 GFLOP/s)
- * but LLVM takes ~27 s to compile each of its variants (16 rows: ~1 s), so only the autotuner
- * offers it.
+ * Packed, 32 rows x 4 columns per lane (the lavapipe default): 0-25% faster than 16 rows from
+ * 256 x 1024 x 1024 up, even to 10% either way at 256^3 (same-run pairs). It used to take LLVM
+ * ~27 s to compile; ~1.5 s since the epilogue stopped unrolling (include/row_block.wgsl).
  */
-export const PACKED_32: MatmulConfig = { kernel: 'packed', rm: 32, vn: 1 };
-/** Packed, 16 rows x 4 columns per lane (the lavapipe default). */
-export const PACKED_16: MatmulConfig = { kernel: 'packed', rm: 16, vn: 1 };
+export const PACKED_32: MatmulConfig = { kernel: 'packed', rm: 32 };
+/** Packed, 16 rows x 4 columns per lane (an autotuner candidate). */
+export const PACKED_16: MatmulConfig = { kernel: 'packed', rm: 16 };
 
-/** Register-blocked 8 x 8 outputs per invocation, 8 x 8 invocations (lavapipe default). */
+/** Register-blocked 8 x 8 outputs per invocation, 8 x 8 invocations. */
 export const REG_8X8: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 8, vn: 2 };
 /** Register-blocked 4 x 4 (more, smaller tiles). */
 export const REG_4X4: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 4, vn: 1 };
@@ -97,7 +97,7 @@ export function tileOf(c: MatmulConfig): { rows: number; cols: number } {
     case 'reg':
       return { rows: c.wgY * c.rm, cols: c.wgX * 4 * c.vn };
     case 'packed':
-      return { rows: c.rm, cols: PACKED_SG * 4 * c.vn };
+      return { rows: c.rm, cols: PACKED_SG * 4 };
   }
 }
 
@@ -118,7 +118,7 @@ export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulCo
   const macs = p.M * p.N * p.K;
   if (adapter.isSoftware && adapter.subgroups && p.M >= PACKED_MIN_ROWS && p.N >= PACKED_MIN_COLS) {
     const inPlace = packedInPlace(p);
-    if (macs * p.batch >= PACKED_MIN_MACS || (inPlace.a && inPlace.b)) return PACKED_16;
+    if (macs * p.batch >= PACKED_MIN_MACS || (inPlace.a && inPlace.b)) return PACKED_32;
   }
   // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe (256 x 64 x 64 to
   // 1024^3, batched or not): the bigger block spills.
@@ -159,6 +159,6 @@ export function configKey(c: MatmulConfig): string {
     case 'reg':
       return `reg ${c.wgX}x${c.wgY} r${c.rm}x${4 * c.vn}`;
     case 'packed':
-      return `packed r${c.rm}x${4 * c.vn}`;
+      return `packed r${c.rm}x4`;
   }
 }

@@ -6,23 +6,23 @@
 // Packed layouts (zero-padded, so the main loop needs no bounds checks; transposes and batch
 //   broadcasting are resolved while packing):
 //   pa [za][MG][K4][SG] vec4: opA[g * SG + l, 4 k4 .. 4 k4 + 3]           (MG = M padded to RM, / SG)
-//   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG VN, / 4 SG)
+//   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG, / 4 SG)
 //   za / zb is 1 when the operand is shared by every batch (p.pad0 bit 0 / bit 1), else p.batch.
 // Entry points:
 //   (With A_DIRECT / B_DIRECT, main reads that operand in place and its pack pass is skipped.)
 //   pack_a, pack_b: one vec4 of pa / pb per invocation (3-D grid, grid-stride), into `packed`.
 //   main: workgroup = one subgroup of SG lanes; it owns rows tm * RM + [0, RM) and, per lane l,
-//         columns 4 ((tn * VN + c) * SG + l) + [0, 4) for c < VN; RM x 4 VN accumulators per lane.
+//         columns 4 (tn * SG + l) + [0, 4): RM x 4 accumulators per lane (a RowBlock). Wider
+//         blocks (8 columns a lane) spilled and ran 3-5x slower.
 //         Output tiles and batches grid-stride; the epilogue (bias, activation) as in the ladder.
 // Bindings: a, b (read; pack entries), bias (read), out (read_write [batch, M, N]), p (uniform
 //   Params of matmul_common), packed (read_write; pack entries), pa, pb (read; main), a4, b4
 //   (vec4 views of a and b: pack entries with VEC4_A / VEC4_B, main with A_DIRECT / B_DIRECT;
 //   the host binds a placeholder where they are not read).
-// Tiling: override RM (a multiple of SG, <= 32), VN (<= 2). Needs subgroups of at least SG lanes.
+// Tiling: override RM (a multiple of SG, <= 32). Needs subgroups of at least SG lanes.
 enable subgroups;
 
 override RM: u32 = 32u;
-override VN: u32 = 1u;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 // Pack passes read 4 floats per load through a4 / b4 (the host sets them only when
@@ -38,6 +38,7 @@ override B_DIRECT: bool = false;
 const SG = 8u;
 
 //!include matmul_common.wgsl
+//!include row_block.wgsl
 @group(0) @binding(5) var<storage, read_write> packed: array<vec4f>;
 @group(0) @binding(6) var<storage, read> pa: array<vec4f>;
 @group(0) @binding(7) var<storage, read> pb: array<vec4f>;
@@ -46,7 +47,7 @@ const SG = 8u;
 
 fn k4_count() -> u32 { return (p.K + 3u) / 4u; }
 fn row_groups() -> u32 { return (p.M + RM - 1u) / RM * (RM / SG); }
-fn col_groups() -> u32 { return (p.N + 4u * SG * VN - 1u) / (4u * SG * VN) * VN; }
+fn col_groups() -> u32 { return (p.N + 4u * SG - 1u) / (4u * SG); }
 fn a_shared() -> bool { return (p.pad0 & 1u) != 0u; }
 fn b_shared() -> bool { return (p.pad0 & 2u) != 0u; }
 
@@ -99,8 +100,6 @@ fn pack_b(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   }
 }
 
-// RM x VN vec4 accumulators (sized for RM = 32, VN = 2; unused entries fold away).
-alias Block = array<array<vec4f, 2>, 32>;
 
 @compute @workgroup_size(SG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -109,60 +108,51 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let MG = row_groups();
   let NG = col_groups();
   let tiles_m = MG * SG / RM;
-  let tiles_n = NG / VN;
   for (var z = wid.z; z < p.batch; z += nwg.z) {
     let za = select(z, 0u, a_shared());
     let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
     let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
     let zb = select(z, 0u, b_shared());
     for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
-      for (var tn = wid.x; tn < tiles_n; tn += nwg.x) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
         let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
         // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
         var arow: array<u32, 4>;
         for (var g = 0u; g < RM / SG; g++) {
           arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
         }
-        let bbase = (zb * NG + tn * VN) * K4 * 4u * SG + lane;
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
         // NOTE: an explicit zero (see matmul_reg.wgsl: a bare declaration was zeroed only once).
-        var acc = Block();
+        var acc = RowBlock();
         for (var k = 0u; k < K4; k++) {
           // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
           var al: array<vec4f, 4>;
           for (var g = 0u; g < RM / SG; g++) {
             if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
           }
-          var bv: array<array<vec4f, 2>, 4>;
+          var bv: array<vec4f, 4>;
           for (var kk = 0u; kk < 4u; kk++) {
-            for (var c = 0u; c < VN; c++) {
-              if (B_DIRECT) {
-                // Columns past N are clamped (never stored); rows 4 k + kk < K since K % 4 == 0.
-                bv[kk][c] = b4[boff4 + (4u * k + kk) * (p.N / 4u) + min((tn * VN + c) * SG + lane, p.N / 4u - 1u)];
-              } else {
-                bv[kk][c] = pb[bbase + (c * K4 * 4u + 4u * k + kk) * SG];
-              }
-            }
+            if (B_DIRECT) { bv[kk] = b4[bcol + (4u * k + kk) * (p.N / 4u)]; } else { bv[kk] = pb[bbase + (4u * k + kk) * SG]; }
           }
           for (var r = 0u; r < RM; r++) {
             let av = subgroupShuffle(al[r / SG], r % SG);
-            for (var c = 0u; c < VN; c++) {
-              acc[r][c] = fma(vec4f(av.x), bv[0][c], acc[r][c]);
-              acc[r][c] = fma(vec4f(av.y), bv[1][c], acc[r][c]);
-              acc[r][c] = fma(vec4f(av.z), bv[2][c], acc[r][c]);
-              acc[r][c] = fma(vec4f(av.w), bv[3][c], acc[r][c]);
-            }
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
           }
         }
-        for (var r = 0u; r < RM; r++) {
+        // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
           let i = tm * RM + r;
-          if (i >= p.M) { break; }
-          for (var c = 0u; c < VN; c++) {
-            let j0 = ((tn * VN + c) * SG + lane) * 4u;
-            for (var q = 0u; q < 4u; q++) {
-              let j = j0 + q;
-              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[r][c][q], j); }
-            }
+          for (var q = 0u; q < 4u; q++) {
+            let j = j0 + q;
+            if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[0][q], j); }
           }
+          shift_rows_down(&acc);
         }
       }
     }

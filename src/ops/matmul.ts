@@ -222,10 +222,13 @@ function launchPacked(
         `${device.subgroupLanes || 'none'}`,
     );
   }
+  if (![8, 16, 24, 32].includes(cfg.rm)) {
+    throw new Error(`matmul: the packed kernel's rm (rows per workgroup) must be 8, 16, 24 or 32; got ${cfg.rm}`);
+  }
   const p = pl.problem;
   const k4 = Math.ceil(p.K / 4);
   const rowGroups = (Math.ceil(p.M / cfg.rm) * cfg.rm) / PACKED_SG;
-  const colGroups = Math.ceil(p.N / (4 * PACKED_SG * cfg.vn)) * cfg.vn;
+  const colGroups = Math.ceil(p.N / (4 * PACKED_SG));
   const aShared = pl.sa.every((s) => s === 0);
   const bShared = pl.sb.every((s) => s === 0);
   const aVec4s = (aShared ? 1 : p.batch) * rowGroups * k4 * PACKED_SG;
@@ -255,16 +258,16 @@ function launchPacked(
       { a: a.binding('matmul'), a4: vec4A ? a.binding('matmul') : unused('a4') }, { TRANS_A: common.TRANS_A, RM: cfg.rm, VEC4_A: vec4A ? 1 : 0 },
       packGroups(k4, rowGroups * PACKED_SG, aShared ? 1 : p.batch));
     const pb = bDirect ? unused('pb') : pack('pack_b', bVec4s,
-      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : unused('b4') }, { TRANS_B: common.TRANS_B, VN: cfg.vn, VEC4_B: vec4B ? 1 : 0 },
+      { b: b.binding('matmul'), b4: vec4B ? b.binding('matmul') : unused('b4') }, { TRANS_B: common.TRANS_B, VEC4_B: vec4B ? 1 : 0 },
       packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch));
     device.dispatch({
       kernel: 'matmul_packed', entry: 'main', label, params: packedParams,
-      constants: { RM: cfg.rm, VN: cfg.vn, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
+      constants: { RM: cfg.rm, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
       bindings: {
         pa, a4: aDirect ? a.binding('matmul') : unused('a4'), pb, b4: bDirect ? b.binding('matmul') : unused('b4'), ...io,
       },
       workgroups: [
-        Math.min(MAX_GROUPS, colGroups / cfg.vn),
+        Math.min(MAX_GROUPS, colGroups),
         Math.min(MAX_GROUPS, (rowGroups * PACKED_SG) / cfg.rm),
         Math.min(MAX_GROUPS, p.batch),
       ],

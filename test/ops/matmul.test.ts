@@ -16,6 +16,7 @@ const LADDER: [string, MatmulConfig][] = [
   ['v3 register 8x8', REG_8X8],
   ['v3 register 4x4', REG_4X4],
   ['v4 packed (16 rows)', PACKED_16],
+  ['v4 packed (32 rows)', PACKED_32],
 ];
 
 const DIMS = [1, 3, 17, 64, 257];
@@ -138,15 +139,15 @@ describe('the kernel selector', () => {
     expect(selectMatmul(problem(4096, 4096, 4096), gpu)).toEqual(TILED_64);
   });
   it('lavapipe with subgroups gets the packed kernel from PACKED_MIN_MACS (all batches) or when it reads both operands in place', () => {
-    expect(selectMatmul(problem(1024, 1024, 1024), cpuWithSubgroups)).toEqual(PACKED_16);
-    expect(selectMatmul(problem(256, 512, 512), cpuWithSubgroups)).toEqual(PACKED_16);
-    expect(selectMatmul(problem(64, 64, 512), cpuWithSubgroups)).toEqual(PACKED_16);
+    expect(selectMatmul(problem(1024, 1024, 1024), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(256, 512, 512), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(64, 64, 512), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(64 * 64 * 512).toBeGreaterThanOrEqual(PACKED_MIN_MACS);
     // An ensemble's batched layer: small per member, large in all.
     expect(selectMatmul(problem(192, 32, 64, 8), cpuWithSubgroups).kernel).toBe('packed');
     // Small, but both operands read in place (one dispatch): packed; with a pack pass: register.
-    expect(selectMatmul(problem(192, 32, 64, 1), cpuWithSubgroups)).toEqual(PACKED_16);
-    expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(PACKED_16);
+    expect(selectMatmul(problem(192, 32, 64, 1), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(64, 18, 64), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul({ ...problem(64, 64, 64), transB: true }, cpuWithSubgroups)).toEqual(REG_4X4);
     // Matrix-vector and vector-matrix products would be mostly padding.
@@ -168,11 +169,21 @@ describe('the kernel selector', () => {
     await check([37, 68], [3, 68, 36], { config: PACKED_16 }, 'packed A in place, shared');
     await check([2, 37, 68], [2, 68, 516], { config: PACKED_16 }, 'packed vec4 pack of B (N 516)');
   });
-  it('the 32-row packed block (an autotuner candidate; ~27 s to compile cold, so one variant)', async () => {
-    // Both operands packed (transposed), rows and columns past several tiles with ragged edges.
+  it('the packed kernel rejects a row block it has no accumulators for', () => {
+    const a = ws.raw.randn([8, 8], { seed: 1 }), b = ws.raw.randn([8, 8], { seed: 2 });
+    for (const rm of [12, 64]) {
+      expect(() => ws.raw.matmul(a, b, { config: { kernel: 'packed', rm } })).toThrow(
+        new RegExp(`matmul: the packed kernel's rm .* must be 8, 16, 24 or 32; got ${rm}`),
+      );
+    }
+    a.dispose();
+    b.dispose();
+  });
+  it('both packed row blocks on operands packed with transposes, ragged edges and an epilogue', async () => {
     await check([2, 257, 70], [2, 100, 257], { config: PACKED_32, transA: true, transB: true, biasN: 100, activation: 'tanh' }, 'packed 32 A^T B^T');
     await check([17, 3], [3, 70], { config: PACKED_32, transA: false }, 'packed 32 small');
     await check([3, 37, 68], [68, 44], { config: PACKED_16, biasN: 44, activation: 'relu' }, 'packed B in place, shared');
+    await check([2, 37, 68], [2, 68, 516], { config: PACKED_32, biasN: 516, activation: 'relu' }, 'packed 32 B packed with vec4 reads');
   });
   it('small problems get smaller tiles on a GPU', () => {
     expect(selectMatmul(problem(16, 16, 16), gpu)).toEqual(TILED_32);
@@ -184,8 +195,8 @@ describe('the kernel selector', () => {
     expect(c.map(configKey)).toContain(configKey(REG_8X8));
     expect(new Set(c.map(configKey)).size).toBe(c.length);
     const withSg = matmulCandidates(problem(1024, 1024, 1024), cpuWithSubgroups);
-    expect(withSg[0]).toEqual(PACKED_16);
-    expect(withSg.map(configKey)).toContain(configKey(PACKED_32));
+    expect(withSg[0]).toEqual(PACKED_32);
+    expect(withSg.map(configKey)).toContain(configKey(PACKED_16));
     expect(withSg.map(configKey)).toContain(configKey(REG_8X8));
     expect(new Set(withSg.map(configKey)).size).toBe(withSg.length);
   });

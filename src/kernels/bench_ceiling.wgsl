@@ -1,10 +1,13 @@
 // bench_ceiling.wgsl: the adapter's ceilings, measured in the same run as every benchmark.
 // Entry points:
-//   fma_peak: each invocation runs CHAINS (2..4) independent vec4 FMA chains of ITERS steps in
-//             registers (8 * CHAINS * ITERS flops) and writes one sum: memory traffic is
+//   fma_peak: each invocation runs CHAINS (2..4) independent vec4 FMA chains of 4 ITERS steps in
+//             registers (32 * CHAINS * ITERS flops) and writes one sum: memory traffic is
 //             negligible. Too few chains is latency-bound (FMA latency x issue width needs ~10
 //             independent FMAs in flight); too many spills on lavapipe (16 AVX2 registers, one
-//             per f32 of an invocation), so the host times CHAINS = 2, 3, 4 and keeps the best.
+//             per f32 of an invocation), so the host times several CHAINS and WG and keeps the
+//             best. The loop body holds 4 steps of every chain: on lavapipe each loop iteration
+//             costs a vector compare, a mask test and a branch, and with one step per
+//             iteration that overhead halved the measured peak (18 vs 30-37 GFLOP/s).
 //   copy:     out[i] = x[i] as vec4<f32> (bandwidth ceiling: 8 bytes moved per f32).
 //   copy_naive: the same copy one f32 per item (the elementwise kernels' access pattern).
 // Bindings: x (read), out (read_write), p (uniform: n = items, vec4s for copy).
@@ -33,10 +36,12 @@ fn fma_peak(@builtin(global_invocation_id) gid: vec3u) {
   let m = vec4f(0.999999);
   let c = vec4f(1e-6);
   for (var i = 0u; i < ITERS; i++) {
-    a0 = fma(a0, m, c);
-    a1 = fma(a1, m, c);
-    if (CHAINS > 2u) { a2 = fma(a2, m, c); }
-    if (CHAINS > 3u) { a3 = fma(a3, m, c); }
+    for (var u = 0u; u < 4u; u++) {
+      a0 = fma(a0, m, c);
+      a1 = fma(a1, m, c);
+      if (CHAINS > 2u) { a2 = fma(a2, m, c); }
+      if (CHAINS > 3u) { a3 = fma(a3, m, c); }
+    }
   }
   if (gid.x < p.n) { out[gid.x] = a0 + a1 + a2 + a3; }
 }

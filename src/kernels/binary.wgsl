@@ -6,8 +6,11 @@
 //   same:      a, b and out contiguous with one shape: out[i] = a[i] op b[i].
 //   broadcast: out index -> (a, b) offsets through per-axis strides (0 on broadcast axes), rank <= 8
 //              after the host merges contiguous axes.
-//   broadcast_grid: the same on a 3-D grid (include/strided_grid.wgsl: no division per element);
-//              the host takes it when the last axis fills a workgroup.
+//   broadcast3, broadcast3_vec4: the same when the merged axes are at most 3 (the usual bias add
+//              [S, B, N] + [S, 1, N], row scalings, ...): (Z, R, C) in p.shape[0].xyz, strides in
+//              p.sa[0].xyz / p.sb[0].xyz, coordinates from include/index3.wgsl (10-20x faster
+//              than `broadcast` on lavapipe). The vec4 entry (C % 4 == 0, both last strides 1,
+//              other strides % 4 == 0) counts C and the strides in vec4s.
 //   scalar:    out[i] = a[i] op s, or s op a[i] when p.swap == 1 (s is a uniform f32).
 //   same_vec4, scalar_vec4: the same on vec4 items (lengths % 4 == 0; p.n counts vec4s), since
 //              memory-bound kernels move ~2.5x more bytes per second this way on lavapipe.
@@ -85,23 +88,27 @@ fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   }
 }
 
-//!include strided_grid.wgsl
+//!include index3.wgsl
 
 @compute @workgroup_size(WG)
-fn broadcast_grid(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n1 = size_back(p.shape, p.rank, 0u);
-  let n0 = size_back(p.shape, p.rank, 1u);
-  let a1 = stride_back(p.sa, p.rank, 0u);
-  let a0 = stride_back(p.sa, p.rank, 1u);
-  let b1 = stride_back(p.sb, p.rank, 0u);
-  let b0 = stride_back(p.sb, p.rank, 1u);
-  for (var z = gid.z; z < lead_count(p.shape, p.rank); z += nwg.z) {
-    let base = lead_offsets(z, p.shape, p.rank, p.sa, p.sb);
-    for (var row = gid.y; row < n0; row += nwg.y) {
-      for (var col = gid.x; col < n1; col += nwg.x * WG) {
-        out[(z * n0 + row) * n1 + col] = apply(a[base.x + row * a0 + col * a1], b[base.y + row * b0 + col * b1]);
-      }
-    }
+fn broadcast3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let dims = p.shape[0].xyz;
+  let sa = p.sa[0].xyz;
+  let sb = p.sb[0].xyz;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let at = split3(i, dims);
+    out[i] = apply(a[dot(at, sa)], b[dot(at, sb)]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn broadcast3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let dims = p.shape[0].xyz;
+  let sa = p.sa[0].xyz;
+  let sb = p.sb[0].xyz;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let at = split3(i, dims);
+    out4[i] = apply4(a4[dot(at, sa)], b4[dot(at, sb)]);
   }
 }
 

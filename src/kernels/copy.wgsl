@@ -2,8 +2,10 @@
 // contiguous.
 // Algorithm: grid-stride loop over the index space `shape` (rank <= 8, row-major);
 //   out[oo + sum(c_d * so_d)] = x[io + sum(c_d * si_d)] for the coordinates c of item i.
-// Bindings: 0 x (read), 1 out (read_write), 2 p (uniform: n, rank, offsets io/oo, shape, si, so).
-// Entry points: main (1-D grid, coordinates by division per element) and grid (3-D grid, below).
+// Bindings: 0 x (read), 1 out (read_write), 2 p (uniform: n, rank, offsets io/oo, shape, si, so);
+//   3 x4, 4 out4: vec4 views of x and out (copy3_vec4).
+// Entry points: main (any rank <= 8, coordinates by division per axis and element), copy3 and
+//   copy3_vec4 (at most 3 merged axes, below).
 // Tiling: WG invocations per workgroup, any workgroup count.
 override WG: u32 = 256u;
 
@@ -12,6 +14,8 @@ struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si:
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 @group(0) @binding(2) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read> x4: array<vec4u>;
+@group(0) @binding(4) var<storage, read_write> out4: array<vec4u>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -32,24 +36,26 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 
-//!include strided_grid.wgsl
+//!include index3.wgsl
 
-// main on a 3-D grid (include/strided_grid.wgsl: no division per element); the host takes it
-// when the last axis fills a workgroup.
+// main for at most 3 merged axes: (Z, R, C) in p.shape[0].xyz, strides in p.si[0].xyz and
+// p.so[0].xyz (include/index3.wgsl: no loop over axes, f32 divisions).
 @compute @workgroup_size(WG)
-fn grid(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n1 = size_back(p.shape, p.rank, 0u);
-  let n0 = size_back(p.shape, p.rank, 1u);
-  let i1 = stride_back(p.si, p.rank, 0u);
-  let i0 = stride_back(p.si, p.rank, 1u);
-  let o1 = stride_back(p.so, p.rank, 0u);
-  let o0 = stride_back(p.so, p.rank, 1u);
-  for (var z = gid.z; z < lead_count(p.shape, p.rank); z += nwg.z) {
-    let base = vec2u(p.io, p.oo) + lead_offsets(z, p.shape, p.rank, p.si, p.so);
-    for (var row = gid.y; row < n0; row += nwg.y) {
-      for (var col = gid.x; col < n1; col += nwg.x * WG) {
-        out[base.y + row * o0 + col * o1] = x[base.x + row * i0 + col * i1];
-      }
-    }
+fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let dims = p.shape[0].xyz;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let at = split3(i, dims);
+    out[p.oo + dot(at, p.so[0].xyz)] = x[p.io + dot(at, p.si[0].xyz)];
+  }
+}
+
+// copy3 on vec4 items: C, the strides and the offsets counted in vec4s (the host takes it when
+// both last strides are 1 and everything else is a multiple of 4).
+@compute @workgroup_size(WG)
+fn copy3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let dims = p.shape[0].xyz;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let at = split3(i, dims);
+    out4[p.oo + dot(at, p.so[0].xyz)] = x4[p.io + dot(at, p.si[0].xyz)];
   }
 }

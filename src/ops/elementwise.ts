@@ -3,7 +3,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sameShape } from '../tensor/shape.js';
-import { MAX_RANK, checkF32, checkSameDevice, groupsFor, pad8, stridedGrid } from './launch.js';
+import { MAX_RANK, checkF32, checkSameDevice, groupsFor, index3Plan, pad8 } from './launch.js';
 
 export const UNARY_OPS = {
   neg: 0, abs: 1, sign: 2, exp: 3, log: 4, sqrt: 5, rsqrt: 6, square: 7, tanh: 8, sigmoid: 9,
@@ -89,15 +89,26 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   if (c.shape.length > MAX_RANK) {
     throw new Error(`${label}: broadcasting needs ${c.shape.length} axes after merging, at most ${MAX_RANK} supported`);
   }
-  const grid = stridedGrid(c.shape);
+  const plan = index3Plan(c.shape, c.strides);
+  if (plan) {
+    const [sa, sb] = plan.strides;
+    a.device.dispatch({
+      ...common,
+      entry: plan.vec4 ? 'broadcast3_vec4' : 'broadcast3',
+      params: { n: plan.n, rank: 3, swap: 0, s: 0, shape: pad8(plan.dims), sa: pad8(sa), sb: pad8(sb) },
+      bindings: plan.vec4 ? { a4: a.binding(op), b4: b.binding(op), out4: out.binding(op) } : common.bindings,
+      constants: { ...common.constants, ...plan.constants },
+      workgroups: plan.workgroups,
+    });
+    return out;
+  }
   a.device.dispatch({
     ...common,
-    entry: grid ? 'broadcast_grid' : 'broadcast',
+    entry: 'broadcast',
     params: {
       n: out.size, rank: c.shape.length, swap: 0, s: 0,
       shape: pad8(c.shape), sa: pad8(c.strides[0]), sb: pad8(c.strides[1]),
     },
-    ...(grid ? { workgroups: grid.workgroups, constants: { ...common.constants, WG: grid.wg } } : {}),
   });
   return out;
 }

@@ -22,28 +22,37 @@ export function groupsFor(n: number, perGroup = WG): [number] {
   return [Math.min(MAX_GROUPS, Math.max(1, Math.ceil(n / perGroup)))];
 }
 
-/** Smallest last axis for which the 3-D grid entries (include/strided_grid.wgsl) fill workgroups. */
-export const GRID_MIN_LAST_AXIS = 32;
+/** Items up to which include/index3.wgsl splits indices by f32 division (exact below it). */
+export const F32_DIV_MAX = 2 ** 22;
 
 /**
- * A 3-D strided grid over a collapsed shape (x = last axis, y = the one before, z = the rest),
- * with the workgroup size its entry point should take; null when the last axis is too short
- * (the 1-D entry, which divides per element, is then the better choice).
+ * How an include/index3.wgsl entry (binary broadcast3, copy3) walks a merged index space of at
+ * most 3 axes read through one stride set per operand: the space padded to (Z, R, C), in vec4
+ * items when C % 4 == 0 and every operand runs contiguously along C from vec4-aligned offsets
+ * and strides (then C, strides and offsets count vec4s). Null past 3 axes.
  */
-export function stridedGrid(shape: readonly number[]): { workgroups: [number, number, number]; wg: number } | null {
-  const r = shape.length;
-  const n1 = r > 0 ? shape[r - 1] : 1;
-  const n0 = r > 1 ? shape[r - 2] : 1;
-  if (n1 < GRID_MIN_LAST_AXIS) return null;
-  const lead = shape.slice(0, Math.max(0, r - 2)).reduce((a, b) => a * b, 1);
-  const wg = n1 >= WG ? WG : n1 >= 64 ? 64 : 32;
-  // As many workgroups as the 1-D entry would take (each one has a fixed cost on lavapipe);
-  // the y and z loops grid-stride over the rest.
-  const target = Math.ceil((lead * n0 * n1) / WG);
-  const x = Math.min(MAX_GROUPS, Math.ceil(n1 / wg));
-  const z = Math.min(MAX_GROUPS, lead, Math.max(1, Math.ceil(target / x)));
-  const y = Math.min(MAX_GROUPS, n0, Math.max(1, Math.ceil(target / (x * z))));
-  return { workgroups: [x, y, z], wg };
+export function index3Plan(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[] = strides.map(() => 0),
+): { vec4: boolean; n: number; dims: number[]; strides: number[][]; offsets: number[]; constants: { F32_DIV: number }; workgroups: [number] } | null {
+  if (shape.length > 3) return null;
+  const pad = 3 - shape.length;
+  const dims = [...Array(pad).fill(1), ...shape];
+  const padded = strides.map((s) => [...Array(pad).fill(0), ...s]);
+  const vec4 = dims[2] % 4 === 0 &&
+    padded.every((s) => s[2] === 1 && s[0] % 4 === 0 && s[1] % 4 === 0) && offsets.every((o) => o % 4 === 0);
+  const w = vec4 ? 4 : 1;
+  const n = (dims[0] * dims[1] * dims[2]) / w;
+  return {
+    vec4,
+    n,
+    dims: [dims[0], dims[1], dims[2] / w],
+    strides: padded.map((s) => [s[0] / w, s[1] / w, s[2]]),
+    offsets: offsets.map((o) => o / w),
+    constants: { F32_DIV: n < F32_DIV_MAX ? 1 : 0 },
+    workgroups: groupsFor(n),
+  };
 }
 
 /** Throws unless `t` is a live f32 tensor. */

@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, normAxis, sameShape, stridesOf, type Shape } from '../tensor/shape.js';
-import { MAX_RANK, checkSameDevice, groupsFor, pad8, stridedGrid } from './launch.js';
+import { MAX_RANK, checkSameDevice, groupsFor, index3Plan, pad8 } from './launch.js';
 
 /** Copies x (read through `inStrides` from `inOffset`) into out at `outOffset` with `outStrides`. */
 function stridedCopy(
@@ -21,16 +21,29 @@ function stridedCopy(
   if (n === 0) return;
   const c = collapseDims(shape, [inStrides, outStrides]);
   if (c.shape.length > MAX_RANK) throw new Error(`${op}: needs ${c.shape.length} axes after merging, at most ${MAX_RANK}`);
-  const grid = stridedGrid(c.shape);
+  const label = `${op}(${fmt(x.shape)} -> ${fmt(out.shape)})`;
+  const plan = index3Plan(c.shape, c.strides, [inOffset, outOffset]);
+  if (plan) {
+    const [si, so] = plan.strides;
+    const [io, oo] = plan.offsets;
+    x.device.dispatch({
+      kernel: 'copy', label, entry: plan.vec4 ? 'copy3_vec4' : 'copy3',
+      bindings: plan.vec4 ? { x4: x.binding(op), out4: out.binding(op) } : { x: x.binding(op), out: out.binding(op) },
+      params: { n: plan.n, rank: 3, io, oo, shape: pad8(plan.dims), si: pad8(si), so: pad8(so) },
+      constants: plan.constants,
+      workgroups: plan.workgroups,
+    });
+    return;
+  }
   x.device.dispatch({
     kernel: 'copy',
-    label: `${op}(${fmt(x.shape)} -> ${fmt(out.shape)})`,
+    label,
     bindings: { x: x.binding(op), out: out.binding(op) },
     params: {
       n, rank: c.shape.length, io: inOffset, oo: outOffset,
       shape: pad8(c.shape), si: pad8(c.strides[0]), so: pad8(c.strides[1]),
     },
-    ...(grid ? { entry: 'grid', constants: { WG: grid.wg }, workgroups: grid.workgroups } : { workgroups: groupsFor(n) }),
+    workgroups: groupsFor(n),
   });
 }
 

@@ -94,9 +94,9 @@ describe('binary ops broadcast like NumPy and match the f64 reference', () => {
     );
   });
 
-  it('broadcasting fuzzed with a last axis of 32 or more (the 3-D grid entry)', async () => {
+  it('broadcasting fuzzed with long last axes, vec4-aligned or not (broadcast3 and its vec4 entry, or more axes)', async () => {
     const lead = fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean()), { minLength: 0, maxLength: 4 });
-    const last = fc.tuple(fc.integer({ min: 32, max: 300 }), fc.boolean());
+    const last = fc.tuple(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 75 }).map((k) => 4 * k)), fc.boolean());
     await fc.assert(
       fc.asyncProperty(lead, last, fc.integer({ min: 0, max: 2 ** 31 }), async (axes, [n, bOne], seed) => {
         const sa = [...axes.map(([d, one]) => (one ? 1 : d)), n];
@@ -112,6 +112,24 @@ describe('binary ops broadcast like NumPy and match the f64 reference', () => {
       { numRuns: 25 },
     );
   });
+});
+
+describe('broadcast3 splits indices exactly on both sides of the f32 division limit (2^22 items)', () => {
+  // Scalar items (C odd): 4095 x 1023 = 4,189,185 items split by f32 division, 4097 x 1025 =
+  // 4,199,425 by u32 division; rows scaled by a per-row factor and a bias row, checked per element.
+  for (const [R, C] of [[4095, 1023], [4097, 1025]]) {
+    it(`[${R}, ${C}] * [${R}, 1] + [${C}]`, async () => {
+      const seed = freshSeed();
+      const x = pair([R, C], seed);
+      const f = pair([R, 1], seed + 1);
+      const bias = pair([C], seed + 2);
+      await ws.tidyAsync(async () => {
+        const y = ws.add(ws.mul(x.t, f.t), bias.t);
+        await expectMatches(y, binaryRef('add', binaryRef('mul', x.r, f.r), bias.r), TOL.elementwise, `[${R}, ${C}]`);
+      });
+      for (const t of [x, f, bias]) t.t.dispose();
+    });
+  }
 });
 
 describe('where', () => {

@@ -17,7 +17,7 @@ describe('layout ops copy exactly', () => {
       }),
       { numRuns: 50 },
     );
-    // Last output axis >= 32: the 3-D grid entry of the copy kernel.
+    // Last output axis >= 32 (long rows through copy3 / copy3_vec4 or, past 3 merged axes, main).
     const arbWide = fc
       .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 })
       .chain((small) => fc.tuple(fc.constant(small), fc.integer({ min: 32, max: 90 }), fc.integer({ min: 0, max: 2 ** 31 })))
@@ -38,6 +38,40 @@ describe('layout ops copy exactly', () => {
     await expectMatches(ws.transpose(t), permuteRef(r, [0, 2, 1]), 0, 'transpose');
     await expectMatches(ws.transpose(t, 0, 1), permuteRef(r, [1, 0, 2]), 0, 'transpose 0 1 (last axis 257)');
     await expectMatches(ws.transpose(t, 0, 2), permuteRef(r, [2, 1, 0]), 0, 'transpose 0 2');
+  });
+
+  it('vec4 copies (last axis % 4 == 0, aligned offsets) and their scalar neighbours', async () => {
+    const device = ws.getDevice();
+    const entries: string[] = [];
+    const dispatch = device.dispatch.bind(device);
+    device.dispatch = (spec) => {
+      entries.push(spec.entry ?? 'main');
+      return dispatch(spec);
+    };
+    try {
+      const seed = freshSeed();
+      const { t, r } = pair([6, 5, 12], seed);
+      const cases: [string, () => ws.Tensor, () => ReturnType<typeof sliceRef>, string][] = [
+        ['slice axis 0', () => ws.slice(t, 0, 1, 4), () => sliceRef(r, 0, 1, 4), 'copy3_vec4'],
+        ['slice axis 2 at 4', () => ws.slice(t, 2, 4, 12), () => sliceRef(r, 2, 4, 12), 'copy3_vec4'],
+        ['slice axis 2 at 1', () => ws.slice(t, 2, 1, 9), () => sliceRef(r, 2, 1, 9), 'copy3'],
+        ['permute [1, 0, 2]', () => ws.permute(t, [1, 0, 2]), () => permuteRef(r, [1, 0, 2]), 'copy3_vec4'],
+        ['permute [2, 0, 1]', () => ws.permute(t, [2, 0, 1]), () => permuteRef(r, [2, 0, 1]), 'copy3'],
+      ];
+      for (const [what, run, ref, entry] of cases) {
+        entries.length = 0;
+        await ws.tidyAsync(() => expectMatches(run(), ref(), 0, what));
+        expect(entries, what).toContain(entry);
+      }
+      const parts = [[2, 3, 8], [2, 3, 4]].map((s, k) => pair(s, seed + 1 + k));
+      entries.length = 0;
+      await expectMatches(ws.concat(parts.map((q) => q.t), 2), concatRef(parts.map((q) => q.r), 2), 0, 'concat axis 2');
+      expect(entries.filter((e) => e.startsWith('copy'))).toEqual(['copy3_vec4', 'copy3_vec4']);
+      const row = pair([1, 8], seed + 3);
+      await expectMatches(ws.expand(row.t, [5, 8]), mapBroadcast('expand', [row.r, { shape: [5, 8], data: new Float64Array(40) }], (v) => v), 0, 'expand');
+    } finally {
+      device.dispatch = dispatch;
+    }
   });
 
   it('slice with negative and clamped bounds', async () => {

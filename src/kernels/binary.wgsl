@@ -8,7 +8,7 @@
 //              after the host merges contiguous axes.
 //   broadcast3, broadcast3_vec4: the same when the merged axes are at most 3 (the usual bias add
 //              [S, B, N] + [S, 1, N], row scalings, ...): (Z, R, C) in p.shape[0].xyz, strides in
-//              p.sa[0].xyz / p.sb[0].xyz, coordinates from include/index3.wgsl (10-20x faster
+//              p.sa[0].xyz / p.sb[0].xyz, coordinates from include/strided_index.wgsl (10-20x faster
 //              than `broadcast` on lavapipe). The vec4 entry (C % 4 == 0, both last strides 1,
 //              other strides % 4 == 0) counts C and the strides in vec4s.
 //   scalar:    out[i] = a[i] op s, or s op a[i] when p.swap == 1 (s is a uniform f32).
@@ -69,26 +69,15 @@ fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 
+//!include strided_index.wgsl
+
 @compute @workgroup_size(WG)
 fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let stride = nwg.x * WG;
-  for (var i = gid.x; i < p.n; i += stride) {
-    var rest = i;
-    var ia = 0u;
-    var ib = 0u;
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let q = u32(d) / 4u;
-      let r = u32(d) % 4u;
-      let c = rest % p.shape[q][r];
-      rest = rest / p.shape[q][r];
-      ia += c * p.sa[q][r];
-      ib += c * p.sb[q][r];
-    }
-    out[i] = apply(a[ia], b[ib]);
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let off = strided_offsets(i, p.rank, p.shape, p.sa, p.sb);
+    out[i] = apply(a[off.x], b[off.y]);
   }
 }
-
-//!include index3.wgsl
 
 @compute @workgroup_size(WG)
 fn broadcast3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

@@ -4,7 +4,7 @@
 //   out[oo + sum(c_d * so_d)] = x[io + sum(c_d * si_d)] for the coordinates c of item i.
 // Bindings: 0 x (read), 1 out (read_write), 2 p (uniform: n, rank, offsets io/oo, shape, si, so);
 //   3 x4, 4 out4: vec4 views of x and out (copy3_vec4).
-// Entry points: main (any rank <= 8, coordinates by division per axis and element), copy3 and
+// Entry points: main (any rank <= 8, a division per axis and item), copy3 and
 //   copy3_vec4 (at most 3 merged axes, below).
 // Tiling: WG invocations per workgroup, any workgroup count.
 override WG: u32 = 256u;
@@ -17,29 +17,18 @@ struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si:
 @group(0) @binding(3) var<storage, read> x4: array<vec4u>;
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4u>;
 
+//!include strided_index.wgsl
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let stride = nwg.x * WG;
-  for (var i = gid.x; i < p.n; i += stride) {
-    var rest = i;
-    var src = p.io;
-    var dst = p.oo;
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let q = u32(d) / 4u;
-      let r = u32(d) % 4u;
-      let c = rest % p.shape[q][r];
-      rest = rest / p.shape[q][r];
-      src += c * p.si[q][r];
-      dst += c * p.so[q][r];
-    }
-    out[dst] = x[src];
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let off = vec2u(p.io, p.oo) + strided_offsets(i, p.rank, p.shape, p.si, p.so);
+    out[off.y] = x[off.x];
   }
 }
 
-//!include index3.wgsl
-
 // main for at most 3 merged axes: (Z, R, C) in p.shape[0].xyz, strides in p.si[0].xyz and
-// p.so[0].xyz (include/index3.wgsl: no loop over axes, f32 divisions).
+// p.so[0].xyz (include/strided_index.wgsl: no loop over axes).
 @compute @workgroup_size(WG)
 fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let dims = p.shape[0].xyz;

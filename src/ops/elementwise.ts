@@ -3,7 +3,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sameShape } from '../tensor/shape.js';
-import { MAX_RANK, checkF32, checkSameDevice, groupsFor, index3Plan, pad8 } from './launch.js';
+import { MAX_RANK, checkF32, checkSameDevice, f32Div, groupsFor, index3Plan, pad8 } from './launch.js';
 
 export const UNARY_OPS = {
   neg: 0, abs: 1, sign: 2, exp: 3, log: 4, sqrt: 5, rsqrt: 6, square: 7, tanh: 8, sigmoid: 9,
@@ -105,6 +105,7 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   a.device.dispatch({
     ...common,
     entry: 'broadcast',
+    constants: { ...common.constants, ...f32Div(out.size) },
     params: {
       n: out.size, rank: c.shape.length, swap: 0, s: 0,
       shape: pad8(c.shape), sa: pad8(c.strides[0]), sb: pad8(c.strides[1]),

@@ -22,11 +22,16 @@ export function groupsFor(n: number, perGroup = WG): [number] {
   return [Math.min(MAX_GROUPS, Math.max(1, Math.ceil(n / perGroup)))];
 }
 
-/** Items up to which include/index3.wgsl splits indices by f32 division (exact below it). */
+/** Items up to which include/strided_index.wgsl divides in f32 (exact below it). */
 export const F32_DIV_MAX = 2 ** 22;
 
+/** The F32_DIV override of a strided_index.wgsl entry over `n` items. */
+export function f32Div(n: number): { F32_DIV: number } {
+  return { F32_DIV: n < F32_DIV_MAX ? 1 : 0 };
+}
+
 /**
- * How an include/index3.wgsl entry (binary broadcast3, copy3) walks a merged index space of at
+ * How a split3 entry (include/strided_index.wgsl: binary broadcast3, copy3) walks a merged index space of at
  * most 3 axes read through one stride set per operand: the space padded to (Z, R, C), in vec4
  * items when C % 4 == 0 and every operand runs contiguously along C from vec4-aligned offsets
  * and strides (then C, strides and offsets count vec4s). Null past 3 axes.
@@ -50,7 +55,7 @@ export function index3Plan(
     dims: [dims[0], dims[1], dims[2] / w],
     strides: padded.map((s) => [s[0] / w, s[1] / w, s[2]]),
     offsets: offsets.map((o) => o / w),
-    constants: { F32_DIV: n < F32_DIV_MAX ? 1 : 0 },
+    constants: f32Div(n),
     workgroups: groupsFor(n),
   };
 }

@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, normAxis, sameShape, stridesOf, type Shape } from '../tensor/shape.js';
-import { MAX_RANK, checkSameDevice, groupsFor, index3Plan, pad8 } from './launch.js';
+import { MAX_RANK, checkSameDevice, f32Div, groupsFor, index3Plan, pad8 } from './launch.js';
 
 /** Copies x (read through `inStrides` from `inOffset`) into out at `outOffset` with `outStrides`. */
 function stridedCopy(
@@ -38,6 +38,7 @@ function stridedCopy(
   x.device.dispatch({
     kernel: 'copy',
     label,
+    constants: f32Div(n),
     bindings: { x: x.binding(op), out: out.binding(op) },
     params: {
       n, rank: c.shape.length, io: inOffset, oo: outOffset,

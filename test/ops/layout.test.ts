@@ -74,6 +74,15 @@ describe('layout ops copy exactly', () => {
     }
   });
 
+  it('rank-4 permutes split indices exactly on both sides of the f32 division limit (2^22 items)', async () => {
+    // 3 x 5 x 4 x 69905 = 4,194,300 items (f32 divisions), x 69906 = 4,194,360 (u32 divisions).
+    for (const last of [69905, 69906]) {
+      const { t, r } = pair([3, 5, 4, last], freshSeed());
+      await ws.tidyAsync(() => expectMatches(ws.permute(t, [1, 0, 3, 2]), permuteRef(r, [1, 0, 3, 2]), 0, `permute last ${last}`));
+      t.dispose();
+    }
+  });
+
   it('slice with negative and clamped bounds', async () => {
     const { t, r } = pair([17, 3, 257], freshSeed());
     for (const [axis, s, e] of [[0, 3, 10], [1, -2, undefined], [2, 100, 1000], [-1, 0, 1], [0, 17, 17]] as [number, number, number | undefined][]) {

@@ -70,6 +70,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let xb = s * p.x_stride;
   let wb = s * p.w_stride / 4u;
   let co4 = min(wid.y * SG + lane, CO4 - 1u);
+  let co_live = wid.y * SG + lane < CO4;
   for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
     let m0 = tm * RM;
     // The lane's output pixel in each row group.
@@ -99,7 +100,8 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           // NOTE: select, not a 0/1 mask multiply: inf * 0 would turn padding into NaN.
           for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), x4[off[g] + ci4], ok[g]); }
           var bv: array<vec4f, 4>;
-          for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + co4]; }
+          // Lanes past the channels skip their loads (a load is a loop over the active lanes).
+          if (co_live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + co4]; } }
           shuffle_fma(&acc, al, bv);
         }
       }
@@ -123,6 +125,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let wb = s * p.w_stride / 4u;
   let C4 = p.c / 4u;
   let ci4 = min(wid.y * SG + lane, C4 - 1u);
+  let ci_live = wid.y * SG + lane < C4;
   for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
     let m0 = tm * RM;
     var ih: array<i32, 4>;
@@ -152,7 +155,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           var al: array<vec4f, 4>;
           for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), dy4[off[g] + co4], ok[g]); }
           var bv: array<vec4f, 4>;
-          for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + ci4]; }
+          if (ci_live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + ci4]; } }
           shuffle_fma(&acc, al, bv);
         }
       }

@@ -206,7 +206,8 @@ export class KernelRegistry {
       entries: bindings.map((b) => ({
         binding: b.binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: b.kind },
+        // The uniform takes a dynamic offset into the device's ring (cacheable bind groups).
+        buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' },
       })),
     });
     const pipelineLayout = this.gpu.createPipelineLayout({ bindGroupLayouts: [layout] });

@@ -40,6 +40,9 @@ export class BufferPool {
   peakBytes = 0;
   buffersCreated = 0;
 
+  /** Runs before trim destroys buffers (the device drops bind groups that may bind them). */
+  beforeDestroy: (() => void) | null = null;
+
   constructor(private readonly create: (bytes: number) => GPUBuffer) {}
 
   /** A buffer of at least `bytes`; `forUpload` excludes buffers the open encoder may touch. */
@@ -77,6 +80,7 @@ export class BufferPool {
 
   /** Destroys the free buffers that no pending encoder can use. */
   trim(): void {
+    this.beforeDestroy?.();
     for (const list of this.free.values()) {
       for (const b of list) {
         this.pooledBytes -= b.size;

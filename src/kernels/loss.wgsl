@@ -10,9 +10,9 @@
 // Entry points:
 //   ce_fwd_row: one invocation per row (short rows); ce_fwd_wg: one workgroup per row, a tree of
 //   (m, s) pairs in workgroup memory (long rows, e.g. vocabularies); ce_bwd: one invocation per
-//   element; mse_fwd, mse_bwd: elementwise.
+//   element (ce_bwd_vec4: per 4 elements of a row, c % 4 == 0); mse_fwd, mse_bwd: elementwise.
 // Bindings: x, labels, lse, g, a, b (read); loss, lse_out, dx, out (read_write); p (uniform:
-//   rows, c, n, g_stride, scale, nan, lowest).
+//   rows, c, n, g_stride, scale, nan, lowest); x4, dx4: vec4 views of x and dx (ce_bwd_vec4).
 // Layout: row-major contiguous. Tiling: WG invocations per workgroup (override, power of two),
 //   grid-stride over rows, workgroups or elements.
 override WG: u32 = 64u;
@@ -30,6 +30,8 @@ struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, 
 @group(0) @binding(8) var<storage, read> a: array<f32>;
 @group(0) @binding(9) var<storage, read> b: array<f32>;
 @group(0) @binding(10) var<storage, read_write> out: array<f32>;
+@group(0) @binding(11) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(12) var<storage, read_write> dx4: array<vec4f>;
 
 var<workgroup> red: array<vec2f, WG>;
 
@@ -95,16 +97,33 @@ fn ce_fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
   }
 }
 
+//!include strided_index.wgsl
+
 @compute @workgroup_size(WG)
 fn ce_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.rows * p.c;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    let r = i / p.c;
-    let j = i % p.c;
+    let r = div_index(i, p.c);
+    let j = i - r * p.c;
     let l = labels[r];
     let onehot = select(0.0, 1.0, u32(l) == j);
     let up = g[r * p.g_stride] * p.scale;
     dx[i] = select(p.nan, (exp(x[i] - lse[r]) - onehot) * up, label_ok(l));
+  }
+}
+
+// ce_bwd on vec4 items (c % 4 == 0): a row's label, lse and upstream value load once per 4.
+@compute @workgroup_size(WG)
+fn ce_bwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c4 = p.c / 4u;
+  let total = p.rows * c4;
+  for (var i = gid.x; i < total; i += nwg.x * WG) {
+    let r = div_index(i, c4);
+    let j = 4u * (i - r * c4);
+    let l = labels[r];
+    let onehot = select(vec4f(0.0), vec4f(1.0), vec4u(u32(l)) == vec4u(j, j + 1u, j + 2u, j + 3u));
+    let up = g[r * p.g_stride] * p.scale;
+    dx4[i] = select(vec4f(p.nan), (exp(x4[i] - vec4f(lse[r])) - onehot) * up, label_ok(l));
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
 import { mean, sum } from './reduce.js';
 import { rowVariant, type RowVariant } from './norm.js';
 
@@ -118,14 +118,17 @@ export function crossEntropyBackward(
   const dev = logits.device;
   const dx = Tensor.empty(dev, logits.shape, 'f32', op);
   if (dx.size === 0) return dx;
+  const vec4 = c % 4 === 0;
+  const items = vec4 ? (rows * c) / 4 : rows * c;
+  const common = { labels: labels.binding(op), lse: lse.binding(op), g: dloss.binding(op) };
   dev.dispatch({
     kernel: 'loss',
-    entry: 'ce_bwd',
+    entry: vec4 ? 'ce_bwd_vec4' : 'ce_bwd',
     label: `${op}(logits ${fmt(logits.shape)}, '${reduction}')`,
-    constants: { WG: LOSS_WG },
-    bindings: { x: logits.binding(op), labels: labels.binding(op), lse: lse.binding(op), g: dloss.binding(op), dx: dx.binding(op) },
+    constants: { WG: LOSS_WG, ...f32Div(items) },
+    bindings: vec4 ? { ...common, x4: logits.binding(op), dx4: dx.binding(op) } : { ...common, x: logits.binding(op), dx: dx.binding(op) },
     params: { rows, c, n: 0, g_stride, scale: reduction === 'mean' ? 1 / rows : 1, nan: NaN, lowest: F32_LOWEST },
-    workgroups: groupsFor(rows * c, LOSS_WG),
+    workgroups: groupsFor(items, LOSS_WG),
   });
   return dx;
 }

@@ -102,6 +102,11 @@ describe('cross-entropy matches the f64 reference', () => {
   it('an out-of-range label gives a NaN loss, never a silent answer, and checkLabels names it', async () => {
     const x = ws.randn([3, 5], { seed: 1 });
     const labels = ws.fromArray(Int32Array.of(0, 5, -1));
+    // c % 4 == 0: the vec4 backward marks bad rows too.
+    const x8 = ws.randn([3, 8], { seed: 2 });
+    const labels8 = ws.fromArray(Int32Array.of(8, 7, -1));
+    const dx8 = await crossEntropyBackward(ws.ones([3]), x8, labels8, crossEntropy(x8, labels8, { reduction: 'none' }).lse, { reduction: 'none' }).data();
+    expect(dx8.slice(0, 8).every(Number.isNaN) && dx8.slice(8, 16).every(Number.isFinite) && dx8.slice(16).every(Number.isNaN)).toBe(true);
     for (const variant of ['invocation', 'workgroup'] as const) {
       const out = crossEntropy(x, labels, { reduction: 'none', variant });
       const loss = await out.loss.data();

@@ -12,11 +12,13 @@
 //               power of two `padded` with (0xffffffff, 0xffffffff).
 //   bitonic:    one compare-exchange step (k, j) of a bitonic sort of pairs by (key, position);
 //               the host appends log2(padded) * (log2(padded) + 1) / 2 steps.
-//   bwd_sorted: one invocation per (v, c): two binary searches find the run of key v in the
-//               sorted pairs, then the run is summed in order of position. Cost:
-//               O(padded log^2 padded) for the sort + O(vocab*d*log n + n*d) for the sums; the
-//               sum order is the index order, the same as bwd_scan (bitwise equal results).
-// Bindings: table, idx, dout (read); out, pairs, dtable (read_write); p (uniform).
+//   row_runs:   one invocation per vocab row v: two binary searches find the run of key v in
+//               the sorted pairs (runs[v] = [start, end)).
+//   bwd_sorted: one invocation per (v, c): its run summed in order of position. Cost:
+//               O(padded log^2 padded) for the sort + O(vocab*log n + vocab*d + n*d) for the
+//               runs and sums; the sum order is the index order, the same as bwd_scan (bitwise
+//               equal results). Row and column of an item split by include/strided_index.wgsl.
+// Bindings: table, idx, dout (read); out, pairs, runs, dtable (read_write); p (uniform).
 // Tiling: WG invocations per workgroup (override), grid-stride over items.
 override WG: u32 = 64u;
 
@@ -29,6 +31,9 @@ struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f3
 @group(0) @binding(4) var<storage, read> dout: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dtable: array<f32>;
 @group(0) @binding(6) var<storage, read_write> pairs: array<vec2u>;
+@group(0) @binding(7) var<storage, read_write> runs: array<vec2u>;
+
+//!include strided_index.wgsl
 
 const NO_KEY: u32 = 0xffffffffu;
 
@@ -40,8 +45,8 @@ fn index_ok(v: i32) -> bool {
 fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.n * p.d;
   for (var t = gid.x; t < total; t += nwg.x * WG) {
-    let i = t / p.d;
-    let c = t % p.d;
+    let i = div_index(t, p.d);
+    let c = t - i * p.d;
     let v = idx[i];
     let row = u32(select(0, v, index_ok(v)));
     out[t] = select(p.nan, table[row * p.d + c], index_ok(v));
@@ -102,15 +107,23 @@ fn lower_bound(key: u32) -> u32 {
   return lo;
 }
 
+// runs[v] = the run of key v in the sorted pairs, [start, end): two binary searches per vocab row.
+@compute @workgroup_size(WG)
+fn row_runs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var v = gid.x; v < p.vocab; v += nwg.x * WG) {
+    runs[v] = vec2u(lower_bound(v), lower_bound(v + 1u));
+  }
+}
+
 @compute @workgroup_size(WG)
 fn bwd_sorted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.vocab * p.d;
   for (var t = gid.x; t < total; t += nwg.x * WG) {
-    let v = t / p.d;
-    let c = t % p.d;
-    let r1 = lower_bound(v + 1u);
+    let v = div_index(t, p.d);
+    let c = t - v * p.d;
+    let run = runs[v];
     var s = 0.0;
-    for (var r = lower_bound(v); r < r1; r++) { s += dout[pairs[r].y * p.d + c]; }
+    for (var r = run.x; r < run.y; r++) { s += dout[pairs[r].y * p.d + c]; }
     dtable[t] = s;
   }
 }

@@ -8,14 +8,15 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
 
 /** Invocations per workgroup of the embedding kernels. */
 const EMB_WG = 64;
 /**
  * Up to this many indices the backward scans them all for each (row, column) (no sort, one
- * dispatch, vocab*d*n index reads); beyond it, a bitonic sort of (index, position) and a binary
- * search per (row, column) (log^2 n dispatches, vocab*d*log n + n*d reads).
+ * dispatch, vocab*d*n index reads); beyond it, a bitonic sort of (index, position), a binary
+ * search per row for its run and a sum per (row, column) (log^2 n dispatches, vocab*log n +
+ * vocab*d + n*d reads).
  */
 const SCAN_MAX_INDICES = 64;
 
@@ -46,7 +47,7 @@ export function embedding(table: Tensor, indices: Tensor): Tensor {
     kernel: 'embedding',
     entry: 'gather',
     label: `${op}(table ${fmt(table.shape)}, indices ${fmt(indices.shape)})`,
-    constants: { WG: EMB_WG },
+    constants: { WG: EMB_WG, ...f32Div(out.size) },
     bindings: { table: table.binding(op), idx: indices.binding(op), out: out.binding(op) },
     params: { n: indices.size, d, vocab, padded: 0, k: 0, j: 0, nan: NaN },
     workgroups: groupsFor(out.size, EMB_WG),
@@ -117,15 +118,26 @@ export function embeddingBackward(
       });
     }
   }
+  const runs = Tensor.empty(dev, [vocabSize, 2], 'i32', `${op} runs`);
+  dev.dispatch({
+    ...common,
+    entry: 'row_runs',
+    label: `${label} runs`,
+    bindings: { pairs: pairs.binding(op), runs: runs.binding(op) },
+    params: { ...params, padded },
+    workgroups: groupsFor(vocabSize, EMB_WG),
+  });
   dev.dispatch({
     ...common,
     entry: 'bwd_sorted',
     label: `${label} sorted sums`,
-    bindings: { pairs: pairs.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
+    constants: { ...common.constants, ...f32Div(dtable.size) },
+    bindings: { pairs: pairs.binding(op), runs: runs.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
     params: { ...params, padded },
     workgroups: groupsFor(dtable.size, EMB_WG),
   });
   pairs.dispose();
+  runs.dispose();
   return dtable;
 }
 

@@ -112,6 +112,8 @@ export class Device {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
+  /** Dispatches recorded since creation (benchmarks report counts from it). */
+  dispatchCount = 0;
   private ring: UniformRing;
   readonly bindGroups: BindGroupCache;
   private errors: string[] = [];
@@ -292,6 +294,7 @@ export class Device {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup, uniformOffset === null ? [] : [uniformOffset]);
     pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
     if (++this.dispatches >= this.maxDispatchesPerSubmit) this.flush();
   }
 

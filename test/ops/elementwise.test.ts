@@ -43,8 +43,9 @@ describe('unary ops match the f64 reference', () => {
 const BROADCAST_PAIRS: [number[], number[]][] = [
   [[17], [17]], [[257, 3], [3]], [[3, 1], [1, 17]], [[1], [5, 3]], [[2, 3, 17], [3, 1]],
   [[4, 1, 3, 1], [5, 1, 6]], [[257], []],
-  // Last axis >= 32: the 3-D grid entry (leading axes as z rows, with 1 and 2 of them).
-  [[2, 3, 40], [3, 1]], [[5, 1, 7, 300], [4, 1, 300]], [[70, 33], [33]],
+  // Long rows: broadcast3 (vec4 where rows are 4-aligned: 40, 300, 36) and, past 3 merged axes,
+  // the general entry ([5, 4, 7, 300] with b broadcast on two separate axes).
+  [[2, 3, 40], [3, 1]], [[5, 1, 7, 300], [4, 1, 300]], [[70, 33], [33]], [[6, 36], [1, 36]],
 ];
 
 describe('binary ops broadcast like NumPy and match the f64 reference', () => {

@@ -74,7 +74,7 @@ fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(WG)
 fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let off = strided_offsets(i, p.rank, p.shape, p.sa, p.sb);
+    let off = strided_offsets(i, p.rank, p.shape, p.sa, p.sb, array<vec4u, 2>());
     out[i] = apply(a[off.x], b[off.y]);
   }
 }

@@ -22,7 +22,7 @@ struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si:
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let off = vec2u(p.io, p.oo) + strided_offsets(i, p.rank, p.shape, p.si, p.so);
+    let off = vec2u(p.io, p.oo) + strided_offsets(i, p.rank, p.shape, p.si, p.so, array<vec4u, 2>()).xy;
     out[off.y] = x[off.x];
   }
 }

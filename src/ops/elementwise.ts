@@ -128,6 +128,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   a.device.dispatch({
     kernel: 'where',
     label: `where(${fmt(cond.shape)}, ${fmt(a.shape)}, ${fmt(b.shape)})`,
+    constants: f32Div(out.size),
     bindings: { cond: cond.binding('where'), a: a.binding('where'), b: b.binding('where'), out: out.binding('where') },
     params: {
       n: out.size, rank: c.shape.length, shape: pad8(c.shape),

@@ -1,8 +1,8 @@
-// strided_index.wgsl (included by binary and copy): where item i of a row-major index space
+// strided_index.wgsl (included by binary, copy, where, loss and embedding): where item i of a row-major index space
 // lives in strided operands, the host having merged contiguous axes.
 //   split3: coordinates in a space of at most 3 axes (Z, R, C), padded with leading 1s: two
 //     divisions per item (the fast entries).
-//   strided_offsets: offsets through two stride sets in a space of up to 8 axes: a division per
+//   strided_offsets: offsets through up to three stride sets in a space of up to 8 axes: a division per
 //     axis, in a loop of constant trip count so that every uniform index is a constant.
 // Why: a loop over `rank` axes reading dynamically indexed uniform arrays, with a u32 division
 // per axis, ran elementwise copies 10-20x slower than a plain copy on lavapipe. Below 2^22 items
@@ -24,15 +24,17 @@ fn split3(i: u32, dims: vec3u) -> vec3u {
   return vec3u(z, row, rest - row * dims.z);
 }
 
-// Offsets of item i through strides s0 and s1 in a space of `rank` (<= 8) axes of `shape`.
-fn strided_offsets(i: u32, rank: u32, shape: array<vec4u, 2>, s0: array<vec4u, 2>, s1: array<vec4u, 2>) -> vec2u {
+// Offsets of item i through strides s0, s1 and s2 (pass array<vec4u, 2>() for an unused set) in
+// a space of `rank` (<= 8) axes of `shape`.
+fn strided_offsets(i: u32, rank: u32, shape: array<vec4u, 2>, s0: array<vec4u, 2>, s1: array<vec4u, 2>,
+                   s2: array<vec4u, 2>) -> vec3u {
   var rest = i;
-  var off = vec2u(0u);
+  var off = vec3u(0u);
   for (var d = 7; d >= 0; d--) {
     if (u32(d) < rank) {
       let n = shape[d / 4][d % 4];
       let q = div_index(rest, n);
-      off += (rest - q * n) * vec2u(s0[d / 4][d % 4], s1[d / 4][d % 4]);
+      off += (rest - q * n) * vec3u(s0[d / 4][d % 4], s1[d / 4][d % 4], s2[d / 4][d % 4]);
       rest = q;
     }
   }

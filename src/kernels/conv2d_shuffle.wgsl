@@ -111,14 +111,17 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 }
 
 // dgrad: dx[m, ci] = sum over (kh, kw, co) of dy[n, oh, ow, co] * weight[kh, kw, ci, co], rows
-//   m = (n, ih, iw) (RM per workgroup), lane l owns input channels 4 (wid.y * SG + l) + [0, 4).
-//   Only taps where ih + ph - kh dh is a multiple of sh inside [0, OH) (same for w) contribute.
+//   m = (n, a, b) of one stride phase (input pixel ih = py + sh a, iw = px + sw b; RM per
+//   workgroup), lane l owns input channels 4 (wid.y * SG + l) + [0, 4). The host dispatches each
+//   phase with the taps whose ih + ph - kh dh is a multiple of sh (kh0 + khs i, the same for w),
+//   so no tap is tested and dropped per pixel (with stride 2, 3/4 of them were); inside [0, OH)
+//   is still checked per pixel. Stride 1 is one phase with every tap.
 //   w4 here is the weight with its last two axes swapped ([S, KH, KW, CO, C], made by the host),
 //   so the 4 weight loads per (kh, kw, 4 output channels) are contiguous across lanes as in fwd.
 @compute @workgroup_size(SG)
 fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
          @builtin(subgroup_invocation_id) lane: u32) {
-  let M = p.n * p.h * p.w;
+  let M = p.n * p.hq * p.wq;
   let CO4 = p.co / 4u;
   let s = wid.z;
   let yb = s * p.y_stride;
@@ -132,14 +135,14 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     var iw: array<i32, 4>;
     var nb: array<u32, 4>;
     for (var g = 0u; g < RM / SG; g++) {
-      let px = tile_pixel(m0, g, lane, M, p.h, p.w);
-      ih[g] = i32(px.y) + i32(p.ph);
-      iw[g] = i32(px.z) + i32(p.pw);
+      let px = tile_pixel(m0, g, lane, M, p.hq, p.wq);
+      ih[g] = i32(p.py + px.y * p.sh) + i32(p.ph);
+      iw[g] = i32(p.px + px.z * p.sw) + i32(p.pw);
       nb[g] = yb + px.x * p.oh * p.ow * p.co;
     }
     var acc = Acc();
-    for (var kh = 0u; kh < p.kh; kh++) {
-      for (var kw = 0u; kw < p.kw; kw++) {
+    for (var kh = p.kh0; kh < p.kh; kh += p.khs) {
+      for (var kw = p.kw0; kw < p.kw; kw += p.kws) {
         var off: array<u32, 4>;
         var ok: array<bool, 4>;
         for (var g = 0u; g < RM / SG; g++) {
@@ -160,7 +163,25 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         }
       }
     }
-    store_tile(&acc, m0, M, s * p.x_stride, p.c, wid.y, lane, false, 0u);
+    // Rows leave through acc[0] (see row_block.wgsl); row m is input pixel (n, py + sh a, px + sw b),
+    // stepped from m0's without a division per row (8 scalar divisions each on lavapipe).
+    var b = m0 % p.wq;
+    var a = (m0 / p.wq) % p.hq;
+    var n = m0 / (p.wq * p.hq);
+    for (var m = m0; m < min(m0 + RM, M); m++) {
+      let pix = (n * p.h + p.py + a * p.sh) * p.w + p.px + b * p.sw;
+      for (var q = 0u; q < 4u; q++) {
+        let c = (wid.y * SG + lane) * 4u + q;
+        if (c < p.c) { out[s * p.x_stride + pix * p.c + c] = acc[0][q]; }
+      }
+      shift_rows_down(&acc);
+      b += 1u;
+      if (b == p.wq) {
+        b = 0u;
+        a += 1u;
+        if (a == p.hq) { a = 0u; n += 1u; }
+      }
+    }
   }
 }
 

@@ -17,7 +17,6 @@ import { checkF32, checkSameDevice } from './launch.js';
 import { zeros } from './creation.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
-import { unusedBinding } from './norm.js';
 import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
 
 export type Pair = number | [number, number];
@@ -195,7 +194,27 @@ function paramsOf(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
     n: g.N, h: g.H, w: g.W, c: g.C, kh: g.KH, kw: g.KW, co: g.CO, oh: g.OH, ow: g.OW,
     sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, chunks, kchunk,
     x_stride: g.N * g.H * g.W * g.C, w_stride: g.KH * g.KW * g.C * g.CO, y_stride: g.N * g.OH * g.OW * g.CO,
+    py: 0, px: 0, hq: g.H, wq: g.W, kh0: 0, khs: 1, kw0: 0, kws: 1,
   };
+}
+
+/**
+ * The stride phases of conv2d_shuffle's dgrad along one axis: input coordinates p + stride * i
+ * (count of them) and the taps k0 + step * j that reach them (k0 = taps when none does).
+ */
+function stridePhases(size: number, stride: number, pad: number, taps: number, dil: number): { p: number; count: number; k0: number; step: number }[] {
+  const out = [];
+  for (let p = 0; p < Math.min(stride, size); p++) {
+    // Tap k reaches phase p when p + pad - k * dil is a multiple of stride.
+    const valid = Array.from({ length: taps }, (_, k) => k).filter((k) => (((p + pad - k * dil) % stride) + stride) % stride === 0);
+    out.push({
+      p,
+      count: Math.ceil((size - p) / stride),
+      k0: valid.length ? valid[0] : taps,
+      step: valid.length > 1 ? valid[1] - valid[0] : taps,
+    });
+  }
+  return out;
 }
 
 function checkGroups(op: string, device: Device, groups: [number, number, number]): [number, number, number] {
@@ -322,15 +341,20 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
     return dx;
   }
   if (useShuffle(op, device, g, opts)) {
-    const M = g.N * g.H * g.W;
     // [.., C, CO] -> [.., CO, C]: the kernel's weight loads then run along C, across lanes.
     const wt = transpose(weight);
-    device.dispatch({
-      kernel: 'conv2d_shuffle', entry: 'dgrad', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
-      // bias: store_tile's epilogue never reads it here (has_bias false).
-      bindings: { dy4: bindings.dy, w4: wt.binding(op), bias: unusedBinding(device, 'bias'), out: bindings.out },
-      workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
-    });
+    // One dispatch per stride phase (one in all for stride 1), each with only the taps that reach it.
+    for (const ph of stridePhases(g.H, g.sh, g.ph, g.KH, g.dh)) {
+      for (const pw of stridePhases(g.W, g.sw, g.pw, g.KW, g.dw)) {
+        const m = g.N * ph.count * pw.count;
+        device.dispatch({
+          kernel: 'conv2d_shuffle', entry: 'dgrad', label: `${label} phase ${ph.p},${pw.p}`, constants: { RM: SHUFFLE_RM },
+          params: { ...paramsOf(g), py: ph.p, px: pw.p, hq: ph.count, wq: pw.count, kh0: ph.k0, khs: ph.step, kw0: pw.k0, kws: pw.step },
+          bindings: { dy4: bindings.dy, w4: wt.binding(op), out: bindings.out },
+          workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
+        });
+      }
+    }
     wt.dispose();
     return dx;
   }

@@ -67,6 +67,11 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
       { x: [2, 9, 7, 8], k: [5, 5], co: 36, opts: { padding: 2, stride: 2 } },
       { x: [1, 13, 10, 12], k: [3, 3], co: 8, opts: { dilation: 2, padding: [1, 2], stride: [2, 1] } },
       { x: [3, 6, 6, 4], k: [1, 1], co: 68, opts: {} },
+      // grad-input by stride phase: a 1x1 kernel at stride 2 leaves phases no tap reaches (zeros),
+      // stride 3 with dilation 2 steps its taps by 3, an image smaller than the stride on one axis.
+      { x: [2, 7, 8, 4], k: [1, 1], co: 8, opts: { stride: 2 } },
+      { x: [1, 11, 9, 8], k: [5, 4], co: 4, opts: { stride: 3, dilation: 2, padding: [4, 3] } },
+      { x: [2, 2, 9, 4], k: [2, 3], co: 4, opts: { stride: [3, 2], padding: [1, 1] } },
     ];
     for (const c of shuffleCases) {
       const seed = freshSeed();

@@ -6,6 +6,10 @@ struct Params {
   ow: u32, sh: u32, sw: u32, ph: u32,
   pw: u32, dh: u32, dw: u32, chunks: u32,
   kchunk: u32, x_stride: u32, w_stride: u32, y_stride: u32,
+  // conv2d_shuffle dgrad by stride phase: input rows py + sh * [0, hq), columns px + sw * [0, wq),
+  // and the taps that reach them, kh0 + khs * i (kw likewise). Other kernels get 0, H, W, 0, 1.
+  py: u32, px: u32, hq: u32, wq: u32,
+  kh0: u32, khs: u32, kw0: u32, kws: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;

@@ -3,6 +3,7 @@
  */
 import { expect } from 'vitest';
 import { fromArray, type Tensor } from '../src/index.js';
+import type { Device } from '../src/tensor/device.js';
 import type { NDArray } from '../src/reference/index.js';
 import { mulberry32 } from '../src/data/prng.js';
 
@@ -59,4 +60,18 @@ export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what =
   const e = relErr(out, ref.data, scale?.data);
   if (tol === 0) expect(e, `${what} must be exact`).toBe(0);
   else expect(e, `${what} relative error ${e}`).toBeLessThan(tol);
+}
+
+/**
+ * Logs the entry point of every dispatch `device` records until `stop()` (which restores the
+ * device's own dispatch): tests that must prove a fast path was taken read `entries`.
+ */
+export function recordDispatches(device: Device): { entries: string[]; stop: () => void } {
+  const entries: string[] = [];
+  const dispatch = device.dispatch.bind(device);
+  device.dispatch = (spec) => {
+    entries.push(spec.entry ?? 'main');
+    return dispatch(spec);
+  };
+  return { entries, stop: () => { device.dispatch = dispatch; } };
 }

@@ -177,7 +177,7 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
       let b = dy[yo + min(c0 + c, p.co - 1u)];
       for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
     }
-    next_pixel(&n, &oh, &ow);
+    next_pixel(&n, &oh, &ow, p.oh, p.ow);
   }
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
   for (var r = 0u; r < TM; r++) {

@@ -175,12 +175,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         if (c < p.c) { out[s * p.x_stride + pix * p.c + c] = acc[0][q]; }
       }
       shift_rows_down(&acc);
-      b += 1u;
-      if (b == p.wq) {
-        b = 0u;
-        a += 1u;
-        if (a == p.hq) { a = 0u; n += 1u; }
-      }
+      next_pixel(&n, &a, &b, p.hq, p.wq);
     }
   }
 }
@@ -222,7 +217,7 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lan
       let av = subgroupShuffle(xl, r / 4u);
       acc[r] = fma(vec4f(av[r % 4u]), bv, acc[r]);
     }
-    next_pixel(&n, &oh, &ow);
+    next_pixel(&n, &oh, &ow, p.oh, p.ow);
   }
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
   // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as ws from '../../src/index.js';
 import { concatRef, mapBroadcast, permuteRef, sliceRef } from '../../src/reference/index.js';
-import { expectMatches, freshSeed, pair } from '../helpers.js';
+import { expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
 
 describe('layout ops copy exactly', () => {
   it('permute and transpose on random permutations (property test)', async () => {
@@ -41,13 +41,7 @@ describe('layout ops copy exactly', () => {
   });
 
   it('vec4 copies (last axis % 4 == 0, aligned offsets) and their scalar neighbours', async () => {
-    const device = ws.getDevice();
-    const entries: string[] = [];
-    const dispatch = device.dispatch.bind(device);
-    device.dispatch = (spec) => {
-      entries.push(spec.entry ?? 'main');
-      return dispatch(spec);
-    };
+    const { entries, stop } = recordDispatches(ws.getDevice());
     try {
       const seed = freshSeed();
       const { t, r } = pair([6, 5, 12], seed);
@@ -70,7 +64,7 @@ describe('layout ops copy exactly', () => {
       const row = pair([1, 8], seed + 3);
       await expectMatches(ws.expand(row.t, [5, 8]), mapBroadcast('expand', [row.r, { shape: [5, 8], data: new Float64Array(40) }], (v) => v), 0, 'expand');
     } finally {
-      device.dispatch = dispatch;
+      stop();
     }
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
 import { adamState, adamUpdate, adamwUpdate, sgdState, sgdUpdate, type AdamHyper, type SgdHyper } from '../../src/ops/optim.js';
 import { adamRefState, adamStepRef, sgdStepRef, type SgdRefState } from '../../src/reference/optim.js';
-import { expectMatches, freshSeed, randomArray } from '../helpers.js';
+import { expectMatches, freshSeed, randomArray, recordDispatches } from '../helpers.js';
 
 /**
  * Parameter shapes of a small model, awkward sizes included; six have sizes % 4 == 0, so Adam
@@ -109,17 +109,12 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
         const state = adamState(run.init.map((d, i) => ws.zeros(SHAPES[i])));
         const wdMult = SHAPES.map((_, i) => (i === 0 ? 0 : 1));
         const device = ws.getDevice();
-        const entries: string[] = [];
-        const dispatch = device.dispatch.bind(device);
-        device.dispatch = (spec) => {
-          if (spec.kernel === 'optim') entries.push(spec.entry ?? 'main');
-          return dispatch(spec);
-        };
+        const { entries, stop } = recordDispatches(device);
         let snaps: ws.Tensor[][];
         try {
           snaps = appendSteps(run, (params, grads, t) => adamUpdate(params, grads, state, { ...h, lr: LR(t), lrMult, wdMult }));
         } finally {
-          device.dispatch = dispatch;
+          stop();
         }
         if (device.limits.maxStorageBuffersPerShaderStage >= 16) {
           // Per step: 4 scalar params, then the 6 vec4 ones as groups of 4 + 2 (4 + 1 at step 3,

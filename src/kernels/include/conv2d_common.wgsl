@@ -28,12 +28,14 @@ fn inside(ih: i32, iw: i32) -> bool {
   return ih >= 0 && ih < i32(p.h) && iw >= 0 && iw < i32(p.w);
 }
 
-// Steps an output pixel (n, oh, ow) to the next one in row-major order (the wgrad K walk).
-fn next_pixel(n: ptr<function, u32>, oh: ptr<function, u32>, ow: ptr<function, u32>) {
-  *ow += 1u;
-  if (*ow == p.ow) {
-    *ow = 0u;
-    *oh += 1u;
-    if (*oh == p.oh) { *oh = 0u; *n += 1u; }
+// Steps a pixel (n, row, col) of images of rows x cols to the next one in row-major order (the
+// wgrad K walk over output pixels, the dgrad epilogue over one stride phase), without a division.
+// (Parameter names must not shadow the bindings: the reflection would count them as used.)
+fn next_pixel(n: ptr<function, u32>, row: ptr<function, u32>, col: ptr<function, u32>, rows: u32, cols: u32) {
+  *col += 1u;
+  if (*col == cols) {
+    *col = 0u;
+    *row += 1u;
+    if (*row == rows) { *row = 0u; *n += 1u; }
   }
 }

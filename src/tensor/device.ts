@@ -16,7 +16,8 @@ export interface DeviceOptions {
   /** How awaits on the GPU poll (env WIDTHSCOPE_WAIT): 'auto' sleeps on CPU adapters. */
   wait?: WaitStrategy | 'auto';
   /**
-   * Submit the open encoder after this many dispatches (default 1024). Submitting every 32 let
+   * Submit the open encoder after this many dispatches (env WIDTHSCOPE_DISPATCHES_PER_SUBMIT,
+   * default 1024). Submitting every 32 let
    * lavapipe start a step while JS recorded the rest (a single-seed MLP step ~8.5 -> ~7.1 ms), but
    * one clean-clone test run with it hung in native code (main thread asleep, no timer firing) and
    * the cause was not found; until it is, the default stays where it was tested for longest.
@@ -101,6 +102,16 @@ class UniformRing {
 /** Default of DeviceOptions.maxDispatchesPerSubmit. */
 export const DISPATCHES_PER_SUBMIT = 1024;
 
+function envDispatchesPerSubmit(): number | undefined {
+  const raw = process.env.WIDTHSCOPE_DISPATCHES_PER_SUBMIT;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`device: WIDTHSCOPE_DISPATCHES_PER_SUBMIT must be a positive integer, got '${raw}'`);
+  }
+  return n;
+}
+
 export class Device {
   readonly kernels: KernelRegistry;
   readonly pool: BufferPool;
@@ -130,7 +141,7 @@ export class Device {
       throw new Error(`device: wait strategy must be 'auto', 'sleep' or 'spin', got '${wait}'`);
     }
     this.wait = wait === 'auto' ? defaultWaitStrategy(info) : wait;
-    this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? DISPATCHES_PER_SUBMIT;
+    this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? envDispatchesPerSubmit() ?? DISPATCHES_PER_SUBMIT;
     this.poison = opts.poison ?? process.env.WIDTHSCOPE_POISON === '1';
     this.kernels = new KernelRegistry(gpu);
     this.pool = new BufferPool((size) => this.gpu.createBuffer({ size, usage: STORAGE_USAGE }));

@@ -194,6 +194,11 @@ export interface ModelTrainerOptions {
   logEvery?: number;
   /** Train a job's members one after another instead of as one ensemble model (default false). */
   sequential?: boolean;
+  /**
+   * The largest tensor an ensemble may hold (bytes; default the adapter's binding limit). A job's
+   * members are split into ensembles small enough for it (see ensembleCapacity).
+   */
+  maxTensorBytes?: number;
 }
 
 async function trainMember(device: Device, c: RunConfig, member: number, evalSteps: number[], hooks: TrainHooks, logEvery: number): Promise<void> {
@@ -230,17 +235,30 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
 }
 
 /**
- * How many members of `c` one ensemble model may hold: every parameter [S, ...] must fit the
- * device's storage binding limit (probed from a single-seed model of the run).
+ * How many members of `c` one ensemble model may hold: every tensor of an S-member model is S
+ * times the single model's (parameters, optimizer state, activations of a training step and of
+ * the test-set evaluation), and each must fit `limitBytes` (default: the adapter's binding
+ * limit). Measured by one training step and one evaluation of a single-seed model of the run.
  */
-export function ensembleCapacity(device: Device, c: RunConfig): number {
+export async function ensembleCapacity(device: Device, c: RunConfig, limitBytes = device.maxTensorBytes): Promise<number> {
   const task = makeTask(c.task, device);
   const probe = buildRun(c, task, device);
-  const largest = Math.max(...probe.parameters().map((p) => p.value.size * 4));
-  probe.dispose();
-  task.dispose();
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  return Math.max(1, Math.floor(limit / largest));
+  const opt = makeOptimizer(c, probe);
+  const test = task.test();
+  const batch = task.train(c.batchSize, 0);
+  const before = device.largestAllocation;
+  device.largestAllocation = 0;
+  let largest = 0;
+  try {
+    largest = Math.max(...probe.parameters().map((p) => p.value.size * 4));
+    trainStep(probe, opt, task, batch).dispose();
+    await evaluate(probe, task, test);
+    largest = Math.max(largest, device.largestAllocation);
+  } finally {
+    device.largestAllocation = Math.max(before, device.largestAllocation);
+    for (const r of [batch.x, batch.y, test.x, test.y, opt, probe, task]) r.dispose();
+  }
+  return Math.max(1, Math.floor(limitBytes / largest));
 }
 
 /**
@@ -309,8 +327,8 @@ export function createModelTrainer(opts: ModelTrainerOptions): Trainer {
   return {
     async trainRun(job: TrainJob, hooks: TrainHooks) {
       if (job.members.length > 1 && !opts.sequential) {
-        // one ensemble model, split only where a parameter [S, ...] would exceed the binding limit
-        const size = Math.min(job.members.length, ensembleCapacity(opts.device, job.config));
+        // one ensemble model, split only where a tensor [S, ...] would exceed the binding limit
+        const size = Math.min(job.members.length, await ensembleCapacity(opts.device, job.config, opts.maxTensorBytes));
         for (let first = 0; first < job.members.length; first += size) {
           if (hooks.shouldStop()) return;
           const chunk = job.members.slice(first, first + size);

@@ -126,6 +126,12 @@ export class Device {
   private dispatches = 0;
   /** Dispatches recorded since creation (benchmarks report counts from it). */
   dispatchCount = 0;
+  /**
+   * The largest buffer asked of allocStorage since creation (bytes; set it to 0 to start a
+   * measurement). The sweep sizes ensembles by it: every tensor of an S-member model is S times
+   * a single model's.
+   */
+  largestAllocation = 0;
   private ring: UniformRing;
   readonly bindGroups: BindGroupCache;
   private errors: string[] = [];
@@ -224,10 +230,16 @@ export class Device {
     if (this.lostInfo) throw new Error(`${what}: the WebGPU device was lost (${this.lostInfo})`);
   }
 
+  /** The largest tensor the adapter can bind (bytes). */
+  get maxTensorBytes(): number {
+    return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+  }
+
   /** A storage buffer for `bytes` (refuses sizes beyond the adapter's binding limit). */
   allocStorage(what: string, bytes: number, forUpload = false): GPUBuffer {
     this.checkAlive(what);
-    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    const limit = this.maxTensorBytes;
+    if (bytes > this.largestAllocation) this.largestAllocation = bytes;
     if (bytes > limit) {
       throw new Error(
         `${what}: needs a buffer of ${bytes} bytes, over the adapter's limit of ${limit} bytes ` +

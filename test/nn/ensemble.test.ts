@@ -15,7 +15,7 @@ import { Adam } from '../../src/nn/optim.js';
 import { fromArray } from '../../src/ops/creation.js';
 import { binary } from '../../src/ops/elementwise.js';
 import { makeTask, type Task } from '../../src/experiments/tasks.js';
-import { createModelTrainer, ensembleTrainStep, evaluate, evaluateEnsemble, trainStep } from '../../src/experiments/model-trainer.js';
+import { createModelTrainer, ensembleCapacity, ensembleTrainStep, evaluate, evaluateEnsemble, trainStep } from '../../src/experiments/model-trainer.js';
 import { resolveSweep, validateSpec } from '../../src/experiments/index.js';
 import type { MetricRecord, TrainHooks } from '../../src/experiments/trainer.js';
 import type { TaskSpec } from '../../src/experiments/spec/schema.js';
@@ -266,6 +266,58 @@ describe('the model trainer', () => {
       expect(Object.keys(got).sort(), key).toEqual(Object.keys(want).sort());
       for (const k of Object.keys(want)) expectClose([got[k]!], [want[k]!], 1e-5, LOSS_RTOL, `${key} ${k}`);
       expectClose(ens.preds.get(key)!, seq.preds.get(key)!, PRED_ATOL, PRED_RTOL, `${key} predictions`);
+    }
+  });
+
+  it('sizes ensembles by their largest tensor, activations included, and splits a job to fit', async () => {
+    const spec = validateSpec({
+      name: 'ens-cap', task: { name: 'teacher-image', size: 8, testSize: 2048 }, model: { family: 'mlp', depth: 2 },
+      parameterization: 'mup', baseWidth: 16, widths: [32], seeds: 3, optimizer: { name: 'adam' }, lr: 0.01,
+      batchSize: 16, steps: 4, eval: { every: 2 },
+    });
+    const group = resolveSweep(spec).groups[0];
+    const config = group.runs[0].config;
+    const job = { members: group.runs, config, evalSteps: config.evalSteps };
+    const dev = device();
+    // The largest tensor of one member (an activation of the 2048-example evaluation or its matmul
+    // scratch), read off a capacity under a huge limit.
+    const huge = 2 ** 40;
+    const largest = huge / (await ensembleCapacity(dev, config, huge));
+    const paramBytes = 192 * 32 * 4;
+    expect(largest).toBeGreaterThan(paramBytes);
+    // parameters alone would allow 8 members here; the activations allow 1
+    expect(await ensembleCapacity(dev, config, 8 * paramBytes)).toBe(1);
+    const limit = Math.floor(2.5 * largest);
+    expect(await ensembleCapacity(dev, config, limit)).toBe(2);
+
+    const seq: Report = { metrics: new Map(), preds: new Map() };
+    await createModelTrainer({ device: dev, sequential: true }).trainRun(job, hooksFor(seq, () => false));
+    // The labels of the buffers a run allocates carry their shapes: an ensemble of S evaluates
+    // the test set into [S, 2048, ...].
+    const allocations = async (run: () => Promise<void>) => {
+      const labels: string[] = [];
+      const original = dev.allocStorage;
+      dev.allocStorage = function (what: string, bytes: number, forUpload?: boolean) {
+        labels.push(what);
+        return original.call(this, what, bytes, forUpload);
+      };
+      try {
+        await run();
+      } finally {
+        dev.allocStorage = original;
+      }
+      return (S: number) => labels.some((l) => l.includes(`[${S}, 2048, `));
+    };
+    const whole = await allocations(() => createModelTrainer({ device: dev }).trainRun(job, hooksFor({ metrics: new Map(), preds: new Map() }, () => false)));
+    expect(whole(3)).toBe(true);
+    const split: Report = { metrics: new Map(), preds: new Map() };
+    const parts = await allocations(() => createModelTrainer({ device: dev, maxTensorBytes: limit }).trainRun(job, hooksFor(split, () => false)));
+    expect(parts(3)).toBe(false);
+    expect(parts(2)).toBe(true);
+    expect([...split.metrics.keys()].sort()).toEqual([...seq.metrics.keys()].sort());
+    for (const [key, want] of seq.metrics) {
+      expectClose([split.metrics.get(key)!.testLoss!], [want.testLoss!], 1e-5, LOSS_RTOL, `${key} test loss`);
+      expectClose(split.preds.get(key)!, seq.preds.get(key)!, PRED_ATOL, PRED_RTOL, `${key} predictions`);
     }
   });
 

@@ -33,6 +33,15 @@ export interface BenchContext {
   quick: boolean;
   /** Median milliseconds of one `launch()` (launch appends dispatches; no await inside). */
   time(launch: () => void, opts?: { minSamples?: number; maxTimeS?: number }): Promise<number>;
+  /** Samples of several launches taken in turn (see timeInterleaved). */
+  timeInterleaved(launches: (() => void)[], opts?: { minRounds?: number; maxTimeS?: number }): Promise<Interleaved>;
+}
+
+/** Per-launch medians (ms per launch) and, per round, each launch's time over the first's. */
+export interface Interleaved {
+  medians: number[];
+  /** ratios[i]: launch i's time / launch 0's time, one per round (same round, so same machine state). */
+  ratios: number[][];
 }
 
 export interface BenchSuite {
@@ -86,6 +95,39 @@ export async function timeLaunch(
     bench.run({ async: true });
   });
   return median(samples);
+}
+
+/**
+ * Times launches A, B, ... in turn (A, B, A, B, ...): each round takes one sample of every launch
+ * (repeated to ~30 ms, awaited once), so a slow spell of a shared machine lands on all of them
+ * instead of on whichever was being measured. Runs at least `minRounds` rounds (default 5) and
+ * stops after `maxTimeS` seconds (default 2).
+ */
+export async function timeInterleaved(
+  device: Device,
+  launches: (() => void)[],
+  opts: { minRounds?: number; maxTimeS?: number } = {},
+): Promise<Interleaved> {
+  const sample = async (launch: () => void, reps: number) => {
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) launch();
+    await device.sync();
+    return (performance.now() - start) / reps;
+  };
+  const reps: number[] = [];
+  for (const launch of launches) {
+    await sample(launch, 1);
+    reps.push(Math.max(1, Math.min(1000, Math.round(30 / Math.max(await sample(launch, 1), 0.01)))));
+  }
+  const samples: number[][] = launches.map(() => []);
+  const deadline = performance.now() + (opts.maxTimeS ?? 2) * 1000;
+  for (let round = 0; round < (opts.minRounds ?? 5) || performance.now() < deadline; round++) {
+    for (let i = 0; i < launches.length; i++) samples[i].push(await sample(launches[i], reps[i]));
+  }
+  return {
+    medians: samples.map(median),
+    ratios: samples.map((s) => s.map((t, r) => t / samples[0][r])),
+  };
 }
 
 function cell(v: number | string | undefined, digits = 2): string {

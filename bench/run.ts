@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { init, shutdown } from '../src/index.js';
-import { formatTable, timeLaunch, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
+import { formatTable, timeInterleaved, timeLaunch, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { measureCeilings } from './ceilings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +29,7 @@ async function main() {
     ceilings,
     quick: opts.quick,
     time: (launch, o) => timeLaunch(device, launch, o),
+    timeInterleaved: (launches, o) => timeInterleaved(device, launches, o),
   };
   const files = readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.ts')).sort();
   const rows: BenchRow[] = [...ceilingRows];

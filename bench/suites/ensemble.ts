@@ -41,19 +41,23 @@ const suite: BenchSuite = {
       const y = fromArray(Int32Array.from({ length: c.batch }, (_, i) => (i * 7) % classes), [c.batch], { device: dev });
       const batch = { x, y };
       const param = { parameterization: 'mup', optimizer: 'adam' } as const;
-      const time = (launch: () => void) => ctx.time(launch, { minSamples: 3, maxTimeS: 1 });
-
       const ens = buildModel({ device: dev, seed: 0, seeds, param }, spec);
       const ensOpt = new Adam(ens.parameters(), { lr: 1e-3 });
-      const ensMs = await time(() => ensembleTrainStep(ens, ensOpt, task, batch).dispose());
-      ensOpt.dispose();
-      ens.dispose();
-
       const singles: Model[] = seeds.map((seed) => buildModel({ device: dev, seed, param }, spec));
       const opts = singles.map((m) => new Adam(m.parameters(), { lr: 1e-3 }));
-      const seqMs = await time(() => singles.forEach((m, i) => (trainStep(m, opts[i], task, batch) as Tensor).dispose()));
-      for (const o of opts) o.dispose();
-      for (const m of singles) m.dispose();
+      // interleaved: one ensemble step, then 8 single steps, then again, so the VM's slow spells
+      // fall on both sides of the ratio
+      const { medians, ratios } = await ctx.timeInterleaved(
+        [
+          () => ensembleTrainStep(ens, ensOpt, task, batch).dispose(),
+          () => singles.forEach((m, i) => (trainStep(m, opts[i], task, batch) as Tensor).dispose()),
+        ],
+        { minRounds: 5, maxTimeS: ctx.quick ? 2 : 4 },
+      );
+      const [ensMs, seqMs] = medians;
+      const perRound = [...ratios[1]].sort((a, b) => a - b);
+      for (const o of [ensOpt, ...opts]) o.dispose();
+      for (const m of [ens, ...singles]) m.dispose();
       x.dispose();
       y.dispose();
 
@@ -68,10 +72,14 @@ const suite: BenchSuite = {
           batchedStepsPerS: +(1000 / ensMs).toFixed(2),
           sequentialStepsPerS: +(1000 / seqMs).toFixed(2),
           sequentialMs: +seqMs.toFixed(3),
+          rounds: perRound.length,
+          speedupLowestRound: +perRound[0].toFixed(3),
+          speedupHighestRound: +perRound[perRound.length - 1].toFixed(3),
         },
       });
       console.log(`  ${c.family} width ${c.width}: batched ${ensMs.toFixed(2)} ms (${(1000 / ensMs).toFixed(1)} steps/s of all ${S}), ` +
-        `sequential ${seqMs.toFixed(2)} ms (${(1000 / seqMs).toFixed(1)} steps/s), speed-up ${(seqMs / ensMs).toFixed(2)}x`);
+        `sequential ${seqMs.toFixed(2)} ms (${(1000 / seqMs).toFixed(1)} steps/s), speed-up ${(seqMs / ensMs).toFixed(2)}x ` +
+        `(rounds: ${perRound.length}, ${perRound[0].toFixed(2)}-${perRound[perRound.length - 1].toFixed(2)}x)`);
     }
     return rows;
   },

@@ -3,7 +3,7 @@
  */
 import { expect } from 'vitest';
 import { fromArray, type Tensor } from '../src/index.js';
-import type { Device } from '../src/tensor/device.js';
+import type { Device, DispatchSpec } from '../src/tensor/device.js';
 import type { NDArray } from '../src/reference/index.js';
 import { mulberry32 } from '../src/data/prng.js';
 
@@ -66,12 +66,14 @@ export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what =
  * Logs the entry point of every dispatch `device` records until `stop()` (which restores the
  * device's own dispatch): tests that must prove a fast path was taken read `entries`.
  */
-export function recordDispatches(device: Device): { entries: string[]; stop: () => void } {
+export function recordDispatches(device: Device): { entries: string[]; specs: DispatchSpec[]; stop: () => void } {
   const entries: string[] = [];
+  const specs: DispatchSpec[] = [];
   const dispatch = device.dispatch.bind(device);
   device.dispatch = (spec) => {
     entries.push(spec.entry ?? 'main');
+    specs.push(spec);
     return dispatch(spec);
   };
-  return { entries, stop: () => { device.dispatch = dispatch; } };
+  return { entries, specs, stop: () => { device.dispatch = dispatch; } };
 }

@@ -59,10 +59,16 @@ export const PACKED_MIN_COLS = 16;
  */
 export const PACKED_DIRECT_MAX_ROW = 512;
 
-/** Which operands the packed kernel reads in place (vec4-aligned rows, short enough). */
+/**
+ * Which operands the packed kernel reads in place (vec4-aligned rows, short enough). A transposed
+ * A ([K, M]) is read as vec4s along M, adjacent across lanes, at any length (lavapipe, A/B in one
+ * session: the dW of an MLP layer, 64 x 256 x 64 TN 0.86 -> 0.50 ms, 256^3 TN 3.5 -> 3.1 ms,
+ * 1024 x 256 x 1024 TN even). A transposed B is packed: reading its rows in place (4 per lane,
+ * K apart) ran 1.2-5x slower.
+ */
 export function packedInPlace(p: MatmulProblem): { a: boolean; b: boolean } {
   return {
-    a: !p.transA && p.K % 4 === 0 && p.K <= PACKED_DIRECT_MAX_ROW,
+    a: p.transA ? p.M % 4 === 0 && p.K % 4 === 0 : p.K % 4 === 0 && p.K <= PACKED_DIRECT_MAX_ROW,
     b: !p.transB && p.N % 4 === 0 && p.K % 4 === 0 && p.N <= PACKED_DIRECT_MAX_ROW,
   };
 }

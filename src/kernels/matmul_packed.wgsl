@@ -9,7 +9,8 @@
 //   pb [zb][NG][K4 * 4][SG] vec4: opB[k, 4 (g * SG + l) .. 4 (g * SG + l) + 3]  (NG = N padded to 4 SG, / 4 SG)
 //   za / zb is 1 when the operand is shared by every batch (p.pad0 bit 0 / bit 1), else p.batch.
 // Entry points:
-//   (With A_DIRECT / B_DIRECT, main reads that operand in place and its pack pass is skipped.)
+//   (With A_DIRECT / B_DIRECT, main reads that operand in place and its pack pass is skipped;
+//   A_DIRECT with TRANS_A reads A^T in place, as vec4s along M: see main.)
 //   pack_a, pack_b: one vec4 of pa / pb per invocation (3-D grid, grid-stride), into `packed`.
 //   main: workgroup = one subgroup of SG lanes; it owns rows tm * RM + [0, RM) and, per lane l,
 //         columns 4 (tn * SG + l) + [0, 4): RM x 4 accumulators per lane (a RowBlock). Wider
@@ -29,8 +30,9 @@ override TRANS_B: bool = false;
 // !TRANS_A and K % 4 == 0 / !TRANS_B and N % 4 == 0, so every vec4 is aligned and in its row).
 override VEC4_A: bool = false;
 override VEC4_B: bool = false;
-// main reads A unpacked through a4 (no pack_a pass; the host sets it when VEC4_A holds and rows
-// are short enough that 32 of them stay in cache; see matmul.ts).
+// main reads A unpacked through a4 (no pack_a pass). The host sets it when VEC4_A holds and rows
+// are short enough that 32 of them stay in cache, or with TRANS_A when M % 4 == 0 and
+// K % 4 == 0 (see packedInPlace in matmul-select.ts).
 override A_DIRECT: bool = false;
 // main reads B in place through b4 (no pack_b pass; the host sets it when !TRANS_B and
 // K % 4 == 0 and N % 4 == 0, and rows are short; see matmul.ts).
@@ -121,6 +123,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         for (var g = 0u; g < RM / SG; g++) {
           arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
         }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
         let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
         // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
         let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
@@ -128,16 +133,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         var acc = RowBlock();
         for (var k = 0u; k < K4; k++) {
           // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
           var al: array<vec4f, 4>;
-          for (var g = 0u; g < RM / SG; g++) {
-            if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
+          for (var g = 0u; g < 4u; g++) {
+            if (A_DIRECT && TRANS_A) {
+              al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+            } else if (g < RM / SG) {
+              if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
+            }
           }
           var bv: array<vec4f, 4>;
           for (var kk = 0u; kk < 4u; kk++) {
             if (B_DIRECT) { bv[kk] = b4[bcol + (4u * k + kk) * (p.N / 4u)]; } else { bv[kk] = pb[bbase + (4u * k + kk) * SG]; }
           }
           for (var r = 0u; r < RM; r++) {
-            let av = subgroupShuffle(al[r / SG], r % SG);
+            var av: vec4f;
+            if (A_DIRECT && TRANS_A) {
+              // row r is component r % 4 of lane r / 4's vectors, one per k
+              let src = r / 4u;
+              let c = r % 4u;
+              av = vec4f(subgroupShuffle(al[0][c], src), subgroupShuffle(al[1][c], src),
+                         subgroupShuffle(al[2][c], src), subgroupShuffle(al[3][c], src));
+            } else {
+              av = subgroupShuffle(al[r / SG], r % SG);
+            }
             acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
             acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
             acc[r] = fma(vec4f(av.z), bv[2], acc[r]);

@@ -262,7 +262,12 @@ function launchPacked(
       packGroups(colGroups * PACKED_SG, k4 * 4, bShared ? 1 : p.batch));
     device.dispatch({
       kernel: 'matmul_packed', entry: 'main', label, params: packedParams,
-      constants: { RM: cfg.rm, A_DIRECT: aDirect ? 1 : 0, B_DIRECT: bDirect ? 1 : 0 },
+      constants: {
+        RM: cfg.rm,
+        A_DIRECT: aDirect ? 1 : 0,
+        B_DIRECT: bDirect ? 1 : 0,
+        TRANS_A: aDirect && p.transA ? 1 : 0,
+      },
       bindings: {
         pa, a4: aDirect ? a.binding('matmul') : unused('a4'), pb, b4: bDirect ? b.binding('matmul') : unused('b4'), ...io,
       },

@@ -7,7 +7,7 @@ import {
   NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
 } from '../../src/kernels/matmul-select.js';
-import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
+import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
 
 /** Every rung of the ladder (the 'reg' ones take the vec4 entry where shapes align). */
 const LADDER: [string, MatmulConfig][] = [
@@ -150,6 +150,9 @@ describe('the kernel selector', () => {
     expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(64, 18, 64), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul({ ...problem(64, 64, 64), transB: true }, cpuWithSubgroups)).toEqual(REG_4X4);
+    // A^T is read in place when M and K are multiples of 4 (a layer's dW at any width).
+    expect(selectMatmul({ ...problem(64, 64, 256), transA: true }, cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul({ ...problem(66, 64, 256), transA: true }, cpuWithSubgroups)).toEqual(REG_4X4);
     // Matrix-vector and vector-matrix products would be mostly padding.
     expect(selectMatmul(problem(4096, 1, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul(problem(1, 4096, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
@@ -169,6 +172,27 @@ describe('the kernel selector', () => {
     await check([37, 68], [3, 68, 36], { config: PACKED_16 }, 'packed A in place, shared');
     await check([2, 37, 68], [2, 68, 516], { config: PACKED_16 }, 'packed vec4 pack of B (N 516)');
   });
+  it('the packed kernel reads A^T in place (vec4s along M) where M and K are multiples of 4', async () => {
+    // one dispatch when B is read in place too; ragged row tiles, batches, a shared A^T, epilogues
+    const matmulDispatches = async (run: () => Promise<void>) => {
+      const rec = recordDispatches(ws.getDevice());
+      try { await run(); } finally { rec.stop(); }
+      return rec.specs.filter((d) => d.kernel === 'matmul_packed');
+    };
+    const direct = await matmulDispatches(() =>
+      check([64, 36], [64, 44], { config: PACKED_32, transA: true, biasN: 44, activation: 'relu' }, 'packed A^T in place'));
+    expect(direct.map((d) => d.entry)).toEqual(['main']);
+    expect(direct[0].constants).toMatchObject({ A_DIRECT: 1, TRANS_A: 1, B_DIRECT: 1 });
+    await check([12, 260], [12, 70], { config: PACKED_16, transA: true }, 'packed 16 A^T in place, M 260, B packed');
+    await check([3, 20, 44], [3, 20, 36], { config: PACKED_32, transA: true }, 'packed A^T in place, batched');
+    await check([20, 44], [3, 20, 36], { config: PACKED_16, transA: true, biasN: 36, activation: 'gelu' }, 'packed A^T in place, shared');
+    await check([2, 1, 8, 4], [2, 3, 6, 8], { config: PACKED_32, transA: true, transB: true }, 'packed A^T in place, B^T packed');
+    // K % 4 != 0 or M % 4 != 0: packed as before
+    const packedA = await matmulDispatches(() => check([18, 36], [18, 44], { config: PACKED_32, transA: true }, 'packed A^T (K 18)'));
+    expect(packedA.map((d) => d.entry)).toEqual(['pack_a', 'pack_b', 'main']);
+    await check([16, 37], [16, 44], { config: PACKED_32, transA: true }, 'packed A^T (M 37)');
+  });
+
   it('the packed kernel rejects a row block it has no accumulators for', () => {
     const a = ws.raw.randn([8, 8], { seed: 1 }), b = ws.raw.randn([8, 8], { seed: 2 });
     for (const rm of [12, 64]) {

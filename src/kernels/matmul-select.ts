@@ -47,6 +47,15 @@ export const PACKED_SG = 8;
  */
 export const PACKED_MIN_MACS = 128 * 128 * 128;
 /**
+ * With one operand read in place (one pack pass), the packed kernel wins from this many
+ * multiply-adds (all batches; lavapipe, interleaved in one process, packed vs register 4 x 4):
+ * 256 x 64 x 64 NT 0.49 vs 0.93 ms, [8] x 64 x 32 x 32 NT 0.66 vs 0.78, 128 x 64 x 64 NT 0.43 vs
+ * 0.59, 64 x 784 x 32 0.78 vs 1.08; below it register blocking did: 16 x 784 x 32 (401K) 0.64 vs
+ * 0.65-0.76, 64 x 48 x 40 NT 0.26 vs 0.31. With both operands packed, 64 x 66 x 64 (270K) was
+ * 0.40 (register) vs 0.61.
+ */
+export const PACKED_ONE_PASS_MIN_MACS = 128 * 64 * 64;
+/**
  * The packed kernel pads rows to its row block (8 to 32) and columns to 32: below these sizes most of its lanes
  * (and most of a packed copy) would be padding, e.g. a matrix-vector product would pack B 32x.
  */
@@ -124,7 +133,9 @@ export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulCo
   const macs = p.M * p.N * p.K;
   if (adapter.isSoftware && adapter.subgroups && p.M >= PACKED_MIN_ROWS && p.N >= PACKED_MIN_COLS) {
     const inPlace = packedInPlace(p);
-    if (macs * p.batch >= PACKED_MIN_MACS || (inPlace.a && inPlace.b)) return PACKED_32;
+    const all = macs * p.batch;
+    if (all >= PACKED_MIN_MACS || (inPlace.a && inPlace.b)) return PACKED_32;
+    if ((inPlace.a || inPlace.b) && all >= PACKED_ONE_PASS_MIN_MACS) return PACKED_32;
   }
   // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe (256 x 64 x 64 to
   // 1024^3, batched or not): the bigger block spills.

@@ -4,7 +4,7 @@ import { getDevice } from '../../src/index.js';
 import { chooseMatmulConfig, matmul, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import {
-  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, REG_4X4, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
+  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, PACKED_ONE_PASS_MIN_MACS, REG_4X4, packedInPlace, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
 } from '../../src/kernels/matmul-select.js';
 import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
@@ -150,9 +150,20 @@ describe('the kernel selector', () => {
     expect(selectMatmul(problem(16, 16, 16), cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(64, 18, 64), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul({ ...problem(64, 64, 64), transB: true }, cpuWithSubgroups)).toEqual(REG_4X4);
+    // One operand in place (one pack pass): packed from PACKED_ONE_PASS_MIN_MACS.
+    expect(PACKED_ONE_PASS_MIN_MACS).toBeLessThan(PACKED_MIN_MACS);
+    expect(selectMatmul({ ...problem(128, 64, 64), transB: true }, cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul({ ...problem(64, 32, 32, 8), transB: true }, cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(64, 32, 784), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(selectMatmul(problem(16, 32, 784), cpuWithSubgroups)).toEqual(REG_4X4);
+    // both operands packed (K % 4 != 0): register below PACKED_MIN_MACS
+    expect(selectMatmul(problem(64, 64, 66), cpuWithSubgroups)).toEqual(REG_4X4);
+    expect(selectMatmul(problem(128, 64, 66), cpuWithSubgroups)).toEqual(REG_4X4);
     // A^T is read in place when M and K are multiples of 4 (a layer's dW at any width).
     expect(selectMatmul({ ...problem(64, 64, 256), transA: true }, cpuWithSubgroups)).toEqual(PACKED_32);
-    expect(selectMatmul({ ...problem(66, 64, 256), transA: true }, cpuWithSubgroups)).toEqual(REG_4X4);
+    expect(packedInPlace({ ...problem(66, 64, 256), transA: true })).toEqual({ a: false, b: true });
+    expect(packedInPlace({ ...problem(64, 64, 258), transA: true })).toEqual({ a: false, b: false });
+    expect(packedInPlace({ ...problem(64, 64, 256), transA: true, transB: true })).toEqual({ a: true, b: false });
     // Matrix-vector and vector-matrix products would be mostly padding.
     expect(selectMatmul(problem(4096, 1, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul(problem(1, 4096, 4096), cpuWithSubgroups)).toEqual(REG_4X4);

@@ -1,13 +1,14 @@
 // Every test file gets the default device with poisoned outputs (NaN) and tears it down, under a
-// watchdog that turns a native hang into a reported, killed file (test/watchdog.ts).
+// watchdog that turns a native hang into a reported, killed file (src/tensor/watchdog.ts;
+// WIDTHSCOPE_HANG_S seconds, default 300; records under WIDTHSCOPE_HANG_DIR for .ci/run).
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { init, shutdown } from '../src/index.js';
-import { startWatchdog, type Watchdog } from './watchdog.js';
+import { startWatchdog, type Watchdog } from '../src/tensor/watchdog.js';
 
 let watchdog: Watchdog | null = null;
 
 beforeAll(async () => {
-  watchdog = startWatchdog(expect.getState().testPath ?? 'unknown test file');
+  watchdog = startWatchdog(expect.getState().testPath ?? 'unknown test file', Number(process.env.WIDTHSCOPE_HANG_S ?? 300));
   watchdog.setTest('beforeAll: init');
   await init({ poison: true });
 });

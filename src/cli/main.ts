@@ -2,6 +2,7 @@
  * @file The `widthscope` command: one command, subcommands, `--help` for each.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -9,6 +10,8 @@ import { init, shutdown } from '../tensor/runtime.js';
 import type { Device } from '../tensor/device.js';
 import { runDemo } from './demo.js';
 import { describeModel } from './describe.js';
+import { SWEEP_WORKER_ENV, superviseSweep } from './supervise.js';
+import { startWatchdog } from '../tensor/watchdog.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -51,27 +54,75 @@ program
   .option('--no-progress', 'no progress bars')
   .option('--dry-run', 'validate the spec and list its runs')
   .option('--fake', 'use the deterministic stand-in trainer (pipeline demos)')
-  .action(async (spec: string, o: { results?: string; shard?: string; report: boolean; progress: boolean; dryRun?: boolean; fake?: boolean }) => {
-    const { runSweepCommand, SpecError } = await import('../experiments/index.js');
-    const { createModelTrainer } = await import('../experiments/model-trainer.js');
-    const run = async (device?: Device) =>
-      runSweepCommand(spec, {
-        results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake,
-        trainer: device ? createModelTrainer({ device }) : undefined,
-      });
+  .option('--hang-timeout <seconds>', 'a native call that blocks the sweep this long is a hang: print stacks, restart the sweep (0: off)', '600')
+  .option('--restarts <n>', 'how many times a hung sweep is started again', '3')
+  .action(async (spec: string, o: SweepOptions) => {
+    const hangS = Number(o.hangTimeout);
+    const restarts = Number(o.restarts);
+    if (!(hangS >= 0) || !Number.isInteger(restarts) || restarts < 0) {
+      console.error(`sweep: --hang-timeout must be a number of seconds >= 0 and --restarts an integer >= 0; got '${o.hangTimeout}' and '${o.restarts}'`);
+      process.exitCode = 2;
+      return;
+    }
+    if (hangS > 0 && !o.dryRun && !process.env[SWEEP_WORKER_ENV]) {
+      process.exitCode = await superviseSweep({ restarts });
+      return;
+    }
+    const watchdog = hangS > 0 && !o.dryRun ? startWatchdog(`sweep ${spec}`, hangS) : null;
     try {
-      if (o.dryRun || o.fake) {
-        process.exitCode = (await run()).exitCode;
-      } else {
-        await withDevice(async (d) => (await run(d)).exitCode);
-      }
-    } catch (e) {
-      if (e instanceof SpecError) {
-        console.error((e as Error).message);
-        process.exitCode = 2;
-      } else throw e;
+      injectHangForTests();
+      await sweep(spec, o);
+    } finally {
+      watchdog?.stop();
     }
   });
+
+interface SweepOptions {
+  results?: string;
+  shard?: string;
+  report: boolean;
+  progress: boolean;
+  dryRun?: boolean;
+  fake?: boolean;
+  hangTimeout: string;
+  restarts: string;
+}
+
+/**
+ * Test hook: WIDTHSCOPE_FAULT_HANG=<file> blocks the main thread as a stuck native call would,
+ * once (the file marks that it happened); WIDTHSCOPE_FAULT_HANG=always blocks every time.
+ */
+function injectHangForTests(): void {
+  const fault = process.env.WIDTHSCOPE_FAULT_HANG;
+  if (!fault) return;
+  if (fault !== 'always') {
+    if (existsSync(fault)) return;
+    writeFileSync(fault, 'hung once\n');
+  }
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+async function sweep(spec: string, o: SweepOptions): Promise<void> {
+  const { runSweepCommand, SpecError } = await import('../experiments/index.js');
+  const { createModelTrainer } = await import('../experiments/model-trainer.js');
+  const run = async (device?: Device) =>
+    runSweepCommand(spec, {
+      results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake,
+      trainer: device ? createModelTrainer({ device }) : undefined,
+    });
+  try {
+    if (o.dryRun || o.fake) {
+      process.exitCode = (await run()).exitCode;
+    } else {
+      await withDevice(async (d) => (await run(d)).exitCode);
+    }
+  } catch (e) {
+    if (e instanceof SpecError) {
+      console.error((e as Error).message);
+      process.exitCode = 2;
+    } else throw e;
+  }
+}
 
 program
   .command('report <dir>')

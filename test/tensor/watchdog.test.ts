@@ -1,4 +1,4 @@
-// The hang watchdog (test/watchdog.ts): a child whose main thread blocks in a native call is
+// The hang watchdog (src/tensor/watchdog.ts): a child whose main thread blocks in a native call is
 // killed, with its stacks and file recorded; a child that keeps its event loop running is not.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 
 function child(body: string, dir: string) {
   const code = `
-    import { startWatchdog } from ${JSON.stringify(join(__dirname, 'watchdog.ts'))};
+    import { startWatchdog } from ${JSON.stringify(join(__dirname, '..', '..', 'src', 'tensor', 'watchdog.ts'))};
     import { execFileSync } from 'node:child_process';
     const wd = startWatchdog('fixture.test.ts', 2);
     wd.setTest('the fixture test');

@@ -1,14 +1,14 @@
 /**
- * @file A hang watchdog for test files.
+ * @file A hang watchdog for a process that drives the GPU.
  *
- * One clean-clone run of the suite once stopped inside a native call (Dawn or lavapipe; main
- * thread asleep at 0% CPU, cause not found): vitest's timeouts are timers on that blocked thread,
- * so they never fired and the run waited until CI's limit. Here a worker thread watches a
- * heartbeat that the main thread's event loop beats every second. When no beat has come for
- * WIDTHSCOPE_HANG_S seconds (default 300; a cold pipeline compile blocks for a few seconds at
- * most), it prints every thread's native stack (gdb, when installed), writes the same under
- * WIDTHSCOPE_HANG_DIR (where .ci/run looks for them) and kills its own process: vitest reports
- * "Worker exited unexpectedly" for this file and goes on with the next.
+ * Dawn over llvmpipe can stop inside a native call and never return (seen once in a clean-clone
+ * test run here; reported for Dawn's WaitAny on llvmpipe by llama.cpp's WebGPU backend): the main
+ * thread sleeps, so no timer of its own ever fires. A worker thread watches a heartbeat that the
+ * main thread's event loop beats every second. When no beat has come for `limitS` seconds, it
+ * prints the label, what was running and every thread's native stack (gdb, when installed),
+ * writes the same under `dir` (when given) and kills its own process with SIGKILL.
+ * Test files run under it (test/setup.ts, WIDTHSCOPE_HANG_S / WIDTHSCOPE_HANG_DIR), and so does
+ * the sweep worker (src/cli/supervise.ts restarts it).
  */
 import { Worker } from 'node:worker_threads';
 
@@ -26,7 +26,7 @@ setInterval(() => {
   if (stalled < limitS) return;
   const end = nameBytes.indexOf(0);
   const test = Buffer.from(nameBytes.subarray(0, end < 0 ? nameBytes.length : end)).toString('utf8');
-  const head = 'widthscope watchdog: ' + file + ' > ' + test + ': the main thread has not run for ' +
+  const head = 'widthscope watchdog: ' + file + (test ? ' > ' + test : '') + ': the main thread has not run for ' +
     stalled + ' s (blocked in a native call); killing pid ' + pid + ' so the run goes on\\n';
   let stacks = '';
   try {
@@ -45,14 +45,17 @@ setInterval(() => {
 `;
 
 export interface Watchdog {
-  /** Names the running test in the report. */
+  /** Names what is running now (a test, a run) in the report. */
   setTest(name: string): void;
   stop(): void;
 }
 
-/** Starts the watchdog for this test file (`file` names it in the report). */
-export function startWatchdog(file: string, limitS = Number(process.env.WIDTHSCOPE_HANG_S ?? 300)): Watchdog {
-  if (!(limitS > 0)) throw new Error(`watchdog: WIDTHSCOPE_HANG_S must be a positive number of seconds, got '${limitS}'`);
+/**
+ * Starts the watchdog (`file` names the process in the report: a test file, a sweep). `dir`
+ * defaults to WIDTHSCOPE_HANG_DIR.
+ */
+export function startWatchdog(file: string, limitS: number, dir = process.env.WIDTHSCOPE_HANG_DIR ?? ''): Watchdog {
+  if (!(limitS > 0)) throw new Error(`watchdog: the hang limit must be a positive number of seconds, got '${limitS}'`);
   const beat = new Int32Array(new SharedArrayBuffer(4));
   const name = new SharedArrayBuffer(NAME_BYTES);
   const now = () => Atomics.store(beat, 0, Math.floor(Date.now() / 1000));
@@ -61,7 +64,7 @@ export function startWatchdog(file: string, limitS = Number(process.env.WIDTHSCO
   heart.unref();
   const worker = new Worker(WATCHER, {
     eval: true,
-    workerData: { beat, name, limitS, pid: process.pid, file, dir: process.env.WIDTHSCOPE_HANG_DIR ?? '' },
+    workerData: { beat, name, limitS, pid: process.pid, file, dir },
   });
   worker.unref();
   return {

@@ -245,15 +245,31 @@ describe('the model trainer', () => {
     };
   };
 
-  it('trains a job as one ensemble and reports every member as its single run; a diverged member is dropped alone', async () => {
+  /** A 3-seed MLP job of the teacher-image task. */
+  const mlpJob = (name: string, testSize: number, steps: number, every: number) => {
     const spec = validateSpec({
-      name: 'ens', task: { name: 'teacher-image', size: 8, testSize: 32 }, model: { family: 'mlp', depth: 2 },
+      name, task: { name: 'teacher-image', size: 8, testSize }, model: { family: 'mlp', depth: 2 },
       parameterization: 'mup', baseWidth: 16, widths: [32], seeds: 3, optimizer: { name: 'adam' }, lr: 0.01,
-      batchSize: 16, steps: 6, eval: { every: 3 },
+      batchSize: 16, steps, eval: { every },
     });
     const group = resolveSweep(spec).groups[0];
     expect(group.runs.length).toBe(3);
-    const job = { members: group.runs, config: group.runs[0].config, evalSteps: group.runs[0].config.evalSteps };
+    const config = group.runs[0].config;
+    return { config, job: { members: group.runs, config, evalSteps: config.evalSteps } };
+  };
+  /** Every metric and prediction of `got` matches `want`'s within the ensemble tolerances. */
+  const expectSameReports = (got: Report, want: Report) => {
+    expect([...got.metrics.keys()].sort()).toEqual([...want.metrics.keys()].sort());
+    for (const [key, w] of want.metrics) {
+      const g = got.metrics.get(key)!;
+      expect(Object.keys(g).sort(), key).toEqual(Object.keys(w).sort());
+      for (const k of Object.keys(w)) expectClose([g[k]!], [w[k]!], 1e-5, LOSS_RTOL, `${key} ${k}`);
+      expectClose(got.preds.get(key)!, want.preds.get(key)!, PRED_ATOL, PRED_RTOL, `${key} predictions`);
+    }
+  };
+
+  it('trains a job as one ensemble and reports every member as its single run; a diverged member is dropped alone', async () => {
+    const { job } = mlpJob('ens', 32, 6, 3);
     const seq: Report = { metrics: new Map(), preds: new Map() };
     await createModelTrainer({ device: device(), sequential: true }).trainRun(job, hooksFor(seq, () => false));
     const ens: Report = { metrics: new Map(), preds: new Map() };
@@ -261,23 +277,14 @@ describe('the model trainer', () => {
     await createModelTrainer({ device: device() }).trainRun(job, hooksFor(ens, (m, last) => m === 1 && last >= 3));
     expect([...seq.metrics.keys()].sort()).toEqual(['0@0', '0@3', '0@6', '1@0', '1@3', '1@6', '2@0', '2@3', '2@6']);
     expect([...ens.metrics.keys()].sort()).toEqual(['0@0', '0@3', '0@6', '1@0', '1@3', '2@0', '2@3', '2@6']);
-    for (const [key, want] of ens.metrics) {
-      const got = seq.metrics.get(key)!;
-      expect(Object.keys(got).sort(), key).toEqual(Object.keys(want).sort());
-      for (const k of Object.keys(want)) expectClose([got[k]!], [want[k]!], 1e-5, LOSS_RTOL, `${key} ${k}`);
-      expectClose(ens.preds.get(key)!, seq.preds.get(key)!, PRED_ATOL, PRED_RTOL, `${key} predictions`);
-    }
+    // the sequential run without member 1's reports after step 3
+    const alive: Report = { metrics: new Map(seq.metrics), preds: new Map(seq.preds) };
+    for (const r of [alive.metrics, alive.preds]) r.delete('1@6');
+    expectSameReports(ens, alive);
   });
 
   it('sizes ensembles by their largest tensor, activations included, and splits a job to fit', async () => {
-    const spec = validateSpec({
-      name: 'ens-cap', task: { name: 'teacher-image', size: 8, testSize: 2048 }, model: { family: 'mlp', depth: 2 },
-      parameterization: 'mup', baseWidth: 16, widths: [32], seeds: 3, optimizer: { name: 'adam' }, lr: 0.01,
-      batchSize: 16, steps: 4, eval: { every: 2 },
-    });
-    const group = resolveSweep(spec).groups[0];
-    const config = group.runs[0].config;
-    const job = { members: group.runs, config, evalSteps: config.evalSteps };
+    const { config, job } = mlpJob('ens-cap', 2048, 4, 2);
     const dev = device();
     // The largest tensor of one member (an activation of the 2048-example evaluation or its matmul
     // scratch), read off a capacity under a huge limit.
@@ -314,11 +321,7 @@ describe('the model trainer', () => {
     const parts = await allocations(() => createModelTrainer({ device: dev, maxTensorBytes: limit }).trainRun(job, hooksFor(split, () => false)));
     expect(parts(3)).toBe(false);
     expect(parts(2)).toBe(true);
-    expect([...split.metrics.keys()].sort()).toEqual([...seq.metrics.keys()].sort());
-    for (const [key, want] of seq.metrics) {
-      expectClose([split.metrics.get(key)!.testLoss!], [want.testLoss!], 1e-5, LOSS_RTOL, `${key} test loss`);
-      expectClose(split.preds.get(key)!, seq.preds.get(key)!, PRED_ATOL, PRED_RTOL, `${key} predictions`);
-    }
+    expectSameReports(split, seq);
   });
 
   it('stops reporting a member once its training loss is non-finite, and returns when all have diverged', async () => {

@@ -20,6 +20,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { beat, name, limitS, pid, file, dir } = workerData;
+// look every 5 s, or twice per limit when the limit is shorter
+const every = Math.min(5000, limitS * 500);
 const nameBytes = new Uint8Array(name);
 setInterval(() => {
   const stalled = Math.floor(Date.now() / 1000) - Atomics.load(beat, 0);
@@ -41,7 +43,7 @@ setInterval(() => {
     } catch (e) { fs.writeSync(2, 'widthscope watchdog: could not record the hang: ' + e + '\\n'); }
   }
   process.kill(pid, 'SIGKILL');
-}, 5000);
+}, every);
 `;
 
 export interface Watchdog {

@@ -38,7 +38,7 @@ describe('hang watchdog', () => {
 
   test('leaves alone a process whose event loop runs, and lets it exit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ws-hang-'));
-    const r = child(`setTimeout(() => { console.log('done'); wd.stop(); }, 5000);`, dir);
+    const r = child(`setTimeout(() => { console.log('done'); wd.stop(); }, 3500);`, dir);
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('done');

@@ -134,6 +134,19 @@ const pick = (winsA: 'gt' | 'lt'): Rule<'maximum' | 'minimum'> => (g, { inputs: 
   return [o.mul(g, wa), o.mul(g, o.sub(1, wa))];
 };
 
+
+/**
+ * d op(B) for a matrix B shared by every batch of A ([..., M, K] x [K, N], a layer applied to a
+ * [B, T, n] input): one matmul over the flattened rows (K = batch * M) instead of a batched
+ * product the tape then sums over the batch. Null where it does not apply.
+ */
+function sharedWeightGrad<A extends GradTensor>(g: A, a: A, sa: readonly number[], sb: readonly number[], tA: boolean, tB: boolean): A | null {
+  if (tA || sb.length !== 2 || sa.length < 3) return null;
+  const af = o.reshape(a, [-1, sa[sa.length - 1]]);
+  const gf = o.reshape(g, [-1, g.shape[g.shape.length - 1]]);
+  return tB ? o.matmul(gf, af, { transA: true }) : o.matmul(af, gf, { transA: true });
+}
+
 export const RULES: { [P in Primitive]: Rule<P> } = {
   // d(-x) = -dx
   neg: (g) => [o.neg(g)],
@@ -238,9 +251,10 @@ export const RULES: { [P in Primitive]: Rule<P> } = {
   contiguous: (g) => [g],
 
   // C = op(A) op(B): d op(A) = g op(B)^T, d op(B) = op(A)^T g; transposed operands get the transpose of that
-  matmul: (g, { inputs: [a, b], params: { transA: tA, transB: tB }, needs }) => [
+  matmul: (g, { inputs: [a, b], shapes: [sa, sb], params: { transA: tA, transB: tB }, needs }) => [
     !needs[0] ? null : tA ? o.matmul(b as typeof g, g, { transA: tB, transB: true }) : o.matmul(g, b as typeof g, { transB: !tB }),
-    !needs[1] ? null : tB ? o.matmul(g, a as typeof g, { transA: true, transB: tA }) : o.matmul(a as typeof g, g, { transA: !tA }),
+    !needs[1] ? null : sharedWeightGrad(g, a as typeof g, sa, sb, tA, tB) ??
+      (tB ? o.matmul(g, a as typeof g, { transA: true, transB: tA }) : o.matmul(a as typeof g, g, { transA: !tA })),
   ],
 
   // conv2d and its two adjoints are bilinear and closed under differentiation:

@@ -117,6 +117,7 @@ export const PRIMITIVE_CASES: { [P in Primitive]: Case[] } = {
     { name: 'matmul [3, 4] @ [4, 5]', inputs: [{ shape: [3, 4] }, { shape: [4, 5] }], fn: (a: X, b: X) => o.matmul(a, b) },
     { name: 'matmul A^T B^T', inputs: [{ shape: [4, 3] }, { shape: [5, 4] }], fn: (a: X, b: X) => o.matmul(a, b, { transA: true, transB: true }) },
     { name: 'matmul batch broadcast [2, 3, 4] @ [4, 2]', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 2] }], fn: (a: X, b: X) => o.matmul(a, b) },
+    { name: 'matmul shared B^T [2, 2, 3, 4] @ [5, 4]^T', inputs: [{ shape: [2, 2, 3, 4] }, { shape: [5, 4] }], fn: (a: X, b: X) => o.matmul(a, b, { transB: true }) },
     { name: 'matmul [1, 3, 4]^T.. [2, 3, 5] transA', inputs: [{ shape: [1, 3, 4] }, { shape: [2, 3, 5] }], fn: (a: X, b: X) => o.matmul(a, b, { transA: true }) },
     { name: 'matmul vector [4] @ [4, 3] + bias, tanh', inputs: [{ shape: [4] }, { shape: [4, 3] }, { shape: [3] }], fn: (a: X, b: X, c: X) => o.matmul(a, b, { bias: c, activation: 'tanh' }) },
     { name: 'matmul [3, 4] @ vector [4]', inputs: [{ shape: [3, 4] }, { shape: [4] }], fn: (a: X, b: X) => o.matmul(a, b) },

@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { add, conv2d, embedding, matmul, mean, mul, permute, reshape, rsqrt, scaledDotProductAttention, square, sub, variance } from '../autograd/ops.js';
+import { add, conv2d, embedding, layerNorm, matmul, mul, permute, reshape, rmsNorm, scaledDotProductAttention } from '../autograd/ops.js';
 import { attentionScale } from './parameterization.js';
 import { fromArray, cast } from '../ops/creation.js';
 import { binary } from '../ops/elementwise.js';
@@ -165,8 +165,9 @@ export interface NormOptions {
 }
 
 /**
- * LayerNorm / RMSNorm over the last axis with a gain (and a bias for LayerNorm), composed from
- * differentiable ops so gains broadcast over any leading axes (an ensemble axis included).
+ * LayerNorm / RMSNorm over the last axis with a gain (and a bias for LayerNorm): the fused,
+ * twice-differentiable primitives (one kernel each way instead of ~12 composed ops). An
+ * ensemble's gains [S, dim] are applied after the fused normalization, broadcast per member.
  */
 export class Norm extends Module {
   readonly gain: Parameter;
@@ -183,11 +184,15 @@ export class Norm extends Module {
   forward(x: Tensor): Tensor {
     const S = this.ensemble;
     if (S !== null) checkEnsembleInput(`Norm '${this.path}'`, x, S, 2, `[${S}, ..., ${this.o.dim}]`);
-    const eps = this.o.eps ?? 1e-5;
-    const normed = this.o.rms
-      ? mul(x, rsqrt(add(mean(square(x), -1, true), eps)))
-      : mul(sub(x, mean(x, -1, true)), rsqrt(add(variance(x, -1, true), eps)));
-    const per = (p: Parameter) => (S === null ? p.value : memberBroadcast(p.value, x.shape.length));
+    const eps = { eps: this.o.eps ?? 1e-5 };
+    const dim = this.o.dim;
+    if (S === null) {
+      const gain = this.gain.value;
+      const y = this.o.rms ? rmsNorm(x, dim, gain, eps) : layerNorm(x, dim, gain, this.bias?.value ?? null, eps);
+      return record(this.path, y);
+    }
+    const normed = this.o.rms ? rmsNorm(x, dim, null, eps) : layerNorm(x, dim, null, null, eps);
+    const per = (p: Parameter) => memberBroadcast(p.value, x.shape.length);
     const y = mul(normed, per(this.gain));
     return record(this.path, this.bias ? add(y, per(this.bias)) : y);
   }

@@ -5,8 +5,8 @@
 // Bindings: 0 x (read), 1 out (read_write), 2 p (uniform: n, rank, offsets io/oo, shape, si, so);
 //   3 x4, 4 out4: vec4 views of x and out (copy3_vec4).
 // Entry points: main (any rank <= 8, a division per axis and item), copy3 and
-//   copy3_vec4 (at most 3 merged axes, below).
-// Tiling: WG invocations per workgroup, any workgroup count.
+//   copy3_vec4 (at most 4 merged axes: 3 split per item, an outermost one along the grid's y).
+// Tiling: WG invocations per workgroup, any workgroup count (x: items, y: outermost axis).
 override WG: u32 = 256u;
 
 struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si: array<vec4u, 2>, so: array<vec4u, 2> }
@@ -27,14 +27,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 
-// main for at most 3 merged axes: (Z, R, C) in p.shape[0].xyz, strides in p.si[0].xyz and
-// p.so[0].xyz (include/strided_index.wgsl: no loop over axes).
+// main for at most 4 merged axes: (Z, R, C) in p.shape[0].xyz, strides in p.si[0].xyz and
+// p.so[0].xyz (include/strided_index.wgsl: no loop over axes); p.n = Z * R * C. An outermost
+// fourth axis of p.shape[0].w items (1 when there is none), strides p.si[0].w and p.so[0].w,
+// runs along the grid's y.
 @compute @workgroup_size(WG)
 fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let dims = p.shape[0].xyz;
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let at = split3(i, dims);
-    out[p.oo + dot(at, p.so[0].xyz)] = x[p.io + dot(at, p.si[0].xyz)];
+  for (var o = gid.y; o < p.shape[0].w; o += nwg.y) {
+    let io = p.io + o * p.si[0].w;
+    let oo = p.oo + o * p.so[0].w;
+    for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+      let at = split3(i, dims);
+      out[oo + dot(at, p.so[0].xyz)] = x[io + dot(at, p.si[0].xyz)];
+    }
   }
 }
 
@@ -43,8 +49,12 @@ fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 @compute @workgroup_size(WG)
 fn copy3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let dims = p.shape[0].xyz;
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let at = split3(i, dims);
-    out4[p.oo + dot(at, p.so[0].xyz)] = x4[p.io + dot(at, p.si[0].xyz)];
+  for (var o = gid.y; o < p.shape[0].w; o += nwg.y) {
+    let io = p.io + o * p.si[0].w;
+    let oo = p.oo + o * p.so[0].w;
+    for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+      let at = split3(i, dims);
+      out4[oo + dot(at, p.so[0].xyz)] = x4[io + dot(at, p.si[0].xyz)];
+    }
   }
 }

@@ -7,7 +7,7 @@ import { fmt } from '../tensor/shape.js';
 /** Invocations per workgroup of the 1-D elementwise kernels. */
 export const WG = 256;
 /** Cap on 1-D workgroup counts; kernels grid-stride past it. */
-const MAX_GROUPS = 65535;
+export const MAX_GROUPS = 65535;
 
 /** Most axes a strided kernel indexes through (uniform arrays of 2 x vec4u). */
 export const MAX_RANK = 8;

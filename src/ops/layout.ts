@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, normAxis, sameShape, stridesOf, type Shape } from '../tensor/shape.js';
-import { MAX_RANK, checkSameDevice, f32Div, groupsFor, index3Plan, pad8 } from './launch.js';
+import { MAX_GROUPS, MAX_RANK, checkSameDevice, f32Div, groupsFor, index3Plan, pad8 } from './launch.js';
 
 /** Copies x (read through `inStrides` from `inOffset`) into out at `outOffset` with `outStrides`. */
 function stridedCopy(
@@ -22,16 +22,23 @@ function stridedCopy(
   const c = collapseDims(shape, [inStrides, outStrides]);
   if (c.shape.length > MAX_RANK) throw new Error(`${op}: needs ${c.shape.length} axes after merging, at most ${MAX_RANK}`);
   const label = `${op}(${fmt(x.shape)} -> ${fmt(out.shape)})`;
-  const plan = index3Plan(c.shape, c.strides, [inOffset, outOffset]);
-  if (plan) {
+  // Up to 4 merged axes: 3 split per item, an outermost one along the grid's y (copy3).
+  const outer = c.shape.length === 4 ? { n: c.shape[0], strides: c.strides.map((s) => s[0]) } : { n: 1, strides: [0, 0] };
+  const inner = c.shape.length === 4 ? { shape: c.shape.slice(1), strides: c.strides.map((s) => s.slice(1)) } : c;
+  const plan = c.shape.length === 4 && outer.n > MAX_GROUPS ? null : index3Plan(inner.shape, inner.strides, [inOffset, outOffset]);
+  const w = plan?.vec4 ? 4 : 1;
+  if (plan && outer.strides.every((s) => s % w === 0)) {
     const [si, so] = plan.strides;
     const [io, oo] = plan.offsets;
     x.device.dispatch({
       kernel: 'copy', label, entry: plan.vec4 ? 'copy3_vec4' : 'copy3',
       bindings: plan.vec4 ? { x4: x.binding(op), out4: out.binding(op) } : { x: x.binding(op), out: out.binding(op) },
-      params: { n: plan.n, rank: 3, io, oo, shape: pad8(plan.dims), si: pad8(si), so: pad8(so) },
+      params: {
+        n: plan.n, rank: 3, io, oo,
+        shape: pad8([...plan.dims, outer.n]), si: pad8([...si, outer.strides[0] / w]), so: pad8([...so, outer.strides[1] / w]),
+      },
       constants: plan.constants,
-      workgroups: plan.workgroups,
+      workgroups: [plan.workgroups[0], outer.n],
     });
     return;
   }

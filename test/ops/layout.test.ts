@@ -57,6 +57,21 @@ describe('layout ops copy exactly', () => {
         await ws.tidyAsync(() => expectMatches(run(), ref(), 0, what));
         expect(entries, what).toContain(entry);
       }
+      // 4 merged axes: the outermost runs along the grid's y (an attention head split/merge)
+      const heads = pair([3, 5, 4, 8], seed + 4);
+      const odd = pair([3, 5, 4, 7], seed + 5);
+      const five = pair([2, 3, 2, 3, 5], seed + 6);
+      const more: [string, () => ws.Tensor, () => ReturnType<typeof sliceRef>, string][] = [
+        ['permute 4 axes, vec4 rows', () => ws.permute(heads.t, [0, 2, 1, 3]), () => permuteRef(heads.r, [0, 2, 1, 3]), 'copy3_vec4'],
+        ['permute 4 axes, odd rows', () => ws.permute(odd.t, [0, 2, 1, 3]), () => permuteRef(odd.r, [0, 2, 1, 3]), 'copy3'],
+        ['permute 4 axes, outer moved', () => ws.permute(odd.t, [2, 0, 3, 1]), () => permuteRef(odd.r, [2, 0, 3, 1]), 'copy3'],
+        ['permute 5 axes', () => ws.permute(five.t, [4, 2, 0, 3, 1]), () => permuteRef(five.r, [4, 2, 0, 3, 1]), 'main'],
+      ];
+      for (const [what, run, ref, entry] of more) {
+        entries.length = 0;
+        await ws.tidyAsync(() => expectMatches(run(), ref(), 0, what));
+        expect(entries.filter((e) => e !== 'fill'), what).toEqual([entry]);
+      }
       const parts = [[2, 3, 8], [2, 3, 4]].map((s, k) => pair(s, seed + 1 + k));
       entries.length = 0;
       await expectMatches(ws.concat(parts.map((q) => q.t), 2), concatRef(parts.map((q) => q.r), 2), 0, 'concat axis 2');
@@ -68,12 +83,27 @@ describe('layout ops copy exactly', () => {
     }
   });
 
-  it('rank-4 permutes split indices exactly on both sides of the f32 division limit (2^22 items)', async () => {
-    // 3 x 5 x 4 x 69905 = 4,194,300 items (f32 divisions), x 69906 = 4,194,360 (u32 divisions).
-    for (const last of [69905, 69906]) {
-      const { t, r } = pair([3, 5, 4, last], freshSeed());
-      await ws.tidyAsync(() => expectMatches(ws.permute(t, [1, 0, 3, 2]), permuteRef(r, [1, 0, 3, 2]), 0, `permute last ${last}`));
-      t.dispose();
+  it('permutes split indices exactly on both sides of the f32 division limit (2^22 items)', async () => {
+    const { entries, stop } = recordDispatches(ws.getDevice());
+    try {
+      // 5 merged axes (main): 3 x 5 x 2 x 2 x 69905 = 4,194,300 items (f32 divisions), x 69906 = 4,194,360 (u32).
+      for (const last of [69905, 69906]) {
+        const { t, r } = pair([3, 5, 2, 2, last], freshSeed());
+        entries.length = 0;
+        await ws.tidyAsync(() => expectMatches(ws.permute(t, [1, 0, 3, 2, 4]), permuteRef(r, [1, 0, 3, 2, 4]), 0, `permute 5 axes, last ${last}`));
+        expect(entries.filter((e) => e !== 'fill')).toEqual(['main']);
+        t.dispose();
+      }
+      // 4 merged axes (copy3, the outermost along y): 3 x 4 x 349525 = 4,194,300 items a slice, x 349526 = 4,194,312.
+      for (const last of [349525, 349526]) {
+        const { t, r } = pair([2, 4, 3, last], freshSeed());
+        entries.length = 0;
+        await ws.tidyAsync(() => expectMatches(ws.permute(t, [0, 2, 1, 3]), permuteRef(r, [0, 2, 1, 3]), 0, `permute 4 axes, last ${last}`));
+        expect(entries.filter((e) => e !== 'fill')).toEqual(['copy3']);
+        t.dispose();
+      }
+    } finally {
+      stop();
     }
   });
 

@@ -59,6 +59,11 @@ describe('sweep spec validation names the bad field', () => {
     expect(problems({ ...good, optimizer: { name: 'adam', momentum: 0.9 } })).toContain('optimizer.momentum: unknown field "momentum"');
     expect(problems({ ...good, eval: [0, 5, 11] }).join('\n')).toMatch(/^eval\[2\]: evaluation step 11 is past the last step/m);
   });
+  it('mf with adam is refused up front, naming the parameterization', () => {
+    const mfAdam = { ...good, parameterization: ['mup', { name: 'mf', gamma0: 1 }], optimizer: { name: 'adam' } };
+    expect(problems(mfAdam).join('\n')).toMatch(/^parameterization\[1\]: mf \(mean-field\) is defined for SGD only, and the optimizer is adam: use mup with adam, or sgd/m);
+    expect(() => validateSpec({ ...mfAdam, optimizer: { name: 'sgd' } }, 'spec')).not.toThrow();
+  });
   it('model and task must fit', () => {
     expect(problems({ ...good, model: 'transformer' }).join('\n')).toMatch(/^model\.family: transformer needs a text task/m);
     expect(problems({ ...good, model: [{ family: 'mlp' }, { family: 'cnn' }], task: 'teacher-regression' }).join('\n')).toMatch(/^model\[1\]\.family: cnn needs an image task/m);

@@ -167,6 +167,13 @@ export const sweepSpecSchema = z.strictObject({
   evalSteps.forEach((t, i) => {
     if (t > s.steps) ctx.addIssue({ code: 'custom', path: [...evalPath, i], message: `evaluation step ${t} is past the last step (${s.steps})` });
   });
+  const params = Array.isArray(s.parameterization) ? s.parameterization : [s.parameterization];
+  params.forEach((p, i) => {
+    if (p.name === 'mf' && s.optimizer.name !== 'sgd') {
+      const path = Array.isArray(s.parameterization) ? ['parameterization', i] : ['parameterization'];
+      ctx.addIssue({ code: 'custom', path, message: `mf (mean-field) is defined for SGD only, and the optimizer is ${s.optimizer.name}: use mup with ${s.optimizer.name}, or sgd` });
+    }
+  });
   if (Array.isArray(s.seeds) && new Set(s.seeds).size !== s.seeds.length)
     ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'expected distinct seeds' });
   if (new Set(s.widths).size !== s.widths.length)

@@ -27,19 +27,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 
-// main for at most 4 merged axes: (Z, R, C) in p.shape[0].xyz, strides in p.si[0].xyz and
-// p.so[0].xyz (include/strided_index.wgsl: no loop over axes); p.n = Z * R * C. An outermost
-// fourth axis of p.shape[0].w items (1 when there is none), strides p.si[0].w and p.so[0].w,
-// runs along the grid's y.
+// Offsets (in, out) of item i of outer slice o for copy3 / copy3_vec4: (Z, R, C) in
+// p.shape[0].xyz, strides in p.si[0].xyz and p.so[0].xyz (include/strided_index.wgsl: no loop
+// over axes); an outermost fourth axis of p.shape[0].w items (1 when there is none), strides
+// p.si[0].w and p.so[0].w, is walked by the caller along the grid's y.
+fn copy3_offsets(o: u32, i: u32) -> vec2u {
+  let at = split3(i, p.shape[0].xyz);
+  return vec2u(p.io + o * p.si[0].w + dot(at, p.si[0].xyz), p.oo + o * p.so[0].w + dot(at, p.so[0].xyz));
+}
+
+// main for at most 4 merged axes; p.n = Z * R * C items a slice.
 @compute @workgroup_size(WG)
 fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let dims = p.shape[0].xyz;
   for (var o = gid.y; o < p.shape[0].w; o += nwg.y) {
-    let io = p.io + o * p.si[0].w;
-    let oo = p.oo + o * p.so[0].w;
     for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-      let at = split3(i, dims);
-      out[oo + dot(at, p.so[0].xyz)] = x[io + dot(at, p.si[0].xyz)];
+      let off = copy3_offsets(o, i);
+      out[off.y] = x[off.x];
     }
   }
 }
@@ -48,13 +51,10 @@ fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 // both last strides are 1 and everything else is a multiple of 4).
 @compute @workgroup_size(WG)
 fn copy3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let dims = p.shape[0].xyz;
   for (var o = gid.y; o < p.shape[0].w; o += nwg.y) {
-    let io = p.io + o * p.si[0].w;
-    let oo = p.oo + o * p.so[0].w;
     for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-      let at = split3(i, dims);
-      out4[oo + dot(at, p.so[0].xyz)] = x4[io + dot(at, p.si[0].xyz)];
+      let off = copy3_offsets(o, i);
+      out4[off.y] = x4[off.x];
     }
   }
 }

@@ -64,10 +64,15 @@ export function startWatchdog(file: string, limitS: number, dir = process.env.WI
   now();
   const heart = setInterval(now, 1000);
   heart.unref();
+  // execArgv: [] so the watcher runs as plain CommonJS whatever flags the host was started with
+  // (--input-type=module would make the eval'd code a module without `require`).
   const worker = new Worker(WATCHER, {
     eval: true,
+    execArgv: [],
     workerData: { beat, name, limitS, pid: process.pid, file, dir },
   });
+  // A watcher that fails must not take the process it watches down with it.
+  worker.on('error', (e) => console.error(`widthscope watchdog: the watcher stopped (${e}); hangs will not be caught`));
   worker.unref();
   return {
     setTest(test: string) {

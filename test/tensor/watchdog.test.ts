@@ -14,7 +14,7 @@ function child(body: string, dir: string) {
     wd.setTest('the fixture test');
     ${body}
   `;
-  return spawnSync('npx', ['tsx', '--eval', code], {
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', code], {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, WIDTHSCOPE_HANG_DIR: dir },
@@ -25,7 +25,7 @@ describe('hang watchdog', () => {
   test('kills a process blocked in a native call and records the file, the test and the stacks', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ws-hang-'));
     const r = child(`execFileSync('sleep', ['30']); console.log('survived');`, dir);
-    // tsx runs the code in a child of its own and exits 137 when that child is killed.
+    // (137: a wrapper that reports its killed child's signal as a status)
     expect(r.signal === 'SIGKILL' || r.status === 137, `signal ${r.signal}, status ${r.status}`).toBe(true);
     expect(r.stdout).not.toContain('survived');
     expect(r.stderr).toContain('fixture.test.ts > the fixture test: the main thread has not run for');

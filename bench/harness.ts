@@ -49,6 +49,11 @@ export interface BenchSuite {
   run(ctx: BenchContext): Promise<BenchRow[]>;
 }
 
+/** Launches per sample so that one sample takes about 30 ms (1 to 1000). */
+function repsFor(onceMs: number): number {
+  return Math.max(1, Math.min(1000, Math.round(30 / Math.max(onceMs, 0.01))));
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -69,8 +74,8 @@ export async function timeLaunch(
   const t0 = performance.now();
   launch();
   await device.sync();
-  const once = Math.max(performance.now() - t0, 0.01);
-  const reps = Math.max(1, Math.min(1000, Math.round(30 / once)));
+  const once = performance.now() - t0;
+  const reps = repsFor(once);
   const samples: number[] = [];
   await new Promise<void>((resolve, reject) => {
     const bench = new Benchmark('launch', {
@@ -117,7 +122,7 @@ export async function timeInterleaved(
   const reps: number[] = [];
   for (const launch of launches) {
     await sample(launch, 1);
-    reps.push(Math.max(1, Math.min(1000, Math.round(30 / Math.max(await sample(launch, 1), 0.01)))));
+    reps.push(repsFor(await sample(launch, 1)));
   }
   const samples: number[][] = launches.map(() => []);
   const deadline = performance.now() + (opts.maxTimeS ?? 2) * 1000;

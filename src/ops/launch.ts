@@ -34,19 +34,21 @@ export function f32Div(n: number): { F32_DIV: number } {
  * How a split3 entry (include/strided_index.wgsl: binary broadcast3, copy3) walks a merged index space of at
  * most 3 axes read through one stride set per operand: the space padded to (Z, R, C), in vec4
  * items when C % 4 == 0 and every operand runs contiguously along C from vec4-aligned offsets
- * and strides (then C, strides and offsets count vec4s). Null past 3 axes.
+ * and strides (then C, strides and offsets count vec4s). `alsoAligned` are further element
+ * counts the vec4 items must step by (copy3's outermost-axis strides). Null past 3 axes.
  */
 export function index3Plan(
   shape: readonly number[],
   strides: readonly (readonly number[])[],
   offsets: readonly number[] = strides.map(() => 0),
+  alsoAligned: readonly number[] = [],
 ): { vec4: boolean; n: number; dims: number[]; strides: number[][]; offsets: number[]; constants: { F32_DIV: number }; workgroups: [number] } | null {
   if (shape.length > 3) return null;
   const pad = 3 - shape.length;
   const dims = [...Array(pad).fill(1), ...shape];
   const padded = strides.map((s) => [...Array(pad).fill(0), ...s]);
   const vec4 = dims[2] % 4 === 0 &&
-    padded.every((s) => s[2] === 1 && s[0] % 4 === 0 && s[1] % 4 === 0) && offsets.every((o) => o % 4 === 0);
+    padded.every((s) => s[2] === 1 && s[0] % 4 === 0 && s[1] % 4 === 0) && [...offsets, ...alsoAligned].every((o) => o % 4 === 0);
   const w = vec4 ? 4 : 1;
   const n = (dims[0] * dims[1] * dims[2]) / w;
   return {

@@ -25,9 +25,9 @@ function stridedCopy(
   // Up to 4 merged axes: 3 split per item, an outermost one along the grid's y (copy3).
   const outer = c.shape.length === 4 ? { n: c.shape[0], strides: c.strides.map((s) => s[0]) } : { n: 1, strides: [0, 0] };
   const inner = c.shape.length === 4 ? { shape: c.shape.slice(1), strides: c.strides.map((s) => s.slice(1)) } : c;
-  const plan = c.shape.length === 4 && outer.n > MAX_GROUPS ? null : index3Plan(inner.shape, inner.strides, [inOffset, outOffset]);
-  const w = plan?.vec4 ? 4 : 1;
-  if (plan && outer.strides.every((s) => s % w === 0)) {
+  const plan = outer.n > MAX_GROUPS ? null : index3Plan(inner.shape, inner.strides, [inOffset, outOffset], outer.strides);
+  if (plan) {
+    const w = plan.vec4 ? 4 : 1;
     const [si, so] = plan.strides;
     const [io, oo] = plan.offsets;
     x.device.dispatch({

@@ -15,7 +15,7 @@ import type { BufferRange } from '../kernels/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+import { MAX_GROUPS, checkF32, checkSameDevice, groupsFor } from './launch.js';
 import { unusedBinding } from './norm.js';
 
 /** Invocations per workgroup of the update kernels. */
@@ -278,8 +278,6 @@ const ADAM_SLOTS = 4;
  * a width-32 MLP step did not move measurably either way.
  */
 const ADAM_GROUP_MAX = 16384;
-/** Workgroups per grid dimension (WebGPU's guaranteed limit). */
-const MAX_GROUPS_1D = 65535;
 
 /** Whether the device binds the 16 storage buffers of adam_multi_vec4 (WebGPU's default limit is 8). */
 function canGroupAdam(device: Device): boolean {
@@ -298,7 +296,7 @@ function dispatchAdamGroup(op: string, items: AdamItem[], shared: Record<string,
   }
   const per = (f: (it: AdamItem) => number) => Array.from({ length: ADAM_SLOTS }, (_, k) => (items[k] ? f(items[k]) : 0));
   // Each slot gets the workgroups its own dispatch would take (capped so the sum fits a dimension).
-  const counts = per((it) => Math.min(Math.floor(MAX_GROUPS_1D / ADAM_SLOTS), groupsFor(it.p.size / 4, OPTIM_WG)[0]));
+  const counts = per((it) => Math.min(Math.floor(MAX_GROUPS / ADAM_SLOTS), groupsFor(it.p.size / 4, OPTIM_WG)[0]));
   const starts = counts.map((_, k) => counts.slice(0, k).reduce((a, b) => a + b, 0));
   const total = counts.reduce((a, b) => a + b, 0);
   device.dispatch({

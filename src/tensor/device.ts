@@ -400,9 +400,8 @@ export class Device {
       /* a lost device cannot submit */
     }
     this.destroyed = true;
-    this.bindGroups.clear();
     this.ring.destroy();
-    this.pool.trim();
+    this.pool.trim(); // drops the cached bind groups first (pool.beforeDestroy)
     this.gpu.destroy();
     if (--liveDevices === 0) gpuHandle = null;
   }

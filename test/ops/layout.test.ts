@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import * as ws from '../../src/index.js';
 import { concatRef, mapBroadcast, permuteRef, sliceRef } from '../../src/reference/index.js';
 import { expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
+import { index3Plan } from '../../src/ops/launch.js';
 
 describe('layout ops copy exactly', () => {
   it('permute and transpose on random permutations (property test)', async () => {
@@ -105,6 +106,16 @@ describe('layout ops copy exactly', () => {
     } finally {
       stop();
     }
+  });
+
+  it('the split3 plan counts vec4s only where every stride and offset steps by 4', () => {
+    const rows = [[24, 8, 1], [48, 8, 1]];
+    expect(index3Plan([2, 3, 8], rows, [0, 4])).toMatchObject({ vec4: true, n: 12, dims: [2, 3, 2], strides: [[6, 2, 1], [12, 2, 1]], offsets: [0, 1] });
+    expect(index3Plan([2, 3, 8], rows, [0, 2])?.vec4).toBe(false);
+    // copy3's outermost-axis strides: a slice step of 6 floats is not a whole vec4
+    expect(index3Plan([2, 3, 8], rows, [0, 0], [96, 48])?.vec4).toBe(true);
+    expect(index3Plan([2, 3, 8], rows, [0, 0], [96, 6])).toMatchObject({ vec4: false, n: 48, dims: [2, 3, 8] });
+    expect(index3Plan([2, 2, 3, 8], [[1, 1, 1, 1], [1, 1, 1, 1]])).toBeNull();
   });
 
   it('slice with negative and clamped bounds', async () => {

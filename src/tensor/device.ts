@@ -52,8 +52,12 @@ export interface DispatchSpec {
 }
 
 const UNIFORM_CHUNK = 64 * 1024;
+/**
+ * Dawn's instance, made once and kept for the process: dropping it at the last device's destroy
+ * let it be collected while the binding's AsyncRunner could still call its ProcessEvents (a test
+ * file's process once hung there after shutdown, blocked on a mutex inside ProcessEvents).
+ */
 let gpuHandle: GPU | null = null;
-let liveDevices = 0;
 
 class UniformRing {
   private chunks: { buffer: GPUBuffer; cpu: ArrayBuffer; used: number }[] = [];
@@ -199,7 +203,6 @@ export class Device {
       adapter.features.has(f),
     );
     const gpu = await adapter.requestDevice({ requiredLimits, requiredFeatures: features });
-    liveDevices++;
     const device = new Device(gpu, info, opts);
     if (opts.verbose) console.log(`widthscope: adapter ${device.describe()}`);
     return device;
@@ -391,7 +394,7 @@ export class Device {
     };
   }
 
-  /** Destroys the device; drops Dawn's handle when no device is left (clean exit). */
+  /** Destroys the device (Dawn's instance stays, see gpuHandle). */
   destroy(): void {
     if (this.destroyed) return;
     try {
@@ -403,7 +406,6 @@ export class Device {
     this.ring.destroy();
     this.pool.trim(); // drops the cached bind groups first (pool.beforeDestroy)
     this.gpu.destroy();
-    if (--liveDevices === 0) gpuHandle = null;
   }
 
   private async throwErrors(): Promise<void> {

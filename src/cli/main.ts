@@ -68,13 +68,10 @@ program
       process.exitCode = await superviseSweep({ restarts });
       return;
     }
-    const watchdog = hangS > 0 && !o.dryRun ? startWatchdog(`sweep ${spec}`, hangS) : null;
-    try {
-      injectHangForTests();
-      await sweep(spec, o);
-    } finally {
-      watchdog?.stop();
-    }
+    // Not stopped: it also covers the device's teardown and the exit (its worker is unref'd).
+    if (hangS > 0 && !o.dryRun) startWatchdog(`sweep ${spec}`, hangS);
+    injectHangForTests();
+    await sweep(spec, o);
   });
 
 interface SweepOptions {

@@ -16,7 +16,8 @@
 //         columns 4 (tn * SG + l) + [0, 4): RM x 4 accumulators per lane (a RowBlock). Wider
 //         blocks (8 columns a lane) spilled and ran 3-5x slower.
 //         Output tiles and batches grid-stride; the epilogue (bias, activation) as in the ladder.
-// Bindings: a, b (read; pack entries), bias (read), out (read_write [batch, M, N]), p (uniform
+// Bindings: a, b (read; pack entries), bias (read), out (read_write [batch, M, N]; out4 is its vec4
+//   view, used by main instead when OUT_VEC4), p (uniform
 //   Params of matmul_common), packed (read_write; pack entries), pa, pb (read; main), a4, b4
 //   (vec4 views of a and b: pack entries with VEC4_A / VEC4_B, main with A_DIRECT / B_DIRECT;
 //   the host binds a placeholder where they are not read).
@@ -37,6 +38,9 @@ override A_DIRECT: bool = false;
 // main reads B in place through b4 (no pack_b pass; the host sets it when !TRANS_B and
 // K % 4 == 0 and N % 4 == 0, and rows are short; see matmul.ts).
 override B_DIRECT: bool = false;
+// main stores a row's 4 outputs as one vec4 through out4 (the host sets it when N % 4 == 0 and
+// binds a placeholder to out; otherwise out4 gets the placeholder).
+override OUT_VEC4: bool = false;
 const SG = 8u;
 
 //!include matmul_common.wgsl
@@ -46,6 +50,7 @@ const SG = 8u;
 @group(0) @binding(7) var<storage, read> pb: array<vec4f>;
 @group(0) @binding(8) var<storage, read> a4: array<vec4f>;
 @group(0) @binding(9) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> out4: array<vec4f>;
 
 fn k4_count() -> u32 { return (p.K + 3u) / 4u; }
 fn row_groups() -> u32 { return (p.M + RM - 1u) / RM * (RM / SG); }
@@ -163,15 +168,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
             acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
           }
         }
-        // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        var rows = acc;
         let j0 = (tn * SG + lane) * 4u;
         for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
           let i = tm * RM + r;
-          for (var q = 0u; q < 4u; q++) {
-            let j = j0 + q;
-            if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[0][q], j); }
+          var v = rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], j); }
+            }
           }
-          shift_rows_down(&acc);
         }
       }
     }

@@ -240,6 +240,8 @@ function launchPacked(
   const vec4A = !p.transA && p.K % 4 === 0;
   const vec4B = !p.transB && p.N % 4 === 0;
   const { a: aDirect, b: bDirect } = packedInPlace(p);
+  // main stores whole vec4 rows when every row of the output starts 16-byte aligned
+  const outVec4 = p.N % 4 === 0;
   const unused = (name: string) => unusedBinding(device, name);
   const scratch: Tensor[] = [];
   /** Packs one operand into fresh scratch with entry `entry`; returns its binding. */
@@ -267,9 +269,11 @@ function launchPacked(
         A_DIRECT: aDirect ? 1 : 0,
         B_DIRECT: bDirect ? 1 : 0,
         TRANS_A: aDirect && p.transA ? 1 : 0,
+        OUT_VEC4: outVec4 ? 1 : 0,
       },
       bindings: {
-        pa, a4: aDirect ? a.binding('matmul') : unused('a4'), pb, b4: bDirect ? b.binding('matmul') : unused('b4'), ...io,
+        pa, a4: aDirect ? a.binding('matmul') : unused('a4'), pb, b4: bDirect ? b.binding('matmul') : unused('b4'),
+        bias: io.bias, out: outVec4 ? unused('out') : io.out, out4: outVec4 ? io.out : unused('out4'),
       },
       workgroups: [
         Math.min(MAX_GROUPS, colGroups),

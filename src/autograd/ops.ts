@@ -288,15 +288,17 @@ export interface Conv2dOptions {
   /** Zero padding on each side (top/bottom, left/right). */
   padding?: number | [number, number];
   dilation?: number | [number, number];
+  /** Channel groups (default 1; Cin for depthwise): weight [KH, KW, Cin / groups, Cout]. */
+  groups?: number;
 }
 
 function convParams(o: Conv2dOptions): ConvParams {
   const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
     v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  return { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1) };
+  return { stride: pair(o.stride, 1), padding: pair(o.padding, 0), dilation: pair(o.dilation, 1), groups: o.groups ?? 1 };
 }
 
-/** conv2d(x [N, H, W, Cin], weight [KH, KW, Cin, Cout], bias? [Cout]) -> [N, OH, OW, Cout]. */
+/** conv2d(x [N, H, W, Cin], weight [KH, KW, Cin / groups, Cout], bias? [Cout]) -> [N, OH, OW, Cout]. */
 export function conv2d<A extends T>(x: A, weight: A, bias?: A | null, opts: Conv2dOptions = {}): A {
   const y = conv2dRaw(x, weight, convParams(opts));
   if (!bias) return y;

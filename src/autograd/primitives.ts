@@ -36,6 +36,8 @@ export interface ConvParams {
   stride: [number, number];
   padding: [number, number];
   dilation: [number, number];
+  /** Channel groups (weight [KH, KW, Cin / groups, Cout]); 1 for a dense convolution. */
+  groups: number;
 }
 
 /** Each primitive and its (normalized) parameters: the single declaration of the set. */

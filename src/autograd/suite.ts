@@ -129,6 +129,16 @@ export const PRIMITIVE_CASES: { [P in Primitive]: Case[] } = {
       inputs: [{ shape: [1, 7, 6, 2] }, { shape: [2, 2, 2, 3] }, { shape: [3] }],
       fn: (x: X, w: X, b: X) => o.conv2d(x, w, b, { stride: 2, dilation: 2, padding: [1, 0] }),
     },
+    {
+      name: 'conv2d groups 2 stride 2 dilation 2 pad 1 + bias',
+      inputs: [{ shape: [1, 7, 7, 4] }, { shape: [3, 3, 2, 6] }, { shape: [6] }],
+      fn: (x: X, w: X, b: X) => o.conv2d(x, w, b, { groups: 2, stride: 2, dilation: 2, padding: 1 }),
+    },
+    {
+      name: 'conv2d depthwise (groups = C = 3) 3x3 stride 2 pad 1',
+      inputs: [{ shape: [2, 5, 6, 3] }, { shape: [3, 3, 1, 3] }],
+      fn: (x: X, w: X) => o.conv2d(x, w, null, { groups: 3, stride: 2, padding: 1 }),
+    },
   ],
   conv2dGradInput: [
     {
@@ -136,12 +146,22 @@ export const PRIMITIVE_CASES: { [P in Primitive]: Case[] } = {
       inputs: [{ shape: [1, 3, 3, 3] }, { shape: [3, 3, 2, 3] }],
       fn: (dy: X, w: X) => o.conv2dGradInput(dy, w, [1, 6, 6, 2], { stride: 2, padding: 1 }),
     },
+    {
+      name: 'conv2dGradInput depthwise x2 (groups 3, 6 outputs) stride 2',
+      inputs: [{ shape: [1, 3, 3, 6] }, { shape: [3, 3, 1, 6] }],
+      fn: (dy: X, w: X) => o.conv2dGradInput(dy, w, [1, 6, 6, 3], { groups: 3, stride: 2, padding: 1 }),
+    },
   ],
   conv2dGradWeight: [
     {
       name: 'conv2dGradWeight pad 1',
       inputs: [{ shape: [2, 4, 4, 2] }, { shape: [2, 4, 4, 3] }],
       fn: (x: X, dy: X) => o.conv2dGradWeight(x, dy, [3, 3, 2, 3], { padding: 1 }),
+    },
+    {
+      name: 'conv2dGradWeight groups 2 dilation 2 pad 2',
+      inputs: [{ shape: [2, 5, 5, 4] }, { shape: [2, 5, 5, 6] }],
+      fn: (x: X, dy: X) => o.conv2dGradWeight(x, dy, [3, 3, 2, 6], { groups: 2, dilation: 2, padding: 2 }),
     },
   ],
   // integer inputs are closed over (gradcheck differentiates float inputs only)

@@ -124,6 +124,12 @@ export interface Conv2dLayerOptions {
   stride?: number;
   padding?: number;
   bias?: boolean;
+  /**
+   * Channel groups (default 1): weight [k, k, inChannels / groups, outChannels]. groups =
+   * inChannels is depthwise (one input channel per group at every width: fan-in k^2, fixed);
+   * any other value is a fixed number of groups whose channels grow with width.
+   */
+  groups?: number;
 }
 
 export class Conv2d extends Module {
@@ -135,9 +141,19 @@ export class Conv2d extends Module {
     const k2 = o.kernel * o.kernel;
     const baseIn = o.baseIn ?? o.inChannels;
     const baseOut = o.baseOut ?? o.outChannels;
+    const groups = o.groups ?? 1;
+    // each output channel sees the inChannels / groups input channels of its group
+    const depthwise = groups > 1 && groups === o.inChannels;
+    const baseGroupIn = depthwise ? 1 : baseIn / groups;
+    if (!Number.isInteger(groups) || groups < 1 || o.inChannels % groups !== 0 || o.outChannels % groups !== 0 || !Number.isInteger(baseGroupIn)) {
+      throw new Error(
+        `Conv2d '${path}': groups ${groups} must be an integer >= 1 dividing inChannels ${o.inChannels}, ` +
+          `outChannels ${o.outChannels}${depthwise ? '' : ` and baseIn ${baseIn}`}`,
+      );
+    }
     this.weight = this.param('weight', {
-      shape: [o.kernel, o.kernel, o.inChannels, o.outChannels],
-      fanIn: o.inChannels * k2, fanOut: o.outChannels, baseFanIn: baseIn * k2, baseFanOut: baseOut, kind: 'weight',
+      shape: [o.kernel, o.kernel, o.inChannels / groups, o.outChannels],
+      fanIn: (o.inChannels / groups) * k2, fanOut: o.outChannels, baseFanIn: baseGroupIn * k2, baseFanOut: baseOut, kind: 'weight',
     });
     this.bias = o.bias === false ? null
       : this.param('bias', { shape: [o.outChannels], fanIn: o.outChannels, fanOut: o.outChannels, baseFanIn: baseOut, baseFanOut: baseOut, kind: 'bias' });
@@ -150,7 +166,8 @@ export class Conv2d extends Module {
     if (S !== null && x.shape.length !== 5) {
       throw new Error(`Conv2d '${this.path}': expected an input [${S}, N, H, W, ${this.o.inChannels}], got ${fmt(x.shape)}`);
     }
-    const y = scaled(conv2d(x, this.weight.value, null, { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0 }), this.weight.rule.multiplier);
+    const opts = { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0, groups: this.o.groups ?? 1 };
+    const y = scaled(conv2d(x, this.weight.value, null, opts), this.weight.rule.multiplier);
     const b = this.bias && (S === null ? this.bias.value : memberBroadcast(this.bias.value, 5));
     return record(this.path, b ? add(y, b) : y);
   }

@@ -1,10 +1,11 @@
 /**
  * @file 2-D convolution (NHWC activations, HWIO weights): forward as register-blocked implicit
- * GEMM, grad-input and grad-weight kernels, bias grad by reduction, a direct baseline, and an
- * optional leading ensemble axis (S independent models) on every operand.
+ * GEMM, grad-input and grad-weight kernels, bias grad by reduction, a direct baseline, grouped
+ * convolution (groups > 1, depthwise at groups = Cin: conv2d_grouped.ts), and an optional
+ * leading ensemble axis (S independent models) on every operand.
  *
- * Layout: x [N, H, W, Cin], weight [KH, KW, Cin, Cout], bias [Cout], out [N, OH, OW, Cout]
- * (with an ensemble: x [S, N, H, W, Cin], weight [S, KH, KW, Cin, Cout], bias [S, Cout]).
+ * Layout: x [N, H, W, Cin], weight [KH, KW, Cin / groups, Cout], bias [Cout], out [N, OH, OW, Cout]
+ * (with an ensemble: x [S, N, H, W, Cin], weight [S, KH, KW, Cin / groups, Cout], bias [S, Cout]).
  * Why NHWC/HWIO: the implicit GEMM's K axis (kh, kw, ci) then has ci contiguous in the input and
  * weight [K, Cout] is a plain row-major matrix, so no im2col copy and no transposes are needed,
  * and a 1x1 convolution is exactly a matmul [N*H*W, Cin] x [Cin, Cout].
@@ -18,6 +19,10 @@ import { zeros } from './creation.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
 import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
+import { CONV_WG as WG, checkWorkgroups, convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit } from './conv2d_launch.js';
+import { groupedForward, groupedGradInput, groupedGradWeight } from './conv2d_grouped.js';
+
+export { specializeKernel } from './conv2d_launch.js';
 
 export type Pair = number | [number, number];
 
@@ -27,8 +32,15 @@ export interface Conv2dOptions {
   padding?: Pair;
   dilation?: Pair;
   /**
+   * Split the channels into `groups` independent convolutions (default 1): weight
+   * [KH, KW, Cin / groups, Cout], output channel co sees the input channels of group
+   * co / (Cout / groups); groups = Cin is depthwise. groups > 1 runs conv2d_grouped.wgsl.
+   */
+  groups?: number;
+  /**
    * 'auto' (the selector), 'igemm' (implicit GEMM, register tiles), 'shuffle' (implicit GEMM with
    * subgroup shuffles, conv2d_shuffle.wgsl; C and Cout multiples of 4) or 'direct' (the baseline).
+   * groups > 1 has one kernel: 'auto' and 'direct' take it, the others (and `tile`) are refused.
    */
   impl?: 'auto' | 'igemm' | 'shuffle' | 'direct';
   /** Force a tile configuration (bench, autotuner). */
@@ -52,12 +64,6 @@ export const CONV2D_TILES: readonly ConvTile[] = [
 
 /** Columns (output channels) at or below which the narrow tile is used (fewer wasted lanes). */
 const NARROW_COLUMNS = 4;
-/** Invocations per workgroup of every conv2d entry point. */
-const WG = 64;
-/** wgrad: invocations that keep the adapter busy (split K until reached). */
-const WGRAD_TARGET_INVOCATIONS = { software: 2048, gpu: 65536 };
-/** wgrad: fewest K steps (output pixels) per chunk worth a partial. */
-const WGRAD_MIN_CHUNK = 256;
 
 /** Columns at or above which the 8x8 tile wins (measured at 64 channels: 118 ms vs 137 ms for 4x8). */
 const WIDE_COLUMNS = 32;
@@ -106,29 +112,6 @@ function chooseForwardTile(device: Device, g: Conv2dGeometry): ConvTile {
   return selectConvTile(g.CO);
 }
 
-const specialized = new WeakMap<Device, Set<string>>();
-
-/**
- * Registers a copy of kernel `file` whose `const NAME: u32 = ...u;` lines take `consts`, and
- * returns its name for `device.dispatch` (private arrays need const sizes, not overrides).
- */
-export function specializeKernel(device: Device, file: string, consts: Record<string, number>): string {
-  const name = `${file}@${Object.entries(consts).map(([k, v]) => `${k}${v}`).join('_')}`;
-  let done = specialized.get(device);
-  if (!done) specialized.set(device, (done = new Set()));
-  if (done.has(name)) return name;
-  let src = device.kernels.load(file).source;
-  for (const [k, v] of Object.entries(consts)) {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`kernel ${file}: const ${k} must be a positive integer, got ${v}`);
-    const re = new RegExp(`const ${k}: u32 = \\d+u;`);
-    if (!re.test(src)) throw new Error(`kernel ${file}: no 'const ${k}: u32' to specialize`);
-    src = src.replace(re, `const ${k}: u32 = ${v}u;`);
-  }
-  device.kernels.loadSource(name, src);
-  done.add(name);
-  return name;
-}
-
 function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
   if (p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min)) {
@@ -137,11 +120,12 @@ function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: 
   return p;
 }
 
-/** Sizes of one convolution problem (ensemble axis S separate). */
+/** Sizes of one convolution problem (ensemble axis S separate; C, CO count all groups). */
 export interface Conv2dGeometry {
   S: number; N: number; H: number; W: number; C: number;
   KH: number; KW: number; CO: number; OH: number; OW: number;
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  groups: number;
   ensemble: boolean;
 }
 
@@ -163,7 +147,13 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   }
   const [N, H, W, C] = xShape.slice(xr - 4);
   const [KH, KW, WC, CO] = wShape.slice(wShape.length - 4);
-  if (C !== WC) {
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) {
+    throw new Error(`${op}: groups must be an integer >= 1, got ${JSON.stringify(opts.groups)}`);
+  }
+  if (groups > 1) {
+    checkGrouped(op, xShape, wShape, groups, opts);
+  } else if (C !== WC) {
     throw new Error(
       `${op}: channel mismatch: input ${fmt(xShape)} has ${C} channels (last axis, NHWC) but weight ${fmt(wShape)} ` +
         `expects ${WC} (axis -2, HWIO)`,
@@ -182,7 +172,35 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   }
   const OH = Math.floor((H + 2 * ph - ekh) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - ekw) / sw) + 1;
-  return { S, N, H, W, C, KH, KW, CO, OH, OW, sh, sw, ph, pw, dh, dw, ensemble };
+  return { S, N, H, W, C, KH, KW, CO, OH, OW, sh, sw, ph, pw, dh, dw, groups, ensemble };
+}
+
+/**
+ * groups > 1: Cin and Cout must split into `groups`, the weight hold Cin / groups input channels,
+ * and no groups = 1 implementation be forced (the grouped kernel is the only one).
+ */
+function checkGrouped(op: string, xShape: readonly number[], wShape: readonly number[], groups: number, opts: Conv2dOptions): void {
+  const impl = opts.impl ?? 'auto';
+  if (opts.tile || (impl !== 'auto' && impl !== 'direct')) {
+    throw new Error(
+      `${op}: ${opts.tile ? 'a tile' : `impl '${impl}'`} is for groups = 1 only; groups ${groups} ` +
+        `takes the grouped kernel (impl 'auto' or 'direct', no tile)`,
+    );
+  }
+  const C = xShape[xShape.length - 1];
+  const [WC, CO] = wShape.slice(wShape.length - 2);
+  if (C % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must divide the input channels: input ${fmt(xShape)} has ${C} (last axis, NHWC)`);
+  }
+  if (CO % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must divide the output channels: weight ${fmt(wShape)} has ${CO} (last axis, HWIO)`);
+  }
+  if (WC !== C / groups) {
+    throw new Error(
+      `${op}: channel mismatch: input ${fmt(xShape)} has ${C} channels in ${groups} groups, so weight ${fmt(wShape)} ` +
+        `must have ${C / groups} input channels per group (axis -2, [KH, KW, Cin / groups, Cout]), got ${WC}`,
+    );
+  }
 }
 
 function outShapeOf(g: Conv2dGeometry): number[] {
@@ -190,12 +208,7 @@ function outShapeOf(g: Conv2dGeometry): number[] {
 }
 
 function paramsOf(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
-  return {
-    n: g.N, h: g.H, w: g.W, c: g.C, kh: g.KH, kw: g.KW, co: g.CO, oh: g.OH, ow: g.OW,
-    sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, chunks, kchunk,
-    x_stride: g.N * g.H * g.W * g.C, w_stride: g.KH * g.KW * g.C * g.CO, y_stride: g.N * g.OH * g.OW * g.CO,
-    py: 0, px: 0, hq: g.H, wq: g.W, kh0: 0, khs: 1, kw0: 0, kws: 1,
-  };
+  return { ...convParams(g, chunks, kchunk), py: 0, px: 0, hq: g.H, wq: g.W, kh0: 0, khs: 1, kw0: 0, kws: 1 };
 }
 
 /**
@@ -217,27 +230,13 @@ function stridePhases(size: number, stride: number, pad: number, taps: number, d
   return out;
 }
 
-function checkGroups(op: string, device: Device, groups: [number, number, number]): [number, number, number] {
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  if (groups.some((v) => v > max)) {
-    throw new Error(`${op}: needs [${groups}] workgroups, over ${max} per dimension; split the batch`);
-  }
-  return groups;
-}
-
-/** Workgroups of a direct (one invocation per element) dispatch over `n` elements x S problems. */
-function directGroups(op: string, device: Device, n: number, S: number): [number, number, number] {
-  const g = Math.max(1, Math.ceil(n / WG));
-  const x = Math.min(g, device.limits.maxComputeWorkgroupsPerDimension);
-  return checkGroups(op, device, [x, Math.ceil(g / x), S]);
-}
-
 function useDirect(opts: Conv2dOptions): boolean {
   return opts.impl === 'direct';
 }
 
 /** The kernel the default selection takes for a geometry ('shuffle' or 'igemm TMxTN'), for tables. */
 export function conv2dKernelName(device: Device, g: Conv2dGeometry, entry: 'fwd' | 'dgrad' | 'wgrad'): string {
+  if (g.groups > 1) return 'grouped';
   if (useShuffle('conv2d', device, g, {})) return 'shuffle';
   const t = selectConvTile(entry === 'dgrad' ? g.C : g.CO);
   return `igemm ${t.tm}x${t.tn}`;
@@ -274,7 +273,8 @@ function useShuffle(op: string, device: Device, g: Conv2dGeometry, opts: Conv2dO
 
 /**
  * conv2d(x, weight, bias?) in NHWC/HWIO: out[n, oh, ow, co] = bias[co] +
- * sum_{kh, kw, ci} x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci] * weight[kh, kw, ci, co].
+ * sum_{kh, kw, ci} x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci] * weight[kh, kw, ci, co]
+ * (groups > 1: ci runs over co's group, g*Cin/groups + j, and the weight's axis -2 is j).
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
@@ -296,24 +296,26 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const b = bias ?? zeros(biasShape, { device });
   const label = `${op}(${fmt(x.shape)}, ${fmt(weight.shape)}, stride ${g.sh},${g.sw}, pad ${g.ph},${g.pw}, dil ${g.dh},${g.dw})`;
   const bindings = { x: x.binding(op), weight: weight.binding(op), bias: b.binding(op), out: out.binding(op) };
-  if (useDirect(opts)) {
+  if (g.groups > 1) {
+    groupedForward(op, device, g, label, bindings);
+  } else if (useDirect(opts)) {
     device.dispatch({
       kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params: paramsOf(g),
-      workgroups: directGroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
+      workgroups: flatWorkgroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
     });
   } else if (useShuffle(op, device, g, opts)) {
     const M = g.N * g.OH * g.OW;
     device.dispatch({
       kernel: 'conv2d_shuffle', entry: 'fwd', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
       bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out: bindings.out },
-      workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
+      workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
     });
   } else {
     const t = opts.tile ?? chooseForwardTile(device, g);
     const M = g.N * g.OH * g.OW;
     device.dispatch({
       kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'fwd', label, bindings, params: paramsOf(g),
-      workgroups: checkGroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.CO / t.tn), g.S]),
+      workgroups: checkWorkgroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.CO / t.tn), g.S]),
     });
   }
   if (!bias) b.dispose();
@@ -333,10 +335,14 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
   if (dx.size === 0) return dx;
   const label = `${op}(${fmt(dy.shape)}, ${fmt(weight.shape)} -> ${fmt(inputShape)})`;
   const bindings = { dy: dy.binding(op), weight: weight.binding(op), out: dx.binding(op) };
+  if (g.groups > 1) {
+    groupedGradInput(op, device, g, label, bindings);
+    return dx;
+  }
   if (useDirect(opts)) {
     device.dispatch({
       kernel: 'conv2d', entry: 'direct_dgrad', label, bindings, params: paramsOf(g),
-      workgroups: directGroups(op, device, g.N * g.H * g.W * g.C, g.S),
+      workgroups: flatWorkgroups(op, device, g.N * g.H * g.W * g.C, g.S),
     });
     return dx;
   }
@@ -351,7 +357,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
           kernel: 'conv2d_shuffle', entry: 'dgrad', label: `${label} phase ${ph.p},${pw.p}`, constants: { RM: SHUFFLE_RM },
           params: { ...paramsOf(g), py: ph.p, px: pw.p, hq: ph.count, wq: pw.count, kh0: ph.k0, khs: ph.step, kw0: pw.k0, kws: pw.step },
           bindings: { dy4: bindings.dy, w4: wt.binding(op), out: bindings.out },
-          workgroups: checkGroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
+          workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
         });
       }
     }
@@ -362,7 +368,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
   const M = g.N * g.H * g.W;
   device.dispatch({
     kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'dgrad', label, bindings, params: paramsOf(g),
-    workgroups: checkGroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.C / t.tn), g.S]),
+    workgroups: checkWorkgroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.C / t.tn), g.S]),
   });
   return dx;
 }
@@ -385,12 +391,13 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
   const device = x.device;
   const K = g.KH * g.KW * g.C * g.CO;
   const label = `${op}(${fmt(x.shape)}, ${fmt(dy.shape)} -> ${fmt(weightShape)})`;
+  if (g.groups > 1) return groupedGradWeight(op, g, label, x, dy, weightShape);
   if (useDirect(opts)) {
     const dw = Tensor.empty(device, weightShape, 'f32', op);
     if (K === 0) return dw;
     device.dispatch({
       kernel: 'conv2d', entry: 'direct_wgrad', label, bindings: { x: x.binding(op), dy: dy.binding(op), out: dw.binding(op) },
-      params: paramsOf(g), workgroups: directGroups(op, device, K, g.S),
+      params: paramsOf(g), workgroups: flatWorkgroups(op, device, K, g.S),
     });
     return dw;
   }
@@ -400,33 +407,24 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
   const rowTiles = g.KH * g.KW * (shuffle ? Math.ceil(g.C / SHUFFLE_RM) : Math.ceil(g.C / t.tm));
   const colTiles = shuffle ? Math.ceil(g.CO / (4 * SHUFFLE_SG)) : Math.ceil(g.CO / t.tn);
   const lanesPerTile = shuffle ? SHUFFLE_SG : 1;
-  const target = device.isSoftware ? WGRAD_TARGET_INVOCATIONS.software : WGRAD_TARGET_INVOCATIONS.gpu;
-  const want = Math.ceil(target / (rowTiles * colTiles * lanesPerTile * g.S));
-  let chunks = Math.max(1, Math.min(want, Math.floor(M / WGRAD_MIN_CHUNK)));
-  chunks = Math.min(chunks, Math.floor(device.limits.maxComputeWorkgroupsPerDimension / g.S));
-  const kchunk = Math.ceil(M / chunks);
-  chunks = Math.ceil(M / kchunk);
+  const { chunks, kchunk } = wgradSplit(device, M, rowTiles * colTiles * lanesPerTile, g.S);
   const partial = Tensor.empty(device, [g.S, chunks, K], 'f32', op);
   if (shuffle) {
     device.dispatch({
       kernel: 'conv2d_shuffle', entry: 'wgrad', label, constants: { RM: SHUFFLE_RM },
       bindings: { x4: x.binding(op), dy4: dy.binding(op), out: partial.binding(op) },
       params: paramsOf(g, chunks, kchunk),
-      workgroups: checkGroups(op, device, [rowTiles, colTiles, g.S * chunks]),
+      workgroups: checkWorkgroups(op, device, [rowTiles, colTiles, g.S * chunks]),
     });
   } else {
     device.dispatch({
       kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'wgrad', label,
       bindings: { x: x.binding(op), dy: dy.binding(op), out: partial.binding(op) },
       params: paramsOf(g, chunks, kchunk),
-      workgroups: checkGroups(op, device, [Math.ceil(rowTiles / WG), colTiles, g.S * chunks]),
+      workgroups: checkWorkgroups(op, device, [Math.ceil(rowTiles / WG), colTiles, g.S * chunks]),
     });
   }
-  const summed = chunks === 1 ? partial.reshape([g.S, K]) : sum(partial, 1);
-  partial.dispose();
-  const dw = summed.reshape(weightShape);
-  summed.dispose();
-  return dw;
+  return sumPartials(partial, weightShape);
 }
 
 /** d(loss)/dbias of conv2d: dy summed over N, OH, OW (per ensemble member). */
@@ -450,5 +448,5 @@ export function conv2dGradBias(dy: Tensor): Tensor {
 
 /** FLOPs of one conv2d forward (2 per multiply-add), used by the bench. */
 export function conv2dFlops(g: Conv2dGeometry): number {
-  return 2 * g.S * g.N * g.OH * g.OW * g.CO * g.KH * g.KW * g.C;
+  return 2 * g.S * g.N * g.OH * g.OW * g.CO * g.KH * g.KW * (g.C / g.groups);
 }

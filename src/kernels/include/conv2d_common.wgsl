@@ -1,5 +1,5 @@
-// conv2d_common.wgsl (included by conv2d and conv2d_shuffle): the uniform Params, bindings 0-5
-// (x, weight, bias, dy read; out read_write; p uniform) and the coordinate helpers.
+// conv2d_common.wgsl (included by conv2d and conv2d_shuffle): the uniform Params, then bindings 0-5
+// and the coordinate helpers (conv2d_bindings.wgsl, shared with conv2d_grouped and its own Params).
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
   kh: u32, kw: u32, co: u32, oh: u32,
@@ -12,30 +12,4 @@ struct Params {
   kh0: u32, khs: u32, kw0: u32, kws: u32,
 }
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> dy: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
-
-// Input coordinate of output coordinate o and kernel tap k (may be negative: padding).
-fn in_coord(o: u32, stride: u32, pad: u32, k: u32, dil: u32) -> i32 {
-  return i32(o * stride + k * dil) - i32(pad);
-}
-
-fn inside(ih: i32, iw: i32) -> bool {
-  return ih >= 0 && ih < i32(p.h) && iw >= 0 && iw < i32(p.w);
-}
-
-// Steps a pixel (n, row, col) of images of rows x cols to the next one in row-major order (the
-// wgrad K walk over output pixels, the dgrad epilogue over one stride phase), without a division.
-// (Parameter names must not shadow the bindings: the reflection would count them as used.)
-fn next_pixel(n: ptr<function, u32>, row: ptr<function, u32>, col: ptr<function, u32>, rows: u32, cols: u32) {
-  *col += 1u;
-  if (*col == cols) {
-    *col = 0u;
-    *row += 1u;
-    if (*row == rows) { *row = 0u; *n += 1u; }
-  }
-}
+//!include conv2d_bindings.wgsl

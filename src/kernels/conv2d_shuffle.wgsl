@@ -11,8 +11,10 @@
 // Entry points dgrad and wgrad: the same pattern on the backward GEMMs (described above each).
 // All need C % 4 == 0 and CO % 4 == 0 (vec4 views) and subgroups of at least SG lanes; the host
 // takes conv2d.wgsl's kernels otherwise.
-// Bindings: x4 (6), w4 (7), dy4 (8): x, weight and dy as array<vec4f>; bias (2), out (4), p (5)
-//   from conv2d_common.wgsl.
+// Bindings: x4 (6), w4 (7), dy4 (8), out4 (9): x, weight, dy and out as array<vec4f>; bias (2),
+//   p (5) from conv2d_common.wgsl.
+// Epilogues: rows leave from a copy of the accumulator block that the row loop indexes (the
+//   block itself is indexed by constants only, see row_block.wgsl), one vec4 store per row.
 // Tiling: override RM (a multiple of SG, <= 32).
 enable subgroups;
 
@@ -24,6 +26,8 @@ const SG = 8u;
 @group(0) @binding(6) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(8) var<storage, read> dy4: array<vec4f>;
+// out as vec4s (every store is a lane's 4 adjacent channels; C and CO are multiples of 4)
+@group(0) @binding(9) var<storage, read_write> out4: array<vec4f>;
 
 alias Acc = RowBlock;
 
@@ -39,17 +43,20 @@ fn shuffle_fma(acc: ptr<function, Acc>, al: array<vec4f, 4>, bv: array<vec4f, 4>
   }
 }
 
-// Writes rows m0 + [0, RM) (those below rows) of `acc` to out at ob with `cols` columns, lane l
-// holding columns 4 (tile * SG + l) + [0, 4); adds bias[bias_base + column] when has_bias.
+// Writes rows m0 + [0, RM) (those below rows) of `acc` to out at ob (a multiple of 4) with
+// `cols` columns (a multiple of 4), lane l holding columns 4 (tile * SG + l) + [0, 4); adds
+// bias[bias_base + column] when has_bias.
 fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, tile: u32, lane: u32,
               has_bias: bool, bias_base: u32) {
-  // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).
+  let c4 = tile * SG + lane;
+  var bv = vec4f(0.0);
+  if (has_bias) {
+    let c = min(4u * c4, cols - 4u);
+    bv = vec4f(bias[bias_base + c], bias[bias_base + c + 1u], bias[bias_base + c + 2u], bias[bias_base + c + 3u]);
+  }
+  let tile_rows = (*acc);
   for (var m = m0; m < min(m0 + RM, rows); m++) {
-    for (var q = 0u; q < 4u; q++) {
-      let c = (tile * SG + lane) * 4u + q;
-      if (c < cols) { out[ob + m * cols + c] = (*acc)[0][q] + select(0.0, bias[bias_base + c], has_bias); }
-    }
-    shift_rows_down(acc);
+    if (4u * c4 < cols) { out4[(ob + m * cols) / 4u + c4] = tile_rows[m - m0] + bv; }
   }
 }
 
@@ -163,18 +170,16 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         }
       }
     }
-    // Rows leave through acc[0] (see row_block.wgsl); row m is input pixel (n, py + sh a, px + sw b),
-    // stepped from m0's without a division per row (8 scalar divisions each on lavapipe).
+    // Row m is input pixel (n, py + sh a, px + sw b), stepped from m0's without a division per
+    // row (8 scalar divisions each on lavapipe).
     var b = m0 % p.wq;
     var a = (m0 / p.wq) % p.hq;
     var n = m0 / (p.wq * p.hq);
+    let c4 = wid.y * SG + lane;
+    let tile_rows = acc;
     for (var m = m0; m < min(m0 + RM, M); m++) {
       let pix = (n * p.h + p.py + a * p.sh) * p.w + p.px + b * p.sw;
-      for (var q = 0u; q < 4u; q++) {
-        let c = (wid.y * SG + lane) * 4u + q;
-        if (c < p.c) { out[s * p.x_stride + pix * p.c + c] = acc[0][q]; }
-      }
-      shift_rows_down(&acc);
+      if (4u * c4 < p.c) { out4[(s * p.x_stride + pix * p.c) / 4u + c4] = tile_rows[m - m0]; }
       next_pixel(&n, &a, &b, p.hq, p.wq);
     }
   }
@@ -220,12 +225,9 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lan
     next_pixel(&n, &oh, &ow, p.oh, p.ow);
   }
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
-  // Rows leave through acc[0] (see row_block.wgsl: this loop stays rolled).
+  let c4 = wid.y * SG + lane;
+  let tile_rows = acc;
   for (var ci = ci0; ci < min(ci0 + RM, p.c); ci++) {
-    for (var q = 0u; q < 4u; q++) {
-      let co = (wid.y * SG + lane) * 4u + q;
-      if (co < p.co) { out[ob + ci * p.co + co] = acc[0][q]; }
-    }
-    shift_rows_down(&acc);
+    if (4u * c4 < p.co) { out4[(ob + ci * p.co) / 4u + c4] = tile_rows[ci - ci0]; }
   }
 }

@@ -170,11 +170,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         }
         // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
         // constants only (see row_block.wgsl), and the loop stays rolled.
-        var rows = acc;
+        let tile_rows = acc;
         let j0 = (tn * SG + lane) * 4u;
         for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
           let i = tm * RM + r;
-          var v = rows[r];
+          var v = tile_rows[r];
           if (OUT_VEC4) {
             // the bias index is clamped for lanes past N (their store is skipped)
             for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], min(j0 + q, p.N - 1u)); }

@@ -307,7 +307,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     const M = g.N * g.OH * g.OW;
     device.dispatch({
       kernel: 'conv2d_shuffle', entry: 'fwd', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
-      bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out: bindings.out },
+      bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out4: bindings.out },
       workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
     });
   } else {
@@ -356,7 +356,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
         device.dispatch({
           kernel: 'conv2d_shuffle', entry: 'dgrad', label: `${label} phase ${ph.p},${pw.p}`, constants: { RM: SHUFFLE_RM },
           params: { ...paramsOf(g), py: ph.p, px: pw.p, hq: ph.count, wq: pw.count, kh0: ph.k0, khs: ph.step, kw0: pw.k0, kws: pw.step },
-          bindings: { dy4: bindings.dy, w4: wt.binding(op), out: bindings.out },
+          bindings: { dy4: bindings.dy, w4: wt.binding(op), out4: bindings.out },
           workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
         });
       }
@@ -412,7 +412,7 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
   if (shuffle) {
     device.dispatch({
       kernel: 'conv2d_shuffle', entry: 'wgrad', label, constants: { RM: SHUFFLE_RM },
-      bindings: { x4: x.binding(op), dy4: dy.binding(op), out: partial.binding(op) },
+      bindings: { x4: x.binding(op), dy4: dy.binding(op), out4: partial.binding(op) },
       params: paramsOf(g, chunks, kchunk),
       workgroups: checkWorkgroups(op, device, [rowTiles, colTiles, g.S * chunks]),
     });

@@ -109,7 +109,7 @@ export const gpu: Backend<Tensor> = {
     concat: (xs, p) => raw.concat(xs as Tensor[], p.axis),
     expand: (xs, p) => raw.expand(T(xs[0]), p.shape),
     contiguous: (xs) => raw.contiguous(T(xs[0])),
-    matmul: (xs, p) => matmul(T(xs[0]), T(xs[1]), p),
+    matmul: (xs, p) => matmul(T(xs[0]), T(xs[1]), { transA: p.transA, transB: p.transB, alpha: p.alpha, bias: p.bias ? T(xs[2]) : undefined }),
     conv2d: (xs, p) => conv2d(T(xs[0]), T(xs[1]), null, p),
     conv2dGradInput: (xs, p) => conv2dGradInput(T(xs[0]), T(xs[1]), p.inputShape, p),
     conv2dGradWeight: (xs, p) => conv2dGradWeight(T(xs[0]), T(xs[1]), p.weightShape, p),
@@ -203,7 +203,8 @@ export const f64: Backend<F64Tensor> = {
       const a = nd(xs[0], 'contiguous');
       return new F64Tensor(a.shape, a.data.slice());
     },
-    matmul: (xs, p) => F(matmulRef(nd(xs[0], 'matmul'), nd(xs[1], 'matmul'), p)),
+    matmul: (xs, p) =>
+      F(matmulRef(nd(xs[0], 'matmul'), nd(xs[1], 'matmul'), { transA: p.transA, transB: p.transB, alpha: p.alpha, bias: p.bias ? nd(xs[2], 'matmul') : undefined })),
     conv2d: (xs, p) => F(conv2dRef(nd(xs[0], 'conv2d'), nd(xs[1], 'conv2d'), null, p)),
     conv2dGradInput: (xs, p) => F(conv2dGradInputRef(nd(xs[0], 'conv2dGradInput'), nd(xs[1], 'conv2dGradInput'), p.inputShape, p)),
     conv2dGradWeight: (xs, p) => F(conv2dGradWeightRef(nd(xs[0], 'conv2dGradWeight'), nd(xs[1], 'conv2dGradWeight'), p.weightShape, p)),

@@ -238,44 +238,71 @@ export interface MatmulOptions<A extends T = T> {
   /** Use A^T (last two axes swapped). Ignored for a 1-D operand. */
   transA?: boolean;
   transB?: boolean;
-  /** A tensor added to every row (broadcast; fused into the kernel when nothing is recorded and it is [N]). */
+  /** Scales the product before the bias: act(alpha * op(a) @ op(b) + bias). Default 1. */
+  alpha?: number;
+  /**
+   * Added to every row (broadcast). Part of the matmul primitive (the kernel's epilogue, no
+   * separate add) when it is [N] or [...batch, 1, N] and both operands are matrices.
+   */
   bias?: A;
   activation?: 'relu' | 'gelu' | 'tanh' | 'none';
 }
 
+/** Whether `bias` is one the matmul kernel adds itself: [N], or [...batch, 1, N] (one row per batch). */
+function kernelBias<A extends T>(a: A, b: A, bias: A | undefined, transB: boolean): boolean {
+  if (!bias || a.shape.length < 2 || b.shape.length < 2) return false;
+  const N = b.shape[b.shape.length - (transB ? 2 : 1)];
+  if (bias.shape.length === 1) return bias.shape[0] === N;
+  let batch: number[];
+  try {
+    batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  } catch {
+    return false; // the primitive reports the shapes
+  }
+  const perBatch = [...batch, 1, N];
+  return bias.shape.length === perBatch.length && bias.shape.every((d, i) => d === perBatch[i]);
+}
+
 /**
- * Whether `matmul` may use the kernel's fused epilogue: GPU operands, a bias or an activation,
- * a bias of shape [N] (the kernel's), and nothing to record (noGrad, or no input tracked).
+ * Whether `matmul` may run the kernel's whole epilogue (activation included) unrecorded: GPU
+ * operands, a bias the kernel adds or an activation, and nothing to record (noGrad, or no input
+ * tracked).
  */
 function fusedEpilogue<A extends T>(a: A, b: A, opts: MatmulOptions<A>): boolean {
   const { bias } = opts;
   const act = opts.activation ?? 'none';
   if (!(a instanceof Tensor && b instanceof Tensor) || (!bias && act === 'none')) return false;
-  if (bias && !(bias instanceof Tensor && bias.shape.length === 1 && b.shape.length > 1 && bias.shape[0] === b.shape[opts.transB ? b.shape.length - 2 : b.shape.length - 1])) return false;
+  if (bias && !(bias instanceof Tensor && kernelBias(a, b, bias, !!opts.transB))) return false;
   return !isGradEnabled() || ![a, b, bias].some((t) => t && isTracked(t));
 }
 
 /**
- * act(op(a) @ op(b) + bias), batch axes broadcast; a 1-D operand's axis is dropped from the
- * result, as in NumPy. The bias/activation epilogue is composed from primitives when something is
- * recorded (differentiable); otherwise the kernel's fused epilogue runs.
+ * act(alpha * op(a) @ op(b) + bias), batch axes broadcast; a 1-D operand's axis is dropped from
+ * the result, as in NumPy. Scale and a kernel-shaped bias are part of the (differentiable) matmul
+ * primitive; the activation, and a bias of another shape, are composed from primitives when
+ * something is recorded; otherwise the kernel's fused epilogue runs.
  */
 export function matmul<A extends T>(a: A, b: A, opts: MatmulOptions<A> = {}): A {
+  const alpha = opts.alpha ?? 1;
   if (fusedEpilogue(a, b, opts)) {
     // nothing to record: the kernel's fused bias/activation epilogue (one dispatch, no temporaries)
     const { transA, transB, bias, activation } = opts;
-    return rawMatmul(a as unknown as Tensor, b as unknown as Tensor, { transA, transB, bias: bias as Tensor | undefined, activation }) as unknown as A;
+    return rawMatmul(a as unknown as Tensor, b as unknown as Tensor, { transA, transB, alpha, bias: bias as Tensor | undefined, activation }) as unknown as A;
   }
   return tidy(() => {
     const a2 = a.shape.length === 1 ? unsqueeze(a, 0) : a;
     const b2 = b.shape.length === 1 ? unsqueeze(b, -1) : b;
-    let y: A = apply('matmul', [a2, b2], {
+    const transB = b.shape.length > 1 && !!opts.transB;
+    const fuseBias = kernelBias(a, b, opts.bias, transB);
+    let y: A = apply('matmul', fuseBias ? [a2, b2, opts.bias as A] : [a2, b2], {
       transA: a.shape.length > 1 && !!opts.transA,
-      transB: b.shape.length > 1 && !!opts.transB,
+      transB,
+      alpha,
+      bias: fuseBias,
     });
     if (b.shape.length === 1) y = squeeze(y, -1);
     if (a.shape.length === 1) y = squeeze(y, b.shape.length === 1 ? -1 : -2);
-    if (opts.bias) y = add(y, opts.bias);
+    if (opts.bias && !fuseBias) y = add(y, opts.bias);
     const act = opts.activation ?? 'none';
     return act === 'none' ? y : unary(act, y);
   });

@@ -58,8 +58,11 @@ export type PrimitiveParams = { [K in SmoothUnary | StepUnary | SmoothBinary | C
   /** Materialized NumPy broadcast to shape. */
   expand: { shape: number[] };
   contiguous: NoParams;
-  /** op(a) @ op(b) (op: transpose of the last two axes or not), batch axes broadcast; operands of rank >= 2. */
-  matmul: { transA: boolean; transB: boolean };
+  /**
+   * alpha * op(a) @ op(b) (+ bias) (op: transpose of the last two axes or not), batch axes
+   * broadcast; operands of rank >= 2. With `bias`, inputs [a, b, bias]: bias [N] or [...batch, 1, N].
+   */
+  matmul: { transA: boolean; transB: boolean; alpha: number; bias: boolean };
   /** conv2d(x, w) without bias (bias is a broadcast add). */
   conv2d: ConvParams;
   /** The adjoint of conv2d in x: inputs [dy, w], output of `inputShape`. */

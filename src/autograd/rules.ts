@@ -140,11 +140,13 @@ const pick = (winsA: 'gt' | 'lt'): Rule<'maximum' | 'minimum'> => (g, { inputs: 
  * [B, T, n] input): one matmul over the flattened rows (K = batch * M) instead of a batched
  * product the tape then sums over the batch. Null where it does not apply.
  */
-function sharedWeightGrad<A extends GradTensor>(g: A, a: A, sa: readonly number[], sb: readonly number[], tA: boolean, tB: boolean): A | null {
+function sharedWeightGrad<A extends GradTensor>(
+  g: A, a: A, sa: readonly number[], sb: readonly number[], tA: boolean, tB: boolean, alpha: number,
+): A | null {
   if (tA || sb.length !== 2 || sa.length < 3) return null;
   const af = o.reshape(a, [-1, sa[sa.length - 1]]);
   const gf = o.reshape(g, [-1, g.shape[g.shape.length - 1]]);
-  return tB ? o.matmul(gf, af, { transA: true }) : o.matmul(af, gf, { transA: true });
+  return tB ? o.matmul(gf, af, { transA: true, alpha }) : o.matmul(af, gf, { transA: true, alpha });
 }
 
 export const RULES: { [P in Primitive]: Rule<P> } = {
@@ -250,11 +252,13 @@ export const RULES: { [P in Primitive]: Rule<P> } = {
   expand: (g) => [g],
   contiguous: (g) => [g],
 
-  // C = op(A) op(B): d op(A) = g op(B)^T, d op(B) = op(A)^T g; transposed operands get the transpose of that
-  matmul: (g, { inputs: [a, b], shapes: [sa, sb], params: { transA: tA, transB: tB }, needs }) => [
-    !needs[0] ? null : tA ? o.matmul(b as typeof g, g, { transA: tB, transB: true }) : o.matmul(g, b as typeof g, { transB: !tB }),
-    !needs[1] ? null : sharedWeightGrad(g, a as typeof g, sa, sb, tA, tB) ??
-      (tB ? o.matmul(g, a as typeof g, { transA: true, transB: tA }) : o.matmul(a as typeof g, g, { transA: !tA })),
+  // C = alpha op(A) op(B) + bias: d op(A) = alpha g op(B)^T, d op(B) = alpha op(A)^T g (transposed
+  // operands get the transpose of that), d bias = g (the tape sums it to the bias's shape)
+  matmul: (g, { inputs: [a, b], shapes: [sa, sb], params: { transA: tA, transB: tB, alpha, bias }, needs }) => [
+    !needs[0] ? null : tA ? o.matmul(b as typeof g, g, { transA: tB, transB: true, alpha }) : o.matmul(g, b as typeof g, { transB: !tB, alpha }),
+    !needs[1] ? null : sharedWeightGrad(g, a as typeof g, sa, sb, tA, tB, alpha) ??
+      (tB ? o.matmul(g, a as typeof g, { transA: true, transB: tA, alpha }) : o.matmul(a as typeof g, g, { transA: !tA, alpha })),
+    ...(bias ? [needs[2] ? g : null] : []),
   ],
 
   // conv2d and its two adjoints are bilinear and closed under differentiation:

@@ -121,6 +121,23 @@ export const PRIMITIVE_CASES: { [P in Primitive]: Case[] } = {
     { name: 'matmul [1, 3, 4]^T.. [2, 3, 5] transA', inputs: [{ shape: [1, 3, 4] }, { shape: [2, 3, 5] }], fn: (a: X, b: X) => o.matmul(a, b, { transA: true }) },
     { name: 'matmul vector [4] @ [4, 3] + bias, tanh', inputs: [{ shape: [4] }, { shape: [4, 3] }, { shape: [3] }], fn: (a: X, b: X, c: X) => o.matmul(a, b, { bias: c, activation: 'tanh' }) },
     { name: 'matmul [3, 4] @ vector [4]', inputs: [{ shape: [3, 4] }, { shape: [4] }], fn: (a: X, b: X) => o.matmul(a, b) },
+    // scale and bias inside the primitive (the kernel's epilogue)
+    { name: 'matmul alpha -0.7 + bias [5]', inputs: [{ shape: [3, 4] }, { shape: [4, 5] }, { shape: [5] }], fn: (a: X, b: X, c: X) => o.matmul(a, b, { alpha: -0.7, bias: c }) },
+    {
+      name: 'matmul A^T B^T alpha 2 + bias [5]',
+      inputs: [{ shape: [4, 3] }, { shape: [5, 4] }, { shape: [5] }],
+      fn: (a: X, b: X, c: X) => o.matmul(a, b, { transA: true, transB: true, alpha: 2, bias: c }),
+    },
+    {
+      name: 'matmul batched, one bias row per batch [2, 1, 5], alpha 1.5',
+      inputs: [{ shape: [2, 3, 4] }, { shape: [2, 4, 5] }, { shape: [2, 1, 5] }],
+      fn: (a: X, b: X, c: X) => o.matmul(a, b, { alpha: 1.5, bias: c }),
+    },
+    {
+      name: 'matmul shared weight (flattened dW) alpha 0.5 + bias [5]',
+      inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }, { shape: [5] }],
+      fn: (a: X, b: X, c: X) => o.matmul(a, b, { alpha: 0.5, bias: c }),
+    },
   ],
   conv2d: [
     { name: 'conv2d 3x3 pad 1', inputs: [{ shape: [2, 5, 5, 2] }, { shape: [3, 3, 2, 3] }], fn: (x: X, w: X) => o.conv2d(x, w, null, { padding: 1 }) },

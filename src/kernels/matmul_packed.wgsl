@@ -177,12 +177,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           var v = tile_rows[r];
           if (OUT_VEC4) {
             // the bias index is clamped for lanes past N (their store is skipped)
-            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], min(j0 + q, p.N - 1u)); }
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
             if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
           } else {
             for (var q = 0u; q < 4u; q++) {
               let j = j0 + q;
-              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], j); }
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
             }
           }
         }

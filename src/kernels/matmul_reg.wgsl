@@ -34,7 +34,7 @@ fn store_block(z: u32, row0: u32, col0: u32, acc: ptr<function, Block>) {
     for (var c = 0u; c < VN; c++) {
       for (var q = 0u; q < 4u; q++) {
         let j = col0 + 4u * c + q;
-        if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue((*acc)[r][c][q], j); }
+        if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue((*acc)[r][c][q], z, j); }
       }
     }
   }

@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
           let i = row0 + r * WG_Y + lid.y;
           for (var c = 0u; c < TN; c++) {
             let j = col0 + c * WG_X + lid.x;
-            if (i < p.M && j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[r][c], j); }
+            if (i < p.M && j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(acc[r][c], z, j); }
           }
         }
       }

@@ -95,8 +95,9 @@ export class Linear extends Module {
   forward(x: Tensor, shared = false): Tensor {
     const S = this.ensemble;
     if (S === null) {
-      const y = scaled(matmul(x, this.weight.value), this.weight.rule.multiplier);
-      return record(this.path, this.bias ? add(y, this.bias.value) : y);
+      // multiplier and bias in the matmul's epilogue (one dispatch; the bias is an input of the primitive)
+      const y = matmul(x, this.weight.value, { alpha: this.weight.rule.multiplier, bias: this.bias?.value });
+      return record(this.path, y);
     }
     const [fin, fout] = this.weight.info.shape;
     let lead: number[];
@@ -109,8 +110,9 @@ export class Linear extends Module {
       lead = x.shape.slice(0, -1);
       x3 = x.shape.length === 3 ? x : reshape(x, [S, -1, fin]);
     }
-    let y = scaled(matmul(x3, this.weight.value), this.weight.rule.multiplier);
-    if (this.bias) y = add(y, memberBroadcast(this.bias.value, 3));
+    // per-member bias rows [S, 1, out] in the matmul's epilogue
+    const bias = this.bias ? memberBroadcast(this.bias.value, 3) : undefined;
+    const y = matmul(x3, this.weight.value, { alpha: this.weight.rule.multiplier, bias });
     return record(this.path, y.shape.length === lead.length + 1 ? y : reshape(y, [...lead, fout]));
   }
 }

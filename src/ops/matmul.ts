@@ -1,7 +1,7 @@
 /**
  * @file matmul: batched `[..., M, K] x [..., K, N]` with NumPy broadcasting of the batch dims,
  * 1-D operands (NumPy rules), transposed operands read in place (A^T B, A B^T for backward
- * passes), and a fused epilogue (bias per column, activation). The kernel comes from a ladder
+ * passes), and a fused epilogue (scale, bias per column or per batch row, activation). The kernel comes from a ladder
  * of versions (matmul_naive / matmul_tiled / matmul_reg.wgsl), chosen by the selector
  * (matmul-select.ts) or the autotuner's cached winner for the adapter (autotune.ts).
  */
@@ -33,7 +33,12 @@ export interface MatmulOptions {
   transA?: boolean;
   /** Use B^T, read in place. Ignored for a 1-D operand. */
   transB?: boolean;
-  /** A [N] tensor added to every row of the result (before the activation). */
+  /** Scales the product before the bias: act(alpha * op(a) @ op(b) + bias). Default 1. */
+  alpha?: number;
+  /**
+   * Added to every row of the result (before the activation): [N], shared by every batch, or
+   * [...batch, 1, N], one row per batch of the result (an ensemble's per-member bias).
+   */
   bias?: Tensor;
   activation?: MatmulActivation | 'none';
   /** Force a kernel configuration (tests and the bench walk the ladder with it). */
@@ -45,6 +50,8 @@ export const MATMUL_KERNELS = ['matmul_naive', 'matmul_tiled', 'matmul_reg', 'ma
 
 interface Plan {
   problem: MatmulProblem;
+  /** 0 no bias, 1 shared [N], 2 one row per batch (the kernel's has_bias). */
+  biasMode: 0 | 1 | 2;
   outShape: number[];
   rank: number;
   bshape: number[];
@@ -87,12 +94,22 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
         `broadcast (${desc}; each pair of sizes must be equal or 1)`,
     );
   }
+  let biasMode: 0 | 1 | 2 = 0;
   if (opts.bias) {
     checkF32(op, opts.bias, 'bias');
     checkSameDevice(op, a, opts.bias);
-    if (opts.bias.rank !== 1 || opts.bias.shape[0] !== N) {
-      throw new Error(`matmul: bias ${fmt(opts.bias.shape)} must have shape [${N}] (the result's columns) for ${desc}`);
+    const perBatch = [...batch, 1, N];
+    if (opts.bias.rank === 1 && opts.bias.shape[0] === N) biasMode = 1;
+    else if (batch.length > 0 && a.rank > 1 && opts.bias.rank === perBatch.length && opts.bias.shape.every((d, i) => d === perBatch[i])) biasMode = 2;
+    else {
+      throw new Error(
+        `matmul: bias ${fmt(opts.bias.shape)} must have shape [${N}] (the result's columns)` +
+          `${batch.length > 0 && a.rank > 1 ? ` or ${fmt(perBatch)} (one row per batch)` : ''} for ${desc}`,
+      );
     }
+  }
+  if (opts.alpha !== undefined && !Number.isFinite(opts.alpha)) {
+    throw new Error(`matmul: alpha must be a finite number, got ${opts.alpha} for ${desc}`);
   }
   const c = collapseDims(batch, [broadcastStrides(aShape.slice(0, -2), batch), broadcastStrides(bShape.slice(0, -2), batch)]);
   if (c.shape.length > MAX_RANK) {
@@ -101,12 +118,13 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   const outShape = [...batch, ...(a.rank === 1 ? [] : [M]), ...(b.rank === 1 ? [] : [N])];
   return {
     problem: { M, N, K, batch: sizeOf(batch), transA, transB },
+    biasMode,
     outShape,
     rank: c.shape.length,
     bshape: c.shape,
     sa: c.strides[0].map((s) => s * M * K),
     sb: c.strides[1].map((s) => s * K * N),
-    label: `matmul(${desc}${opts.bias ? ', bias' : ''}${opts.activation && opts.activation !== 'none' ? `, ${opts.activation}` : ''})`,
+    label: `matmul(${desc}${opts.alpha !== undefined && opts.alpha !== 1 ? `, alpha ${opts.alpha}` : ''}${opts.bias ? ', bias' : ''}${opts.activation && opts.activation !== 'none' ? `, ${opts.activation}` : ''})`,
   };
 }
 
@@ -130,11 +148,13 @@ function launch(
   out: Tensor,
   bias: Tensor | undefined,
   act: number,
+  alpha = 1,
 ): void {
   const p = pl.problem;
   const at = a as Tensor;
   const params = {
-    M: p.M, N: p.N, K: p.K, batch: p.batch, rank: pl.rank, has_bias: bias ? 1 : 0, act, pad0: 0,
+    M: p.M, N: p.N, K: p.K, batch: p.batch, rank: pl.rank, has_bias: bias ? pl.biasMode : 0, act, pad0: 0,
+    alpha, pad1: 0, pad2: 0, pad3: 0,
     bshape: pad8(pl.bshape), sa: pad8(pl.sa), sb: pad8(pl.sb),
   };
   const biasRange = bias ? bias.binding('matmul') : unusedBinding(device, 'bias');
@@ -297,7 +317,7 @@ export function chooseMatmulConfig(device: Device, p: MatmulProblem): MatmulConf
 }
 
 /**
- * act(op(a) @ op(b) + bias) with op = identity or transpose of the last two axes.
+ * act(alpha * op(a) @ op(b) + bias) with op = identity or transpose of the last two axes.
  * Shapes: a [..., M, K] (transA: [..., K, M]) or [K]; b [..., K, N] (transB: [..., N, K]) or [K];
  * the batch dims broadcast; a 1-D operand's axis is dropped from the result, as in NumPy.
  */
@@ -307,7 +327,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const out = Tensor.empty(device, pl.outShape, 'f32', 'matmul');
   if (out.size === 0) return out;
   const cfg = opts.config ?? chooseMatmulConfig(device, pl.problem);
-  launch(device, pl, cfg, a, b, out, opts.bias, ACT_CODE[opts.activation ?? 'none']);
+  launch(device, pl, cfg, a, b, out, opts.bias, ACT_CODE[opts.activation ?? 'none'], opts.alpha);
   return out;
 }
 

@@ -1,6 +1,6 @@
 /**
  * @file f64 reference of matmul: batched, NumPy-broadcast batch dims, 1-D operands, transposes
- * read in place, and the fused epilogue (bias per column, activation).
+ * read in place, and the fused epilogue (scale, bias per column or per batch row, activation).
  */
 import { broadcastShapes, broadcastStrides, fmt, sizeOf } from '../tensor/shape.js';
 import { coordsOf, offsetOf, type NDArray } from './ndarray.js';
@@ -11,6 +11,9 @@ import type { MatmulActivation } from '../ops/matmul.js';
 export interface MatmulRefOptions {
   transA?: boolean;
   transB?: boolean;
+  /** Scales the product before the bias (default 1). */
+  alpha?: number;
+  /** [N], or [...batch, 1, N]: one row per batch of the result. */
   bias?: NDArray;
   activation?: MatmulActivation | 'none';
 }
@@ -21,7 +24,7 @@ export const ACTIVATION_REF: { [K in MatmulActivation]: (x: number) => number } 
   tanh: Math.tanh,
 };
 
-/** act(op(A) @ op(B) + bias), op = identity or the transpose of the last two axes. */
+/** act(alpha * op(A) @ op(B) + bias), op = identity or the transpose of the last two axes. */
 export function matmulRef(a: NDArray, b: NDArray, opts: MatmulRefOptions = {}): NDArray {
   if (a.shape.length < 1 || b.shape.length < 1) throw new Error('matmulRef: operands need rank >= 1');
   // 1-D operands: a [K] is a row [1, K], b [K] a column [K, 1]; the axis is dropped afterwards.
@@ -40,6 +43,16 @@ export function matmulRef(a: NDArray, b: NDArray, opts: MatmulRefOptions = {}): 
   const sa = broadcastStrides(aShape.slice(0, -2), batch);
   const sb = broadcastStrides(bShape.slice(0, -2), batch);
   const nb = sizeOf(batch);
+  const alpha = opts.alpha ?? 1;
+  let biasPerBatch = false;
+  if (opts.bias) {
+    const perBatch = [...batch, 1, N];
+    biasPerBatch = opts.bias.shape.length > 1;
+    const ok = biasPerBatch
+      ? a.shape.length > 1 && opts.bias.shape.length === perBatch.length && opts.bias.shape.every((d, i) => d === perBatch[i])
+      : opts.bias.shape[0] === N;
+    if (!ok) throw new Error(`matmulRef: bias ${fmt(opts.bias.shape)} must be [${N}] or ${fmt(perBatch)}`);
+  }
   const out = new Float64Array(nb * M * N);
   const act = opts.activation && opts.activation !== 'none' ? ACTIVATION_REF[opts.activation] : (x: number) => x;
   for (let z = 0; z < nb; z++) {
@@ -54,7 +67,8 @@ export function matmulRef(a: NDArray, b: NDArray, opts: MatmulRefOptions = {}): 
           const bv = b.data[ob + (tB ? j * K + k : k * N + j)];
           s += av * bv;
         }
-        if (opts.bias) s += opts.bias.data[j];
+        s *= alpha;
+        if (opts.bias) s += opts.bias.data[biasPerBatch ? z * N + j : j];
         out[(z * M + i) * N + j] = act(s);
       }
     }

@@ -26,11 +26,12 @@ for (let i = 0; i < 5; i++) for (const j of [0, 2, 4]) TRIPLES.push([DIMS[i], DI
 /** Shapes where the vec4 path applies (K, N % 4 == 0) but no tile divides M or N. */
 const ALIGNED: [number, number, number][] = [[20, 36, 260], [68, 128, 44], [4, 4, 4]];
 
-async function check(sa: number[], sb: number[], opts: MatmulOptions & { biasN?: number }, what: string) {
+async function check(sa: number[], sb: number[], opts: MatmulOptions & { biasN?: number; biasShape?: number[] }, what: string) {
   const seed = freshSeed();
   const a = pair(sa, seed);
   const b = pair(sb, seed + 1);
-  const bias = opts.biasN !== undefined ? pair([opts.biasN], seed + 2) : undefined;
+  const biasShape = opts.biasShape ?? (opts.biasN !== undefined ? [opts.biasN] : undefined);
+  const bias = biasShape ? pair(biasShape, seed + 2) : undefined;
   await ws.tidyAsync(async () => {
     const out = matmul(a.t, b.t, { ...opts, bias: bias?.t });
     const ref = matmulRef(a.r, b.r, { ...opts, bias: bias?.r });
@@ -63,6 +64,13 @@ describe('every ladder version matches the f64 reference', () => {
       }
       await check([8, 3], [5, 3], { config, transB: true, activation: 'gelu' }, `${name} gelu no bias`);
       await check([3, 17], [17, 64], { config, biasN: 64 }, `${name} bias only`);
+    });
+
+    it(`${name}: a scale (alpha) and one bias row per batch`, async () => {
+      await check([3, 17, 8], [3, 8, 20], { config, alpha: -0.37, biasShape: [3, 1, 20], activation: 'tanh' }, `${name} alpha, per-batch bias`);
+      await check([2, 1, 5, 4], [3, 4, 36], { config, alpha: 2.5, biasShape: [2, 3, 1, 36] }, `${name} broadcast batch, per-batch bias`);
+      await check([5, 12], [4, 12, 8], { config, alpha: 0.125, biasShape: [4, 1, 8], activation: 'relu' }, `${name} shared A, per-batch bias`);
+      await check([8, 17], [3, 8], { config, transA: true, transB: true, alpha: 3, biasN: 3 }, `${name} A^T B^T alpha, bias [N]`);
     });
 
     it(`${name}: batch broadcasting`, async () => {
@@ -123,6 +131,19 @@ describe('bad input gets a clear error', () => {
   it('a bias that does not match the columns', () => {
     expect(() => matmul(ws.zeros([2, 3]), ws.zeros([3, 4]), { bias: ws.zeros([3]) })).toThrow(
       'matmul: bias [3] must have shape [4] (the result\'s columns) for a [2, 3] and b [3, 4]',
+    );
+  });
+  it('a per-batch bias must be [...batch, 1, N]', () => {
+    expect(() => matmul(ws.zeros([2, 5, 3]), ws.zeros([2, 3, 4]), { bias: ws.zeros([2, 4]) })).toThrow(
+      "matmul: bias [2, 4] must have shape [4] (the result's columns) or [2, 1, 4] (one row per batch) for a [2, 5, 3] and b [2, 3, 4]",
+    );
+    expect(() => matmul(ws.zeros([2, 5, 3]), ws.zeros([3, 4]), { bias: ws.zeros([3, 1, 4]) })).toThrow(
+      "matmul: bias [3, 1, 4] must have shape [4] (the result's columns) or [2, 1, 4] (one row per batch)",
+    );
+  });
+  it('a scale that is not a finite number', () => {
+    expect(() => matmul(ws.zeros([2, 3]), ws.zeros([3, 4]), { alpha: Number.NaN })).toThrow(
+      'matmul: alpha must be a finite number, got NaN for a [2, 3] and b [3, 4]',
     );
   });
 });

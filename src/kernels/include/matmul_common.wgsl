@@ -1,9 +1,11 @@
 // matmul_common.wgsl (included by matmul_naive, matmul_tiled, matmul_reg): the shared uniform
 // Params, bindings 0-4 (a, b, bias read; out read_write [batch, M, N]; p uniform), the batch
-// offsets of broadcast operands and the bias/activation epilogue.
+// offsets of broadcast operands and the scale/bias/activation epilogue.
+// has_bias: 0 none, 1 bias [N] shared by every batch, 2 one bias row per batch ([batch, N]).
 struct Params {
   M: u32, N: u32, K: u32, batch: u32,
   rank: u32, has_bias: u32, act: u32, pad0: u32,
+  alpha: f32, pad1: u32, pad2: u32, pad3: u32,
   bshape: array<vec4u, 2>,
   sa: array<vec4u, 2>,
   sb: array<vec4u, 2>,
@@ -30,9 +32,10 @@ fn batch_offsets(z: u32) -> vec2u {
 
 //!include activations.wgsl
 
-fn epilogue(acc: f32, j: u32) -> f32 {
-  var v = acc;
-  if (p.has_bias != 0u) { v += bias[j]; }
+// act(alpha * acc + bias) for output column j of batch z.
+fn epilogue(acc: f32, z: u32, j: u32) -> f32 {
+  var v = p.alpha * acc;
+  if (p.has_bias == 1u) { v += bias[j]; } else if (p.has_bias == 2u) { v += bias[z * p.N + j]; }
   switch p.act {
     case 1u: { v = max(v, 0.0); }
     case 2u: { v = gelu_erf(v); }

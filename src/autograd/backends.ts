@@ -53,6 +53,8 @@ export interface FusedBackward<A> {
     wantWeight: boolean, wantBias: boolean,
   ): [A, A | null, A | null];
   attention(g: A, q: A, k: A, v: A, out: A, lse: A, p: PrimitiveParams['attention']): [A, A, A];
+  /** g * act'(...) in one op: relu and gelu from the input x, tanh from the output y. */
+  activation(kind: 'relu' | 'tanh' | 'gelu', g: A, saved: A): A;
 }
 
 export interface Backend<A extends GradTensor> {
@@ -142,6 +144,7 @@ export const gpu: Backend<Tensor> = {
         : rmsNormBackward(g, x, { rstd: saved[0] }, p.normalizedShape, weight, opts);
       return [r.dx, r.dweight, r.dbias];
     },
+    activation: (kind, g, saved) => raw.binary(`${kind}Backward`, g, saved),
     attention(g, q, k, v, out, lse, p) {
       const { dq, dk, dv } = attentionBackward(q, k, v, out, lse, g, p);
       return [dq, dk, dv];
@@ -233,6 +236,7 @@ export const f64: Backend<F64Tensor> = {
       const norm = (a: NDArray) => new F64Tensor(p.normalizedShape, a.data);
       return [F(r.dx), wantWeight ? norm(r.dweight) : null, wantBias ? norm(r.dbias) : null];
     },
+    activation: (kind, g, saved) => F(binaryRef(`${kind}Backward`, g.nd, saved.nd)),
     attention(g, q, k, v, _out, _lse, p) {
       const { dq, dk, dv } = attentionBackwardRef(q.nd, k.nd, v.nd, g.nd, p);
       return [F(dq), F(dk), F(dv)];

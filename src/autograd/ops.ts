@@ -4,12 +4,12 @@
  * reference tensors (F64Tensor), so one function runs on the GPU and in f64 for gradcheck.
  * The raw launchers in src/ops stay autograd-free.
  */
-import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
+import type { UnaryOp } from '../ops/elementwise.js';
 import type { ReduceOp } from '../ops/reduce.js';
 import { tidy } from '../tensor/scope.js';
 import { broadcastShapes, fmt, normAxes, normAxis, sameShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { backendOf } from './backends.js';
-import type { ConvParams, GradTensor, NormParams, Operand } from './primitives.js';
+import type { CompareBinary, ConvParams, GradTensor, NormParams, Operand, SmoothBinary } from './primitives.js';
 import { apply, isGradEnabled, isTracked } from './tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as rawCreation from '../ops/creation.js';
@@ -31,7 +31,8 @@ export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../ops/eleme
 export function unary<A extends T>(op: UnaryOp, x: A): A {
   return apply(op, [x], {});
 }
-export function binary<A extends T>(op: BinaryOp, a: Operand<A>, b: Operand<A>): A {
+/** A differentiable binary op (the activation backwards of BINARY_OPS are kernels, not primitives). */
+export function binary<A extends T>(op: SmoothBinary | CompareBinary, a: Operand<A>, b: Operand<A>): A {
   return apply(op, [a, b], {});
 }
 

@@ -165,13 +165,13 @@ export const RULES: { [P in Primitive]: Rule<P> } = {
   // d x^2 = 2x dx
   square: (g, { inputs: [x] }) => [o.mul(g, o.mul(x as typeof g, 2))],
   // d tanh x = (1 - tanh^2 x) dx
-  tanh: (g, { out }) => [o.mul(g, o.sub(1, o.square(out)))],
+  tanh: (g, { out }) => [composing() ? o.mul(g, o.sub(1, o.square(out))) : fused('tanh', g).activation('tanh', g, out)],
   // d sigmoid x = s (1 - s) dx
   sigmoid: (g, { out }) => [o.mul(g, o.mul(out, o.sub(1, out)))],
   // d relu x = [x > 0] dx
-  relu: (g, { inputs: [x] }) => [o.mul(g, o.reluMask(x as typeof g))],
+  relu: (g, { inputs: [x] }) => [composing() ? o.mul(g, o.reluMask(x as typeof g)) : fused('relu', g).activation('relu', g, x as typeof g)],
   // d gelu x = (Phi(x) + x phi(x)) dx
-  gelu: (g, { inputs: [x] }) => [o.mul(g, o.geluGrad(x as typeof g))],
+  gelu: (g, { inputs: [x] }) => [composing() ? o.mul(g, o.geluGrad(x as typeof g)) : fused('gelu', g).activation('gelu', g, x as typeof g)],
   // d (Phi(x) + x phi(x)) = phi(x) (2 - x^2) dx, phi(x) = exp(-x^2/2) / sqrt(2 pi)
   geluGrad: (g, { inputs: [x] }) => {
     const x2 = o.square(x as typeof g);

@@ -1,7 +1,9 @@
 // binary.wgsl: elementwise f32 (op) f32 with NumPy broadcasting, one pipeline per op.
 // Algorithm: grid-stride loop over the output; OP selects
 //   (0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum, 7 eq, 8 ne, 9 lt, 10 le, 11 gt,
-//    12 ge); comparisons give 1.0 or 0.0.
+//    12 ge; activation backwards, x the upstream gradient and y what the rule keeps: 13 relu
+//    (y the input: x [y > 0], as mul and reluMask give), 14 tanh (y the output: x (1 - y^2)), 15 gelu (y the
+//    input: x gelu'(y))); comparisons give 1.0 or 0.0.
 // Entry points:
 //   same:      a, b and out contiguous with one shape: out[i] = a[i] op b[i].
 //   broadcast: out index -> (a, b) offsets through per-axis strides (0 on broadcast axes), rank <= 8
@@ -30,6 +32,8 @@ struct Params { n: u32, rank: u32, swap: u32, s: f32, shape: array<vec4u, 2>, sa
 @group(0) @binding(5) var<storage, read> b4: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
 
+//!include activations.wgsl
+
 fn pow_signed(x: f32, y: f32) -> f32 {
   // NOTE: WGSL pow is undefined for x < 0 and for x == 0; follow IEEE pow as NumPy does.
   if (y == 0.0) { return 1.0; }
@@ -57,6 +61,9 @@ fn apply(x: f32, y: f32) -> f32 {
     case 10u: { return select(0.0, 1.0, x <= y); }
     case 11u: { return select(0.0, 1.0, x > y); }
     case 12u: { return select(0.0, 1.0, x >= y); }
+    case 13u: { return x * select(0.0, 1.0, y > 0.0); }
+    case 14u: { return x * (1.0 - y * y); }
+    case 15u: { return x * gelu_grad(y); }
     default: { return x; }
   }
 }

@@ -48,10 +48,7 @@ fn apply(v: f32) -> f32 {
     case 17u: { return erf_approx(v); }
     case 18u: { return round(v); }
     case 19u: { return select(0.0, 1.0, v > 0.0); }
-    case 20u: {
-      // d/dx x*Phi(x) = Phi(x) + x*phi(x)
-      return 0.5 * (1.0 + erf_approx(v * 0.707106781)) + v * 0.398942280 * exp(-0.5 * v * v);
-    }
+    case 20u: { return gelu_grad(v); }
     case 21u: {
       // NOTE: log1p via the (u-1) correction trick keeps precision for tiny v.
       let u = 1.0 + v;

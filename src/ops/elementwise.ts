@@ -15,6 +15,8 @@ export type UnaryOp = keyof typeof UNARY_OPS;
 export const BINARY_OPS = {
   add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
   eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+  // activation backwards (upstream gradient, saved value): one dispatch instead of 2-3
+  reluBackward: 13, tanhBackward: 14, geluBackward: 15,
 } as const;
 export type BinaryOp = keyof typeof BINARY_OPS;
 

@@ -71,6 +71,9 @@ export const BINARY_REF: { [K in BinaryOp]: (a: number, b: number) => number } =
   le: (a, b) => +(a <= b),
   gt: (a, b) => +(a > b),
   ge: (a, b) => +(a >= b),
+  reluBackward: (g, x) => g * +(x > 0),
+  tanhBackward: (g, y) => g * (1 - y * y),
+  geluBackward: (g, x) => g * UNARY_REF.geluGrad(x),
 };
 
 export function unaryRef(op: UnaryOp, x: NDArray): NDArray {

@@ -14,6 +14,11 @@ fn gelu_erf(v: f32) -> f32 {
   return 0.5 * v * (1.0 + erf_approx(v * 0.707106781));
 }
 
+// d/dx x*Phi(x) = Phi(x) + x*phi(x).
+fn gelu_grad(v: f32) -> f32 {
+  return 0.5 * (1.0 + erf_approx(v * 0.707106781)) + v * 0.398942280 * exp(-0.5 * v * v);
+}
+
 // NOTE: tanh through exp(-2|v|) so that large |v| gives +-1, never inf/inf.
 fn tanh_stable(v: f32) -> f32 {
   let e = exp(-2.0 * abs(v));

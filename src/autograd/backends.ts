@@ -112,7 +112,7 @@ export const gpu: Backend<Tensor> = {
     expand: (xs, p) => raw.expand(T(xs[0]), p.shape),
     contiguous: (xs) => raw.contiguous(T(xs[0])),
     matmul: (xs, p) => matmul(T(xs[0]), T(xs[1]), { transA: p.transA, transB: p.transB, alpha: p.alpha, bias: p.bias ? T(xs[2]) : undefined }),
-    conv2d: (xs, p) => conv2d(T(xs[0]), T(xs[1]), null, p),
+    conv2d: (xs, p) => conv2d(T(xs[0]), T(xs[1]), p.bias ? T(xs[2]) : null, p),
     conv2dGradInput: (xs, p) => conv2dGradInput(T(xs[0]), T(xs[1]), p.inputShape, p),
     conv2dGradWeight: (xs, p) => conv2dGradWeight(T(xs[0]), T(xs[1]), p.weightShape, p),
     embedding: (xs) => embedding(T(xs[0]), T(xs[1])),
@@ -208,7 +208,10 @@ export const f64: Backend<F64Tensor> = {
     },
     matmul: (xs, p) =>
       F(matmulRef(nd(xs[0], 'matmul'), nd(xs[1], 'matmul'), { transA: p.transA, transB: p.transB, alpha: p.alpha, bias: p.bias ? nd(xs[2], 'matmul') : undefined })),
-    conv2d: (xs, p) => F(conv2dRef(nd(xs[0], 'conv2d'), nd(xs[1], 'conv2d'), null, p)),
+    conv2d: (xs, p) => {
+      const y = conv2dRef(nd(xs[0], 'conv2d'), nd(xs[1], 'conv2d'), null, p);
+      return F(p.bias ? binaryRef('add', y, nd(xs[2], 'conv2d')) : y);
+    },
     conv2dGradInput: (xs, p) => F(conv2dGradInputRef(nd(xs[0], 'conv2dGradInput'), nd(xs[1], 'conv2dGradInput'), p.inputShape, p)),
     conv2dGradWeight: (xs, p) => F(conv2dGradWeightRef(nd(xs[0], 'conv2dGradWeight'), nd(xs[1], 'conv2dGradWeight'), p.weightShape, p)),
     embedding: (xs) => {

@@ -328,12 +328,23 @@ function convParams(o: Conv2dOptions): ConvParams {
 
 /** conv2d(x [N, H, W, Cin], weight [KH, KW, Cin / groups, Cout], bias? [Cout]) -> [N, OH, OW, Cout]. */
 export function conv2d<A extends T>(x: A, weight: A, bias?: A | null, opts: Conv2dOptions = {}): A {
-  const y = conv2dRaw(x, weight, convParams(opts));
+  const p = convParams(opts);
+  if (bias && kernelConvBias(x, weight, bias)) return apply('conv2d', [x, weight, bias], { ...p, bias: true });
+  const y = conv2dRaw(x, weight, p);
   if (!bias) return y;
   return tidy(() => add(y, bias));
 }
+
+/** Whether the conv kernel adds `bias` itself: [Cout], or [S, 1, 1, 1, Cout] for an ensemble (rank-5 x). */
+function kernelConvBias<A extends T>(x: A, weight: A, bias: A): boolean {
+  const co = weight.shape[weight.shape.length - 1];
+  if (x.shape.length === 5) return bias.shape.length === 5 && bias.shape[0] === x.shape[0] && bias.shape.slice(1).join() === `1,1,1,${co}`;
+  return bias.shape.length === 1 && bias.shape[0] === co;
+}
+
 /** The conv2d primitive with resolved parameters (no bias). */
-export const conv2dRaw = <A extends T>(x: A, weight: A, p: ConvParams) => apply('conv2d', [x, weight], p);
+export const conv2dRaw = <A extends T>(x: A, weight: A, p: ConvParams) =>
+  apply('conv2d', [x, weight], { stride: p.stride, padding: p.padding, dilation: p.dilation, groups: p.groups, bias: false });
 export const conv2dGradInput = <A extends T>(dy: A, weight: A, inputShape: Shape, p: ConvParams | Conv2dOptions = {}) =>
   apply('conv2dGradInput', [dy, weight], { ...convParams(p as Conv2dOptions), inputShape: [...inputShape] });
 export const conv2dGradWeight = <A extends T>(x: A, dy: A, weightShape: Shape, p: ConvParams | Conv2dOptions = {}) =>

@@ -63,8 +63,11 @@ export type PrimitiveParams = { [K in SmoothUnary | StepUnary | SmoothBinary | C
    * broadcast; operands of rank >= 2. With `bias`, inputs [a, b, bias]: bias [N] or [...batch, 1, N].
    */
   matmul: { transA: boolean; transB: boolean; alpha: number; bias: boolean };
-  /** conv2d(x, w) without bias (bias is a broadcast add). */
-  conv2d: ConvParams;
+  /**
+   * conv2d(x, w) (+ bias): with `bias`, inputs [x, w, bias], bias [Cout] (or [S, 1, 1, 1, Cout]
+   * for an ensemble), added by the kernel.
+   */
+  conv2d: ConvParams & { bias: boolean };
   /** The adjoint of conv2d in x: inputs [dy, w], output of `inputShape`. */
   conv2dGradInput: ConvParams & { inputShape: number[] };
   /** The adjoint of conv2d in w: inputs [x, dy], output of `weightShape`. */

@@ -266,6 +266,8 @@ export const RULES: { [P in Primitive]: Rule<P> } = {
   conv2d: (g, { inputs: [x, w], shapes: [xs, ws], params: p, needs }) => [
     needs[0] ? o.conv2dGradInput(g, w as typeof g, xs, p) : null,
     needs[1] ? o.conv2dGradWeight(x as typeof g, g, ws, p) : null,
+    // d bias = g (the tape sums it to the bias's shape)
+    ...(p.bias ? [needs[2] ? g : null] : []),
   ],
   // z = gradInput(dy, w): <c, z> = <conv(c, w), dy>
   conv2dGradInput: (g, { inputs: [dy, w], shapes: [, ws], params: p, needs }) => [

@@ -169,8 +169,11 @@ export class Conv2d extends Module {
       throw new Error(`Conv2d '${this.path}': expected an input [${S}, N, H, W, ${this.o.inChannels}], got ${fmt(x.shape)}`);
     }
     const opts = { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0, groups: this.o.groups ?? 1 };
-    const y = scaled(conv2d(x, this.weight.value, null, opts), this.weight.rule.multiplier);
     const b = this.bias && (S === null ? this.bias.value : memberBroadcast(this.bias.value, 5));
+    const multiplier = this.weight.rule.multiplier;
+    // the kernel adds the bias (no separate add) unless a multiplier comes between
+    if (multiplier === 1) return record(this.path, conv2d(x, this.weight.value, b, opts));
+    const y = scaled(conv2d(x, this.weight.value, null, opts), multiplier);
     return record(this.path, b ? add(y, b) : y);
   }
 }

@@ -14,6 +14,11 @@
 //               the host appends log2(padded) * (log2(padded) + 1) / 2 steps.
 //   row_runs:   one invocation per vocab row v: two binary searches find the run of key v in
 //               the sorted pairs (runs[v] = [start, end)).
+//   counting_sort: (CPU adapters, in place of sort_init + bitonic + row_runs) one invocation
+//               runs a stable counting sort, O(n + vocab) steps in one dispatch: pairs[r] =
+//               (v, i) grouped by v in position order, runs[v] = [start, end); out-of-range
+//               indices are left out. On a GPU one lane would serialize the work, so GPUs keep
+//               the bitonic network.
 //   bwd_sorted: one invocation per (v, c): its run summed in order of position. Cost:
 //               O(padded log^2 padded) for the sort + O(vocab*log n + vocab*d + n*d) for the
 //               runs and sums; the sum order is the index order, the same as bwd_scan (bitwise
@@ -92,6 +97,30 @@ fn bitonic(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
         pairs[i] = b;
         pairs[l] = a;
       }
+    }
+  }
+}
+
+@compute @workgroup_size(1)
+fn counting_sort() {
+  for (var v = 0u; v < p.vocab; v++) { runs[v] = vec2u(0u); }
+  for (var i = 0u; i < p.n; i++) {
+    let v = idx[i];
+    if (index_ok(v)) { runs[u32(v)].y += 1u; }
+  }
+  var start = 0u;
+  for (var v = 0u; v < p.vocab; v++) {
+    let count = runs[v].y;
+    runs[v] = vec2u(start, start);
+    start += count;
+  }
+  // each row's end grows to its final value as its positions are placed, in position order
+  for (var i = 0u; i < p.n; i++) {
+    let v = idx[i];
+    if (index_ok(v)) {
+      let r = runs[u32(v)].y;
+      pairs[r] = vec2u(u32(v), i);
+      runs[u32(v)].y = r + 1u;
     }
   }
 }

@@ -14,13 +14,15 @@ import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
 const EMB_WG = 64;
 /**
  * Up to this many indices the backward scans them all for each (row, column) (no sort, one
- * dispatch, vocab*d*n index reads); beyond it, a bitonic sort of (index, position), a binary
- * search per row for its run and a sum per (row, column) (log^2 n dispatches, vocab*log n +
- * vocab*d + n*d reads).
+ * dispatch, vocab*d*n index reads); beyond it, the positions are grouped by index and each
+ * (row, column) sums its run: on a CPU adapter by a one-lane counting sort (one dispatch,
+ * O(n + vocab) steps), on a GPU by a bitonic sort of (index, position) and a binary search per
+ * row (log^2 n dispatches, vocab*log n + vocab*d + n*d reads).
  */
 const SCAN_MAX_INDICES = 64;
 
-export type EmbeddingBackwardVariant = 'auto' | 'scan' | 'sorted';
+/** scan: every index per (row, column); sorted: bitonic sort (GPUs); counting: one-lane counting sort (CPU adapters). */
+export type EmbeddingBackwardVariant = 'auto' | 'scan' | 'sorted' | 'counting';
 
 function checkIndexTensor(op: string, indices: Tensor): void {
   indices.storage(op);
@@ -80,7 +82,9 @@ export function embeddingBackward(
   const dev = dout.device;
   const dtable = Tensor.empty(dev, [vocabSize, d], 'f32', op);
   if (dtable.size === 0) return dtable;
-  const variant = opts.variant === undefined || opts.variant === 'auto' ? (n <= SCAN_MAX_INDICES ? 'scan' : 'sorted') : opts.variant;
+  const variant = opts.variant === undefined || opts.variant === 'auto'
+    ? (n <= SCAN_MAX_INDICES ? 'scan' : dev.isSoftware ? 'counting' : 'sorted')
+    : opts.variant;
   const label = `${op}(dout ${fmt(dout.shape)}, vocab ${vocabSize})`;
   const params = { n, d, vocab: vocabSize, padded: 0, k: 0, j: 0, nan: NaN };
   const common = { kernel: 'embedding', constants: { WG: EMB_WG } };
@@ -95,9 +99,47 @@ export function embeddingBackward(
     });
     return dtable;
   }
-  const padded = 2 ** Math.ceil(Math.log2(Math.max(2, n)));
-  // Two u32 words per pair; an i32 tensor of 2 * padded words holds them.
-  const pairs = Tensor.empty(dev, [padded, 2], 'i32', `${op} sort`);
+  const runs = Tensor.empty(dev, [vocabSize, 2], 'i32', `${op} runs`);
+  // Two u32 words per pair; an i32 tensor of 2 * count words holds them.
+  let pairs: Tensor;
+  let padded = 0;
+  if (variant === 'counting') {
+    pairs = Tensor.empty(dev, [n, 2], 'i32', `${op} sort`);
+    dev.dispatch({
+      ...common,
+      entry: 'counting_sort',
+      constants: {},
+      label: `${label} counting sort`,
+      bindings: { idx: indices.binding(op), pairs: pairs.binding(op), runs: runs.binding(op) },
+      params,
+      workgroups: [1, 1, 1],
+    });
+  } else {
+    padded = 2 ** Math.ceil(Math.log2(Math.max(2, n)));
+    pairs = Tensor.empty(dev, [padded, 2], 'i32', `${op} sort`);
+    bitonicRuns(label, common, params, padded, indices, pairs, runs);
+  }
+  dev.dispatch({
+    ...common,
+    entry: 'bwd_sorted',
+    label: `${label} sorted sums`,
+    constants: { ...common.constants, ...f32Div(dtable.size) },
+    bindings: { pairs: pairs.binding(op), runs: runs.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
+    params: { ...params, padded },
+    workgroups: groupsFor(dtable.size, EMB_WG),
+  });
+  pairs.dispose();
+  runs.dispose();
+  return dtable;
+}
+
+/** GPUs: sort (index, position) pairs with a bitonic network (log^2 dispatches), then a binary search per row for its run. */
+function bitonicRuns(
+  label: string, common: { kernel: string; constants: Record<string, number> }, params: Record<string, number>,
+  padded: number, indices: Tensor, pairs: Tensor, runs: Tensor,
+): void {
+  const op = 'embeddingBackward';
+  const dev = indices.device;
   dev.dispatch({
     ...common,
     entry: 'sort_init',
@@ -118,27 +160,14 @@ export function embeddingBackward(
       });
     }
   }
-  const runs = Tensor.empty(dev, [vocabSize, 2], 'i32', `${op} runs`);
   dev.dispatch({
     ...common,
     entry: 'row_runs',
     label: `${label} runs`,
     bindings: { pairs: pairs.binding(op), runs: runs.binding(op) },
     params: { ...params, padded },
-    workgroups: groupsFor(vocabSize, EMB_WG),
+    workgroups: groupsFor(params.vocab, EMB_WG),
   });
-  dev.dispatch({
-    ...common,
-    entry: 'bwd_sorted',
-    label: `${label} sorted sums`,
-    constants: { ...common.constants, ...f32Div(dtable.size) },
-    bindings: { pairs: pairs.binding(op), runs: runs.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
-    params: { ...params, padded },
-    workgroups: groupsFor(dtable.size, EMB_WG),
-  });
-  pairs.dispose();
-  runs.dispose();
-  return dtable;
 }
 
 /** Reads `indices` back and throws unless every one lies in [0, vocabSize) (a readback: not per step). */

@@ -29,7 +29,7 @@ describe('embedding matches the f64 reference', () => {
     }
   });
 
-  it('backward, scan and sorted variants, equal bit for bit (deterministic order)', async () => {
+  it('backward, scan, sorted and counting variants, equal bit for bit (deterministic order)', async () => {
     for (const [vocab, d, ishape] of CASES) {
       await ws.tidyAsync(async () => {
         const seed = freshSeed();
@@ -41,9 +41,12 @@ describe('embedding matches the f64 reference', () => {
         const what = `embedding backward ${vocab} ${d} ${ishape} seed ${seed}`;
         const scan = embeddingBackward(dout.t, indices, vocab, { variant: 'scan' });
         const sorted = embeddingBackward(dout.t, indices, vocab, { variant: 'sorted' });
+        const counting = embeddingBackward(dout.t, indices, vocab, { variant: 'counting' });
         await expectMatches(scan, ref, TOL.reduction, `${what} scan`);
         await expectMatches(sorted, ref, TOL.reduction, `${what} sorted`);
+        await expectMatches(counting, ref, TOL.reduction, `${what} counting`);
         expect(Array.from(await sorted.data()), what).toEqual(Array.from(await scan.data()));
+        expect(Array.from(await counting.data()), what).toEqual(Array.from(await scan.data()));
       });
     }
   });
@@ -71,7 +74,7 @@ describe('embedding matches the f64 reference', () => {
     const out = await embedding(table, indices).data();
     expect(Array.from(out.slice(0, 2))).toEqual([1, 1]);
     expect(Array.from(out.slice(2, 6)).every(Number.isNaN)).toBe(true);
-    for (const variant of ['scan', 'sorted'] as const) {
+    for (const variant of ['scan', 'sorted', 'counting'] as const) {
       const dt = await embeddingBackward(ws.ones([4, 2]), indices, 4, { variant }).data();
       expect(Array.from(dt), variant).toEqual([0, 0, 1, 1, 0, 0, 1, 1]);
     }

@@ -97,8 +97,11 @@ const suite: BenchSuite = {
       const copyMs = await copyMsFor(n);
       const dout = randn([nIdx, d], { seed: 8, device: dev });
       const idx = fromArray(Int32Array.from({ length: nIdx }, (_, i) => (i * 7919) % vocab), [nIdx], { device: dev });
-      const ms = await ctx.time(() => embeddingBackward(dout, idx, vocab).dispose());
-      rows.push(row('embedding backward (sorted)', `V=${vocab} D=${d} n=${nIdx}`, ms, 4 * (n + vocab * d), n, copyMs));
+      // counting: the one-lane counting sort (CPU adapters' default); sorted: the bitonic network (GPUs')
+      for (const variant of ['counting', 'sorted'] as const) {
+        const ms = await ctx.time(() => embeddingBackward(dout, idx, vocab, { variant }).dispose());
+        rows.push(row(`embedding backward (${variant})`, `V=${vocab} D=${d} n=${nIdx}`, ms, 4 * (n + vocab * d), n, copyMs));
+      }
       dout.dispose();
       idx.dispose();
     }

@@ -27,22 +27,12 @@
 // memory, no barriers. Grid: invocation index (workgroup_id.y * num_workgroups.x + workgroup_id.x)
 // * WG + local index (the host keeps x and y below maxComputeWorkgroupsPerDimension);
 // workgroup_id.z = problem (fwd, dgrad) or problem * chunks + chunk (wgrad).
-// Bindings (include/conv2d_bindings.wgsl): 0 x, 1 weight, 2 bias, 3 dy (read); 4 out (read_write);
-// 5 p (uniform, this file's Params: conv2d_common's first 20 fields, then cg and cog).
+// Bindings (include/conv2d_common.wgsl): 0 x, 1 weight, 2 bias, 3 dy (read); 4 out (read_write);
+// 5 p (uniform Params; cg and cog are the channels per group).
 const TW: u32 = 4u;
 override WG: u32 = 64u;
 
-struct Params {
-  n: u32, h: u32, w: u32, c: u32,
-  kh: u32, kw: u32, co: u32, oh: u32,
-  ow: u32, sh: u32, sw: u32, ph: u32,
-  pw: u32, dh: u32, dw: u32, chunks: u32,
-  kchunk: u32, x_stride: u32, w_stride: u32, y_stride: u32,
-  // channels per group: input (CG) and output (COG)
-  cg: u32, cog: u32,
-}
-
-//!include conv2d_bindings.wgsl
+//!include conv2d_common.wgsl
 
 alias Window = array<f32, TW>;
 

@@ -207,9 +207,6 @@ function outShapeOf(g: Conv2dGeometry): number[] {
   return g.ensemble ? [g.S, g.N, g.OH, g.OW, g.CO] : [g.N, g.OH, g.OW, g.CO];
 }
 
-function paramsOf(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
-  return { ...convParams(g, chunks, kchunk), py: 0, px: 0, hq: g.H, wq: g.W, kh0: 0, khs: 1, kw0: 0, kws: 1 };
-}
 
 /**
  * The stride phases of conv2d_shuffle's dgrad along one axis: input coordinates p + stride * i
@@ -300,13 +297,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     groupedForward(op, device, g, label, bindings);
   } else if (useDirect(opts)) {
     device.dispatch({
-      kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params: paramsOf(g),
+      kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params: convParams(g),
       workgroups: flatWorkgroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
     });
   } else if (useShuffle(op, device, g, opts)) {
     const M = g.N * g.OH * g.OW;
     device.dispatch({
-      kernel: 'conv2d_shuffle', entry: 'fwd', label, params: paramsOf(g), constants: { RM: SHUFFLE_RM },
+      kernel: 'conv2d_shuffle', entry: 'fwd', label, params: convParams(g), constants: { RM: SHUFFLE_RM },
       bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out4: bindings.out },
       workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
     });
@@ -314,7 +311,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     const t = opts.tile ?? chooseForwardTile(device, g);
     const M = g.N * g.OH * g.OW;
     device.dispatch({
-      kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'fwd', label, bindings, params: paramsOf(g),
+      kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'fwd', label, bindings, params: convParams(g),
       workgroups: checkWorkgroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.CO / t.tn), g.S]),
     });
   }
@@ -341,7 +338,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
   }
   if (useDirect(opts)) {
     device.dispatch({
-      kernel: 'conv2d', entry: 'direct_dgrad', label, bindings, params: paramsOf(g),
+      kernel: 'conv2d', entry: 'direct_dgrad', label, bindings, params: convParams(g),
       workgroups: flatWorkgroups(op, device, g.N * g.H * g.W * g.C, g.S),
     });
     return dx;
@@ -355,7 +352,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
         const m = g.N * ph.count * pw.count;
         device.dispatch({
           kernel: 'conv2d_shuffle', entry: 'dgrad', label: `${label} phase ${ph.p},${pw.p}`, constants: { RM: SHUFFLE_RM },
-          params: { ...paramsOf(g), py: ph.p, px: pw.p, hq: ph.count, wq: pw.count, kh0: ph.k0, khs: ph.step, kw0: pw.k0, kws: pw.step },
+          params: { ...convParams(g), py: ph.p, px: pw.p, hq: ph.count, wq: pw.count, kh0: ph.k0, khs: ph.step, kw0: pw.k0, kws: pw.step },
           bindings: { dy4: bindings.dy, w4: wt.binding(op), out4: bindings.out },
           workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
         });
@@ -367,7 +364,7 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
   const t = opts.tile ?? selectConvTile(g.C);
   const M = g.N * g.H * g.W;
   device.dispatch({
-    kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'dgrad', label, bindings, params: paramsOf(g),
+    kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'dgrad', label, bindings, params: convParams(g),
     workgroups: checkWorkgroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.C / t.tn), g.S]),
   });
   return dx;
@@ -397,7 +394,7 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
     if (K === 0) return dw;
     device.dispatch({
       kernel: 'conv2d', entry: 'direct_wgrad', label, bindings: { x: x.binding(op), dy: dy.binding(op), out: dw.binding(op) },
-      params: paramsOf(g), workgroups: flatWorkgroups(op, device, K, g.S),
+      params: convParams(g), workgroups: flatWorkgroups(op, device, K, g.S),
     });
     return dw;
   }
@@ -413,14 +410,14 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
     device.dispatch({
       kernel: 'conv2d_shuffle', entry: 'wgrad', label, constants: { RM: SHUFFLE_RM },
       bindings: { x4: x.binding(op), dy4: dy.binding(op), out4: partial.binding(op) },
-      params: paramsOf(g, chunks, kchunk),
+      params: convParams(g, chunks, kchunk),
       workgroups: checkWorkgroups(op, device, [rowTiles, colTiles, g.S * chunks]),
     });
   } else {
     device.dispatch({
       kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'wgrad', label,
       bindings: { x: x.binding(op), dy: dy.binding(op), out: partial.binding(op) },
-      params: paramsOf(g, chunks, kchunk),
+      params: convParams(g, chunks, kchunk),
       workgroups: checkWorkgroups(op, device, [Math.ceil(rowTiles / WG), colTiles, g.S * chunks]),
     });
   }

@@ -16,10 +16,6 @@ const GROUPED_COLUMNS = 4;
 /** wgrad: at most this many taps kw per invocation (TW = min(KW, this): one row of taps when it fits). */
 const GROUPED_MAX_TAPS = 8;
 
-function groupedParams(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
-  return { ...convParams(g, chunks, kchunk), cg: g.C / g.groups, cog: g.CO / g.groups };
-}
-
 function kernel(device: Device, tw: number): string {
   return specializeKernel(device, 'conv2d_grouped', { TW: tw });
 }
@@ -29,7 +25,7 @@ export function groupedForward(op: string, device: Device, g: Conv2dGeometry, la
   bindings: { x: BufferRange; weight: BufferRange; bias: BufferRange; out: BufferRange }): void {
   const invocations = g.N * g.OH * Math.ceil(g.OW / GROUPED_COLUMNS) * g.CO;
   device.dispatch({
-    kernel: kernel(device, GROUPED_COLUMNS), entry: 'fwd', label, bindings, params: groupedParams(g),
+    kernel: kernel(device, GROUPED_COLUMNS), entry: 'fwd', label, bindings, params: convParams(g),
     workgroups: flatWorkgroups(op, device, invocations, g.S),
   });
 }
@@ -39,7 +35,7 @@ export function groupedGradInput(op: string, device: Device, g: Conv2dGeometry, 
   bindings: { dy: BufferRange; weight: BufferRange; out: BufferRange }): void {
   const invocations = g.N * g.H * Math.ceil(g.W / GROUPED_COLUMNS) * g.C;
   device.dispatch({
-    kernel: kernel(device, GROUPED_COLUMNS), entry: 'dgrad', label, bindings, params: groupedParams(g),
+    kernel: kernel(device, GROUPED_COLUMNS), entry: 'dgrad', label, bindings, params: convParams(g),
     workgroups: flatWorkgroups(op, device, invocations, g.S),
   });
 }
@@ -57,7 +53,7 @@ export function groupedGradWeight(op: string, g: Conv2dGeometry, label: string, 
   device.dispatch({
     kernel: kernel(device, taps), entry: 'wgrad', label,
     bindings: { x: x.binding(op), dy: dy.binding(op), out: partial.binding(op) },
-    params: groupedParams(g, chunks, kchunk),
+    params: convParams(g, chunks, kchunk),
     workgroups: flatWorkgroups(op, device, invocations, g.S * chunks),
   });
   return sumPartials(partial, weightShape);

@@ -64,6 +64,10 @@ export function convParams(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
     n: g.N, h: g.H, w: g.W, c: g.C, kh: g.KH, kw: g.KW, co: g.CO, oh: g.OH, ow: g.OW,
     sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, chunks, kchunk,
     x_stride: g.N * g.H * g.W * g.C, w_stride: g.KH * g.KW * (g.C / g.groups) * g.CO, y_stride: g.N * g.OH * g.OW * g.CO,
+    // conv2d_shuffle's dgrad by stride phase (one phase covering everything elsewhere)
+    py: 0, px: 0, hq: g.H, wq: g.W, kh0: 0, khs: 1, kw0: 0, kws: 1,
+    // channels per group (conv2d_grouped; C and Cout at groups = 1)
+    cg: g.C / g.groups, cog: g.CO / g.groups,
   };
 }
 

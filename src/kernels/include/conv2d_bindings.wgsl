@@ -1,4 +1,4 @@
-// conv2d_bindings.wgsl (included by conv2d_common and conv2d_grouped, after their struct Params):
+// conv2d_bindings.wgsl (included by conv2d_common, after its struct Params):
 // bindings 0-5 (x, weight, bias, dy read; out read_write; p uniform) and the coordinate helpers
 // (they read p.h and p.w).
 @group(0) @binding(0) var<storage, read> x: array<f32>;

@@ -1,5 +1,5 @@
-// conv2d_common.wgsl (included by conv2d and conv2d_shuffle): the uniform Params, then bindings 0-5
-// and the coordinate helpers (conv2d_bindings.wgsl, shared with conv2d_grouped and its own Params).
+// conv2d_common.wgsl (included by conv2d, conv2d_shuffle and conv2d_grouped): the uniform Params,
+// then bindings 0-5 and the coordinate helpers (conv2d_bindings.wgsl).
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
   kh: u32, kw: u32, co: u32, oh: u32,
@@ -10,6 +10,8 @@ struct Params {
   // and the taps that reach them, kh0 + khs * i (kw likewise). Other kernels get 0, H, W, 0, 1.
   py: u32, px: u32, hq: u32, wq: u32,
   kh0: u32, khs: u32, kw0: u32, kws: u32,
+  // channels per group, input (CG) and output (COG): conv2d_grouped (C and CO elsewhere)
+  cg: u32, cog: u32,
 }
 
 //!include conv2d_bindings.wgsl

@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
-import { conv2d, conv2dGradBias, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../../src/ops/conv2d.js';
-import {
-  conv2dGradBiasRef, conv2dGradInputRef, conv2dGradWeightRef, conv2dRef, type Conv2dRefOptions,
-} from '../../src/reference/conv.js';
+import { conv2d, conv2dGradInput, conv2dGradWeight } from '../../src/ops/conv2d.js';
+import { conv2dRef } from '../../src/reference/conv.js';
 import type { NDArray } from '../../src/reference/index.js';
 import { Conv2d } from '../../src/nn/layers.js';
-import { TOL, expectMatches, freshSeed, pair, randomArray, recordDispatches } from '../helpers.js';
+import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
+import { checkCase, checkEnsemble, checkReferenceBackward, type ConvCase } from './conv2d-checks.js';
 
-interface Case {
-  x: number[]; // [N, H, W, C]
-  k: [number, number];
-  co: number;
-  opts: Conv2dRefOptions & { groups: number };
-}
+/** A grouped case: groups always given. */
+type Case = ConvCase & { opts: { groups: number } };
 
 /**
  * Awkward grouped shapes: odd channel counts (C 9 -> 6 in 3 groups), depthwise C = 5 (with a
@@ -33,47 +28,6 @@ const CASES: Case[] = [
   { x: [1, 9, 10, 6], k: [3, 3], co: 4, opts: { groups: 2, stride: [1, 2], dilation: [2, 1], padding: [2, 0] } },
   { x: [1, 5, 19, 4], k: [3, 9], co: 4, opts: { groups: 2, padding: [1, 4] } },
 ];
-
-function describeCase(c: Case): string {
-  return `x ${JSON.stringify(c.x)} k ${c.k} co ${c.co} ${JSON.stringify(c.opts)}`;
-}
-
-function setup(c: Case, seed: number) {
-  const x = pair(c.x, seed);
-  const w = pair([...c.k, c.x[3] / c.opts.groups, c.co], seed + 1);
-  const b = pair([c.co], seed + 2);
-  const ref = conv2dRef(x.r, w.r, b.r, c.opts);
-  const dy = pair(ref.shape, seed + 3);
-  return { x, w, b, ref, dy };
-}
-
-/** Forward (with bias), grad-input, grad-weight and bias grad of `c` against the f64 reference. */
-async function checkCase(c: Case, what: string, opts: Conv2dOptions = c.opts): Promise<void> {
-  const seed = freshSeed();
-  const at = `${what} ${describeCase(c)} seed ${seed}`;
-  await ws.tidyAsync(async () => {
-    const { x, w, b, ref, dy } = setup(c, seed);
-    await expectMatches(conv2d(x.t, w.t, b.t, opts), ref, TOL.matmul, `forward ${at}`);
-    await expectMatches(conv2dGradInput(dy.t, w.t, c.x, opts), conv2dGradInputRef(dy.r, w.r, c.x, c.opts), TOL.matmul, `grad-input ${at}`);
-    await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, opts), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `grad-weight ${at}`);
-    await expectMatches(conv2dGradBias(dy.t), conv2dGradBiasRef(dy.r), TOL.matmul, `grad-bias ${at}`);
-  });
-}
-
-/** S members of `shape` drawn as one [S, ...shape] tensor, and each member's f64 array. */
-function members(shape: number[], S: number, seed: number): { t: ws.Tensor; r: NDArray[] } {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = randomArray(n * S, seed);
-  const r = Array.from({ length: S }, (_, s) => ({ shape: [...shape], data: Float64Array.from(data.subarray(s * n, (s + 1) * n)) }));
-  return { t: ws.fromArray(data, [S, ...shape]), r };
-}
-
-/** The members' f64 arrays as one [S, ...] array. */
-function stacked(parts: NDArray[]): NDArray {
-  const data = new Float64Array(parts.length * parts[0].data.length);
-  parts.forEach((p, s) => data.set(p.data, s * p.data.length));
-  return { shape: [parts.length, ...parts[0].shape], data };
-}
 
 describe('grouped conv2d (groups > 1, depthwise) matches the f64 reference', () => {
   it('forward, grad-input, grad-weight and bias grad on awkward shapes', async () => {
@@ -100,23 +54,7 @@ describe('grouped conv2d (groups > 1, depthwise) matches the f64 reference', () 
   });
 
   it('an ensemble axis runs S independent grouped convolutions in one dispatch', async () => {
-    const S = 3;
-    const c: Case = { x: [2, 6, 7, 6], k: [3, 3], co: 4, opts: { groups: 2, padding: 1, stride: [1, 2] } };
-    const seed = freshSeed();
-    await ws.tidyAsync(async () => {
-      const wShape = [...c.k, 3, c.co];
-      const x = members(c.x, S, seed);
-      const w = members(wShape, S, seed + 1);
-      const b = members([c.co], S, seed + 2);
-      const refs = x.r.map((xr, s) => conv2dRef(xr, w.r[s], b.r[s], c.opts));
-      await expectMatches(conv2d(x.t, w.t, b.t, c.opts), stacked(refs), TOL.matmul, `forward seed ${seed}`);
-      const dy = members(refs[0].shape, S, seed + 3);
-      const dxs = dy.r.map((d, s) => conv2dGradInputRef(d, w.r[s], c.x, c.opts));
-      await expectMatches(conv2dGradInput(dy.t, w.t, [S, ...c.x], c.opts), stacked(dxs), TOL.matmul, `grad-input seed ${seed}`);
-      const dws = dy.r.map((d, s) => conv2dGradWeightRef(x.r[s], d, wShape, c.opts));
-      await expectMatches(conv2dGradWeight(x.t, dy.t, [S, ...wShape], c.opts), stacked(dws), TOL.matmul, `grad-weight seed ${seed}`);
-      await expectMatches(conv2dGradBias(dy.t), stacked(dy.r.map(conv2dGradBiasRef)), TOL.matmul, 'grad-bias');
-    });
+    await checkEnsemble({ x: [2, 6, 7, 6], k: [3, 3], co: 4, opts: { groups: 2, padding: 1, stride: [1, 2] } }, 3);
   });
 
   it('groups = 1 keeps the dense kernels; groups > 1 dispatches conv2d_grouped', () => {
@@ -138,26 +76,7 @@ describe('grouped conv2d (groups > 1, depthwise) matches the f64 reference', () 
   });
 
   it('the reference backward agrees with central finite differences of the reference forward', () => {
-    const c: Case = { x: [1, 5, 6, 4], k: [3, 2], co: 6, opts: { groups: 2, padding: 1, stride: 2, dilation: [1, 2] } };
-    const seed = freshSeed();
-    const { x, w, dy } = setup(c, seed);
-    const loss = (xr: NDArray, wr: NDArray) => conv2dRef(xr, wr, null, c.opts).data.reduce((s, v, i) => s + v * dy.r.data[i], 0);
-    const grads: [NDArray, NDArray, (a: NDArray) => number][] = [
-      [x.r, conv2dGradInputRef(dy.r, w.r, c.x, c.opts), (a) => loss(a, w.r)],
-      [w.r, conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), (a) => loss(x.r, a)],
-    ];
-    const h = 1e-6;
-    for (const [arr, grad, f] of grads) {
-      for (let i = 0; i < arr.data.length; i++) {
-        const keep = arr.data[i];
-        arr.data[i] = keep + h;
-        const up = f(arr);
-        arr.data[i] = keep - h;
-        const down = f(arr);
-        arr.data[i] = keep;
-        expect(Math.abs((up - down) / (2 * h) - grad.data[i]), `[${i}] seed ${seed}`).toBeLessThan(1e-7);
-      }
-    }
+    checkReferenceBackward({ x: [1, 5, 6, 4], k: [3, 2], co: 6, opts: { groups: 2, padding: 1, stride: 2, dilation: [1, 2] } });
   });
 });
 

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
-import {
-  conv2d, conv2dGradBias, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, type Conv2dOptions,
-} from '../../src/ops/conv2d.js';
-import {
-  conv2dGradBiasRef, conv2dGradInputRef, conv2dGradWeightRef, conv2dRef, type Conv2dRefOptions,
-} from '../../src/reference/conv.js';
+import { conv2d, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../../src/reference/conv.js';
 import type { NDArray } from '../../src/reference/index.js';
 import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
-
-interface Case {
-  x: number[]; // [N, H, W, C]
-  k: [number, number];
-  co: number;
-  opts: Conv2dRefOptions;
-}
+import { checkCase, checkEnsemble, checkReferenceBackward, setup, type ConvCase as Case } from './conv2d-checks.js';
 
 /** Awkward shapes: 1/3/17 channels, odd sizes, 1x1/3x3/5x5, stride 2, padding, dilation 2. */
 const CASES: Case[] = [
@@ -28,34 +18,10 @@ const CASES: Case[] = [
   { x: [2, 10, 10, 16], k: [3, 3], co: 32, opts: { padding: 1 } },
 ];
 
-function describeCase(c: Case): string {
-  return `x ${JSON.stringify(c.x)} k ${c.k} co ${c.co} ${JSON.stringify(c.opts)}`;
-}
-
-function setup(c: Case, seed: number) {
-  const x = pair(c.x, seed);
-  const w = pair([...c.k, c.x[3], c.co], seed + 1);
-  const b = pair([c.co], seed + 2);
-  const ref = conv2dRef(x.r, w.r, b.r, c.opts);
-  const dy = pair(ref.shape, seed + 3);
-  return { x, w, b, ref, dy };
-}
-
 describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
   for (const impl of ['igemm', 'direct'] as const) {
     it(`forward, grad-input, grad-weight and bias grad (${impl})`, async () => {
-      for (const c of CASES) {
-        const seed = freshSeed();
-        const what = `${impl} ${describeCase(c)} seed ${seed}`;
-        await ws.tidyAsync(async () => {
-          const { x, w, b, ref, dy } = setup(c, seed);
-          const opts: Conv2dOptions = { ...c.opts, impl };
-          await expectMatches(conv2d(x.t, w.t, b.t, opts), ref, TOL.matmul, `forward ${what}`);
-          await expectMatches(conv2dGradInput(dy.t, w.t, c.x, opts), conv2dGradInputRef(dy.r, w.r, c.x, c.opts), TOL.matmul, `grad-input ${what}`);
-          await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, opts), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `grad-weight ${what}`);
-          await expectMatches(conv2dGradBias(dy.t), conv2dGradBiasRef(dy.r), TOL.matmul, `grad-bias ${what}`);
-        });
-      }
+      for (const c of CASES) await checkCase(c, impl, { ...c.opts, impl });
     });
   }
 
@@ -73,17 +39,7 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
       { x: [1, 11, 9, 8], k: [5, 4], co: 4, opts: { stride: 3, dilation: 2, padding: [4, 3] } },
       { x: [2, 2, 9, 4], k: [2, 3], co: 4, opts: { stride: [3, 2], padding: [1, 1] } },
     ];
-    for (const c of shuffleCases) {
-      const seed = freshSeed();
-      await ws.tidyAsync(async () => {
-        const { x, w, b, ref, dy } = setup(c, seed);
-        const opts: Conv2dOptions = { ...c.opts, impl: 'shuffle' };
-        const what = `shuffle ${describeCase(c)} seed ${seed}`;
-        await expectMatches(conv2d(x.t, w.t, b.t, opts), ref, TOL.matmul, `forward ${what}`);
-        await expectMatches(conv2dGradInput(dy.t, w.t, c.x, opts), conv2dGradInputRef(dy.r, w.r, c.x, c.opts), TOL.matmul, `grad-input ${what}`);
-        await expectMatches(conv2dGradWeight(x.t, dy.t, w.r.shape, opts), conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts), TOL.matmul, `grad-weight ${what}`);
-      });
-    }
+    for (const c of shuffleCases) await checkCase(c, 'shuffle', { ...c.opts, impl: 'shuffle' });
     const c: Case = { x: [2, 5, 6, 4], k: [3, 3], co: 8, opts: { padding: 1 } };
     const seed = freshSeed();
     await ws.tidyAsync(async () => {
@@ -130,53 +86,11 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
   });
 
   it('an ensemble axis runs S independent convolutions in one dispatch', async () => {
-    const S = 3;
-    const c: Case = { x: [2, 6, 5, 3], k: [3, 3], co: 4, opts: { padding: 1, stride: [1, 2] } };
-    const seed = freshSeed();
-    await ws.tidyAsync(async () => {
-      const x = pair([S, ...c.x], seed);
-      const w = pair([S, ...c.k, 3, 4], seed + 1);
-      const b = pair([S, 4], seed + 2);
-      const slice = (a: NDArray, s: number): NDArray => {
-        const shape = a.shape.slice(1);
-        const n = shape.reduce((p, q) => p * q, 1);
-        return { shape, data: a.data.slice(s * n, (s + 1) * n) };
-      };
-      const stack = (parts: NDArray[]): NDArray => ({
-        shape: [parts.length, ...parts[0].shape],
-        data: Float64Array.from(parts.flatMap((p) => Array.from(p.data))),
-      });
-      const refs = [0, 1, 2].map((s) => conv2dRef(slice(x.r, s), slice(w.r, s), slice(b.r, s), c.opts));
-      await expectMatches(conv2d(x.t, w.t, b.t, c.opts), stack(refs), TOL.matmul, `forward seed ${seed}`);
-      const dy = pair([S, ...refs[0].shape], seed + 3);
-      const dxs = [0, 1, 2].map((s) => conv2dGradInputRef(slice(dy.r, s), slice(w.r, s), c.x, c.opts));
-      await expectMatches(conv2dGradInput(dy.t, w.t, [S, ...c.x], c.opts), stack(dxs), TOL.matmul, `grad-input seed ${seed}`);
-      const dws = [0, 1, 2].map((s) => conv2dGradWeightRef(slice(x.r, s), slice(dy.r, s), [3, 3, 3, 4], c.opts));
-      await expectMatches(conv2dGradWeight(x.t, dy.t, [S, 3, 3, 3, 4], c.opts), stack(dws), TOL.matmul, `grad-weight seed ${seed}`);
-      await expectMatches(conv2dGradBias(dy.t), stack([0, 1, 2].map((s) => conv2dGradBiasRef(slice(dy.r, s)))), TOL.matmul, `grad-bias`);
-    });
+    await checkEnsemble({ x: [2, 6, 5, 3], k: [3, 3], co: 4, opts: { padding: 1, stride: [1, 2] } }, 3);
   });
 
   it('the reference backward agrees with central finite differences of the reference forward', () => {
-    const c: Case = { x: [1, 5, 4, 2], k: [3, 3], co: 2, opts: { padding: 1, stride: 2, dilation: [1, 2] } };
-    const seed = freshSeed();
-    const { x, w, dy } = setup(c, seed);
-    // loss = sum(conv(x, w) * dy)
-    const loss = (xr: NDArray, wr: NDArray) => conv2dRef(xr, wr, null, c.opts).data.reduce((s, v, i) => s + v * dy.r.data[i], 0);
-    const dx = conv2dGradInputRef(dy.r, w.r, c.x, c.opts);
-    const dw = conv2dGradWeightRef(x.r, dy.r, w.r.shape, c.opts);
-    const h = 1e-6;
-    for (const [arr, grad, which] of [[x.r, dx, 'x'], [w.r, dw, 'w']] as const) {
-      for (let i = 0; i < arr.data.length; i++) {
-        const keep = arr.data[i];
-        arr.data[i] = keep + h;
-        const up = which === 'x' ? loss(arr, w.r) : loss(x.r, arr);
-        arr.data[i] = keep - h;
-        const down = which === 'x' ? loss(arr, w.r) : loss(x.r, arr);
-        arr.data[i] = keep;
-        expect(Math.abs((up - down) / (2 * h) - grad.data[i]), `${which}[${i}] seed ${seed}`).toBeLessThan(1e-7);
-      }
-    }
+    checkReferenceBackward({ x: [1, 5, 4, 2], k: [3, 3], co: 2, opts: { padding: 1, stride: 2, dilation: [1, 2] } });
   });
 });
 

@@ -13,7 +13,7 @@ import type { CompareBinary, ConvParams, GradTensor, NormParams, Operand, Smooth
 import { apply, isGradEnabled, isTracked } from './tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as rawCreation from '../ops/creation.js';
-import { matmul as rawMatmul } from '../ops/matmul.js';
+import { kernelBiasMode, matmul as rawMatmul } from '../ops/matmul.js';
 import { MAX_FUSED_HEAD_DIM } from '../ops/attention.js';
 import type { Reduction } from '../ops/loss.js';
 
@@ -249,19 +249,16 @@ export interface MatmulOptions<A extends T = T> {
   activation?: 'relu' | 'gelu' | 'tanh' | 'none';
 }
 
-/** Whether `bias` is one the matmul kernel adds itself: [N], or [...batch, 1, N] (one row per batch). */
+/** Whether `bias` is one the matmul kernel adds itself (kernelBiasMode), for two matrix operands. */
 function kernelBias<A extends T>(a: A, b: A, bias: A | undefined, transB: boolean): boolean {
   if (!bias || a.shape.length < 2 || b.shape.length < 2) return false;
-  const N = b.shape[b.shape.length - (transB ? 2 : 1)];
-  if (bias.shape.length === 1) return bias.shape[0] === N;
   let batch: number[];
   try {
     batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   } catch {
     return false; // the primitive reports the shapes
   }
-  const perBatch = [...batch, 1, N];
-  return bias.shape.length === perBatch.length && bias.shape.every((d, i) => d === perBatch[i]);
+  return kernelBiasMode(bias.shape, batch, b.shape[b.shape.length - (transB ? 2 : 1)], true) !== 0;
 }
 
 /**
@@ -511,5 +508,5 @@ export {
 } from '../ops/attention.js';
 export * from '../ops/optim.js';
 // kernel selection and geometry helpers of the raw matmul and conv2d launchers (not ops)
-export { MATMUL_KERNELS, chooseMatmulConfig, tuneMatmul, vec4Eligible } from '../ops/matmul.js';
+export { MATMUL_KERNELS, chooseMatmulConfig, kernelBiasMode, tuneMatmul, vec4Eligible } from '../ops/matmul.js';
 export { CONV2D_TILES, conv2dFlops, conv2dGeometry, conv2dGradBias, conv2dKernelName, selectConvTile, specializeKernel } from '../ops/conv2d.js';

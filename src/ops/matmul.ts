@@ -60,6 +60,18 @@ interface Plan {
   label: string;
 }
 
+/**
+ * How the kernel's epilogue adds a bias of `biasShape` to a product with batch shape `batch` and
+ * N columns (`matrixA`: a is not 1-D): 1 shared [N], 2 one row per batch [...batch, 1, N], 0
+ * neither (the caller adds it otherwise, or refuses it).
+ */
+export function kernelBiasMode(biasShape: readonly number[], batch: readonly number[], N: number, matrixA: boolean): 0 | 1 | 2 {
+  if (biasShape.length === 1 && biasShape[0] === N) return 1;
+  const perBatch = [...batch, 1, N];
+  const rows = batch.length > 0 && matrixA && biasShape.length === perBatch.length && biasShape.every((d, i) => d === perBatch[i]);
+  return rows ? 2 : 0;
+}
+
 function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   const op = 'matmul';
   checkF32(op, a, 'a');
@@ -98,13 +110,11 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   if (opts.bias) {
     checkF32(op, opts.bias, 'bias');
     checkSameDevice(op, a, opts.bias);
-    const perBatch = [...batch, 1, N];
-    if (opts.bias.rank === 1 && opts.bias.shape[0] === N) biasMode = 1;
-    else if (batch.length > 0 && a.rank > 1 && opts.bias.rank === perBatch.length && opts.bias.shape.every((d, i) => d === perBatch[i])) biasMode = 2;
-    else {
+    biasMode = kernelBiasMode(opts.bias.shape, batch, N, a.rank > 1);
+    if (biasMode === 0) {
       throw new Error(
         `matmul: bias ${fmt(opts.bias.shape)} must have shape [${N}] (the result's columns)` +
-          `${batch.length > 0 && a.rank > 1 ? ` or ${fmt(perBatch)} (one row per batch)` : ''} for ${desc}`,
+          `${batch.length > 0 && a.rank > 1 ? ` or ${fmt([...batch, 1, N])} (one row per batch)` : ''} for ${desc}`,
       );
     }
   }

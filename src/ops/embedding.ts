@@ -100,32 +100,14 @@ export function embeddingBackward(
     return dtable;
   }
   const runs = Tensor.empty(dev, [vocabSize, 2], 'i32', `${op} runs`);
-  // Two u32 words per pair; an i32 tensor of 2 * count words holds them.
-  let pairs: Tensor;
-  let padded = 0;
-  if (variant === 'counting') {
-    pairs = Tensor.empty(dev, [n, 2], 'i32', `${op} sort`);
-    dev.dispatch({
-      ...common,
-      entry: 'counting_sort',
-      constants: {},
-      label: `${label} counting sort`,
-      bindings: { idx: indices.binding(op), pairs: pairs.binding(op), runs: runs.binding(op) },
-      params,
-      workgroups: [1, 1, 1],
-    });
-  } else {
-    padded = 2 ** Math.ceil(Math.log2(Math.max(2, n)));
-    pairs = Tensor.empty(dev, [padded, 2], 'i32', `${op} sort`);
-    bitonicRuns(label, common, params, padded, indices, pairs, runs);
-  }
+  const pairs = (variant === 'counting' ? countingRuns : bitonicRuns)(label, params, indices, runs);
   dev.dispatch({
     ...common,
     entry: 'bwd_sorted',
     label: `${label} sorted sums`,
     constants: { ...common.constants, ...f32Div(dtable.size) },
     bindings: { pairs: pairs.binding(op), runs: runs.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
-    params: { ...params, padded },
+    params,
     workgroups: groupsFor(dtable.size, EMB_WG),
   });
   pairs.dispose();
@@ -133,13 +115,36 @@ export function embeddingBackward(
   return dtable;
 }
 
+type BackwardParams = { n: number; d: number; vocab: number; padded: number; k: number; j: number; nan: number };
+
+/**
+ * The positions grouped by index, pairs[r] = (index, position), and each row's run of them,
+ * runs[v] = [start, end): returns the pairs (two u32 words each, held in an i32 tensor).
+ */
+type GroupPositions = (label: string, params: BackwardParams, indices: Tensor, runs: Tensor) => Tensor;
+
+/** CPU adapters: one invocation's stable counting sort, one dispatch. */
+const countingRuns: GroupPositions = (label, params, indices, runs) => {
+  const op = 'embeddingBackward';
+  const pairs = Tensor.empty(indices.device, [params.n, 2], 'i32', `${op} sort`);
+  indices.device.dispatch({
+    kernel: 'embedding',
+    entry: 'counting_sort',
+    label: `${label} counting sort`,
+    bindings: { idx: indices.binding(op), pairs: pairs.binding(op), runs: runs.binding(op) },
+    params,
+    workgroups: [1, 1, 1],
+  });
+  return pairs;
+};
+
 /** GPUs: sort (index, position) pairs with a bitonic network (log^2 dispatches), then a binary search per row for its run. */
-function bitonicRuns(
-  label: string, common: { kernel: string; constants: Record<string, number> }, params: Record<string, number>,
-  padded: number, indices: Tensor, pairs: Tensor, runs: Tensor,
-): void {
+const bitonicRuns: GroupPositions = (label, params, indices, runs) => {
   const op = 'embeddingBackward';
   const dev = indices.device;
+  const padded = 2 ** Math.ceil(Math.log2(Math.max(2, params.n)));
+  const pairs = Tensor.empty(dev, [padded, 2], 'i32', `${op} sort`);
+  const common = { kernel: 'embedding', constants: { WG: EMB_WG } };
   dev.dispatch({
     ...common,
     entry: 'sort_init',
@@ -168,7 +173,8 @@ function bitonicRuns(
     params: { ...params, padded },
     workgroups: groupsFor(params.vocab, EMB_WG),
   });
-}
+  return pairs;
+};
 
 /** Reads `indices` back and throws unless every one lies in [0, vocabSize) (a readback: not per step). */
 export async function checkIndices(indices: Tensor, vocabSize: number, op = 'embedding'): Promise<void> {

@@ -40,7 +40,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
   let wb = s * p.w_stride;
   var acc: array<array<f32, TN>, TM>;
   for (var c = 0u; c < TN; c++) {
-    let bv = bias[s * p.co + min(c0 + c, p.co - 1u)];
+    let bv = bias_at(s, min(c0 + c, p.co - 1u));
     for (var r = 0u; r < TM; r++) { acc[r][c] = bv; }
   }
   var ih0: array<u32, TM>;
@@ -205,7 +205,7 @@ fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let ow = m % p.ow;
   let oh = (m / p.ow) % p.oh;
   let n = m / (p.ow * p.oh);
-  var acc = bias[s * p.co + co];
+  var acc = bias_at(s, co);
   for (var kh = 0u; kh < p.kh; kh++) {
     for (var kw = 0u; kw < p.kw; kw++) {
       let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);

@@ -105,7 +105,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let xb = s * p.x_stride + it.n * p.h * p.w * p.c + (co / p.cog) * p.cg;
   let wb = s * p.w_stride + co;
   var acc: Window;
-  let bv = bias[s * p.co + co];
+  let bv = bias_at(s, co);
   for (var t = 0u; t < TW; t++) { acc[t] = bv; }
   var a: Window;
   for (var kh = 0u; kh < p.kh; kh++) {

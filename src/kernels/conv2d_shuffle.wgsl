@@ -113,7 +113,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         }
       }
     }
-    store_tile(&acc, m0, M, s * p.y_stride, p.co, wid.y, lane, true, s * p.co);
+    store_tile(&acc, m0, M, s * p.y_stride, p.co, wid.y, lane, p.has_bias != 0u, s * p.co);
   }
 }
 

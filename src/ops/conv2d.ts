@@ -16,6 +16,7 @@ import type { Device } from '../tensor/device.js';
 import { fmt } from '../tensor/shape.js';
 import { checkF32, checkSameDevice } from './launch.js';
 import { zeros } from './creation.js';
+import { unusedBinding } from './norm.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
 import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
@@ -290,20 +291,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const device = x.device;
   const out = Tensor.empty(device, outShapeOf(g), 'f32', op);
   if (out.size === 0) return out;
-  const b = bias ?? zeros(biasShape, { device });
   const label = `${op}(${fmt(x.shape)}, ${fmt(weight.shape)}, stride ${g.sh},${g.sw}, pad ${g.ph},${g.pw}, dil ${g.dh},${g.dw})`;
-  const bindings = { x: x.binding(op), weight: weight.binding(op), bias: b.binding(op), out: out.binding(op) };
+  // Without a bias the kernels add none (p.has_bias 0) and the binding is a placeholder.
+  const bindings = { x: x.binding(op), weight: weight.binding(op), bias: bias ? bias.binding(op) : unusedBinding(device, 'bias'), out: out.binding(op) };
+  const params = { ...convParams(g), has_bias: bias ? 1 : 0 };
   if (g.groups > 1) {
-    groupedForward(op, device, g, label, bindings);
+    groupedForward(op, device, g, label, bindings, params);
   } else if (useDirect(opts)) {
     device.dispatch({
-      kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params: convParams(g),
+      kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params,
       workgroups: flatWorkgroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
     });
   } else if (useShuffle(op, device, g, opts)) {
     const M = g.N * g.OH * g.OW;
     device.dispatch({
-      kernel: 'conv2d_shuffle', entry: 'fwd', label, params: convParams(g), constants: { RM: SHUFFLE_RM },
+      kernel: 'conv2d_shuffle', entry: 'fwd', label, params, constants: { RM: SHUFFLE_RM },
       bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out4: bindings.out },
       workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
     });
@@ -311,11 +313,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     const t = opts.tile ?? chooseForwardTile(device, g);
     const M = g.N * g.OH * g.OW;
     device.dispatch({
-      kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'fwd', label, bindings, params: convParams(g),
+      kernel: specializeKernel(device, 'conv2d', { TM: t.tm, TN: t.tn }), entry: 'fwd', label, bindings, params,
       workgroups: checkWorkgroups(op, device, [Math.ceil(M / (t.tm * WG)), Math.ceil(g.CO / t.tn), g.S]),
     });
   }
-  if (!bias) b.dispose();
   return out;
 }
 

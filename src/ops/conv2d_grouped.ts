@@ -22,10 +22,10 @@ function kernel(device: Device, tw: number): string {
 
 /** out = conv(x, weight) + bias, one invocation per GROUPED_COLUMNS output columns of one channel. */
 export function groupedForward(op: string, device: Device, g: Conv2dGeometry, label: string,
-  bindings: { x: BufferRange; weight: BufferRange; bias: BufferRange; out: BufferRange }): void {
+  bindings: { x: BufferRange; weight: BufferRange; bias: BufferRange; out: BufferRange }, params: ReturnType<typeof convParams>): void {
   const invocations = g.N * g.OH * Math.ceil(g.OW / GROUPED_COLUMNS) * g.CO;
   device.dispatch({
-    kernel: kernel(device, GROUPED_COLUMNS), entry: 'fwd', label, bindings, params: convParams(g),
+    kernel: kernel(device, GROUPED_COLUMNS), entry: 'fwd', label, bindings, params,
     workgroups: flatWorkgroups(op, device, invocations, g.S),
   });
 }

@@ -12,6 +12,14 @@ struct Params {
   kh0: u32, khs: u32, kw0: u32, kws: u32,
   // channels per group, input (CG) and output (COG): conv2d_grouped (C and CO elsewhere)
   cg: u32, cog: u32,
+  // forward: 1 when a bias is bound (else the binding is a placeholder and the bias is 0)
+  has_bias: u32,
 }
 
 //!include conv2d_bindings.wgsl
+
+// The forward's bias of problem s, column c: bias[s * co + c], or 0 without one.
+fn bias_at(s: u32, c: u32) -> f32 {
+  if (p.has_bias == 0u) { return 0.0; }
+  return bias[s * p.co + c];
+}

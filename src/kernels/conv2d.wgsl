@@ -22,7 +22,8 @@
 // loads them lane by lane: only constant addresses get its one-load-and-broadcast path; see
 // conv2d_shuffle.wgsl for the kernels that work around it). No workgroup memory, no barriers
 // (slow on lavapipe, see DESIGN.md). workgroup_id.z = problem (and chunk for wgrad).
-// Bindings: 0 x, 1 weight, 2 bias, 3 dy (read); 4 out (read_write); 5 p (uniform).
+// Bindings: 0 x, 1 weight, 2 bias (a placeholder when p.has_bias is 0), 3 dy (read); 4 out
+//   (read_write); 5 p (uniform).
 const TM: u32 = 4u;
 const TN: u32 = 8u;
 override WG: u32 = 64u;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { SpecError, loadSpec, parseSpecText, validateSpec, resolveSweep, resolveEvalSteps, canonicalJson, shortHash, type SweepSpecInput } from '../../src/experiments/index.js';
 
 const good: SweepSpecInput = {
@@ -133,7 +134,15 @@ describe('resolution and run ids', () => {
     expect(resolveEvalSteps([10, 0, 3, 3], 10)).toEqual([0, 3, 10]);
     expect(resolveEvalSteps({ steps: [2] }, 10)).toEqual([2]);
   });
-  it('reads the quick example from disk unchanged', () => {
-    expect(JSON.parse(readFileSync(join(__dirname, '../../examples/quick.json'), 'utf8')).widths).toEqual([32, 64, 128, 256, 512]);
+  it('a spec read as JSON, as YAML, or with its keys in another order resolves to the same run ids', () => {
+    const text = readFileSync(join(__dirname, '../../examples/quick.json'), 'utf8');
+    const ids = (s: ReturnType<typeof validateSpec>) => resolveSweep(s).runs.map((r) => r.id);
+    const fromJson = ids(parseSpecText(text, 'quick.json'));
+    expect(fromJson).toHaveLength((5 + 2) * 2 * 3);
+    expect(ids(parseSpecText(stringifyYaml(JSON.parse(text)), 'quick.yaml'))).toEqual(fromJson);
+    const reversed = Object.fromEntries(Object.entries(JSON.parse(text) as Record<string, unknown>).reverse());
+    expect(ids(validateSpec(reversed))).toEqual(fromJson);
+    // a changed field changes every id
+    expect(ids(validateSpec({ ...JSON.parse(text), lr: 0.06 })).some((id) => fromJson.includes(id))).toBe(false);
   });
 });

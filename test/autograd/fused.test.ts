@@ -4,9 +4,10 @@
  * in f64, larger shapes take the other kernel variants, and they free what they save.
  */
 import { describe, expect, it } from 'vitest';
-import { fromArray, keep, memoryStats, tidy, tidyAsync, type Tensor } from '../../src/index.js';
+import { fromArray, getDevice, keep, memoryStats, tidy, tidyAsync, type Tensor } from '../../src/index.js';
+import { recordDispatches } from '../helpers.js';
 import * as o from '../../src/autograd/ops.js';
-import { F64Tensor, backward, gradients, hvp, hvpFiniteDiff, noGrad } from '../../src/autograd/index.js';
+import { F64Tensor, backward, grad, gradients, hvp, hvpFiniteDiff, noGrad } from '../../src/autograd/index.js';
 import {
   FUSED_PRIMITIVES, GPU_VS_REF_TOL, PRIMITIVE_CASES, backwardMismatch, caseData, f64Inputs, gpuInputs, transformerLoss,
   type Case,
@@ -160,21 +161,37 @@ describe('fused ops keep the tape honest', () => {
   });
 
   it('matmul uses the fused bias/activation epilogue when nothing is recorded, with the same values', async () => {
-    const a = keep(fromArray(Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)), [3, 4]));
-    const b = keep(fromArray(Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)), [4, 2]));
+    const av = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i));
+    const bv = Float32Array.from({ length: 8 }, (_, i) => Math.cos(i));
+    const a = keep(fromArray(av, [3, 4]));
+    const b = keep(fromArray(bv, [4, 2]));
     const bias = keep(fromArray([0.5, -0.25], [2]));
-    const [fused, composed, grad] = await tidyAsync(async () => {
+    const [fused, composed, grad_] = await tidyAsync(async () => {
+      const rf = recordDispatches(getDevice());
       const f = noGrad(() => o.matmul(a, b, { bias, activation: 'gelu' }));
+      rf.stop();
       expect(f.node).toBeNull();
       b.requiresGrad = true;
+      const rc = recordDispatches(getDevice());
       const c = o.matmul(a, b, { bias, activation: 'gelu' });
+      rc.stop();
       expect(c.node).not.toBeNull();
+      // fused: one matmul dispatch that adds the bias and applies the activation; recorded: the
+      // matmul (bias fused, differentiable) and the activation as its own dispatch
+      const kernels = (r: typeof rf) => r.specs.filter((d) => d.kernel !== 'fill');
+      expect(kernels(rf).map((d) => d.kernel)).toEqual([expect.stringMatching(/^matmul/)]);
+      expect(kernels(rf)[0].params).toMatchObject({ has_bias: 1, act: expect.any(Number) });
+      expect((kernels(rf)[0].params as { act: number }).act).not.toBe(0);
+      expect(kernels(rc).map((d) => d.kernel)).toEqual([expect.stringMatching(/^matmul/), 'unary']);
+      expect((kernels(rc)[0].params as { act: number }).act).toBe(0);
       const [g] = gradients(o.sum(c), [b]);
       b.requiresGrad = false;
       return [await f.data(), await c.data(), await g.data()];
     });
     expect(rel(fused, composed)).toBeLessThan(1e-6);
-    expect(grad.every((v) => Number.isFinite(v))).toBe(true);
+    // d/db of the recorded path against the f64 reference path
+    const [want] = grad((w: F64Tensor) => o.sum(o.matmul(F64Tensor.from(av, [3, 4]), w, { bias: F64Tensor.from([0.5, -0.25], [2]), activation: 'gelu' })))(F64Tensor.from(bv, [4, 2]));
+    expect(rel(grad_, want.data)).toBeLessThan(1e-5);
     for (const t of [a, b, bias]) t.dispose();
   });
 });

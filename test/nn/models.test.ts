@@ -9,6 +9,9 @@ import { Adam } from '../../src/nn/optim.js';
 import { makeTask, type Task } from '../../src/experiments/tasks.js';
 import { lossOf, trainStep } from '../../src/experiments/model-trainer.js';
 import type { TaskSpec } from '../../src/experiments/spec/schema.js';
+import * as ag from '../../src/autograd/ops.js';
+import { F64Tensor, gradients } from '../../src/autograd/index.js';
+import { f64Forward, f64Parameters } from './f64-models.js';
 
 const device = () => ws.getDevice();
 
@@ -44,6 +47,59 @@ describe('each model family trains', () => {
       const first = (l[0] + l[1] + l[2] + l[3]) / 4;
       const last = (l[36] + l[37] + l[38] + l[39]) / 4;
       expect(last).toBeLessThan(first * 0.8);
+      model.dispose();
+      task.dispose();
+    });
+  }
+});
+
+describe('each model family matches its f64 formula', () => {
+  // tiny widths; the CNN has two stages (a strided block with a 1x1 skip), the MLP two hidden layers
+  const cases = [
+    { family: 'mlp', width: 8, p: 'mup' }, { family: 'mlp', width: 8, p: 'sp' },
+    { family: 'cnn', width: 4, depth: 2, p: 'mup' }, { family: 'transformer', width: 16, p: 'mup' },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.family} (${c.p}, width ${c.width}): outputs and every parameter's gradient agree with the f64 reference`, async () => {
+      const taskSpec = (c.family === 'transformer' ? { name: 'markov-text', contextLength: 8, vocab: 12 } : { name: 'teacher-image', testSize: 8 }) as TaskSpec;
+      const task = makeTask(taskSpec, device());
+      const common = { width: c.width, baseWidth: c.family === 'transformer' ? 8 : 4, depth: 'depth' in c ? c.depth : 2 };
+      const spec: ModelSpec = c.family === 'transformer'
+        ? { family: c.family, ...common, headDim: 8, vocab: task.outputs, context: 8 }
+        : { family: c.family, ...common, inputShape: task.inputShape, classes: task.outputs };
+      const model = buildModel({ device: device(), seed: 5, param: { parameterization: c.p, optimizer: 'sgd' } }, spec);
+      const batch = task.train(3, 1);
+      const named = [...model.namedParameters()];
+      const [out, grads] = await ws.tidyAsync(async () => {
+        const y = model.forward(batch.x);
+        const g = gradients(lossOf(task, y, batch.y), named.map(([, p]) => p.value));
+        return [await y.data(), await Promise.all(g.map((t) => t.data()))] as const;
+      });
+      const params = await f64Parameters(model);
+      const xs = await batch.x.data();
+      const x = F64Tensor.from(xs, batch.x.shape);
+      const labels = Array.from(await batch.y.data());
+      const ref = f64Forward(model, params, x, c.p);
+      const flat = ag.reshape(ref, [-1, task.outputs]);
+      const loss = ag.crossEntropy(flat, ag.indicesLike(flat, [labels.length], labels));
+      const refGrads = gradients(loss, [...params.values()]);
+      const rel = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+        Math.sqrt(Array.from(b, (v, i) => (a[i] - v) ** 2).reduce((s, v) => s + v, 0) / Array.from(b, (v) => v * v).reduce((s, v) => s + v, 0));
+      expect(ref.shape).toEqual(c.family === 'transformer' ? [3, 8, task.outputs] : [3, task.outputs]);
+      expect(rel(out, ref.data), 'outputs').toBeLessThan(1e-5);
+      // a key bias adds q.b_k to every logit of a row, which softmax ignores: its gradient is 0
+      const zero = (name: string) => /attn\.k\.bias$/.test(name);
+      named.forEach(([name], i) => {
+        const norm = Math.hypot(...refGrads[i].data);
+        if (zero(name)) {
+          expect(norm, `${name}: reference`).toBeLessThan(1e-12);
+          expect(Math.hypot(...grads[i]), `${name}: GPU`).toBeLessThan(1e-6);
+          return;
+        }
+        expect(norm, `${name}: the reference gradient is not ~0`).toBeGreaterThan(1e-6);
+        expect(rel(grads[i], refGrads[i].data), `d loss / d ${name}`).toBeLessThan(1e-4);
+      });
+      for (const t of [batch.x, batch.y]) t.dispose();
       model.dispose();
       task.dispose();
     });

@@ -13,9 +13,22 @@ export const TOL = { elementwise: 1e-5, reduction: 1e-5, matmul: 1e-4 } as const
 /** A small seeded PRNG so failures reproduce; fresh seeds per run come from `freshSeed`. */
 export const rng = mulberry32;
 
-/** A new seed each run (printed on failure through the test name or message). */
+const seedsOfTest: number[] = [];
+const replay = (process.env.WIDTHSCOPE_TEST_SEEDS ?? '').split(',').filter((s) => s.trim() !== '').map(Number);
+
+/**
+ * A new seed each run. test/setup.ts prints the seeds a failed test drew; set
+ * WIDTHSCOPE_TEST_SEEDS=s1,s2,... to draw those again, in order (run that one test with -t).
+ */
 export function freshSeed(): number {
-  return (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0;
+  const seed = replay.length > 0 ? replay.shift()! : (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0;
+  seedsOfTest.push(seed);
+  return seed;
+}
+
+/** The seeds drawn since the last call (test/setup.ts calls it around each test). */
+export function takeSeeds(): number[] {
+  return seedsOfTest.splice(0);
 }
 
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {

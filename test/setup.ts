@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { init, shutdown } from '../src/index.js';
 import { startWatchdog, type Watchdog } from '../src/tensor/watchdog.js';
+import { takeSeeds } from './helpers.js';
 
 let watchdog: Watchdog | null = null;
 
@@ -15,6 +16,13 @@ beforeAll(async () => {
 
 beforeEach((ctx) => {
   watchdog?.setTest(ctx.task.name);
+  takeSeeds();
+  ctx.onTestFailed(() => {
+    const seeds = takeSeeds();
+    if (seeds.length > 0) {
+      console.error(`'${ctx.task.name}' drew the random seeds ${seeds.join(',')}: rerun it with WIDTHSCOPE_TEST_SEEDS=${seeds.join(',')}`);
+    }
+  });
 });
 
 // The watchdog is not stopped: it also covers the teardown and the file's exit (one CI run hung

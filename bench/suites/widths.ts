@@ -1,0 +1,62 @@
+/**
+ * @file The training steps users run, across widths: one SGD step (forward, backward, update,
+ * loss read back) of the MLP 784-w-w-10 (batch 256) and the CNN conv3x3-conv3x3-pool-dense on
+ * 16x16xw inputs (batch 32), single and as a seed-batched ensemble of 8 (bench/widths-models.ts).
+ * Median of at least 11 steps after 2 warm-up steps; GFLOP/s against the FMA ceiling of the
+ * same run; dispatches per step. The ensemble rows' baseline is 8 single steps of the same
+ * width, timed in the same run.
+ */
+import type { BenchRow, BenchSuite } from '../harness.js';
+import { widthsStep, type WidthsFamily } from '../widths-models.js';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const suite: BenchSuite = {
+  name: 'widths',
+  async run(ctx) {
+    const dev = ctx.device;
+    const rows: BenchRow[] = [];
+    const cases: [WidthsFamily, number[]][] = ctx.quick
+      ? [['mlp', [64, 256]], ['cnn', [16, 32]]]
+      : [['mlp', [64, 128, 256, 512, 1024, 2048]], ['cnn', [16, 32, 64, 128]]];
+    const steps = ctx.quick ? 11 : 21;
+    // one step's median time and dispatches
+    const measure = async (family: WidthsFamily, w: number, seeds: number) => {
+      const s = widthsStep(dev, family, w, seeds);
+      for (let i = 0; i < 2; i++) await s.step();
+      const before = dev.dispatchCount;
+      await s.step();
+      const dispatches = dev.dispatchCount - before;
+      const times: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const t0 = performance.now();
+        const loss = await s.step();
+        times.push(performance.now() - t0);
+        if (!Number.isFinite(loss)) throw new Error(`widths: ${family} w=${w} seeds=${seeds}: loss ${loss} at step ${i + 3}`);
+      }
+      const flop = s.flop;
+      s.dispose();
+      return { ms: median(times), dispatches, flop };
+    };
+    for (const [family, widths] of cases) {
+      for (const w of widths) {
+        const single = await measure(family, w, 1);
+        const row = (name: string, r: typeof single, extra: Partial<BenchRow> = {}): BenchRow => ({
+          suite: 'widths', name, shape: `w=${w}`, medianMs: r.ms, gflops: r.flop / (r.ms * 1e6),
+          pctCeiling: (100 * r.flop) / (r.ms * 1e6) / ctx.ceilings.gflops, extra: { dispatches: r.dispatches }, ...extra,
+        });
+        rows.push(row(`${family} SGD step`, single));
+        if (ctx.quick ? w === widths[0] : w <= 256) {
+          const ens = await measure(family, w, 8);
+          rows.push(row(`${family} SGD step, ensemble of 8`, ens, { xBaseline: (8 * single.ms) / ens.ms, baseline: '8 single steps' }));
+        }
+      }
+    }
+    return rows;
+  },
+};
+export default suite;

@@ -94,8 +94,44 @@ describe('one series from run results', () => {
     expect(a.curves.testLoss.find((p) => p.width === 10 && p.step === 2)).toMatchObject({ n: 1, mean: 0.5 });
     const at0 = a.agreement.filter((p) => p.step === 0);
     expect(at0.map((p) => p.variance)).toEqual(at0.map((p) => expect.closeTo(2 / p.width, 6)));
-    expect(a.agreement.find((p) => p.step === 2 && p.width === 10)).toMatchObject({ seeds: 1, variance: 0 });
+    expect(a.agreement.find((p) => p.step === 2 && p.width === 10)).toMatchObject({ seeds: 1, variance: 0, complete: false });
     expect(a.varianceSlope[0].slope).toBeCloseTo(-1, 5);
+    expect(a.divergedWidths).toEqual([{ width: 10, diverged: 1, of: 2, firstStep: 0 }]);
+  });
+
+  it('a widest width that lost seeds is marked and is not the reference; the slope uses complete widths only', () => {
+    const runs: RunResult[] = [];
+    const preds = new Map<string, Float32Array>();
+    // 4 seeds per width; at the widest width, 2 seeds diverge at step 3 (a dead net would predict 0 forever)
+    for (const width of [16, 64, 256, 1024])
+      for (const seed of [0, 1, 2, 3]) {
+        const id = `w${width}s${seed}`;
+        const diverged = width === 1024 && seed >= 2;
+        runs.push({
+          id, configId: `c${width}`, seriesId: 'S', label: id, dir: '',
+          config: { width, seed, task: { name: 'mnist' }, model: { family: 'mlp', depth: 2, activation: 'relu', bias: true }, parameterization: { name: 'mup' }, baseWidth: 16, optimizer: { name: 'sgd', momentum: 0, weightDecay: 0 }, lr: 0.1, batchSize: 4, steps: 6, evalSteps: [0, 6] } as RunResult['config'],
+          done: diverged ? { status: 'diverged', step: 3, evaluations: 1, wallSeconds: 0, finishedAt: '' } : { status: 'ok', evaluations: 2, wallSeconds: 0, finishedAt: '' },
+          metrics: [{ step: 0, testLoss: 1 }],
+          predictionSteps: diverged ? [0] : [0, 6],
+        });
+        // f = limit + bias 1/N + seed noise of variance ~ 1/N
+        const noise = [1, -1, 1, -1][seed] * (seed < 2 ? 1 : 0.5) / Math.sqrt(width);
+        for (const step of [0, 6]) preds.set(`${id}@${step}`, Float32Array.from({ length: 4 }, (_, i) => i + 1 / width + noise));
+      }
+    const a = analyzeSeries(runs, (r, step) => ({ data: preds.get(`${r.id}@${step}`)!, shape: [4, 1] }));
+    // at step 0 every seed is there: the reference is the widest; at step 6, the widest complete width (256)
+    expect(new Set(a.agreement.filter((p) => p.step === 0).map((p) => p.refWidth))).toEqual(new Set([1024]));
+    const at6 = a.agreement.filter((p) => p.step === 6);
+    expect(new Set(at6.map((p) => p.refWidth))).toEqual(new Set([256]));
+    expect(at6.find((p) => p.width === 256)!.bias).toBe(0);
+    expect(at6.find((p) => p.width === 1024)).toMatchObject({ seeds: 2, complete: false });
+    expect(at6.filter((p) => p.complete).map((p) => p.width)).toEqual([16, 64, 256]);
+    // the slope at step 6 is over the three complete widths, each with 4 seeds of variance 0.625 / N
+    const slope6 = a.varianceSlope.find((p) => p.step === 6)!;
+    expect(slope6.n).toBe(3);
+    expect(slope6.slope).toBeCloseTo(-1, 6);
+    expect(a.divergedWidths).toEqual([{ width: 1024, diverged: 2, of: 4, firstStep: 3 }]);
+    expect(a.noReference).toEqual([]);
   });
 });
 

@@ -24,7 +24,7 @@ describe('report from a fake sweep', async () => {
   it('writes the numbers as CSV and JSON', () => {
     for (const f of ['curves.csv', 'agreement.csv', 'variance_slope.csv', 'summary.json']) expect(existsSync(join(dir, 'analysis', f)), f).toBe(true);
     const agreement = readFileSync(join(dir, 'analysis', 'agreement.csv'), 'utf8').trim().split('\n');
-    expect(agreement[0]).toBe('series,label,step,width,refWidth,seeds,d,variance,bias');
+    expect(agreement[0]).toBe('series,label,step,width,refWidth,seeds,complete,d,variance,bias');
     expect(agreement.length - 1).toBe(2 * 3 * 3); // series × eval steps × widths
     const summary = JSON.parse(readFileSync(join(dir, 'analysis', 'summary.json'), 'utf8'));
     expect(summary.series.length).toBe(2);
@@ -56,6 +56,11 @@ describe('report from a fake sweep', async () => {
     }
     expect(html).toContain('<table id="final">');
     expect(html).toContain('<table id="slopes">');
+    // the sp series lost a seed at width 16: marked, named with its step, the reference stays the widest
+    expect(html).toContain('<table id="diverged">');
+    expect(html).toMatch(/width 16: 1 of 3 seeds diverged \(first at step 7\)/);
+    expect(html).toMatch(/256 \(the widest\)/);
+    expect(html).toMatch(/incomplete: 2 of 3 seeds/);
     expect(html).toMatch(/<pre id="spec">[\s\S]*&quot;widths&quot;/);
     expect((html.match(/<tr>/g) ?? []).length).toBeGreaterThanOrEqual(2 + 2 * 3 + 2);
   });

@@ -34,8 +34,11 @@ function seedMean(seeds: readonly Float32Array[]): Float64Array {
   return m;
 }
 
-/** D_N, Var_N and Bias_N for every width at one evaluation; `points` = test points (P). */
-export function pointwiseAgreement(byWidth: readonly WidthPredictions[], points: number): AgreementPoint[] {
+/**
+ * D_N, Var_N and Bias_N for every width at one evaluation; `points` = test points (P). The
+ * reference is `refWidth` (default: the widest width given).
+ */
+export function pointwiseAgreement(byWidth: readonly WidthPredictions[], points: number, refWidth?: number): AgreementPoint[] {
   if (byWidth.length === 0) return [];
   const len = byWidth[0].seeds[0]?.length;
   for (const w of byWidth) {
@@ -43,7 +46,8 @@ export function pointwiseAgreement(byWidth: readonly WidthPredictions[], points:
     for (const s of w.seeds) if (s.length !== len) throw new Error(`pointwiseAgreement: width ${w.width}: prediction size ${s.length}, expected ${len}`);
   }
   if (len % points !== 0) throw new Error(`pointwiseAgreement: ${len} values are not ${points} points`);
-  const ref = byWidth.reduce((a, b) => (b.width > a.width ? b : a));
+  const ref = refWidth === undefined ? byWidth.reduce((a, b) => (b.width > a.width ? b : a)) : byWidth.find((w) => w.width === refWidth);
+  if (!ref) throw new Error(`pointwiseAgreement: reference width ${refWidth} is not among the widths ${byWidth.map((w) => w.width).join(', ')}`);
   const refMean = seedMean(ref.seeds);
   return [...byWidth].sort((a, b) => a.width - b.width).map((w) => {
     const mean = w === ref ? refMean : seedMean(w.seeds);

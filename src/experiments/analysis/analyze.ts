@@ -24,8 +24,18 @@ export interface SeriesAnalysis {
   statuses: Record<string, number>;
   /** metric name → curve points. */
   curves: Record<string, CurvePoint[]>;
-  agreement: (AgreementPoint & { step: number; refWidth: number })[];
+  /**
+   * Per evaluation step: D_N = Var + Bias against the widest width whose seeds are all finite
+   * there (`refWidth`); `complete` is false for a width that lost seeds to divergence by then
+   * (`seeds` counts the survivors).
+   */
+  agreement: (AgreementPoint & { step: number; refWidth: number; complete: boolean })[];
+  /** The slope of log Var against log N over the complete widths only. */
   varianceSlope: SlopePoint[];
+  /** Widths with diverged seeds: how many of how many, and the first step one diverged. */
+  divergedWidths: { width: number; diverged: number; of: number; firstStep: number }[];
+  /** Steps with predictions at which no width had all its seeds, so nothing could be the reference. */
+  noReference: number[];
 }
 
 export interface Analysis {
@@ -52,22 +62,36 @@ export function analyzeSeries(runs: readonly RunResult[], load: (run: RunResult,
     }));
 
   const agreement: SeriesAnalysis['agreement'] = [];
+  const noReference: number[] = [];
+  const runsAt = (width: number) => runs.filter((r) => r.config.width === width);
   const steps = [...new Set(runs.flatMap((r) => r.predictionSteps))].sort((a, b) => a - b);
   for (const step of steps) {
-    // Seeds that diverged before `step` have no predictions there and drop out.
+    // Seeds that diverged before `step` have no predictions there: their width is incomplete.
     const byWidth = widths.map((width) => {
-      const arrays = runs.filter((r) => r.config.width === width && r.predictionSteps.includes(step)).map((r) => load(r, step));
-      return { width, arrays };
+      const all = runsAt(width);
+      const arrays = all.filter((r) => r.predictionSteps.includes(step)).map((r) => load(r, step));
+      return { width, arrays, complete: arrays.length === all.length };
     }).filter((w) => w.arrays.length > 0);
-    if (byWidth.length === 0) continue;
+    const complete = byWidth.filter((w) => w.complete);
+    if (complete.length === 0) {
+      if (byWidth.length > 0) noReference.push(step);
+      continue;
+    }
     const shape = byWidth[0].arrays[0].shape;
     const points = shape.length > 0 ? shape[0] : 1;
-    const refWidth = Math.max(...byWidth.map((w) => w.width));
-    for (const p of pointwiseAgreement(byWidth.map((w) => ({ width: w.width, seeds: w.arrays.map((a) => a.data) })), points))
-      agreement.push({ step, refWidth, ...p });
+    const refWidth = Math.max(...complete.map((w) => w.width));
+    const isComplete = new Map(byWidth.map((w) => [w.width, w.complete]));
+    for (const p of pointwiseAgreement(byWidth.map((w) => ({ width: w.width, seeds: w.arrays.map((a) => a.data) })), points, refWidth))
+      agreement.push({ step, refWidth, complete: isComplete.get(p.width)!, ...p });
   }
-  const varianceSlope = slopesByStep(agreement.map((a) => ({ step: a.step, width: a.width, value: a.variance })));
-  return { seriesId: first.seriesId, label: seriesLabel(first.config), config, widths, seeds, statuses, curves, agreement, varianceSlope };
+  const varianceSlope = slopesByStep(agreement.filter((a) => a.complete).map((a) => ({ step: a.step, width: a.width, value: a.variance })));
+  const divergedWidths = widths.flatMap((width) => {
+    const all = runsAt(width);
+    const dead = all.filter((r) => r.done?.status === 'diverged');
+    if (dead.length === 0) return [];
+    return [{ width, diverged: dead.length, of: all.length, firstStep: Math.min(...dead.map((r) => r.done?.step ?? 0)) }];
+  });
+  return { seriesId: first.seriesId, label: seriesLabel(first.config), config, widths, seeds, statuses, curves, agreement, varianceSlope, divergedWidths, noReference };
 }
 
 export function analyzeResults(results: ResultsDir): Analysis {
@@ -89,7 +113,7 @@ export function writeAnalysis(dir: string): Analysis {
   const curveRows = analysis.series.flatMap((s) => Object.entries(s.curves).flatMap(([metric, pts]) => pts.map((p) => ({ series: s.seriesId, label: s.label, metric, ...p }))));
   writeFileAtomic(join(out, 'curves.csv'), toCsv(curveRows, ['series', 'label', 'metric', 'width', 'step', 'n', 'mean', 'std', 'min', 'max']));
   const agreementRows = analysis.series.flatMap((s) => s.agreement.map((a) => ({ series: s.seriesId, label: s.label, ...a })));
-  writeFileAtomic(join(out, 'agreement.csv'), toCsv(agreementRows, ['series', 'label', 'step', 'width', 'refWidth', 'seeds', 'd', 'variance', 'bias']));
+  writeFileAtomic(join(out, 'agreement.csv'), toCsv(agreementRows, ['series', 'label', 'step', 'width', 'refWidth', 'seeds', 'complete', 'd', 'variance', 'bias']));
   const slopeRows = analysis.series.flatMap((s) => s.varianceSlope.map((p) => ({ series: s.seriesId, label: s.label, ...p })));
   writeFileAtomic(join(out, 'variance_slope.csv'), toCsv(slopeRows, ['series', 'label', 'step', 'slope', 'intercept', 'r2', 'n']));
   writeJsonAtomic(join(out, 'summary.json'), analysis);

@@ -56,8 +56,8 @@ function agreementFigure(a: Analysis): Figure | undefined {
   if (rows.length === 0) return undefined;
   return {
     name: 'agreement',
-    title: 'point-wise agreement with the widest width',
-    caption: 'D_N(t) = mean over test points of ‖f_N − f̄_ref‖², split into the variance across seeds and the bias of the seed average; f̄_ref is the seed average of the widest width (its own bias is 0 and not drawn).',
+    title: 'point-wise agreement with the widest complete width',
+    caption: 'D_N(t) = mean over test points of ‖f_N − f̄_ref‖², split into the variance across seeds and the bias of the seed average; f̄_ref is the seed average of the widest width whose seeds are all finite (its own bias is 0 and not drawn).',
     spec: {
       ...base,
       data: { values: rows },
@@ -79,13 +79,13 @@ function agreementFigure(a: Analysis): Figure | undefined {
 function varianceWidthFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {
     const last = Math.max(...s.agreement.map((p) => p.step));
-    return s.agreement.filter((p) => p.step === last && p.variance > 0).map((p) => ({ series: s.label, width: p.width, variance: p.variance, step: p.step }));
+    return s.agreement.filter((p) => p.step === last && p.complete && p.variance > 0).map((p) => ({ series: s.label, width: p.width, variance: p.variance, step: p.step }));
   });
   if (rows.length < 2) return undefined;
   return {
     name: 'variance-vs-width',
     title: 'seed variance vs width (final evaluation)',
-    caption: 'Variance part of D_N at the last evaluation against width, log-log; a slope of −1 is variance ∝ 1/N.',
+    caption: 'Variance part of D_N at the last evaluation against width, log-log, over the widths with all their seeds; a slope of −1 is variance ∝ 1/N.',
     spec: {
       ...base,
       width: 420,

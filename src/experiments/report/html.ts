@@ -23,7 +23,8 @@ function finalTable(a: Analysis): string {
         cells.push(p ? `${fmt(p.mean)} ± ${fmt(p.std)} <small>(n=${p.n}, step ${p.step})</small>` : '—');
       }
       const ag = s.agreement.find((p) => p.step === lastAgree && p.width === w);
-      cells.push(fmt(ag?.d), fmt(ag?.variance), fmt(ag?.bias));
+      const mark = ag && !ag.complete ? ` <small class="warn">(incomplete: ${ag.seeds} of ${s.seeds.length} seeds)</small>` : '';
+      cells.push(fmt(ag?.d) + mark, fmt(ag?.variance), fmt(ag?.bias));
       rows.push(`<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
     }
   }
@@ -35,7 +36,23 @@ function slopeTable(a: Analysis): string {
     const p = s.varianceSlope[s.varianceSlope.length - 1];
     return `<tr><td>${escapeHtml(s.label)}</td><td>${p?.step ?? '—'}</td><td>${fmt(p?.slope)}</td><td>${fmt(p?.r2)}</td><td>${p?.n ?? 0}</td></tr>`;
   });
-  return `<table id="slopes"><thead><tr><th>series</th><th>step</th><th>slope of log Var vs log N</th><th>R²</th><th>widths</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+  return `<table id="slopes"><thead><tr><th>series</th><th>step</th><th>slope of log Var vs log N</th><th>R²</th><th>widths (complete only)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+/** Widths that lost seeds to divergence and the reference width each series' agreement used. */
+function divergenceSection(a: Analysis): string {
+  const marked = a.series.filter((s) => s.divergedWidths.length > 0 || s.noReference.length > 0);
+  if (marked.length === 0) return '<p id="divergence">No seed diverged: every width has all its seeds, and the reference is the widest width.</p>';
+  const rows = marked.map((s) => {
+    const widest = Math.max(...s.widths);
+    const refs = [...new Set(s.agreement.map((p) => p.refWidth))].sort((x, y) => x - y);
+    const lost = s.divergedWidths.map((d) => `width ${d.width}: ${d.diverged} of ${d.of} seeds diverged (first at step ${d.firstStep})`).join('; ');
+    const ref = refs.length === 0 ? 'none' : refs.map((r) => (r === widest ? `${r} (the widest)` : `${r} (not the widest, ${widest}, whose seeds are not all finite)`)).join(', ');
+    const none = s.noReference.length > 0 ? ` No width had all its seeds at steps ${s.noReference.join(', ')}: no agreement there.` : '';
+    return `<tr><td>${escapeHtml(s.label)}</td><td>${escapeHtml(lost || '—')}</td><td>${escapeHtml(ref + none)}</td></tr>`;
+  });
+  return `<p class="warn" id="divergence">Some seeds diverged. Widths that lost seeds are marked <em>incomplete</em>: their D_N, variance and bias are over the surviving seeds, they are left out of the variance slope, and the reference of the agreement is the widest width whose seeds are all finite.</p>
+<table id="diverged"><thead><tr><th>series</th><th>widths with diverged seeds</th><th>reference width</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
 function statusTable(a: Analysis): string {
@@ -72,6 +89,7 @@ ${opts.description ? `<p>${escapeHtml(opts.description)}</p>` : ''}
 ${unfinished}
 <h2>Runs</h2>
 ${statusTable(a)}
+${divergenceSection(a)}
 <h2>Figures</h2>
 ${figs}
 <h2>Numbers at the final evaluation</h2>

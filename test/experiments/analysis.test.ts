@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agreementDirect, analyzeSeries, linearFit, logLogSlope, metricCurves, pointwiseAgreement, slopesByStep, summarize, type RunResult } from '../../src/experiments/index.js';
 import { toCsv } from '../../src/experiments/analysis/csv.js';
+import { lrTransfer } from '../../src/experiments/analysis/lr-transfer.js';
 
 describe('metric curves per width', () => {
   it('seed mean, sample std, min, max; non-finite values drop out', () => {
@@ -132,6 +133,46 @@ describe('one series from run results', () => {
     expect(slope6.slope).toBeCloseTo(-1, 6);
     expect(a.divergedWidths).toEqual([{ width: 1024, diverged: 2, of: 4, firstStep: 3 }]);
     expect(a.noReference).toEqual([]);
+  });
+});
+
+describe('learning-rate transfer', () => {
+  // final test loss (log lr - log lr*(N))^2 + 1/N: muP's optimum lr* is 0.1 at every width, SP's halves as width doubles
+  const runsFor = (p: 'mup' | 'sp', lr: number, diverge?: (width: number, seed: number) => boolean): RunResult[] =>
+    [64, 128, 256].flatMap((width) => [0, 1].map((seed) => {
+      const best = p === 'mup' ? 0.1 : 0.1 * (64 / width);
+      const dead = diverge?.(width, seed) ?? false;
+      const loss = (Math.log(lr) - Math.log(best)) ** 2 + 1 / width + seed * 1e-3;
+      return {
+        id: `${p}${lr}w${width}s${seed}`, configId: `${p}${lr}w${width}`, seriesId: `${p}${lr}`, label: '', dir: '',
+        config: { width, seed, task: { name: 'mnist' }, model: { family: 'mlp', depth: 2, activation: 'relu', bias: true }, parameterization: { name: p }, baseWidth: 64, optimizer: { name: 'sgd', momentum: 0, weightDecay: 0 }, lr, batchSize: 4, steps: 10, evalSteps: [0, 10] } as RunResult['config'],
+        done: dead ? { status: 'diverged', step: 5, evaluations: 1, wallSeconds: 0, finishedAt: '' } : { status: 'ok', evaluations: 2, wallSeconds: 0, finishedAt: '' },
+        metrics: [{ step: 0, testLoss: 3 }, ...(dead ? [] : [{ step: 10, testLoss: loss }])],
+        predictionSteps: [],
+      } satisfies RunResult;
+    }));
+  const lrs = [0.025, 0.05, 0.1, 0.2];
+  const series = (p: 'mup' | 'sp', diverge?: (lr: number, width: number, seed: number) => boolean) =>
+    lrs.map((lr) => analyzeSeries(runsFor(p, lr, diverge && ((w, s) => diverge(lr, w, s))), () => { throw new Error('no predictions'); }));
+
+  it('finds the best lr per width: fixed under muP, drifting under SP', () => {
+    const [mup, sp] = [lrTransfer(series('mup')), lrTransfer(series('sp'))];
+    expect(mup).toHaveLength(1);
+    expect(mup[0].lrs).toEqual(lrs);
+    expect(mup[0].best.map((b) => b.lr)).toEqual([0.1, 0.1, 0.1]);
+    expect(mup[0].drift).toBe(0);
+    expect(sp[0].best.map((b) => [b.width, b.lr])).toEqual([[64, 0.1], [128, 0.05], [256, 0.025]]);
+    expect(sp[0].drift).toBeCloseTo(-2, 12);
+    // one group per setting: muP and SP series together give two
+    expect(lrTransfer([...series('mup'), ...series('sp')])).toHaveLength(2);
+  });
+
+  it('an lr at which a seed diverged is not the best, even if its survivors look better', () => {
+    // at width 128 the optimum lr 0.1 loses seed 1 (its survivor, seed 0, has the lowest loss of all)
+    const g = lrTransfer(series('mup', (lr, w, s) => lr === 0.1 && w === 128 && s === 1))[0];
+    expect(g.points.find((p) => p.width === 128 && p.lr === 0.1)).toMatchObject({ n: 1, of: 2 });
+    expect(g.best.find((b) => b.width === 128)!.lr).not.toBe(0.1);
+    expect(g.best.find((b) => b.width === 64)!.lr).toBe(0.1);
   });
 });
 

@@ -12,6 +12,7 @@ import { pointwiseAgreement, type AgreementPoint } from './agreement.js';
 import { metricCurves, type CurvePoint } from './losses.js';
 import { slopesByStep, type SlopePoint } from './slope.js';
 import { toCsv } from './csv.js';
+import { lrTransfer, type LrTransfer } from './lr-transfer.js';
 
 export interface SeriesAnalysis {
   seriesId: string;
@@ -41,6 +42,8 @@ export interface SeriesAnalysis {
 export interface Analysis {
   sweep?: string;
   series: SeriesAnalysis[];
+  /** Series that differ only in lr, grouped: the final test loss per (width, lr) and the best lr per width. */
+  lrTransfer: LrTransfer[];
   unfinished: string[];
 }
 
@@ -102,7 +105,7 @@ export function analyzeResults(results: ResultsDir): Analysis {
     bySeries.set(r.seriesId, list);
   }
   const series = [...bySeries.values()].map((runs) => analyzeSeries(runs, readPredictions));
-  return { sweep: results.sweep?.name, series, unfinished: results.unfinished };
+  return { sweep: results.sweep?.name, series, lrTransfer: lrTransfer(series), unfinished: results.unfinished };
 }
 
 /** Reads `dir`, analyses it and writes analysis/{curves,agreement,variance_slope}.csv and summary.json. */
@@ -116,6 +119,8 @@ export function writeAnalysis(dir: string): Analysis {
   writeFileAtomic(join(out, 'agreement.csv'), toCsv(agreementRows, ['series', 'label', 'step', 'width', 'refWidth', 'seeds', 'complete', 'd', 'variance', 'bias']));
   const slopeRows = analysis.series.flatMap((s) => s.varianceSlope.map((p) => ({ series: s.seriesId, label: s.label, ...p })));
   writeFileAtomic(join(out, 'variance_slope.csv'), toCsv(slopeRows, ['series', 'label', 'step', 'slope', 'intercept', 'r2', 'n']));
+  const lrRows = analysis.lrTransfer.flatMap((g) => g.points.map((p) => ({ setting: g.label, metric: g.metric, ...p, best: g.best.some((b) => b.width === p.width && b.lr === p.lr) })));
+  writeFileAtomic(join(out, 'lr_transfer.csv'), toCsv(lrRows, ['setting', 'metric', 'width', 'lr', 'value', 'n', 'of', 'best']));
   writeJsonAtomic(join(out, 'summary.json'), analysis);
   return analysis;
 }

@@ -120,8 +120,33 @@ function slopeFigure(a: Analysis): Figure | undefined {
   };
 }
 
+function lrTransferFigure(a: Analysis): Figure | undefined {
+  const rows = a.lrTransfer.flatMap((g) => g.points.filter((p) => Number.isFinite(p.value)).map((p) => ({ setting: g.label, width: p.width, lr: p.lr, value: p.value })));
+  if (rows.length === 0) return undefined;
+  return {
+    name: 'lr-transfer',
+    title: 'learning-rate transfer',
+    caption: 'Final test loss against the learning rate, one line per width (seed mean; widths whose seeds all diverged at an lr have no point there). Under muP the minimum stays at the same lr as width grows.',
+    spec: {
+      ...base,
+      data: { values: rows },
+      facet: { column: { field: 'setting', type: 'nominal', title: null } },
+      spec: {
+        width: 280,
+        height: 200,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'lr', type: 'quantitative', scale: { type: 'log' } },
+          y: { field: 'value', type: 'quantitative', title: 'final test loss', scale: { zero: false } },
+          color: widthColor,
+        },
+      },
+    },
+  };
+}
+
 export function buildFigures(a: Analysis): Figure[] {
   const metrics = [...new Set(a.series.flatMap((s) => Object.keys(s.curves)))];
   const ordered = [...['trainLoss', 'testLoss', 'testAccuracy'].filter((m) => metrics.includes(m)), ...metrics.filter((m) => !['trainLoss', 'testLoss', 'testAccuracy'].includes(m)).sort()];
-  return [...ordered.map((m) => metricFigure(a, m)), agreementFigure(a), varianceWidthFigure(a), slopeFigure(a)].filter((f): f is Figure => f !== undefined);
+  return [...ordered.map((m) => metricFigure(a, m)), agreementFigure(a), varianceWidthFigure(a), slopeFigure(a), lrTransferFigure(a)].filter((f): f is Figure => f !== undefined);
 }

@@ -55,6 +55,13 @@ function divergenceSection(a: Analysis): string {
 <table id="diverged"><thead><tr><th>series</th><th>widths with diverged seeds</th><th>reference width</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
+function lrTable(a: Analysis): string {
+  if (a.lrTransfer.length === 0) return '';
+  const rows = a.lrTransfer.map((g) => `<tr><td>${escapeHtml(g.label)}</td><td>${g.best.map((b) => `${b.width}: ${b.lr ?? '—'}`).join(', ')}</td><td>${g.drift === null ? '—' : g.drift.toFixed(2)}</td></tr>`);
+  return `<h2>Learning-rate transfer</h2>
+<table id="lr-transfer"><thead><tr><th>setting</th><th>best lr per width (final ${escapeHtml(a.lrTransfer[0].metric)}, all seeds trained)</th><th>drift, log2(best lr widest / narrowest)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
 function statusTable(a: Analysis): string {
   const rows = a.series.map((s) => `<tr><td>${escapeHtml(s.label)}</td><td>${s.widths.join(', ')}</td><td>${s.seeds.length}</td><td>${escapeHtml(Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', '))}</td></tr>`);
   return `<table id="runs"><thead><tr><th>series</th><th>widths</th><th>seeds</th><th>runs</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
@@ -96,7 +103,8 @@ ${figs}
 ${finalTable(a)}
 <h2>Variance against width</h2>
 ${slopeTable(a)}
-<p>All numbers: <a href="../analysis/curves.csv">curves.csv</a>, <a href="../analysis/agreement.csv">agreement.csv</a>, <a href="../analysis/variance_slope.csv">variance_slope.csv</a>, <a href="../analysis/summary.json">summary.json</a>.</p>
+${lrTable(a)}
+<p>All numbers: <a href="../analysis/curves.csv">curves.csv</a>, <a href="../analysis/agreement.csv">agreement.csv</a>, <a href="../analysis/variance_slope.csv">variance_slope.csv</a>, <a href="../analysis/lr_transfer.csv">lr_transfer.csv</a>, <a href="../analysis/summary.json">summary.json</a>.</p>
 <h2>Sweep spec</h2>
 <pre id="spec">${escapeHtml(JSON.stringify(opts.spec, null, 2))}</pre>
 <script>

@@ -36,6 +36,16 @@ describe('point-wise agreement D_N = variance + bias', () => {
       expect(r.d).toBeCloseTo(r.variance + r.bias, 12);
     }
     expect(res[2].bias).toBe(0);
+    // refPower = (1/P) Σ_x ‖f̄_ref(x)‖², with f̄_ref = g + b/256
+    let power = 0;
+    for (let i = 0; i < P * K; i++) power += (g(i) + b / 256) ** 2;
+    for (const r of res) expect(r.refPower).toBeCloseTo(power / P, 5);
+  });
+  it('takes another reference width when asked, and refuses one it was not given', () => {
+    const at64 = pointwiseAgreement(byWidth, P, 64);
+    expect(at64.find((r) => r.width === 64)!.bias).toBe(0);
+    expect(at64.find((r) => r.width === 256)!.bias).toBeCloseTo(K * (b / 256 - b / 64) ** 2, 6);
+    expect(() => pointwiseAgreement(byWidth, P, 32)).toThrow(/reference width 32 is not among the widths 16, 64, 256/);
   });
   it('equals its definition on random data (the decomposition is exact)', () => {
     let s = 1;

@@ -25,6 +25,8 @@ export interface AgreementPoint {
   d: number;
   variance: number;
   bias: number;
+  /** (1/P) Σ_x ‖f̄_ref(x)‖²: the scale D_N is read against (D_N / refPower is a relative error). */
+  refPower: number;
 }
 
 function seedMean(seeds: readonly Float32Array[]): Float64Array {
@@ -49,6 +51,9 @@ export function pointwiseAgreement(byWidth: readonly WidthPredictions[], points:
   const ref = refWidth === undefined ? byWidth.reduce((a, b) => (b.width > a.width ? b : a)) : byWidth.find((w) => w.width === refWidth);
   if (!ref) throw new Error(`pointwiseAgreement: reference width ${refWidth} is not among the widths ${byWidth.map((w) => w.width).join(', ')}`);
   const refMean = seedMean(ref.seeds);
+  let refPower = 0;
+  for (let i = 0; i < len; i++) refPower += refMean[i] ** 2;
+  refPower /= points;
   return [...byWidth].sort((a, b) => a.width - b.width).map((w) => {
     const mean = w === ref ? refMean : seedMean(w.seeds);
     let variance = 0;
@@ -57,7 +62,7 @@ export function pointwiseAgreement(byWidth: readonly WidthPredictions[], points:
     let bias = 0;
     for (let i = 0; i < len; i++) bias += (mean[i] - refMean[i]) ** 2;
     bias /= points;
-    return { width: w.width, seeds: w.seeds.length, d: variance + bias, variance, bias };
+    return { width: w.width, seeds: w.seeds.length, d: variance + bias, variance, bias, refPower };
   });
 }
 

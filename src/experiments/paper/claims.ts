@@ -1,0 +1,185 @@
+/**
+ * @file The paper's claims as checks over analysed sweeps. Each claim names the sweeps it reads
+ * (by spec name, examples/paper/<name>.json), states itself in one line, and returns its numbers,
+ * a verdict at this scale and the figure that shows it. Thresholds are part of each claim's text
+ * so a reader sees what "holds" meant.
+ */
+import type { Analysis, SeriesAnalysis } from '../analysis/analyze.js';
+
+export type Verdict = 'holds' | 'does not hold' | 'not measurable here';
+
+export interface ClaimResult {
+  id: string;
+  claim: string;
+  /** How the numbers were read, thresholds included. */
+  test: string;
+  sweeps: string[];
+  numbers: Record<string, number | null>;
+  verdict: Verdict;
+  /** One line: why this verdict (or what was missing). */
+  why: string;
+  /** Path of the figure (relative to the claims page) that shows it, if any. */
+  figure?: string;
+}
+
+export interface Claim {
+  id: string;
+  claim: string;
+  test: string;
+  sweeps: string[];
+  /** Report figure of the first sweep that shows the claim. */
+  figure?: string;
+  evaluate(analyses: Record<string, Analysis>): Pick<ClaimResult, 'numbers' | 'verdict' | 'why'>;
+}
+
+const notMeasurable = (why: string): Pick<ClaimResult, 'numbers' | 'verdict' | 'why'> => ({ numbers: {}, verdict: 'not measurable here', why });
+
+/** The first evaluation after step 0 and the last one, of a series' agreement. */
+function earlyAndFinal(s: SeriesAnalysis): { early: number; final: number } | undefined {
+  const steps = [...new Set(s.agreement.map((p) => p.step))].sort((a, b) => a - b).filter((t) => t > 0);
+  if (steps.length < 2) return undefined;
+  return { early: steps[0], final: steps[steps.length - 1] };
+}
+
+/** D_N / refPower of the narrowest complete width at `step`. */
+function relativeD(s: SeriesAnalysis, step: number): number | null {
+  const pts = s.agreement.filter((p) => p.step === step && p.complete).sort((a, b) => a.width - b.width);
+  const p = pts[0];
+  return p && p.refPower > 0 ? p.d / p.refPower : null;
+}
+
+/** max over widths of |L_N - L_ref| / L_ref of the seed-mean test loss at `step`. */
+function lossSpread(s: SeriesAnalysis, step: number): number | null {
+  const pts = (s.curves.testLoss ?? []).filter((p) => p.step === step && p.n > 0);
+  if (pts.length < 2) return null;
+  const ref = pts.reduce((a, b) => (b.width > a.width ? b : a));
+  return Math.max(...pts.map((p) => Math.abs(p.mean - ref.mean) / Math.abs(ref.mean)));
+}
+
+/** The feature-learning series of a sweep (muP or mean field), else the first. */
+function featureLearning(a: Analysis | undefined): SeriesAnalysis | undefined {
+  return a?.series.find((s) => s.config.parameterization.name === 'mup' || s.config.parameterization.name === 'mf') ?? a?.series[0];
+}
+
+const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
+
+export const CLAIMS: Claim[] = [
+  {
+    id: 'early-agreement',
+    claim: 'Loss curves and test predictions agree across widths early in training.',
+    test: 'At the first evaluation after step 0: the seed-mean test loss of every width is within 10% of the widest, and the narrowest width\'s D_N is under 10% of the reference predictor\'s power.',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/metric-testLoss.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const t = s && earlyAndFinal(s);
+      if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const spread = lossSpread(s, t.early);
+      const relD = relativeD(s, t.early);
+      if (spread === null || relD === null) return notMeasurable('no test loss or agreement at the first evaluation');
+      return {
+        numbers: { step: t.early, lossSpread: round(spread), relativeD: round(relD) },
+        verdict: spread < 0.1 && relD < 0.1 ? 'holds' : 'does not hold',
+        why: `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of the reference power`,
+      };
+    },
+  },
+  {
+    id: 'variance-1-over-width',
+    claim: 'The seed variance of the predictions falls like 1/width, and ensembling over seeds removes it.',
+    test: 'The least-squares slope of log Var_N against log N at the final evaluation lies in [-1.1, -0.7]; ensembling the S seeds of the narrowest width removes the fraction (1 - 1/S) Var_N / D_N of its disagreement with the reference.',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/variance-vs-width.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const t = s && earlyAndFinal(s);
+      if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const slope = s.varianceSlope.find((p) => p.step === t.final);
+      const narrow = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width)[0];
+      if (!slope || !Number.isFinite(slope.slope) || !narrow) return notMeasurable('no variance slope at the final evaluation (fewer than two complete widths)');
+      const removed = narrow.d > 0 ? ((1 - 1 / narrow.seeds) * narrow.variance) / narrow.d : null;
+      return {
+        numbers: { step: t.final, slope: round(slope.slope), r2: round(slope.r2), widths: slope.n, ensembleRemoves: round(removed) },
+        verdict: slope.slope >= -1.1 && slope.slope <= -0.7 ? 'holds' : 'does not hold',
+        why: `slope ${slope.slope.toFixed(3)} over ${slope.n} widths (R² ${slope.r2.toFixed(3)}); ensembling ${narrow.seeds} seeds at width ${narrow.width} removes ${removed === null ? '—' : `${(100 * removed).toFixed(0)}%`} of D_N`,
+      };
+    },
+  },
+  {
+    id: 'narrow-ensemble-bias',
+    claim: 'An ensemble of narrow nets is worse than one wide net: narrow width has a bias that ensembling cannot remove.',
+    test: 'At the final evaluation, the narrowest width\'s bias (its seed-averaged predictor\'s distance to the reference) exceeds the variance of one net of the widest complete width.',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/agreement.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const t = s && earlyAndFinal(s);
+      if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const pts = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width);
+      if (pts.length < 2) return notMeasurable('fewer than two complete widths at the final evaluation');
+      const narrow = pts[0];
+      const wide = pts[pts.length - 1];
+      return {
+        numbers: { step: t.final, narrowWidth: narrow.width, narrowBias: round(narrow.bias), wideWidth: wide.width, wideVariance: round(wide.variance), ratio: round(narrow.bias / wide.variance) },
+        verdict: narrow.bias > wide.variance ? 'holds' : 'does not hold',
+        why: `bias of the width-${narrow.width} ensemble ${narrow.bias.toExponential(2)} vs variance of one width-${wide.width} net ${wide.variance.toExponential(2)}`,
+      };
+    },
+  },
+  {
+    id: 'deviations-grow',
+    claim: 'Finite-width deviations grow later in training and on harder tasks.',
+    test: 'The narrowest width\'s relative D_N (D_N over the reference power) is larger at the final evaluation than at the first one after step 0, and larger on the harder tasks (CNN on Fashion-MNIST, transformer on Moby Dick) than on the teacher task at the final evaluation.',
+    sweeps: ['teacher', 'harder'],
+    figure: 'harder/report/figures/agreement.svg',
+    evaluate(an) {
+      const teacher = featureLearning(an.teacher);
+      const tt = teacher && earlyAndFinal(teacher);
+      if (!teacher || !tt) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const base = relativeD(teacher, tt.final);
+      const early = relativeD(teacher, tt.early);
+      const harder = (an.harder?.series ?? []).map((s) => {
+        const t = earlyAndFinal(s);
+        return { label: s.label, rel: t ? relativeD(s, t.final) : null };
+      }).filter((h): h is { label: string; rel: number } => h.rel !== null);
+      if (base === null || early === null) return notMeasurable('no agreement at the first or final evaluation of the teacher sweep');
+      const later = base > early;
+      const numbers: Record<string, number | null> = { teacherEarly: round(early), teacherFinal: round(base) };
+      harder.forEach((h, i) => { numbers[`harder${i}Final`] = round(h.rel); });
+      if (harder.length === 0) return { numbers, verdict: 'not measurable here', why: 'the harder-task sweep has no agreement to compare' };
+      const harderLarger = harder.every((h) => h.rel > base);
+      return {
+        numbers,
+        verdict: later && harderLarger ? 'holds' : 'does not hold',
+        why: `teacher: ${early.toExponential(2)} early -> ${base.toExponential(2)} final; ${harder.map((h) => `${h.label}: ${h.rel.toExponential(2)}`).join('; ')}`,
+      };
+    },
+  },
+  {
+    id: 'lr-transfer',
+    claim: 'Under muP the best learning rate transfers across widths; under SP it drifts.',
+    test: 'On the lr grid, log2(best lr at the widest width / best lr at the narrowest) is within ±1 (one grid step of 2x) for muP.',
+    sweeps: ['lr-grid'],
+    figure: 'lr-grid/report/figures/lr-transfer.svg',
+    evaluate(an) {
+      const groups = an['lr-grid']?.lrTransfer ?? [];
+      const mup = groups.find((g) => / mup$| mup /.test(` ${g.label} `));
+      const sp = groups.find((g) => / sp$| sp /.test(` ${g.label} `));
+      if (!mup || mup.drift === null) return notMeasurable('the lr grid has no muP series with a trainable lr at both ends of the widths');
+      return {
+        numbers: { mupDrift: round(mup.drift), spDrift: sp ? round(sp.drift) : null },
+        verdict: Math.abs(mup.drift) <= 1 ? 'holds' : 'does not hold',
+        why: `muP best lr per width ${mup.best.map((b) => `${b.width}: ${b.lr}`).join(', ')}${sp ? `; SP ${sp.best.map((b) => `${b.width}: ${b.lr}`).join(', ')}` : ''}`,
+      };
+    },
+  },
+];
+
+/** Evaluates every claim; a claim whose sweep is missing is 'not measurable here' and says which. */
+export function evaluateClaims(analyses: Record<string, Analysis>, claims: readonly Claim[] = CLAIMS): ClaimResult[] {
+  return claims.map((c) => {
+    const missing = c.sweeps.filter((s) => !analyses[s]);
+    const r = missing.length === c.sweeps.length ? notMeasurable(`sweep ${missing.join(', ')} was not run`) : c.evaluate(analyses);
+    return { id: c.id, claim: c.claim, test: c.test, sweeps: c.sweeps, figure: c.figure, ...r };
+  });
+}

@@ -134,6 +134,8 @@ export class Device {
   anomaly: boolean;
   /** Index errors and non-finite outputs found on the device, read with the next readback. */
   readonly flags: ErrorFlags;
+  /** Anomaly mode: the shape of the tensor each new buffer was made for (Tensor.empty sets it). */
+  readonly shapes = new WeakMap<GPUBuffer, readonly number[]>();
   liveTensors = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -344,7 +346,8 @@ export class Device {
       if (b.kind !== 'storage' || b.element !== 'f32' || b.name === 'flags') continue;
       const r = spec.bindings[b.name];
       const words = r.size / 4;
-      const tag = this.flags.tag({ kind: 'output', label: spec.label, binding: b.name, words, context: flagContext.describe() });
+      const shape = this.shapes.get(r.buffer);
+      const tag = this.flags.tag({ kind: 'output', label: spec.label, binding: b.name, words, shape, context: flagContext.describe() });
       this.dispatch({
         kernel: 'anomaly',
         entry: 'check_finite',

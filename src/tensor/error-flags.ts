@@ -39,6 +39,8 @@ export interface OutputCheck {
   label: string;
   binding: string;
   words: number;
+  /** The shape of the tensor bound there, when known. */
+  shape?: readonly number[];
   /** Where it ran: forward or the backward of an op, and the training step (Device.context). */
   context: string;
 }
@@ -69,7 +71,8 @@ function describeIndex(t: IndexCheck, value: number, pos: number): string {
 function describeOutput(t: OutputCheck, bits: number, pos: number): string {
   const value = new Float32Array(new Uint32Array([bits]).buffer)[0];
   return (
-    `anomaly: ${t.label} wrote a non-finite value (${value}) to its output '${t.binding}' at element ${pos} ` +
+    `anomaly: ${t.label} wrote a non-finite value (${value}) to its output '${t.binding}' ` +
+    `(${t.shape ? `tensor ${fmt(t.shape)}` : `${t.words} words`}) at element ${pos} ` +
     `(${t.context}; reported at the first readback after it)`
   );
 }

@@ -21,11 +21,15 @@
 //               (v, i) grouped by v in position order, runs[v] = [start, end); out-of-range
 //               indices are left out. On a GPU one lane would serialize the work, so GPUs keep
 //               the bitonic network.
+//   member_rows: ensembles (tables [S, vocab, d] as one [S * vocab, d] table, idx [S, n / S]):
+//               rows[i] = idx[i] + s * vocab for member s = i / (n / S) (p.d holds S), so each
+//               member gathers from its own table; an index outside [0, vocab) is flagged here
+//               with its own value and becomes S * vocab (out of every member's range: NaN row).
 //   bwd_sorted: one invocation per (v, c): its run summed in order of position. Cost:
 //               O(padded log^2 padded) for the sort + O(vocab*log n + vocab*d + n*d) for the
 //               runs and sums; the sum order is the index order, the same as bwd_scan (bitwise
 //               equal results). Row and column of an item split by include/strided_index.wgsl.
-// Bindings: table, idx, dout (read); out, pairs, runs, dtable, flags (read_write); p (uniform).
+// Bindings: table, idx, dout (read); out, pairs, runs, dtable, rows, flags (read_write); p (uniform).
 // Tiling: WG invocations per workgroup (override), grid-stride over items.
 override WG: u32 = 64u;
 
@@ -40,6 +44,7 @@ struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f3
 @group(0) @binding(6) var<storage, read_write> pairs: array<vec2u>;
 @group(0) @binding(7) var<storage, read_write> runs: array<vec2u>;
 @group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
+@group(0) @binding(9) var<storage, read_write> rows: array<i32>;
 
 //!include strided_index.wgsl
 //!include error_flags.wgsl
@@ -163,5 +168,21 @@ fn bwd_sorted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     var s = 0.0;
     for (var r = run.x; r < run.y; r++) { s += dout[pairs[r].y * p.d + c]; }
     dtable[t] = s;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn member_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let members = p.d;
+  let per = p.n / members;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let v = idx[i];
+    let s = i / per;
+    if (index_ok(v)) {
+      rows[i] = v + i32(s * p.vocab);
+    } else {
+      flag_index(p.tag, v, i);
+      rows[i] = i32(members * p.vocab);
+    }
   }
 }

@@ -182,6 +182,37 @@ const bitonicRuns: GroupPositions = (label, params, indices, runs) => {
   return pairs;
 };
 
+/**
+ * Ensembles: the rows of a [S * vocab, dim] table (S member tables [vocab, dim] stacked) that
+ * member s's indices (`indices` [S, ...]) pick: indices[s, ...] + s * vocab, one dispatch. An
+ * index outside [0, vocab) is flagged under `op` with its own value and position (never shifted
+ * into a sibling's table) and maps to S * vocab, outside every table (a NaN row).
+ */
+export function memberRows(indices: Tensor, members: number, vocab: number, op = 'embedding'): Tensor {
+  checkIndexTensor(op, indices);
+  if (indices.rank < 1 || indices.shape[0] !== members) {
+    throw new Error(`${op}: indices ${fmt(indices.shape)} do not start with the ensemble axis ${members}`);
+  }
+  if (!Number.isInteger(vocab) || vocab < 1 || members * vocab > 2 ** 31 - 1) {
+    throw new Error(`${op}: ${members} members x vocabulary ${vocab} must be a positive number of rows below 2^31`);
+  }
+  const dev = indices.device;
+  const rows = Tensor.empty(dev, indices.shape, 'i32', op);
+  if (rows.size === 0) return rows;
+  const label = `${op}(indices ${fmt(indices.shape)}, ${members} members of vocabulary ${vocab})`;
+  const { tag, flags } = indexFlags(op, label, indices, vocab);
+  dev.dispatch({
+    kernel: 'embedding',
+    entry: 'member_rows',
+    label,
+    constants: { WG: EMB_WG },
+    bindings: { idx: indices.binding(op), rows: rows.binding(op), flags },
+    params: { n: indices.size, d: members, vocab, padded: 0, k: 0, j: 0, nan: NaN, tag },
+    workgroups: groupsFor(indices.size, EMB_WG),
+  });
+  return rows;
+}
+
 /** Reads `indices` back and throws unless every one lies in [0, vocabSize) (a readback: not per step). */
 export async function checkIndices(indices: Tensor, vocabSize: number, op = 'embedding'): Promise<void> {
   checkIndexTensor(op, indices);

@@ -4,7 +4,8 @@
 // error naming the op, the value, its position (a multi-index into the indices) and the range.
 import { expect } from 'vitest';
 import * as ws from '../../src/index.js';
-import { embedding, embeddingBackward } from '../../src/ops/embedding.js';
+import { embedding, embeddingBackward, memberRows } from '../../src/ops/embedding.js';
+import { buildModel } from '../../src/nn/models.js';
 import { crossEntropy, crossEntropyBackward } from '../../src/ops/loss.js';
 import { catalogue, type ErrorCase, type FaultCase } from './catalogue.js';
 
@@ -93,9 +94,38 @@ const cases: ErrorCase[] = [
     },
     mentions: ['crossEntropy', 'label 3', 'position [2]', '[0, 3)'],
   },
+  {
+    name: 'ensemble Embedding layer: token id V in member 0 (once shifted silently into member 1\'s table)',
+    run: () => ws.tidyAsync(async () => {
+      const spec = { family: 'transformer' as const, width: 16, baseWidth: 16, depth: 1, headDim: 8, vocab: 16, context: 4 };
+      const model = buildModel({ device: ws.getDevice(), seed: 0, seeds: [0, 1], param: { parameterization: 'mup', optimizer: 'adam' } }, spec);
+      try {
+        await ws.noGrad(() => model.forward(indices([2, 3, 4], 5, 16))).data();
+      } finally {
+        model.dispose();
+      }
+    }),
+    mentions: ["Embedding '", 'index 16', 'position [0, 1, 1]', 'indices [2, 3, 4]', '[0, 16)'],
+  },
+  {
+    name: 'memberRows: index -1 of member 2 of 3 names its own value and position',
+    run: () => readBack(() => memberRows(indices([3, 5], 12, -1), 3, 7)),
+    mentions: ['embedding', 'index -1', 'position [2, 2]', '[0, 7)'],
+  },
 ];
 
 const faults: FaultCase[] = [
+  {
+    name: 'memberRows shifts member s by s * vocab, one dispatch',
+    run: () => ws.tidyAsync(async () => {
+      const dev = ws.getDevice();
+      const ids = ws.fromArray(Int32Array.of(0, 6, 1, 2, 6, 0), [3, 2]);
+      const before = dev.dispatchCount;
+      const rows = memberRows(ids, 3, 7);
+      expect(dev.dispatchCount - before).toBe(1 + 1); // + the poison fill of the test device
+      expect(Array.from(await rows.data())).toEqual([0, 6, 8, 9, 20, 14]);
+    }),
+  },
   {
     name: 'the flag is cleared: the readback after the error is clean, and its data is the gather with a NaN row',
     run: () => ws.tidyAsync(async () => {

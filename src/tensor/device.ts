@@ -33,7 +33,8 @@ export interface DeviceOptions {
   poison?: boolean;
   /**
    * Anomaly mode (env WIDTHSCOPE_ANOMALY=1): after every dispatch, one more scans each f32 output
-   * for a non-finite value; the next readback names the first op that wrote one. Off: no cost.
+   * for a non-finite value; the next readback names the first op that wrote one (fill kernels
+   * excepted: poison and full() write what they are asked). Off: no cost.
    */
   anomaly?: boolean;
 }

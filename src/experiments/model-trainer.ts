@@ -99,9 +99,20 @@ export function ensembleTrainStep(model: Model, opt: Optimizer, task: Task, batc
   return losses;
 }
 
+/** Runs `fn` without recording, named `phase` in anomaly messages. */
+function inPhase<T>(phase: string, fn: () => T): T {
+  const prev = flagContext.phase;
+  flagContext.phase = phase;
+  try {
+    return noGrad(fn);
+  } finally {
+    flagContext.phase = prev;
+  }
+}
+
 /** Per-member test metrics and outputs of an ensemble model on a shared test set. */
 export async function evaluateEnsemble(model: Model, task: Task, test: { x: Tensor; y: Tensor }): Promise<{ records: MetricRecord[]; outputs: Float32Array[]; shape: number[] }> {
-  const { loss, acc, out } = noGrad(() =>
+  const { loss, acc, out } = inPhase('evaluation', () =>
     tidy(() => {
       const out = model.forward(test.x);
       const loss = memberLosses(task, out, test.y);
@@ -142,7 +153,7 @@ export function trainStep(model: Model, opt: Optimizer, task: Task, batch: { x: 
 
 /** Test loss and accuracy (classification/text) and the test outputs, without recording. */
 export async function evaluate(model: Model, task: Task, test: { x: Tensor; y: Tensor }): Promise<{ record: MetricRecord; outputs: Float32Array; shape: number[] }> {
-  const { loss, acc, out } = noGrad(() =>
+  const { loss, acc, out } = inPhase('evaluation', () =>
     tidy(() => {
       const out = model.forward(test.x);
       const loss = lossOf(task, out, test.y);
@@ -217,6 +228,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
+        flagContext.step = step;
         const { record, outputs, shape } = await evaluate(model, task, test);
         const reading = await health.read();
         if (reportDivergences(reading, opt, hooks).size > 0) break;
@@ -307,6 +319,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
+        flagContext.step = step;
         const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
         const train = await readHealth();
         for (let m = 0; m < S; m++) {

@@ -10,6 +10,7 @@ import { fromArray } from '../ops/creation.js';
 import type { HostTensor } from './safetensors.js';
 import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type GradientCheck, type SgdState } from '../ops/optim.js';
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
+import { flagContext } from '../tensor/error-flags.js';
 
 export interface SgdOptions {
   lr: number;
@@ -52,13 +53,19 @@ export abstract class Optimizer {
 
   /** Appends one update of every parameter that has a gradient. */
   step(): void {
-    this.update(
-      this.params.map((p) => p.value),
-      this.params.map((p) => p.value.grad),
-      this.currentLr(),
-      this.params.map((p) => p.rule.lrMultiplier),
-      this.gradientCheck?.(this.stepCount),
-    );
+    const phase = flagContext.phase;
+    flagContext.phase = 'optimizer update';
+    try {
+      this.update(
+        this.params.map((p) => p.value),
+        this.params.map((p) => p.value.grad),
+        this.currentLr(),
+        this.params.map((p) => p.rule.lrMultiplier),
+        this.gradientCheck?.(this.stepCount),
+      );
+    } finally {
+      flagContext.phase = phase;
+    }
     this.stepCount++;
   }
 

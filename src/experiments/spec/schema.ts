@@ -152,7 +152,8 @@ export const sweepSpecSchema = z.strictObject({
   shards: posInt().optional(),
   /**
    * Anomaly mode (as env WIDTHSCOPE_ANOMALY=1): every op output is checked on the device for
-   * non-finite values and the first offender is reported by name (slow; not part of any run's id).
+   * non-finite values; a run fails with an error naming the first op that wrote one, its output's
+   * shape, the pass and the step (slow; not part of any run's id).
    */
   anomaly: z.boolean({ error: 'expected true or false' }).optional(),
 }).superRefine((s, ctx) => {

@@ -199,7 +199,7 @@ export function memberRows(indices: Tensor, members: number, vocab: number, op =
   const dev = indices.device;
   const rows = Tensor.empty(dev, indices.shape, 'i32', op);
   if (rows.size === 0) return rows;
-  const label = `${op}(indices ${fmt(indices.shape)}, ${members} members of vocabulary ${vocab})`;
+  const label = `memberRows(indices ${fmt(indices.shape)}, ${members} members of vocabulary ${vocab})`;
   const { tag, flags } = indexFlags(op, label, indices, vocab);
   dev.dispatch({
     kernel: 'embedding',

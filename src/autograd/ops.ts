@@ -500,7 +500,7 @@ export {
   type NormOptions, type LayerNormResult, type RmsNormResult, type NormBackwardOptions, type NormGrads, type RowVariant,
 } from '../ops/norm.js';
 export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
-export { checkIndices, type EmbeddingBackwardVariant } from '../ops/embedding.js';
+export { checkIndices, memberRows, type EmbeddingBackwardVariant } from '../ops/embedding.js';
 // raw attention launchers (not differentiable), for when src/ops/index.ts exports them
 export {
   attentionForward, attentionBackward, attentionComposed, attentionComposedBackward, attentionDims, attentionFlops,

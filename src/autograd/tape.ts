@@ -17,6 +17,7 @@ import { backendOf, gpu, type Backend } from './backends.js';
 import type { GradTensor, Operand, Primitive, PrimitiveParams } from './primitives.js';
 import { RULES, noGradient } from './rules.js';
 import { add, reshape, sumTo } from './ops.js';
+import { flagContext } from '../tensor/error-flags.js';
 
 export class Node implements GradNode {
   /** Tensors (user-visible outputs and saved aliases) whose `.node` is this node. */
@@ -209,54 +210,62 @@ function propagate(
   const ownSeed = !seed;
   seed ??= be.constant(root, root.shape, 1);
   const pending = new Map<Node, GradTensor>([[rootNode, seed]]);
-  withRecording(create, () => {
-    for (let k = order.length - 1; k >= 0; k--) {
-      const node = order[k];
-      const g = pending.get(node);
-      if (!g) continue;
-      pending.delete(node);
-      const owned = deliver(node, g);
-      if (node.op === 'leaf') {
-        if (!owned && (ownSeed || g !== seed)) g.dispose();
-        continue;
-      }
-      const op = node.op;
-      const grads = tidy(() => {
-        // the output, seen by the rule, carries this node: rules that use it stay differentiable
-        const out = node.backend.alias(node.out!, node, true);
-        const shapes = node.inputs.map((x) => (typeof x === 'number' ? [] : x.shape));
-        const needs = node.inputs.map((x) => typeof x !== 'number' && x.node !== null);
-        const rule = RULES[op] as (g: GradTensor, ctx: unknown) => (GradTensor | null)[];
-        const gs = rule(g, { inputs: node.inputs, out, params: node.params, shapes, needs, saved: node.saved });
-        // rules give gradients in the broadcast (output) shape: sum them back to each input's;
-        // a gradient passed through (g itself, or one tensor for two inputs) gets its own view
-        const seen = new Set<GradTensor>([g]);
-        return gs.map((gx, i) => {
-          if (!gx || !needs[i]) return null;
-          let r = sumTo(gx, shapes[i]);
-          if (seen.has(r)) r = reshape(r, r.shape);
-          seen.add(r);
-          if (!sameShape(r.shape, shapes[i])) {
-            throw new Error(`autograd: the rule of '${op}' gave a gradient ${fmt(gx.shape)} for input ${i} ${fmt(shapes[i])}`);
-          }
-          return r;
-        });
-      });
-      if (!owned && (ownSeed || g !== seed)) g.dispose();
-      grads.forEach((gx, i) => {
-        if (!gx) return;
-        const target = (node.inputs[i] as GradTensor).node as Node;
-        const prev = pending.get(target);
-        if (!prev) {
-          pending.set(target, gx);
-          return;
+  // anomaly mode names the op whose backward wrote a non-finite value (src/tensor/error-flags.ts)
+  const phase = flagContext.phase;
+  try {
+    withRecording(create, () => {
+      for (let k = order.length - 1; k >= 0; k--) {
+        const node = order[k];
+        const g = pending.get(node);
+        if (!g) continue;
+        pending.delete(node);
+        const owned = deliver(node, g);
+        if (node.op === 'leaf') {
+          if (!owned && (ownSeed || g !== seed)) g.dispose();
+          continue;
         }
-        pending.set(target, add(prev, gx));
-        prev.dispose();
-        gx.dispose();
-      });
-    }
-  });
+        const op = node.op;
+        flagContext.phase = `backward of ${op}`;
+        const grads = tidy(() => {
+          // the output, seen by the rule, carries this node: rules that use it stay differentiable
+          const out = node.backend.alias(node.out!, node, true);
+          const shapes = node.inputs.map((x) => (typeof x === 'number' ? [] : x.shape));
+          const needs = node.inputs.map((x) => typeof x !== 'number' && x.node !== null);
+          const rule = RULES[op] as (g: GradTensor, ctx: unknown) => (GradTensor | null)[];
+          const gs = rule(g, { inputs: node.inputs, out, params: node.params, shapes, needs, saved: node.saved });
+          // rules give gradients in the broadcast (output) shape: sum them back to each input's;
+          // a gradient passed through (g itself, or one tensor for two inputs) gets its own view
+          const seen = new Set<GradTensor>([g]);
+          return gs.map((gx, i) => {
+            if (!gx || !needs[i]) return null;
+            let r = sumTo(gx, shapes[i]);
+            if (seen.has(r)) r = reshape(r, r.shape);
+            seen.add(r);
+            if (!sameShape(r.shape, shapes[i])) {
+              throw new Error(`autograd: the rule of '${op}' gave a gradient ${fmt(gx.shape)} for input ${i} ${fmt(shapes[i])}`);
+            }
+            return r;
+          });
+        });
+        if (!owned && (ownSeed || g !== seed)) g.dispose();
+        flagContext.phase = `backward: the gradient sum into the inputs of ${op}`;
+        grads.forEach((gx, i) => {
+          if (!gx) return;
+          const target = (node.inputs[i] as GradTensor).node as Node;
+          const prev = pending.get(target);
+          if (!prev) {
+            pending.set(target, gx);
+            return;
+          }
+          pending.set(target, add(prev, gx));
+          prev.dispose();
+          gx.dispose();
+        });
+      }
+    });
+  } finally {
+    flagContext.phase = phase;
+  }
   if (!retain) for (const n of order) n.free();
 }
 

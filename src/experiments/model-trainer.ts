@@ -8,17 +8,25 @@
  * member exactly as single runs would report them. A member whose loss turns non-finite is
  * reported diverged alone: it keeps its (isolated) slice of the batched step but is no longer
  * reported; its siblings go on unchanged.
+ *
+ * Divergence is found on the device (src/nn/health.ts): each step's loss is added into a health
+ * record that also flags the first non-finite loss, and the optimizer's update kernels flag the
+ * first non-finite gradient; the readback every `logEvery` steps brings the exact step (and
+ * which: the loss, or which parameter's gradient) to TrainHooks.onDiverged.
  */
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
-import { backward, crossEntropy, mseLoss, noGrad, reshape, detach, add, expand, sum } from '../autograd/index.js';
+import { backward, crossEntropy, mseLoss, noGrad, reshape, detach, expand, sum } from '../autograd/index.js';
 import { mean as meanOp } from '../autograd/ops.js';
 import { argmax, cast } from '../ops/index.js';
 import { binary } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { buildModel, type Model, type ModelSpec } from '../nn/models.js';
 import { Adam, SGD, type Optimizer } from '../nn/optim.js';
+import { TrainingHealth, type HealthReading } from '../nn/health.js';
+import { flagContext } from '../tensor/error-flags.js';
+import { fmt } from '../tensor/shape.js';
 import { makeTask, type Task } from './tasks.js';
 import type { RunConfig } from './spec/resolve.js';
 import { defaultCost, type MetricRecord, type TrainHooks, type TrainJob, type Trainer } from './trainer.js';
@@ -91,9 +99,20 @@ export function ensembleTrainStep(model: Model, opt: Optimizer, task: Task, batc
   return losses;
 }
 
+/** Runs `fn` without recording, named `phase` in anomaly messages. */
+function inPhase<T>(phase: string, fn: () => T): T {
+  const prev = flagContext.phase;
+  flagContext.phase = phase;
+  try {
+    return noGrad(fn);
+  } finally {
+    flagContext.phase = prev;
+  }
+}
+
 /** Per-member test metrics and outputs of an ensemble model on a shared test set. */
 export async function evaluateEnsemble(model: Model, task: Task, test: { x: Tensor; y: Tensor }): Promise<{ records: MetricRecord[]; outputs: Float32Array[]; shape: number[] }> {
-  const { loss, acc, out } = noGrad(() =>
+  const { loss, acc, out } = inPhase('evaluation', () =>
     tidy(() => {
       const out = model.forward(test.x);
       const loss = memberLosses(task, out, test.y);
@@ -134,7 +153,7 @@ export function trainStep(model: Model, opt: Optimizer, task: Task, batch: { x: 
 
 /** Test loss and accuracy (classification/text) and the test outputs, without recording. */
 export async function evaluate(model: Model, task: Task, test: { x: Tensor; y: Tensor }): Promise<{ record: MetricRecord; outputs: Float32Array; shape: number[] }> {
-  const { loss, acc, out } = noGrad(() =>
+  const { loss, acc, out } = inPhase('evaluation', () =>
     tidy(() => {
       const out = model.forward(test.x);
       const loss = lossOf(task, out, test.y);
@@ -153,39 +172,22 @@ export async function evaluate(model: Model, task: Task, test: { x: Tensor; y: T
   return { record, outputs, shape };
 }
 
-/** The training losses summed on the GPU since the last reset (one add per step, no sync). */
-class RunningLoss {
-  private sum: Tensor | null = null;
-  private count = 0;
-
-  add(loss: Tensor): void {
-    if (this.sum) {
-      const next = tidy(() => add(this.sum!, loss));
-      this.sum.dispose();
-      loss.dispose();
-      this.sum = next;
-    } else {
-      this.sum = loss;
-    }
-    this.count++;
+/**
+ * Reports the members of `reading` that went non-finite (hooks.onDiverged, or onStep with NaN
+ * where it is missing); returns them (ensemble member indices).
+ */
+function reportDivergences(reading: HealthReading, opt: Optimizer, hooks: TrainHooks): Set<number> {
+  const out = new Set<number>();
+  for (const d of reading.diverged) {
+    const p = opt.params[d.param];
+    const reason = d.what === 'loss'
+      ? `training loss is not finite at step ${d.step}`
+      : `gradient of ${p ? `'${p.name}' ${fmt(p.shape)}` : `parameter ${d.param}`} is not finite at step ${d.step} (its loss was finite)`;
+    if (hooks.onDiverged) hooks.onDiverged(d.step, reason, d.member);
+    else hooks.onStep?.(d.step, NaN, d.member);
+    out.add(d.member);
   }
-
-  /** The mean loss (per member) since the last reset, or null when no step was taken. */
-  async mean(): Promise<Float32Array | null> {
-    if (!this.sum) return null;
-    const v = (await this.sum.data()) as Float32Array;
-    return v.map((x) => x / this.count);
-  }
-
-  reset(): void {
-    this.sum?.dispose();
-    this.sum = null;
-    this.count = 0;
-  }
-
-  dispose(): void {
-    this.reset();
-  }
+  return out;
 }
 
 export interface ModelTrainerOptions {
@@ -199,38 +201,57 @@ export interface ModelTrainerOptions {
    * members are split into ensembles small enough for it (see ensembleCapacity).
    */
   maxTensorBytes?: number;
+  /** Called before each training step is appended (fault injection in tests, debugging). */
+  beforeStep?: (step: number, model: Model) => void;
 }
 
-async function trainMember(device: Device, c: RunConfig, member: number, evalSteps: number[], hooks: TrainHooks, logEvery: number): Promise<void> {
+/** What trainMember and trainEnsemble take besides the job. */
+interface LoopOptions {
+  logEvery: number;
+  beforeStep?: (step: number, model: Model) => void;
+}
+
+async function trainMember(device: Device, c: RunConfig, member: number, evalSteps: number[], outer: TrainHooks, o: LoopOptions): Promise<void> {
+  // the health record speaks of member 0: this run is job member `member`
+  const hooks: TrainHooks = {
+    ...outer,
+    onDiverged: outer.onDiverged && ((step, reason) => outer.onDiverged!(step, reason, member)),
+    onStep: outer.onStep && ((step, loss) => outer.onStep!(step, loss, member)),
+  };
   const task = makeTask(c.task, device);
   const model = buildRun(c, task, device);
   const opt = makeOptimizer(c, model);
   const test = task.test();
   const evals = new Set(evalSteps);
-  const running = new RunningLoss();
+  const health = new TrainingHealth(device, 1);
+  opt.gradientCheck = health.check;
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
+        flagContext.step = step;
         const { record, outputs, shape } = await evaluate(model, task, test);
-        const train = await running.mean();
-        if (train) record.trainLoss = train[0];
-        running.reset();
+        const reading = await health.read();
+        if (reportDivergences(reading, opt, hooks).size > 0) break;
+        if (reading.means) record.trainLoss = reading.means[0];
         hooks.onMetrics(step, record, member);
         hooks.onPredictions(step, outputs, shape, member);
       }
       if (step === c.steps || hooks.shouldStop() || hooks.isDiverged(member)) break;
+      flagContext.step = step;
+      o.beforeStep?.(step, model);
       const batch = task.train(c.batchSize, step);
-      running.add(trainStep(model, opt, task, batch));
-      batch.x.dispose();
-      batch.y.dispose();
-      if ((step + 1) % logEvery === 0) {
-        const v = (await running.mean())![0];
-        hooks.onStep?.(step + 1, v, member);
-        if (!Number.isFinite(v)) break;
+      const loss = trainStep(model, opt, task, batch);
+      health.addLoss(loss, step);
+      for (const t of [loss, batch.x, batch.y]) t.dispose();
+      if ((step + 1) % o.logEvery === 0) {
+        const reading = await health.read();
+        if (reportDivergences(reading, opt, hooks).size > 0) break;
+        hooks.onStep?.(step + 1, reading.means![0]);
       }
     }
   } finally {
-    for (const r of [running, test.x, test.y, opt, model, task]) r.dispose();
+    flagContext.step = null;
+    for (const r of [health, test.x, test.y, opt, model, task]) r.dispose();
   }
 }
 
@@ -265,7 +286,7 @@ export async function ensembleCapacity(device: Device, c: RunConfig, limitBytes 
  * Members `members` of a job (reported as job members first, first + 1, ...) trained as one
  * ensemble model: one batched step per training step.
  */
-async function trainEnsemble(device: Device, members: TrainJob['members'], first: number, evalSteps: number[], hooks: TrainHooks, logEvery: number): Promise<void> {
+async function trainEnsemble(device: Device, members: TrainJob['members'], first: number, evalSteps: number[], hooks: TrainHooks, o: LoopOptions): Promise<void> {
   const c = members[0].config;
   const seeds = members.map((m) => m.config.seed);
   const S = seeds.length;
@@ -276,6 +297,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     onMetrics: (step, r, m) => outer.onMetrics(step, r, first + (m ?? 0)),
     onPredictions: (step, d, sh, m) => outer.onPredictions(step, d, sh, first + (m ?? 0)),
     onStep: outer.onStep && ((step, l, m) => outer.onStep!(step, l, first + (m ?? 0))),
+    onDiverged: outer.onDiverged && ((step, reason, m) => outer.onDiverged!(step, reason, first + (m ?? 0))),
     shouldStop: () => outer.shouldStop(),
     isDiverged: (m) => outer.isDiverged(first + m),
   };
@@ -287,13 +309,19 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
   // a member is dead once the runner marked it diverged or its loss turned non-finite here
   const dead = new Array<boolean>(S).fill(false);
   const alive = (m: number) => !dead[m] && !hooks.isDiverged(m);
-  const running = new RunningLoss();
+  const health = new TrainingHealth(device, S);
+  opt.gradientCheck = health.check;
+  const readHealth = async (): Promise<Float32Array | null> => {
+    const reading = await health.read();
+    for (const m of reportDivergences({ ...reading, diverged: reading.diverged.filter((d) => alive(d.member)) }, opt, hooks)) dead[m] = true;
+    return reading.means;
+  };
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
+        flagContext.step = step;
         const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
-        const train = await running.mean();
-        running.reset();
+        const train = await readHealth();
         for (let m = 0; m < S; m++) {
           if (!alive(m)) continue;
           if (train) records[m].trainLoss = train[m];
@@ -302,46 +330,54 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
         }
       }
       if (step === c.steps || hooks.shouldStop() || !dead.some((_, m) => alive(m))) break;
+      flagContext.step = step;
+      o.beforeStep?.(step, model);
       const batch = task.train(c.batchSize, step);
-      running.add(ensembleTrainStep(model, opt, task, batch));
-      batch.x.dispose();
-      batch.y.dispose();
-      if ((step + 1) % logEvery === 0) {
-        const v = (await running.mean())!;
-        for (let m = 0; m < S; m++) {
-          if (!alive(m)) continue;
-          const mean_ = v[m];
-          hooks.onStep?.(step + 1, mean_, m);
-          // as a single run stops here, this member stops being reported (its slice trains on, isolated)
-          if (!Number.isFinite(mean_)) dead[m] = true;
-        }
+      const losses = ensembleTrainStep(model, opt, task, batch);
+      health.addLoss(losses, step);
+      for (const t of [losses, batch.x, batch.y]) t.dispose();
+      if ((step + 1) % o.logEvery === 0) {
+        // a diverged member stops being reported, as a single run stops (its slice trains on, isolated)
+        const v = (await readHealth())!;
+        for (let m = 0; m < S; m++) if (alive(m)) hooks.onStep?.(step + 1, v[m], m);
       }
     }
   } finally {
-    for (const r of [running, test.x, test.y, opt, model, task]) r.dispose();
+    flagContext.step = null;
+    for (const r of [health, test.x, test.y, opt, model, task]) r.dispose();
   }
 }
 
 export function createModelTrainer(opts: ModelTrainerOptions): Trainer {
-  const logEvery = opts.logEvery ?? 10;
+  const loop: LoopOptions = { logEvery: opts.logEvery ?? 10, beforeStep: opts.beforeStep };
   return {
     async trainRun(job: TrainJob, hooks: TrainHooks) {
-      if (job.members.length > 1 && !opts.sequential) {
-        // one ensemble model, split only where a tensor [S, ...] would exceed the binding limit
-        const size = Math.min(job.members.length, await ensembleCapacity(opts.device, job.config, opts.maxTensorBytes));
-        for (let first = 0; first < job.members.length; first += size) {
-          if (hooks.shouldStop()) return;
-          const chunk = job.members.slice(first, first + size);
-          if (chunk.length === 1) await trainMember(opts.device, chunk[0].config, first, job.evalSteps, hooks, logEvery);
-          else await trainEnsemble(opts.device, chunk, first, job.evalSteps, hooks, logEvery);
-        }
-        return;
-      }
-      for (let m = 0; m < job.members.length; m++) {
-        if (hooks.shouldStop()) return;
-        await trainMember(opts.device, job.members[m].config, m, job.evalSteps, hooks, logEvery);
+      const anomaly = opts.device.anomaly;
+      opts.device.anomaly ||= job.anomaly === true;
+      try {
+        await trainJob(job, hooks);
+      } finally {
+        opts.device.anomaly = anomaly;
       }
     },
     estimateCost: (c) => defaultCost(c) * (c.model.family === 'cnn' ? 9 : 1),
   };
+
+  async function trainJob(job: TrainJob, hooks: TrainHooks): Promise<void> {
+    if (job.members.length > 1 && !opts.sequential) {
+      // one ensemble model, split only where a tensor [S, ...] would exceed the binding limit
+      const size = Math.min(job.members.length, await ensembleCapacity(opts.device, job.config, opts.maxTensorBytes));
+      for (let first = 0; first < job.members.length; first += size) {
+        if (hooks.shouldStop()) return;
+        const chunk = job.members.slice(first, first + size);
+        if (chunk.length === 1) await trainMember(opts.device, chunk[0].config, first, job.evalSteps, hooks, loop);
+        else await trainEnsemble(opts.device, chunk, first, job.evalSteps, hooks, loop);
+      }
+      return;
+    }
+    for (let m = 0; m < job.members.length; m++) {
+      if (hooks.shouldStop()) return;
+      await trainMember(opts.device, job.members[m].config, m, job.evalSteps, hooks, loop);
+    }
+  }
 }

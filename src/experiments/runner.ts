@@ -164,6 +164,9 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
           if (!Number.isFinite(loss)) diverge(m, step, `training loss is ${loss}`);
           else if ((i ?? 0) === 0) progress.step(step, loss);
         },
+        onDiverged(step, reason, i) {
+          diverge(member(i), step, reason);
+        },
         shouldStop: () => stopRequested || members.every((m) => m.diverged !== undefined),
         isDiverged: (i) => member(i).diverged !== undefined,
       };
@@ -171,7 +174,7 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
       progress.startJob(label, group.runs[0].config.steps);
       let error: unknown;
       try {
-        await opts.trainer.trainRun({ members: pending, config: pending[0].config, evalSteps: pending[0].config.evalSteps }, hooks);
+        await opts.trainer.trainRun({ members: pending, config: pending[0].config, evalSteps: pending[0].config.evalSteps, anomaly: sweep.spec.anomaly }, hooks);
       } catch (e) {
         error = e;
       }

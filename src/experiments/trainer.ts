@@ -23,6 +23,8 @@ export interface TrainJob {
   config: RunConfig;
   /** Steps at which to call onMetrics and onPredictions (sorted; 0 = before the first update). */
   evalSteps: number[];
+  /** Anomaly mode for this job (the spec's `anomaly`): name the first op that writes a non-finite value. */
+  anomaly?: boolean;
 }
 
 export interface TrainHooks {
@@ -36,6 +38,12 @@ export interface TrainHooks {
   onPredictions(step: number, data: Float32Array, shape: readonly number[], member?: number): void;
   /** Optional, for progress bars and early divergence detection: the latest training loss. */
   onStep?(step: number, loss: number, member?: number): void;
+  /**
+   * Optional: `member` went non-finite at exactly `step` (the updates applied before the forward
+   * pass whose loss or gradient it was); `reason` says which (the loss, or which parameter's
+   * gradient). Called before any later report of that member, which are then ignored.
+   */
+  onDiverged?(step: number, reason: string, member?: number): void;
   /** True when the trainer must return now (Ctrl-C, or every member diverged). Poll every step. */
   shouldStop(): boolean;
   /** True when `member` has diverged: its further reports are ignored; the trainer may drop it. */

@@ -2,8 +2,10 @@
 // dtable[v, :] = sum over i with idx[i] == v of dout[i, :], deterministic (no atomics: WGSL has no
 // f32 atomics, and atomic order would make the sum depend on scheduling).
 // Shapes: table [vocab, d], idx [n] (i32), out/dout [n, d], dtable [vocab, d]; row-major.
-// An index outside [0, vocab) gathers a NaN row (never a silent wrong answer) and contributes to
-// no dtable row.
+// An index outside [0, vocab) is never read through: it gathers a NaN row (never a silent wrong
+// answer), contributes to no dtable row, and the entries that read indices from idx (gather,
+// bwd_scan, sort_init, counting_sort) flag the first one in the device's error flags with p.tag
+// (include/error_flags.wgsl), so the host's next readback throws naming it.
 // Entry points:
 //   gather:     one invocation per output element; cost n*d reads + writes.
 //   bwd_scan:   one invocation per (v, c) scans all n indices in order: cost vocab*d*n index
@@ -19,15 +21,19 @@
 //               (v, i) grouped by v in position order, runs[v] = [start, end); out-of-range
 //               indices are left out. On a GPU one lane would serialize the work, so GPUs keep
 //               the bitonic network.
+//   member_rows: ensembles (tables [S, vocab, d] as one [S * vocab, d] table, idx [S, n / S]):
+//               rows[i] = idx[i] + s * vocab for member s = i / (n / S) (p.d holds S), so each
+//               member gathers from its own table; an index outside [0, vocab) is flagged here
+//               with its own value and becomes S * vocab (out of every member's range: NaN row).
 //   bwd_sorted: one invocation per (v, c): its run summed in order of position. Cost:
 //               O(padded log^2 padded) for the sort + O(vocab*log n + vocab*d + n*d) for the
 //               runs and sums; the sum order is the index order, the same as bwd_scan (bitwise
 //               equal results). Row and column of an item split by include/strided_index.wgsl.
-// Bindings: table, idx, dout (read); out, pairs, runs, dtable (read_write); p (uniform).
+// Bindings: table, idx, dout (read); out, pairs, runs, dtable, rows, flags (read_write); p (uniform).
 // Tiling: WG invocations per workgroup (override), grid-stride over items.
 override WG: u32 = 64u;
 
-struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f32 }
+struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f32, tag: u32 }
 
 @group(0) @binding(0) var<storage, read> table: array<f32>;
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
@@ -37,8 +43,11 @@ struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f3
 @group(0) @binding(5) var<storage, read_write> dtable: array<f32>;
 @group(0) @binding(6) var<storage, read_write> pairs: array<vec2u>;
 @group(0) @binding(7) var<storage, read_write> runs: array<vec2u>;
+@group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
+@group(0) @binding(9) var<storage, read_write> rows: array<i32>;
 
 //!include strided_index.wgsl
+//!include error_flags.wgsl
 
 const NO_KEY: u32 = 0xffffffffu;
 
@@ -53,8 +62,10 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
     let i = div_index(t, p.d);
     let c = t - i * p.d;
     let v = idx[i];
-    let row = u32(select(0, v, index_ok(v)));
-    out[t] = select(p.nan, table[row * p.d + c], index_ok(v));
+    let ok = index_ok(v);
+    if (!ok && c == 0u) { flag_index(p.tag, v, i); }
+    let row = u32(select(0, v, ok));
+    out[t] = select(p.nan, table[row * p.d + c], ok);
   }
 }
 
@@ -66,7 +77,9 @@ fn bwd_scan(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let c = t % p.d;
     var s = 0.0;
     for (var i = 0u; i < p.n; i++) {
-      if (idx[i] == v) { s += dout[i * p.d + c]; }
+      let vi = idx[i];
+      if (t == 0u && !index_ok(vi)) { flag_index(p.tag, vi, i); }
+      if (vi == v) { s += dout[i * p.d + c]; }
     }
     dtable[t] = s;
   }
@@ -78,6 +91,7 @@ fn sort_init(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
     var pair = vec2u(NO_KEY, NO_KEY);
     if (i < p.n) {
       let v = idx[i];
+      if (!index_ok(v)) { flag_index(p.tag, v, i); }
       pair = vec2u(select(NO_KEY, u32(v), index_ok(v)), i);
     }
     pairs[i] = pair;
@@ -106,7 +120,7 @@ fn counting_sort() {
   for (var v = 0u; v < p.vocab; v++) { runs[v] = vec2u(0u); }
   for (var i = 0u; i < p.n; i++) {
     let v = idx[i];
-    if (index_ok(v)) { runs[u32(v)].y += 1u; }
+    if (index_ok(v)) { runs[u32(v)].y += 1u; } else { flag_index(p.tag, v, i); }
   }
   var start = 0u;
   for (var v = 0u; v < p.vocab; v++) {
@@ -154,5 +168,21 @@ fn bwd_sorted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     var s = 0.0;
     for (var r = run.x; r < run.y; r++) { s += dout[pairs[r].y * p.d + c]; }
     dtable[t] = s;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn member_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let members = p.d;
+  let per = p.n / members;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let v = idx[i];
+    let s = i / per;
+    if (index_ok(v)) {
+      rows[i] = v + i32(s * p.vocab);
+    } else {
+      flag_index(p.tag, v, i);
+      rows[i] = i32(members * p.vocab);
+    }
   }
 }

@@ -5,19 +5,21 @@
 //   m = max(m1, m2), s = s1 exp(m1 - m) + s2 exp(m2 - m).
 //   Backward: dx_rj = (exp(x_rj - lse_r) - [j == label_r]) * g[r * g_stride] * scale
 //   (g_stride 0: one upstream value for all rows, the 'mean'/'sum' reductions; scale 1/rows for 'mean').
-//   A label outside [0, c) gives loss NaN and a NaN dx row: never a silent wrong answer.
+//   A label outside [0, c) is never read through: it gives loss NaN and a NaN dx row (never a silent
+//   wrong answer), and the cross-entropy entries flag the first one in the device's error flags
+//   with p.tag (include/error_flags.wgsl), so the host's next readback throws naming it.
 // MSE, a and b of n elements: out_i = (a_i - b_i)^2; backward da_i = 2 (a_i - b_i) g[i * g_stride] * scale.
 // Entry points:
 //   ce_fwd_row: one invocation per row (short rows); ce_fwd_wg: one workgroup per row, a tree of
 //   (m, s) pairs in workgroup memory (long rows, e.g. vocabularies); ce_bwd: one invocation per
 //   element (ce_bwd_vec4: per 4 elements of a row, c % 4 == 0); mse_fwd, mse_bwd: elementwise.
-// Bindings: x, labels, lse, g, a, b (read); loss, lse_out, dx, out (read_write); p (uniform:
-//   rows, c, n, g_stride, scale, nan, lowest); x4, dx4: vec4 views of x and dx (ce_bwd_vec4).
+// Bindings: x, labels, lse, g, a, b (read); loss, lse_out, dx, out, flags (read_write); p (uniform:
+//   rows, c, n, g_stride, scale, nan, lowest, tag); x4, dx4: vec4 views of x and dx (ce_bwd_vec4).
 // Layout: row-major contiguous. Tiling: WG invocations per workgroup (override, power of two),
 //   grid-stride over rows, workgroups or elements.
 override WG: u32 = 64u;
 
-struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, lowest: f32 }
+struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, lowest: f32, tag: u32 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<i32>;
@@ -32,6 +34,9 @@ struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, 
 @group(0) @binding(10) var<storage, read_write> out: array<f32>;
 @group(0) @binding(11) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(12) var<storage, read_write> dx4: array<vec4f>;
+@group(0) @binding(13) var<storage, read_write> flags: array<atomic<u32>>;
+
+//!include error_flags.wgsl
 
 var<workgroup> red: array<vec2f, WG>;
 
@@ -48,6 +53,7 @@ fn label_ok(l: i32) -> bool {
 
 fn finish_row(r: u32, ms: vec2f) {
   let l = labels[r];
+  if (!label_ok(l)) { flag_index(p.tag, l, r); }
   let lse_r = ms.x + log(ms.y);
   lse_out[r] = lse_r;
   // NOTE: loss = lse - x[label] stays finite for logits of +-1e4: the shift by the max keeps every
@@ -106,6 +112,7 @@ fn ce_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
     let r = div_index(i, p.c);
     let j = i - r * p.c;
     let l = labels[r];
+    if (j == 0u && !label_ok(l)) { flag_index(p.tag, l, r); }
     let onehot = select(0.0, 1.0, u32(l) == j);
     let up = g[r * p.g_stride] * p.scale;
     dx[i] = select(p.nan, (exp(x[i] - lse[r]) - onehot) * up, label_ok(l));
@@ -121,6 +128,7 @@ fn ce_bwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     let r = div_index(i, c4);
     let j = 4u * (i - r * c4);
     let l = labels[r];
+    if (j == 0u && !label_ok(l)) { flag_index(p.tag, l, r); }
     let onehot = select(vec4f(0.0), vec4f(1.0), vec4u(u32(l)) == vec4u(j, j + 1u, j + 2u, j + 3u));
     let up = g[r * p.g_stride] * p.scale;
     dx4[i] = select(vec4f(p.nan), (exp(x4[i] - vec4f(lse[r])) - onehot) * up, label_ok(l));

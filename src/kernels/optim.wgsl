@@ -9,7 +9,11 @@
 //   adam: DECOUPLED (AdamW): w *= 1 - lr * wd (decay_factor);  else g = grad + wd * w.
 //         m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
 //         w -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_k = 1 - beta_k^step.
-// Bindings: grad (read); param, buf, m, v (read_write, updated in place); p (uniform). With
+// Gradient check: with p.members > 0 each entry flags the first non-finite gradient item it sees in
+//   `health` (include/train_health.wgsl) as member item / (n / members)'s at step p.train_step,
+//   parameter p.param_index; adam_multi_checked_vec4 does so for 3 slots (its 12 bindings and
+//   health fit a 16-buffer limit; adam_multi_vec4's 16 do not leave room).
+// Bindings: grad (read); param, buf, m, v, health (read_write, updated in place); p (uniform). With
 //   MOMENTUM false, buf is never touched (the host binds a placeholder). sgd_vec4 / adam_vec4 bind
 //   the same tensors as vec4 views: grad4 (read), param4, buf4, m4, v4 (read_write).
 // Layout: every tensor of one parameter has its n elements contiguous. Tiling: WG invocations per
@@ -34,6 +38,9 @@ struct Params {
   step_size: f32,
   bc2_sqrt: f32,
   decay_factor: f32,
+  members: u32,
+  train_step: u32,
+  param_index: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
@@ -47,6 +54,14 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> m4: array<vec4f>;
 @group(0) @binding(9) var<storage, read_write> v4: array<vec4f>;
 @group(0) @binding(10) var<storage, read_write> buf4: array<vec4f>;
+@group(0) @binding(28) var<storage, read_write> health: array<atomic<u32>>;
+
+//!include train_health.wgsl
+
+// The gradient check of the single-parameter entries: item i's gradient (1-based `bad` marks it).
+fn check_gradient(g: vec4f, i: u32) {
+  if (p.members != 0u && not_finite4(g)) { flag_gradient(i + 1u, p.n, p.members, p.train_step, p.param_index); }
+}
 
 // One SGD step on 4 elements (the scalar entry uses lane x): the new weight and momentum buffer.
 fn sgd_step(w: vec4f, grad_in: vec4f, b0: vec4f) -> array<vec4f, 2> {
@@ -65,7 +80,9 @@ fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
     // A fresh buffer (p.first) is never read: its contents are undefined.
     var b0 = vec4f(0.0);
     if (MOMENTUM && p.first == 0u) { b0 = vec4f(buf[i]); }
-    let r = sgd_step(vec4f(param[i]), vec4f(grad[i]), b0);
+    let g = vec4f(grad[i]);
+    check_gradient(g, i);
+    let r = sgd_step(vec4f(param[i]), g, b0);
     if (MOMENTUM) { buf[i] = r[1].x; }
     param[i] = r[0].x;
   }
@@ -77,7 +94,9 @@ fn sgd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     var b0 = vec4f(0.0);
     if (MOMENTUM && p.first == 0u) { b0 = buf4[i]; }
-    let r = sgd_step(param4[i], grad4[i], b0);
+    let g = grad4[i];
+    check_gradient(g, i);
+    let r = sgd_step(param4[i], g, b0);
     if (MOMENTUM) { buf4[i] = r[1]; }
     param4[i] = r[0];
   }
@@ -110,7 +129,9 @@ fn adam_step(w0: vec4f, g0: vec4f, m0: vec4f, v0: vec4f) -> AdamOut {
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let r = adam_step(vec4f(param[i]), vec4f(grad[i]), vec4f(m[i]), vec4f(v[i]));
+    let g = vec4f(grad[i]);
+    check_gradient(g, i);
+    let r = adam_step(vec4f(param[i]), g, vec4f(m[i]), vec4f(v[i]));
     m[i] = r.m.x;
     v[i] = r.v.x;
     param[i] = r.w.x;
@@ -122,7 +143,9 @@ fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(WG)
 fn adam_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let r = adam_step(param4[i], grad4[i], m4[i], v4[i]);
+    let g = grad4[i];
+    check_gradient(g, i);
+    let r = adam_step(param4[i], g, m4[i], v4[i]);
     m4[i] = r.m;
     v4[i] = r.v;
     param4[i] = r.w;
@@ -148,6 +171,9 @@ struct MultiParams {
   beta2: f32,
   one_minus_beta2: f32,
   eps: f32,
+  param_index: vec4u,
+  members: u32,
+  train_step: u32,
 }
 @group(0) @binding(11) var<uniform> pm: MultiParams;
 @group(0) @binding(12) var<storage, read_write> mw0: array<vec4f>;
@@ -167,29 +193,55 @@ struct MultiParams {
 @group(0) @binding(26) var<storage, read_write> mm3: array<vec4f>;
 @group(0) @binding(27) var<storage, read_write> mv3: array<vec4f>;
 
+// Slot s's share of the update; returns 1 + the first item whose gradient is not finite (0: none).
 fn adam_slot(sw: ptr<storage, array<vec4f>, read_write>, sg: ptr<storage, array<vec4f>, read>,
              sm: ptr<storage, array<vec4f>, read_write>, sv: ptr<storage, array<vec4f>, read_write>,
-             s: u32, start: u32, stride: u32) {
+             s: u32, start: u32, stride: u32) -> u32 {
   let c = AdamConsts(pm.weight_decay[s], pm.decay_factor[s], pm.step_size[s], pm.bc2_sqrt[s]);
   let h = AdamShared(pm.beta1, pm.one_minus_beta1, pm.beta2, pm.one_minus_beta2, pm.eps);
+  var bad = 0u;
   for (var i = start; i < pm.n[s]; i += stride) {
-    let r = adam_math((*sw)[i], (*sg)[i], (*sm)[i], (*sv)[i], c, h);
+    let g = (*sg)[i];
+    if (bad == 0u && not_finite4(g)) { bad = i + 1u; }
+    let r = adam_math((*sw)[i], g, (*sm)[i], (*sv)[i], c, h);
     (*sm)[i] = r.m;
     (*sv)[i] = r.v;
     (*sw)[i] = r.w;
   }
+  return bad;
+}
+
+// The slot of workgroup w (the last whose wg_start it has reached).
+fn multi_slot(w: u32) -> u32 {
+  return select(select(select(0u, 1u, w >= pm.wg_start.y), 2u, w >= pm.wg_start.z), 3u, w >= pm.wg_start.w);
 }
 
 @compute @workgroup_size(WG)
 fn adam_multi_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let w = wid.x;
-  let s = select(select(select(0u, 1u, w >= pm.wg_start.y), 2u, w >= pm.wg_start.z), 3u, w >= pm.wg_start.w);
+  let s = multi_slot(w);
   let start = (w - pm.wg_start[s]) * WG + lid;
   let stride = pm.wg_count[s] * WG;
   switch s {
-    case 0u: { adam_slot(&mw0, &mg0, &mm0, &mv0, 0u, start, stride); }
-    case 1u: { adam_slot(&mw1, &mg1, &mm1, &mv1, 1u, start, stride); }
-    case 2u: { adam_slot(&mw2, &mg2, &mm2, &mv2, 2u, start, stride); }
-    default: { adam_slot(&mw3, &mg3, &mm3, &mv3, 3u, start, stride); }
+    case 0u: { _ = adam_slot(&mw0, &mg0, &mm0, &mv0, 0u, start, stride); }
+    case 1u: { _ = adam_slot(&mw1, &mg1, &mm1, &mv1, 1u, start, stride); }
+    case 2u: { _ = adam_slot(&mw2, &mg2, &mm2, &mv2, 2u, start, stride); }
+    default: { _ = adam_slot(&mw3, &mg3, &mm3, &mv3, 3u, start, stride); }
   }
+}
+
+// adam_multi_vec4 on slots 0-2 with the gradient check (the host leaves slot 3 empty).
+@compute @workgroup_size(WG)
+fn adam_multi_checked_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = wid.x;
+  let s = min(multi_slot(w), 2u);
+  let start = (w - pm.wg_start[s]) * WG + lid;
+  let stride = pm.wg_count[s] * WG;
+  var bad = 0u;
+  switch s {
+    case 0u: { bad = adam_slot(&mw0, &mg0, &mm0, &mv0, 0u, start, stride); }
+    case 1u: { bad = adam_slot(&mw1, &mg1, &mm1, &mv1, 1u, start, stride); }
+    default: { bad = adam_slot(&mw2, &mg2, &mm2, &mv2, 2u, start, stride); }
+  }
+  flag_gradient(bad, pm.n[s], pm.members, pm.train_step, pm.param_index[s]);
 }

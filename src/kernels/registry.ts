@@ -29,6 +29,8 @@ export interface BindingInfo {
   name: string;
   binding: number;
   kind: 'uniform' | 'storage' | 'read-only-storage';
+  /** A storage array's element kind (vec4f counts as f32; atomics as their scalar). */
+  element?: ScalarKind;
 }
 
 export interface EntryInfo {
@@ -195,7 +197,7 @@ export class KernelRegistry {
         bindings.push({ name: r.name, binding: r.binding, kind: 'uniform' });
       } else if (r.resourceType === ResourceType.Storage) {
         const kind = r.access === 'read' ? 'read-only-storage' : 'storage';
-        bindings.push({ name: r.name, binding: r.binding, kind });
+        bindings.push({ name: r.name, binding: r.binding, kind, element: scalarKindOf(typeNameOf(r)) });
       } else {
         throw new Error(`kernel ${file}:${fn.name}: unsupported resource ${r.name}`);
       }

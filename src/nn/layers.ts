@@ -8,8 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import { add, conv2d, embedding, layerNorm, matmul, mul, permute, reshape, rmsNorm, scaledDotProductAttention } from '../autograd/ops.js';
 import { attentionScale } from './parameterization.js';
-import { fromArray, cast } from '../ops/creation.js';
-import { binary } from '../ops/elementwise.js';
+import { memberRows } from '../ops/embedding.js';
 import { Module, type ModelContext, type Parameter } from './module.js';
 
 /**
@@ -250,12 +249,10 @@ export class Embedding extends Module {
     if (S === null) return record(this.path, scaled(embedding(this.weight.value, ids), this.weight.rule.multiplier));
     checkEnsembleInput(`Embedding '${this.path}'`, ids, S, 2, `[${S}, ...] (token ids)`);
     const V = this.o.count;
-    const offsets = fromArray(Float32Array.from({ length: S }, (_, s) => s * V), [S, ...Array<number>(ids.shape.length - 1).fill(1)], { device: ids.device });
-    // ids < 2^24 * ... : exact in f32 as long as S * V < 2^24
-    if (S * V >= 2 ** 24) throw new Error(`Embedding '${this.path}': ensemble of ${S} x vocabulary ${V} exceeds 2^24 rows`);
-    const shifted = cast(binary('add', cast(ids, 'f32'), offsets), 'i32');
+    // member s's ids index its own table: checked against [0, V) before the shift
+    const rows = memberRows(ids, S, V, `Embedding '${this.path}'`);
     const table = reshape(this.weight.value, [S * V, this.o.dim]);
-    return record(this.path, scaled(embedding(table, shifted), this.weight.rule.multiplier));
+    return record(this.path, scaled(embedding(table, rows), this.weight.rule.multiplier));
   }
 }
 

@@ -8,8 +8,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { fromArray } from '../ops/creation.js';
 import type { HostTensor } from './safetensors.js';
-import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type SgdState } from '../ops/optim.js';
+import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type GradientCheck, type SgdState } from '../ops/optim.js';
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
+import { flagContext } from '../tensor/error-flags.js';
 
 export interface SgdOptions {
   lr: number;
@@ -32,6 +33,11 @@ export interface AdamOptions {
 
 export abstract class Optimizer {
   stepCount = 0;
+  /**
+   * When set, each update also flags non-finite gradients in a training health record (its
+   * check for step `stepCount`, see src/nn/health.ts); folded into the update kernels.
+   */
+  gradientCheck: ((step: number) => GradientCheck) | null = null;
   protected readonly schedule: Schedule;
   /** The fused-kernel state (moments, momentum buffers) and per-parameter step counts. */
   protected abstract readonly state: { readonly steps: number[]; dispose(): void };
@@ -47,16 +53,23 @@ export abstract class Optimizer {
 
   /** Appends one update of every parameter that has a gradient. */
   step(): void {
-    this.update(
-      this.params.map((p) => p.value),
-      this.params.map((p) => p.value.grad),
-      this.currentLr(),
-      this.params.map((p) => p.rule.lrMultiplier),
-    );
+    const phase = flagContext.phase;
+    flagContext.phase = 'optimizer update';
+    try {
+      this.update(
+        this.params.map((p) => p.value),
+        this.params.map((p) => p.value.grad),
+        this.currentLr(),
+        this.params.map((p) => p.rule.lrMultiplier),
+        this.gradientCheck?.(this.stepCount),
+      );
+    } finally {
+      flagContext.phase = phase;
+    }
     this.stepCount++;
   }
 
-  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[]): void;
+  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void;
 
   zeroGrad(): void {
     for (const p of this.params) {
@@ -107,9 +120,9 @@ export class SGD extends Optimizer {
     this.state = sgdState(params.map((p) => p.value));
   }
 
-  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[]): void {
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
     const o = this.opts;
-    sgdUpdate(values, grads, this.state, { lr, lrMult, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false });
+    sgdUpdate(values, grads, this.state, { lr, lrMult, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false, check });
   }
 
   protected slots(): [string, (Tensor | null)[]][] {
@@ -125,11 +138,11 @@ export class Adam extends Optimizer {
     this.state = adamState(params.map((p) => p.value));
   }
 
-  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[]): void {
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
     const o = this.opts;
     adamUpdate(values, grads, this.state, {
       lr, lrMult, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true,
+      weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true, check,
     });
   }
 

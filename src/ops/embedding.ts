@@ -2,13 +2,15 @@
  * @file Embedding gather (table [V, D], i32 indices of any shape -> [..., D]) and its
  * deterministic backward (dtable [V, D]), on embedding.wgsl.
  *
- * Out-of-range indices: the gather writes a NaN row for an index outside [0, V) (never a silent
- * answer) and the backward drops its gradient; `checkIndices` reads the indices back and throws
- * a clear error (use it where data is loaded).
+ * Out-of-range indices: the kernels never read through an index outside [0, V): the gather
+ * writes a NaN row and the backward drops its gradient, and every kernel that reads the indices
+ * flags the first bad one on the device, so the next readback (data(), item(), sync()) throws an
+ * error naming the op, the index, its position and the range (no readback of its own).
+ * `checkIndices` reads indices back and checks them on the host (data loading).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
+import { checkF32, checkSameDevice, f32Div, groupsFor, indexFlags } from './launch.js';
 
 /** Invocations per workgroup of the embedding kernels. */
 const EMB_WG = 64;
@@ -45,13 +47,15 @@ export function embedding(table: Tensor, indices: Tensor): Tensor {
   const out = Tensor.empty(dev, [...indices.shape, d], 'f32', op);
   if (out.size === 0) return out;
   if (vocab === 0) throw new Error(`${op}: table ${fmt(table.shape)} has no rows to gather`);
+  const label = `${op}(table ${fmt(table.shape)}, indices ${fmt(indices.shape)})`;
+  const { tag, flags } = indexFlags(op, label, indices, vocab);
   dev.dispatch({
     kernel: 'embedding',
     entry: 'gather',
-    label: `${op}(table ${fmt(table.shape)}, indices ${fmt(indices.shape)})`,
+    label,
     constants: { WG: EMB_WG, ...f32Div(out.size) },
-    bindings: { table: table.binding(op), idx: indices.binding(op), out: out.binding(op) },
-    params: { n: indices.size, d, vocab, padded: 0, k: 0, j: 0, nan: NaN },
+    bindings: { table: table.binding(op), idx: indices.binding(op), out: out.binding(op), flags },
+    params: { n: indices.size, d, vocab, padded: 0, k: 0, j: 0, nan: NaN, tag },
     workgroups: groupsFor(out.size, EMB_WG),
   });
   return out;
@@ -86,21 +90,22 @@ export function embeddingBackward(
     ? (n <= SCAN_MAX_INDICES ? 'scan' : dev.isSoftware ? 'counting' : 'sorted')
     : opts.variant;
   const label = `${op}(dout ${fmt(dout.shape)}, vocab ${vocabSize})`;
-  const params = { n, d, vocab: vocabSize, padded: 0, k: 0, j: 0, nan: NaN };
+  const params = { n, d, vocab: vocabSize, padded: 0, k: 0, j: 0, nan: NaN, tag: 0 };
+  const { tag, flags } = indexFlags(op, label, indices, vocabSize);
   const common = { kernel: 'embedding', constants: { WG: EMB_WG } };
   if (variant === 'scan' || n === 0) {
     dev.dispatch({
       ...common,
       entry: 'bwd_scan',
       label: `${label} scan`,
-      bindings: { idx: indices.binding(op), dout: dout.binding(op), dtable: dtable.binding(op) },
-      params,
+      bindings: { idx: indices.binding(op), dout: dout.binding(op), dtable: dtable.binding(op), flags },
+      params: { ...params, tag },
       workgroups: groupsFor(dtable.size, EMB_WG),
     });
     return dtable;
   }
   const runs = Tensor.empty(dev, [vocabSize, 2], 'i32', `${op} runs`);
-  const pairs = (variant === 'counting' ? countingRuns : bitonicRuns)(label, params, indices, runs);
+  const pairs = (variant === 'counting' ? countingRuns : bitonicRuns)(label, { ...params, tag }, indices, runs);
   dev.dispatch({
     ...common,
     entry: 'bwd_sorted',
@@ -115,7 +120,8 @@ export function embeddingBackward(
   return dtable;
 }
 
-type BackwardParams = { n: number; d: number; vocab: number; padded: number; k: number; j: number; nan: number };
+/** The kernel's params; `tag` is the error-flag tag of the entries that read the indices. */
+type BackwardParams = { n: number; d: number; vocab: number; padded: number; k: number; j: number; nan: number; tag: number };
 
 /**
  * The positions grouped by index, pairs[r] = (index, position), and each row's run of them,
@@ -131,7 +137,7 @@ const countingRuns: GroupPositions = (label, params, indices, runs) => {
     kernel: 'embedding',
     entry: 'counting_sort',
     label: `${label} counting sort`,
-    bindings: { idx: indices.binding(op), pairs: pairs.binding(op), runs: runs.binding(op) },
+    bindings: { idx: indices.binding(op), pairs: pairs.binding(op), runs: runs.binding(op), flags: indices.device.flags.range },
     params,
     workgroups: [1, 1, 1],
   });
@@ -149,7 +155,7 @@ const bitonicRuns: GroupPositions = (label, params, indices, runs) => {
     ...common,
     entry: 'sort_init',
     label: `${label} sort init`,
-    bindings: { idx: indices.binding(op), pairs: pairs.binding(op) },
+    bindings: { idx: indices.binding(op), pairs: pairs.binding(op), flags: dev.flags.range },
     params: { ...params, padded },
     workgroups: groupsFor(padded, EMB_WG),
   });
@@ -175,6 +181,37 @@ const bitonicRuns: GroupPositions = (label, params, indices, runs) => {
   });
   return pairs;
 };
+
+/**
+ * Ensembles: the rows of a [S * vocab, dim] table (S member tables [vocab, dim] stacked) that
+ * member s's indices (`indices` [S, ...]) pick: indices[s, ...] + s * vocab, one dispatch. An
+ * index outside [0, vocab) is flagged under `op` with its own value and position (never shifted
+ * into a sibling's table) and maps to S * vocab, outside every table (a NaN row).
+ */
+export function memberRows(indices: Tensor, members: number, vocab: number, op = 'embedding'): Tensor {
+  checkIndexTensor(op, indices);
+  if (indices.rank < 1 || indices.shape[0] !== members) {
+    throw new Error(`${op}: indices ${fmt(indices.shape)} do not start with the ensemble axis ${members}`);
+  }
+  if (!Number.isInteger(vocab) || vocab < 1 || members * vocab > 2 ** 31 - 1) {
+    throw new Error(`${op}: ${members} members x vocabulary ${vocab} must be a positive number of rows below 2^31`);
+  }
+  const dev = indices.device;
+  const rows = Tensor.empty(dev, indices.shape, 'i32', op);
+  if (rows.size === 0) return rows;
+  const label = `memberRows(indices ${fmt(indices.shape)}, ${members} members of vocabulary ${vocab})`;
+  const { tag, flags } = indexFlags(op, label, indices, vocab);
+  dev.dispatch({
+    kernel: 'embedding',
+    entry: 'member_rows',
+    label,
+    constants: { WG: EMB_WG },
+    bindings: { idx: indices.binding(op), rows: rows.binding(op), flags },
+    params: { n: indices.size, d: members, vocab, padded: 0, k: 0, j: 0, nan: NaN, tag },
+    workgroups: groupsFor(indices.size, EMB_WG),
+  });
+  return rows;
+}
 
 /** Reads `indices` back and throws unless every one lies in [0, vocabSize) (a readback: not per step). */
 export async function checkIndices(indices: Tensor, vocabSize: number, op = 'embedding'): Promise<void> {

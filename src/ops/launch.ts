@@ -3,6 +3,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
+import type { BufferRange } from '../kernels/registry.js';
 
 /** Invocations per workgroup of the 1-D elementwise kernels. */
 export const WG = 256;
@@ -72,4 +73,17 @@ export function checkF32(op: string, t: Tensor, name = 'input'): void {
 export function checkSameDevice(op: string, ...ts: Tensor[]): void {
   const d = ts[0].device;
   for (const t of ts) if (t.device !== d) throw new Error(`${op}: tensors live on different devices`);
+}
+
+/**
+ * The error-flag tag and binding of a dispatch that reads `indices` (valid: [0, bound)): the
+ * kernel flags the first bad one (include/error_flags.wgsl) and the next readback throws a message
+ * naming `op`, the value, its position in `indices` and the range.
+ */
+export function indexFlags(
+  op: string, label: string, indices: Tensor, bound: number, names: { noun: string; tensor: string } = { noun: 'index', tensor: 'indices' },
+): { tag: number; flags: BufferRange } {
+  const dev = indices.device;
+  const tag = dev.flags.tag({ kind: 'index', op, label, noun: names.noun, tensor: names.tensor, shape: indices.shape, bound });
+  return { tag, flags: dev.flags.range };
 }

@@ -2,15 +2,15 @@
  * @file Softmax cross-entropy with integer labels (fused forward saving the per-row logsumexp,
  * fused backward) and mean-squared error, on loss.wgsl.
  *
- * Out-of-range labels: checking them needs a readback, which a training step must not pay per op.
- * So the kernels never read out of bounds and write NaN as the loss (and a NaN dlogits row) of a
- * row whose label is outside [0, C): the mean loss turns NaN, never silently wrong. `checkLabels`
- * reads the labels back and throws a clear error naming the first bad one (use it on data
- * loading or in tests).
+ * Out-of-range labels: checking them on the host needs a readback, which a training step must not
+ * pay per op. So the kernels never read out of bounds, write NaN as the loss (and a NaN dlogits
+ * row) of a row whose label is outside [0, C), and flag the first bad label on the device: the
+ * next readback (data(), item(), sync()) throws an error naming the op, the label, its position
+ * and the range. `checkLabels` reads labels back and checks them on the host (data loading).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
+import { checkF32, checkSameDevice, f32Div, groupsFor, indexFlags } from './launch.js';
 import { mean, sum } from './reduce.js';
 import { rowVariant, type RowVariant } from './norm.js';
 
@@ -18,6 +18,8 @@ import { rowVariant, type RowVariant } from './norm.js';
 const LOSS_WG = 64;
 /** The lowest finite f32: the running max's start (see loss.wgsl). */
 const F32_LOWEST = -3.4028234663852886e38;
+/** How the flagged-label message names them. */
+const LABEL_NAMES = { noun: 'label', tensor: 'labels' };
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -67,13 +69,15 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
   const lse = Tensor.empty(dev, labels.shape, 'f32', `${op} lse`);
   if (rows > 0) {
     const variant = rowVariant(dev, rows, c, opts.variant);
+    const label = `${op}(logits ${fmt(logits.shape)}, labels ${fmt(labels.shape)})`;
+    const { tag, flags } = indexFlags(op, label, labels, c, LABEL_NAMES);
     dev.dispatch({
       kernel: 'loss',
       entry: variant === 'workgroup' ? 'ce_fwd_wg' : 'ce_fwd_row',
-      label: `${op}(logits ${fmt(logits.shape)}, labels ${fmt(labels.shape)})`,
+      label,
       constants: { WG: LOSS_WG },
-      bindings: { x: logits.binding(op), labels: labels.binding(op), loss: perRow.binding(op), lse_out: lse.binding(op) },
-      params: { rows, c, n: 0, g_stride: 0, scale: 1, nan: NaN, lowest: F32_LOWEST },
+      bindings: { x: logits.binding(op), labels: labels.binding(op), loss: perRow.binding(op), lse_out: lse.binding(op), flags },
+      params: { rows, c, n: 0, g_stride: 0, scale: 1, nan: NaN, lowest: F32_LOWEST, tag },
       workgroups: variant === 'workgroup' ? groupsFor(rows, 1) : groupsFor(rows, LOSS_WG),
     });
   }
@@ -120,14 +124,16 @@ export function crossEntropyBackward(
   if (dx.size === 0) return dx;
   const vec4 = c % 4 === 0;
   const items = vec4 ? (rows * c) / 4 : rows * c;
-  const common = { labels: labels.binding(op), lse: lse.binding(op), g: dloss.binding(op) };
+  const label = `${op}(logits ${fmt(logits.shape)}, '${reduction}')`;
+  const { tag, flags } = indexFlags(op, label, labels, c, LABEL_NAMES);
+  const common = { labels: labels.binding(op), lse: lse.binding(op), g: dloss.binding(op), flags };
   dev.dispatch({
     kernel: 'loss',
     entry: vec4 ? 'ce_bwd_vec4' : 'ce_bwd',
-    label: `${op}(logits ${fmt(logits.shape)}, '${reduction}')`,
+    label,
     constants: { WG: LOSS_WG, ...f32Div(items) },
     bindings: vec4 ? { ...common, x4: logits.binding(op), dx4: dx.binding(op) } : { ...common, x: logits.binding(op), dx: dx.binding(op) },
-    params: { rows, c, n: 0, g_stride, scale: reduction === 'mean' ? 1 / rows : 1, nan: NaN, lowest: F32_LOWEST },
+    params: { rows, c, n: 0, g_stride, scale: reduction === 'mean' ? 1 / rows : 1, nan: NaN, lowest: F32_LOWEST, tag },
     workgroups: groupsFor(items, LOSS_WG),
   });
   return dx;
@@ -171,7 +177,7 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: { reduction?: Reduct
       label: `${op}(${fmt(pred.shape)})`,
       constants: { WG: LOSS_WG },
       bindings: { a: pred.binding(op), b: target.binding(op), out: sq.binding(op) },
-      params: { rows: 0, c: 0, n: sq.size, g_stride: 0, scale: 1, nan: NaN, lowest: F32_LOWEST },
+      params: { rows: 0, c: 0, n: sq.size, g_stride: 0, scale: 1, nan: NaN, lowest: F32_LOWEST, tag: 0 },
       workgroups: groupsFor(sq.size, LOSS_WG),
     });
   }
@@ -199,7 +205,7 @@ export function mseLossBackward(dloss: Tensor, pred: Tensor, target: Tensor, opt
     constants: { WG: LOSS_WG },
     bindings: { a: pred.binding(op), b: target.binding(op), g: dloss.binding(op), out: dpred.binding(op) },
     params: {
-      rows: 0, c: 0, n: dpred.size, g_stride, scale: reduction === 'mean' ? 1 / dpred.size : 1, nan: NaN, lowest: F32_LOWEST,
+      rows: 0, c: 0, n: dpred.size, g_stride, scale: reduction === 'mean' ? 1 / dpred.size : 1, nan: NaN, lowest: F32_LOWEST, tag: 0,
     },
     workgroups: groupsFor(dpred.size, LOSS_WG),
   });

@@ -8,6 +8,7 @@ import { create } from 'webgpu';
 import { BufferPool, STORAGE_USAGE, type MemoryStats } from './pool.js';
 import { defaultWaitStrategy, waitFor, type WaitStrategy } from './wait.js';
 import { KernelRegistry, writeParams, type BufferRange } from '../kernels/registry.js';
+import { ErrorFlags, FLAG_BYTES, flagContext } from './error-flags.js';
 
 export interface DeviceOptions {
   /** Substring of the adapter's vendor/architecture/description (env WIDTHSCOPE_ADAPTER). */
@@ -30,6 +31,12 @@ export interface DeviceOptions {
    * write shows up (tests; env WIDTHSCOPE_POISON=1). Costs one fill dispatch per output.
    */
   poison?: boolean;
+  /**
+   * Anomaly mode (env WIDTHSCOPE_ANOMALY=1): after every dispatch, one more scans each f32 output
+   * for a non-finite value; the next readback names the first op that wrote one (fill kernels
+   * excepted: poison and full() write what they are asked). Off: no cost.
+   */
+  anomaly?: boolean;
 }
 
 export interface AdapterDescription {
@@ -124,6 +131,12 @@ export class Device {
   readonly wait: WaitStrategy;
   readonly maxDispatchesPerSubmit: number;
   readonly poison: boolean;
+  /** Anomaly mode (DeviceOptions.anomaly); may be switched on and off between ops. */
+  anomaly: boolean;
+  /** Index errors and non-finite outputs found on the device, read with the next readback. */
+  readonly flags: ErrorFlags;
+  /** Anomaly mode: the shape of the tensor each new buffer was made for (Tensor.empty sets it). */
+  readonly shapes = new WeakMap<GPUBuffer, readonly number[]>();
   liveTensors = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -153,6 +166,8 @@ export class Device {
     this.wait = wait === 'auto' ? defaultWaitStrategy(info) : wait;
     this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? envDispatchesPerSubmit() ?? DISPATCHES_PER_SUBMIT;
     this.poison = opts.poison ?? process.env.WIDTHSCOPE_POISON === '1';
+    this.anomaly = opts.anomaly ?? process.env.WIDTHSCOPE_ANOMALY === '1';
+    this.flags = new ErrorFlags(gpu);
     this.kernels = new KernelRegistry(gpu);
     this.pool = new BufferPool((size) => this.gpu.createBuffer({ size, usage: STORAGE_USAGE }));
     this.ring = new UniformRing(gpu, gpu.limits.minUniformBufferOffsetAlignment);
@@ -323,6 +338,26 @@ export class Device {
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
     if (++this.dispatches >= this.maxDispatchesPerSubmit) this.flush();
+    if (this.anomaly && spec.kernel !== 'anomaly' && spec.kernel !== 'fill') this.checkOutputs(spec, entry.bindings);
+  }
+
+  /** Anomaly mode: one dispatch per f32 output of `spec` that flags its first non-finite word. */
+  private checkOutputs(spec: DispatchSpec, bindings: readonly { name: string; kind: string; element?: string }[]): void {
+    for (const b of bindings) {
+      if (b.kind !== 'storage' || b.element !== 'f32' || b.name === 'flags') continue;
+      const r = spec.bindings[b.name];
+      const words = r.size / 4;
+      const shape = this.shapes.get(r.buffer);
+      const tag = this.flags.tag({ kind: 'output', label: spec.label, binding: b.name, words, shape, context: flagContext.describe() });
+      this.dispatch({
+        kernel: 'anomaly',
+        entry: 'check_finite',
+        label: `anomaly check of ${spec.label} '${b.name}'`,
+        bindings: { x: r, flags: this.flags.range },
+        params: { n: words, tag },
+        workgroups: [Math.min(65535, Math.ceil(words / 256))],
+      });
+    }
   }
 
   /** Appends a buffer-to-buffer copy to the open encoder. */
@@ -344,37 +379,60 @@ export class Device {
     this.pool.onSubmit();
   }
 
-  /** Submits and waits until the GPU has finished; throws any WebGPU error captured so far. */
+  /**
+   * Submits and waits until the GPU has finished; throws any WebGPU error captured so far, and
+   * any index error or non-finite output (anomaly mode) the device flagged since the last readback.
+   */
   async sync(): Promise<void> {
-    this.flush();
-    await waitFor(this.wait, () => this.gpu.queue.onSubmittedWorkDone());
-    await this.throwErrors();
+    if (this.destroyed || this.lostInfo) {
+      this.flush();
+      await waitFor(this.wait, () => this.gpu.queue.onSubmittedWorkDone());
+      await this.throwErrors();
+      return;
+    }
+    await this.readWithFlags(null, new ArrayBuffer(0), 0);
   }
 
-  /** Copies `size` bytes of `src` at `offset` into `into` (a preallocated array is reused). */
+  /**
+   * Copies `size` bytes of `src` at `offset` into `into` (a preallocated array is reused); like
+   * sync(), throws what the device flagged since the last readback (the flags ride along in the
+   * same staging buffer: no extra submit or wait).
+   */
   async read(src: BufferRange, into: ArrayBuffer, intoOffset = 0): Promise<void> {
     this.checkAlive('read');
-    const size = src.size;
-    const stagingSize = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    await this.readWithFlags(src, into, intoOffset);
+  }
+
+  private async readWithFlags(src: BufferRange | null, into: ArrayBuffer, intoOffset: number): Promise<void> {
+    const size = src?.size ?? 0;
+    const total = size + FLAG_BYTES;
+    const stagingSize = Math.max(256, 2 ** Math.ceil(Math.log2(total)));
     const staging =
       this.staging.get(stagingSize)?.pop() ??
       this.gpu.createBuffer({ size: stagingSize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.closePass();
-    this.openEncoder().copyBufferToBuffer(src.buffer, src.offset, staging, 0, size);
+    const encoder = this.openEncoder();
+    if (src) encoder.copyBufferToBuffer(src.buffer, src.offset, staging, 0, size);
+    encoder.copyBufferToBuffer(this.flags.buffer, 0, staging, size, FLAG_BYTES);
+    const covered = this.flags.last;
     this.flush();
     try {
-      await waitFor(this.wait, () => staging.mapAsync(GPUMapMode.READ, 0, size));
+      await waitFor(this.wait, () => staging.mapAsync(GPUMapMode.READ, 0, total));
     } catch (e) {
       await this.throwErrors();
       this.checkAlive('read');
       throw e;
     }
-    new Uint8Array(into, intoOffset, size).set(new Uint8Array(staging.getMappedRange(0, size)));
+    const mapped = staging.getMappedRange(0, total);
+    if (size > 0) new Uint8Array(into, intoOffset, size).set(new Uint8Array(mapped, 0, size));
+    const words = new Uint32Array(mapped.slice(size, total));
     staging.unmap();
     let list = this.staging.get(stagingSize);
     if (!list) this.staging.set(stagingSize, (list = []));
     list.push(staging);
     await this.throwErrors();
+    const flagged = this.flags.take(words, covered);
+    if (flagged) throw new Error(flagged);
   }
 
   /** Uploads bytes into a buffer no pending dispatch uses (see BufferPool). */
@@ -404,6 +462,7 @@ export class Device {
     }
     this.destroyed = true;
     this.ring.destroy();
+    this.flags.destroy();
     this.pool.trim(); // drops the cached bind groups first (pool.beforeDestroy)
     this.gpu.destroy();
   }

@@ -52,6 +52,7 @@ export class Tensor {
     checkShape(op, shape);
     const bytes = sizeOf(shape) * 4;
     const buffer = device.allocStorage(`${op} ${fmt(shape)}`, bytes, forUpload);
+    if (device.anomaly) device.shapes.set(buffer, shape);
     return new Tensor(new Storage(device, buffer, bytes), shape, dtype);
   }
 

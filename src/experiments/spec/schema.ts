@@ -150,6 +150,12 @@ export const sweepSpecSchema = z.strictObject({
   ensemble: z.union([posInt('a positive group size'), z.literal('all')], { error: 'expected a positive group size or "all"' }).default('all'),
   /** Shard count for schedulers that give an index but no count (Kubernetes' JOB_COMPLETION_INDEX). */
   shards: posInt().optional(),
+  /**
+   * Anomaly mode (as env WIDTHSCOPE_ANOMALY=1): every op output is checked on the device for
+   * non-finite values; a run fails with an error naming the first op that wrote one, its output's
+   * shape, the pass and the step (slow; not part of any run's id).
+   */
+  anomaly: z.boolean({ error: 'expected true or false' }).optional(),
 }).superRefine((s, ctx) => {
   const models = Array.isArray(s.model) ? s.model : [s.model];
   const textTask = s.task.name === 'markov-text' || s.task.name === 'moby-dick';

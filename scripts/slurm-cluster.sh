@@ -6,7 +6,8 @@
 #   scripts/slurm-cluster.sh start <dir>   writes <dir>/slurm.conf and a munge key, starts the
 #                                          three daemons, waits until the node is idle, prints
 #                                          SLURM_CONF=<dir>/slurm.conf (export it for sbatch etc.)
-#   scripts/slurm-cluster.sh stop <dir>    stops the daemons started in <dir> (by their pid files)
+#   scripts/slurm-cluster.sh stop <dir>    cancels its jobs and stops the daemons started in <dir>
+#                                          (by their pid files)
 #
 # Needs slurmctld, slurmd, the Slurm client commands and munged (scripts/setup-slurm.sh) and
 # root (slurmd launches jobs as the submitting user). Ports are picked free per start, so
@@ -34,7 +35,7 @@ stop_pidfile() {
   rm -f "$f"
   [ -n "$pid" ] || return 0
   kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
 }
 
@@ -45,7 +46,12 @@ free_port() {
 
 case $cmd in
 stop)
-  # Jobs still running are killed with slurmd; slurmctld first so nothing new is scheduled.
+  # Jobs still running are cancelled first (their slurmstepd outlives slurmd), then the daemons go.
+  if [ -f "$dir/slurm.conf" ] && [ -f "$dir/run/slurmctld.pid" ] && kill -0 "$(cat "$dir/run/slurmctld.pid")" 2>/dev/null; then
+    export SLURM_CONF=$dir/slurm.conf PATH=$PATH:/usr/sbin:/sbin
+    scancel --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+  fi
   stop_pidfile "$dir/run/slurmctld.pid"
   stop_pidfile "$dir/run/slurmd.pid"
   stop_pidfile "$dir/run/munged.pid"

@@ -86,6 +86,12 @@ export function slurmCommand(specPath: string, o: SlurmCommandOptions, log: Log 
   }, err);
 }
 
+function retries(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value)) throw new Error(`k8s: --retries: expected an integer >= 0, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 export function k8sCommand(specPath: string, o: K8sCommandOptions, log: Log = stdout, err: Log = stderr): number {
   return reported(() => {
     const plan = planSweep('k8s', specPath, o.shards);
@@ -95,7 +101,7 @@ export function k8sCommand(specPath: string, o: K8sCommandOptions, log: Log = st
       image: o.image, command: o.command ?? 'widthscope', claim: o.claim ?? 'widthscope-results',
       mount: o.mount ?? '/results', specMount: o.specMount ?? '/etc/widthscope', fake: o.fake, namespace: o.namespace,
       parallelism: positiveInt('--parallelism', o.parallelism), cpu: o.cpu, memory: o.memory, gpus: positiveInt('--gpus', o.gpus),
-      backoffLimitPerIndex: o.retries === undefined ? undefined : /^\d+$/.test(o.retries) ? Number(o.retries) : Number.NaN,
+      backoffLimitPerIndex: retries(o.retries),
     });
     const out = resolvePath(o.out ?? `${k8sName(plan.spec.name)}.yaml`);
     writeFileSync(out, manifest);

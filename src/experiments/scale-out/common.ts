@@ -43,7 +43,11 @@ export function planSweep(command: string, specPath: string, shardsOption: strin
   return { specPath: abs, spec, shards };
 }
 
-/** The `sweep` arguments of every shard: no report (the final job writes it) and no progress bars (logs are files). */
+/**
+ * The `sweep` arguments of every shard: no report (the final job writes it) and no progress bars
+ * (logs are files). The stand-in trainer makes no native calls, so it runs without the hang
+ * supervisor (one process per shard instead of two).
+ */
 export function shardSweepArgs(specPath: string, results: string, fake: boolean): string[] {
-  return ['sweep', specPath, '--results', results, '--no-report', '--no-progress', ...(fake ? ['--fake'] : [])];
+  return ['sweep', specPath, '--results', results, '--no-report', '--no-progress', ...(fake ? ['--fake', '--hang-timeout', '0'] : [])];
 }

@@ -116,6 +116,9 @@ export function k8sObjects(o: K8sManifestOptions): [Record<string, unknown>, Rec
   return [configMap, job];
 }
 
+/** Plain YAML: the spec as a literal block, no anchors or aliases. */
+const YAML_OPTIONS = { blockQuote: 'literal', aliasDuplicateObjects: false, lineWidth: 0 } as const;
+
 /** The manifest: both objects as one YAML stream for `kubectl apply -f`. */
 export function k8sManifest(o: K8sManifestOptions): string {
   const [configMap, job] = k8sObjects(o);
@@ -123,9 +126,9 @@ export function k8sManifest(o: K8sManifestOptions): string {
     `# widthscope sweep "${o.specName}" as a Kubernetes Indexed Job: pod i trains shard i of ${o.shards}`,
     `# into ${podResults(o)} on the claim ${o.claim}. Apply with kubectl apply -f; when the Job is`,
     `# complete, run: widthscope report ${podResults(o)} (in a pod that mounts the claim).`,
-    stringify(configMap).trimEnd(),
+    stringify(configMap, YAML_OPTIONS).trimEnd(),
     '---',
-    stringify(job).trimEnd(),
+    stringify(job, YAML_OPTIONS).trimEnd(),
     '',
   ].join('\n');
 }

@@ -61,6 +61,7 @@ export function checkSlurmOptions(o: SlurmScriptOptions): void {
     if (v !== undefined && !NAME_RE.test(v)) bad(opt, v, 'a Slurm name (letters, digits, _ . -)');
   for (const line of o.sbatch ?? []) if (!/^--?[A-Za-z]/.test(line) || /\n/.test(line)) bad('--sbatch', line, 'one sbatch option such as --qos=low');
   if (o.command.trim() === '') bad('--command', o.command, 'the shell words that run widthscope on a node');
+  if (/[\s"'\\]/.test(o.outDir)) bad('--out', o.outDir, 'a directory without blanks, quotes or backslashes (the logs path goes into #SBATCH lines); the default is <results>/slurm');
 }
 
 /** `#SBATCH` lines for the resources of one task (both jobs). */

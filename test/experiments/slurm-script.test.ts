@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultCommand } from '../../src/experiments/scale-out/common.js';
 import { slurmScripts, writeSlurmScripts, type SlurmScriptOptions } from '../../src/experiments/scale-out/slurm.js';
 import { tmp } from './util.js';
 
@@ -68,5 +69,11 @@ describe('widthscope slurm: the generated files', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual([`--parsable ${files.sweep}`, `--parsable --dependency=afterok:4711 ${files.report}`]);
     expect(r.stdout.trim()).toBe('submitted array job 4711 (4 tasks) and report job 4712 (afterok:4711)');
+  });
+
+  it('the default --command runs this checkout from any directory (a job starts in the submitter\'s directory)', () => {
+    const r = spawnSync('bash', ['-c', `${defaultCommand()} slurm --help`], { encoding: 'utf8', cwd: tmp() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: widthscope slurm');
   });
 });

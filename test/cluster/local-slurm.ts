@@ -21,7 +21,7 @@ export function startLocalSlurm(dir: string): LocalSlurm {
   const r = spawnSync('bash', [SCRIPT, 'start', dir], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) {
     stop();
-    throw new Error(`the local Slurm cluster did not start (scripts/slurm-cluster.sh start ${dir}: ${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}${r.stdout}`);
+    throw new Error(`the local Slurm cluster did not start (scripts/slurm-cluster.sh start ${dir}: ${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr ?? ''}${r.stdout ?? ''}`);
   }
   const env = { ...process.env, SLURM_CONF: join(dir, 'slurm.conf'), PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
   return { dir, env, stop };

@@ -4,7 +4,11 @@
 # scale-out test (setup-slurm.sh). Fast when everything is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a link (worktrees sharing one install) is never reinstalled from here:
+# npm ci would empty the shared directory under every other checkout using it.
+if [ -L node_modules ]; then
+  [ -f node_modules/.package-lock.json ] || echo "ensure-setup: node_modules links to $(readlink node_modules), which holds no install; run npm ci there" >&2
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "ensure-setup: installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi

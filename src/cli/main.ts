@@ -10,6 +10,7 @@ import { init, shutdown } from '../tensor/runtime.js';
 import type { Device } from '../tensor/device.js';
 import { runDemo } from './demo.js';
 import { describeModel } from './describe.js';
+import { k8sCli, slurmCli } from './scale-out.js';
 import { SWEEP_WORKER_ENV, superviseSweep } from './supervise.js';
 import { startWatchdog } from '../tensor/watchdog.js';
 
@@ -128,6 +129,9 @@ program
     const { reportCommand } = await import('../experiments/index.js');
     await reportCommand(dir);
   });
+
+program.addCommand(slurmCli());
+program.addCommand(k8sCli());
 
 program
   .command('bench')

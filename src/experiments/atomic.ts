@@ -2,16 +2,19 @@
  * @file Crash-safe file writes: every file is either complete or absent.
  *
  * A file is written to a temporary name in the same directory, flushed (fsync) and renamed over
- * its final name; rename is atomic on POSIX file systems. JSONL logs are append-only and become
+ * its final name; rename is atomic on POSIX file systems. The temporary's name holds the host and
+ * the process id, so shards on different machines writing the same file (sweep.json) into one
+ * shared results directory never write into one temporary. JSONL logs are append-only and become
  * trustworthy only when the run's `done.json` (itself written atomically, last) exists.
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, appendFileSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 export const TMP_PREFIX = '.tmp-';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `${TMP_PREFIX}${process.pid}-${basename(path)}`);
+  const tmp = join(dirname(path), `${TMP_PREFIX}${hostname()}-${process.pid}-${basename(path)}`);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);

@@ -4,9 +4,10 @@
  * exit code from the returned value.
  */
 import { resolve as resolvePath } from 'node:path';
-import { createFakeTrainer } from './fake-trainer.js';
+import { createFakeTrainer, fakeTrainerOptionsFromEnv } from './fake-trainer.js';
 import { report, type ReportOutput } from './report/report.js';
 import { runSweep, type SweepSummary } from './runner.js';
+import { missingShardLines, writeShardPlan } from './scale-out/shard-plan.js';
 import { parseShard, shardFromEnv, type Shard } from './shard.js';
 import { loadSpec } from './spec/load.js';
 import { resolveSweep } from './spec/resolve.js';
@@ -50,9 +51,10 @@ export async function runSweepCommand(specPath: string, opts: SweepCommandOption
     for (const g of sweep.groups) log(`  job ${g.id}: ${g.runs.map((r) => r.id).join(' ')}`);
     return { resultsDir, exitCode: 0 };
   }
-  const trainer = opts.trainer ?? (opts.fake ? createFakeTrainer() : undefined);
+  const trainer = opts.trainer ?? (opts.fake ? createFakeTrainer(fakeTrainerOptionsFromEnv(opts.env ?? process.env)) : undefined);
   if (!trainer) throw new Error('runSweepCommand: no trainer given (the model layer provides one; pass fake: true for the stand-in)');
   const summary = await runSweep(sweep, { resultsDir, trainer, shard, progress: opts.progress, log });
+  writeShardPlan(resultsDir, sweep, shard, trainer);
   const c = summary.counts;
   log(`sweep ${spec.name}: ${c.ok} ok, ${c.diverged} diverged, ${c.skipped} already done, ${c.failed} failed, ${c.interrupted} interrupted`);
   for (const e of summary.errors) log(`  failed: ${e}`);
@@ -66,5 +68,6 @@ export async function reportCommand(dir: string, opts: { log?: (line: string) =>
   const out = await report(resolvePath(dir));
   log(`report: ${out.html} (${out.figures.length} figures; numbers in ${resolvePath(dir, 'analysis')})`);
   if (out.analysis.unfinished.length > 0) log(`report: ${out.analysis.unfinished.length} unfinished run(s) left out`);
+  for (const line of missingShardLines(resolvePath(dir), out.analysis.unfinished)) log(line);
   return out;
 }

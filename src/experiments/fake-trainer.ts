@@ -39,6 +39,18 @@ function gauss(...xs: number[]): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
+/** Environment variable: milliseconds the CLI's `--fake` trainer sleeps per step (lets a test cancel a sweep mid-run). */
+export const FAKE_SLEEP_ENV = 'WIDTHSCOPE_FAKE_SLEEP_MS';
+
+/** The `--fake` trainer's options from the environment (WIDTHSCOPE_FAKE_SLEEP_MS). */
+export function fakeTrainerOptionsFromEnv(env: NodeJS.ProcessEnv): FakeTrainerOptions {
+  const raw = env[FAKE_SLEEP_ENV];
+  if (raw === undefined || raw === '') return {};
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`${FAKE_SLEEP_ENV}: expected milliseconds per step >= 0, got ${JSON.stringify(raw)}`);
+  return { sleepMsPerStep: ms };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function fakePredictions(c: RunConfig, step: number, testSize: number, outputs: number): Float32Array {

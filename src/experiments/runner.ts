@@ -13,9 +13,9 @@ import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { encodeNpy } from './npy.js';
 import { CONFIG_FILE, DONE_FILE, METRICS_FILE, SWEEP_FILE, predictionFile, runDir, type DoneRecord } from './layout.js';
 import { createProgress, type Progress } from './progress.js';
-import { selectShard, type Shard } from './shard.js';
-import { runLabel, type ResolvedRun, type ResolvedSweep, type RunGroup } from './spec/resolve.js';
-import { defaultCost, type MetricRecord, type TrainHooks, type Trainer } from './trainer.js';
+import { jobCost, selectShard, type Shard } from './shard.js';
+import { runLabel, type ResolvedRun, type ResolvedSweep } from './spec/resolve.js';
+import type { MetricRecord, TrainHooks, Trainer } from './trainer.js';
 
 export interface RunSweepOptions {
   resultsDir: string;
@@ -75,8 +75,7 @@ class MemberState {
 
 export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Promise<SweepSummary> {
   const results = opts.resultsDir;
-  const cost = (g: RunGroup) => g.runs.reduce((a, r) => a + (opts.trainer.estimateCost ?? defaultCost)(r.config), 0);
-  const jobs = selectShard(sweep.groups, opts.shard, cost);
+  const jobs = selectShard(sweep.groups, opts.shard, jobCost(opts.trainer));
   writeSweepFile(results, sweep);
 
   const statuses: Record<string, RunStatus> = {};

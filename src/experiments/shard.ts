@@ -6,6 +6,9 @@
  * coordination and write disjoint run directories into one results directory.
  */
 
+import type { RunConfig } from './spec/resolve.js';
+import { defaultCost, type Trainer } from './trainer.js';
+
 export interface Shard {
   /** 0-based. */
   index: number;
@@ -43,6 +46,12 @@ export function shardFromEnv(env: NodeJS.ProcessEnv, specShards?: number): Shard
     return parseShard(`${env.JOB_COMPLETION_INDEX}/${count}`, env.WIDTHSCOPE_SHARD_COUNT !== undefined ? 'JOB_COMPLETION_INDEX/WIDTHSCOPE_SHARD_COUNT' : 'JOB_COMPLETION_INDEX/spec.shards');
   }
   return undefined;
+}
+
+/** The cost of a job (an ensemble group): its runs' costs by the trainer's estimate. */
+export function jobCost(trainer: Trainer): (job: { runs: readonly { config: RunConfig }[] }) => number {
+  const cost = trainer.estimateCost ?? defaultCost;
+  return (job) => job.runs.reduce((a, r) => a + cost(r.config), 0);
 }
 
 /** LPT: jobs by cost descending (id ascending on ties), each to the least-loaded shard (lowest index on ties). */

@@ -1,8 +1,8 @@
 /**
  * @file Symmetric eigendecomposition in f64 on the host: Householder reduction to tridiagonal
  * form, then the implicit QL algorithm with shifts (EISPACK tred2 / tql2, as in JAMA). O(n^3):
- * 1.3 s for n = 256 and 3.2 s for n = 512 on the shared 2-core host. A = V diag(values) Vᵀ with Vᵀ V = I; values descending, the
- * eigenvector of values[k] is column k of V.
+ * 1.3 s for n = 256 and 3.2 s for n = 512 on the shared 2-core host. A = V diag(values) Vᵀ with
+ * Vᵀ V = I; values descending, the eigenvector of values[k] is column k of V.
  */
 import { checkSquare, type Matrix } from './matrix.js';
 

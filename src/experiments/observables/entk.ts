@@ -10,11 +10,12 @@
  * One forward, then n vector-Jacobian products (one per example, cotangent e_i ⊗ u); for an
  * ensemble the cotangent is set for every member at once (members share no parameters), so the n
  * products give every member's Θ. Θ is accumulated on the GPU per parameter (J_p J_pᵀ, batched
- * over members) and read back in f64. Memory: the n rows of J, n x (parameter count) floats.
+ * over members, in column chunks of at most `chunkBytes`) and read back in f64. Memory: the n
+ * rows of J, n x (parameter count) floats.
  * `ntkSpectrum` eigendecomposes Θ on the host (symmetricEigen) and gives the cumulative power of
  * a target in its eigenbasis.
  */
-import { add, concat, constantLike, matmul, noGrad, reshape, vjp, type GradTensor } from '../../autograd/index.js';
+import { add, concat, constantLike, matmul, noGrad, reshape, slice, vjp, type GradTensor } from '../../autograd/index.js';
 import { keep, tidy } from '../../tensor/scope.js';
 import { fmt } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -30,7 +31,11 @@ export interface NtkOptions {
   output?: NtkOutput;
   /** Largest probe batch accepted (default 512). */
   maxExamples?: number;
+  /** Largest piece of J multiplied at once, bytes (default 64 MiB, under every adapter's binding limit). */
+  chunkBytes?: number;
 }
+
+const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
 
 function projection(output: NtkOutput, size: number): Float32Array {
   if (output === 'sum') return new Float32Array(size).fill(1);
@@ -77,13 +82,22 @@ export async function tangentKernel<A extends GradTensor>(f: (...ps: A[]) => A, 
       grads.forEach((g, p) => rows[p].push(keep(noGrad(() => tidy(() => reshape(g, [members, 1, -1]))))));
       for (const g of grads) g.dispose();
     }
-    theta = noGrad(() => tidy(() => rows
-      .map((r) => {
-        const J = concat(r, 1);
-        return matmul(J, J, { transB: true });
-      })
-      .reduce((a, b) => add(a, b))));
-    const all = await readValues(theta);
+    // Θ = Σ_p J_p J_pᵀ, each J_p [members, n, size_p] taken in column chunks under chunkBytes
+    const chunkCols = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (4 * members * n)));
+    for (const r of rows) {
+      const size = r[0].shape[2];
+      for (let a = 0; a < size; a += chunkCols) {
+        const b = Math.min(size, a + chunkCols);
+        const next = noGrad(() => tidy(() => {
+          const J = concat(a === 0 && b === size ? r : r.map((t) => slice(t, 2, a, b)), 1);
+          const part = matmul(J, J, { transB: true });
+          return theta ? add(theta, part) : part;
+        }));
+        theta?.dispose();
+        theta = next;
+      }
+    }
+    const all = await readValues(theta!);
     return Array.from({ length: members }, (_, s) => ({ rows: n, cols: n, data: Float64Array.from(Array.prototype.slice.call(all, s * n * n, (s + 1) * n * n) as number[]) }));
   } finally {
     pull.dispose();

@@ -69,6 +69,9 @@ describe('empirical NTK', () => {
     const ens = tinyMlp([2, 7]);
     const kernels = await empiricalNTK(ens, xg);
     expect(kernels).toHaveLength(2);
+    // J multiplied in column chunks of 3 columns (2 members x 5 examples x 3 x 4 bytes) sums to the same Θ
+    const chunked = await empiricalNTK(ens, xg, { chunkBytes: 120 });
+    chunked.forEach((k, s) => expect(relDiff(k.data, kernels[s].data), `chunked member ${s}`).toBeLessThan(1e-6));
     for (const [s, seed] of [2, 7].entries()) {
       const single = tinyMlp(undefined, seed);
       const [k] = await empiricalNTK(single, xg);

@@ -20,6 +20,7 @@ export function describeModel(device: Device, o: Record<string, string>): string
     parameterization: (o.parameterization ?? 'mup') as Parameterization,
     optimizer: (o.optimizer ?? 'adam') as OptimizerKind,
     gamma0: +(o.gamma0 ?? 1),
+    width,
   };
   const model = buildModel({ device, seed: 1, param }, spec);
   const text = describeRules(model.parameters().map((p) => p.info), param);

@@ -6,6 +6,7 @@ import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fromArray } from '../ops/creation.js';
 import { DEFAULT_TEACHER, TeacherStream } from '../data/teacher.js';
+import { DEFAULT_GAUSSIAN_TEACHER, GaussianTeacher } from '../data/gaussian-teacher.js';
 import { MarkovLanguage } from '../data/markov.js';
 import { loadFashionMnist, loadMnist, type ImageSet } from '../data/images.js';
 import { loadMobyDick, sampleWindows } from '../data/text.js';
@@ -25,12 +26,19 @@ export interface Task {
   outputs: number;
   /** Context length (text). */
   context?: number;
+  /** Regression loss convention (default 'mse' = mean (f - y)²; 'half-mse' = 0.5 mean (f - y)²); see regressionLossScale. */
+  loss?: 'mse' | 'half-mse';
   train(batchSize: number, index: number): Batch;
   test(): Batch;
   dispose(): void;
 }
 
 const DEFAULT_TEST_SIZE = 512;
+
+/** The factor on mean (f - y)² of a regression task's loss: 0.5 for 'half-mse', 1 for 'mse'. */
+export function regressionLossScale(task: Task): number {
+  return task.loss === 'half-mse' ? 0.5 : 1;
+}
 
 function imageTask(device: Device, set: { train: ImageSet; test: ImageSet }, testSize: number, dataSeed: number): Task {
   const { train, test } = set;
@@ -90,9 +98,30 @@ export function makeTask(spec: TaskSpec, device: Device): Task {
         kind: regression ? 'regression' : 'classification',
         inputShape: [s.size, s.size, s.channels],
         outputs: regression ? 1 : s.classes,
+        ...(spec.name === 'teacher-regression' && spec.loss !== undefined && { loss: spec.loss }),
         train: (b, i) => stream.batch(b, dataSeed, i),
         test: () => stream.testSet(testSize, dataSeed),
         dispose: () => stream.dispose(),
+      };
+    }
+    case 'teacher-gaussian': {
+      const teacher = new GaussianTeacher({
+        inputDim: spec.inputDim ?? DEFAULT_GAUSSIAN_TEACHER.inputDim,
+        depth: spec.teacherDepth ?? DEFAULT_GAUSSIAN_TEACHER.depth,
+        width: spec.teacherWidth ?? DEFAULT_GAUSSIAN_TEACHER.width,
+        activation: spec.teacherActivation ?? DEFAULT_GAUSSIAN_TEACHER.activation,
+        seed: spec.seed ?? DEFAULT_GAUSSIAN_TEACHER.seed,
+        normSamples: spec.normSamples ?? DEFAULT_GAUSSIAN_TEACHER.normSamples,
+      }, device);
+      const dataSeed = spec.dataSeed ?? 0;
+      return {
+        kind: 'regression',
+        inputShape: [teacher.spec.inputDim],
+        outputs: 1,
+        loss: spec.loss ?? 'mse',
+        train: (b, i) => teacher.batch(b, dataSeed, i),
+        test: () => teacher.testSet(testSize, dataSeed),
+        dispose: () => teacher.dispose(),
       };
     }
     case 'markov-text': {

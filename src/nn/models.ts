@@ -199,7 +199,9 @@ export class Transformer extends Model {
   }
 }
 
+/** The model of `spec`; its width is passed to the parameterization (mean field's learning rates use it). */
 export function buildModel(ctx: ModelContext, spec: ModelSpec): Model {
+  ctx = { ...ctx, param: { ...ctx.param, width: spec.width } };
   switch (spec.family) {
     case 'mlp':
       return new MLP(ctx, spec);

@@ -17,8 +17,10 @@
  * So at the base width (every m = 1) muP is exactly SP. NTK: W ~ N(0, s^2), multiplier
  * 1/sqrt(fi), learning rate x baseFanIn (SGD) or x sqrt(baseFanIn) (Adam), which makes NTK equal
  * SP at the base width too. Mean field (MF, richness gamma0; Bordelon & Pehlevan): W ~ N(0, 1),
- * multiplier 1/sqrt(fi) except the readout's 1/(gamma0 * N) with N its fan-in, SGD learning rate
- * x gamma0^2 * N for every parameter; MF is defined for SGD only.
+ * multiplier 1/sqrt(fi) except the readout's 1/(gamma0 * fi), SGD learning rate x gamma0^2 * N
+ * for every parameter, N the model's width (ParamConfig.width, the hidden width that grows; the
+ * same N for the input layer, whose fan-in is the data dimension, and for the readout bias); MF is
+ * defined for SGD only.
  */
 
 export type Parameterization = 'sp' | 'ntk' | 'mup' | 'mf';
@@ -54,6 +56,11 @@ export interface ParamConfig {
   readoutZeroInit?: boolean;
   /** Initialize attention query weights to zero (muP option). */
   zeroInitQuery?: boolean;
+  /**
+   * The model's width N (the hidden width that grows with the sweep; buildModel fills it from the
+   * model spec). Required for 'mf', whose learning rate is gamma0^2 * N for every parameter.
+   */
+  width?: number;
 }
 
 export interface ParamRule {
@@ -139,20 +146,22 @@ function gamma0(config: ParamConfig): number {
   return g;
 }
 
-/** MF: the SGD learning rate grows as gamma0^2 * N, N the network width (readout fan-in). */
+/** MF: the SGD learning rate of every parameter is gamma0^2 * N, N the model's width. */
 function mfLr(p: ParamInfo, config: ParamConfig): number {
   if (config.optimizer !== 'sgd') {
     throw new Error(`parameterization mf is defined for SGD only (parameter ${p.name}); use mup with adam`);
   }
   const g = gamma0(config);
-  return g * g * mfWidth(p);
+  return g * g * mfWidth(p, config);
 }
 
-/** The width N used by MF: the growing dimension of the parameter (its fan-in if both grow). */
-function mfWidth(p: ParamInfo): number {
-  if (p.fanIn !== p.baseFanIn) return p.fanIn;
-  if (p.fanOut !== p.baseFanOut) return p.fanOut;
-  return Math.max(p.fanIn, p.fanOut);
+/** The width N used by MF: the model's width, the same for every layer (not the parameter's own fans). */
+function mfWidth(p: ParamInfo, config: ParamConfig): number {
+  const n = config.width;
+  if (n === undefined || !Number.isInteger(n) || n < 1) {
+    throw new Error(`parameterization mf: the model width (ParamConfig.width) must be a positive integer for parameter ${p.name}, got ${n}`);
+  }
+  return n;
 }
 
 /** Attention logits scale: 1/sqrt(d) under SP/NTK, sqrt(base d)/d (so 1/d as d grows) under muP/MF. */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { getDevice } from '../../src/index.js';
+import { buildModel } from '../../src/nn/models.js';
 import { classify, describeRules, ruleFor, type ParamConfig, type ParamInfo } from '../../src/nn/parameterization.js';
 
 /** The parameters of a 3-layer MLP (input 16, classes 10) at width w, base width 64. */
@@ -75,11 +77,44 @@ describe('NTK and mean-field', () => {
   });
 
   it('MF: readout multiplier 1/(gamma0 N), SGD lr x gamma0^2 N, Adam refused', () => {
-    const r = rules(512, { parameterization: 'mf', optimizer: 'sgd', gamma0: 0.5 });
+    const r = rules(512, { parameterization: 'mf', optimizer: 'sgd', gamma0: 0.5, width: 512 });
     expect(r['out.weight']).toEqual({ role: 'output', initStd: 1, multiplier: 1 / (0.5 * 512), lrMultiplier: 0.25 * 512 });
     expect(r['l1.weight'].multiplier).toBe(1 / Math.sqrt(512));
     expect(() => rules(512, { parameterization: 'mf', optimizer: 'adam', gamma0: 1 })).toThrow(/mf is defined for SGD only/);
-    expect(() => rules(512, { parameterization: 'mf', optimizer: 'sgd' })).toThrow(/gamma0 must be a positive number/);
+    expect(() => rules(512, { parameterization: 'mf', optimizer: 'sgd', width: 512 })).toThrow(/gamma0 must be a positive number/);
+  });
+
+  it('MF: every parameter gets lr x gamma0^2 N with N the model width, also where no dimension grows', () => {
+    // at the base width nothing grows: the input layer (fan-in 3072) and the readout bias (10)
+    // still take N = the model width, not their own larger or smaller fans
+    const layer = (name: string, fanIn: number, fanOut: number, kind: ParamInfo['kind'] = 'weight', readout = false): ParamInfo =>
+      ({ name, shape: [fanIn, fanOut], fanIn, fanOut, baseFanIn: fanIn, baseFanOut: fanOut, kind, readout });
+    const at = (w: number, base: number): ParamInfo[] => [
+      { ...layer('in.weight', 3072, w), baseFanOut: base },
+      { ...layer('in.bias', w, w, 'bias'), baseFanIn: base, baseFanOut: base },
+      { ...layer('h.weight', w, w), baseFanIn: base, baseFanOut: base },
+      { ...layer('out.weight', w, 10, 'weight', true), baseFanIn: base },
+      layer('out.bias', 10, 10, 'bias'),
+    ];
+    for (const [w, base] of [[32, 32], [128, 32], [512, 32]]) {
+      const lrs = at(w, base).map((p) => ruleFor(p, { parameterization: 'mf', optimizer: 'sgd', gamma0: 2, width: w }).lrMultiplier);
+      expect(lrs, `width ${w}, base ${base}`).toEqual(Array(5).fill(4 * w));
+    }
+    expect(() => ruleFor(at(32, 32)[0], { parameterization: 'mf', optimizer: 'sgd', gamma0: 1 }))
+      .toThrow(/parameterization mf: the model width \(ParamConfig.width\) must be a positive integer for parameter in.weight, got undefined/);
+  });
+
+  it('MF: buildModel passes the model width, so a 3072-dimensional input layer at width 32 gets lr x 32', () => {
+    for (const width of [32, 64]) {
+      const model = buildModel(
+        { device: getDevice(), seed: 1, param: { parameterization: 'mf', optimizer: 'sgd', gamma0: 1 } },
+        { family: 'mlp', width, baseWidth: 32, depth: 2, inputShape: [32, 32, 3], classes: 10 },
+      );
+      const lrs = Object.fromEntries(model.parameters().map((p) => [p.name, p.rule.lrMultiplier]));
+      model.dispose();
+      expect(Object.keys(lrs)).toEqual(['input.weight', 'input.bias', 'hidden1.weight', 'hidden1.bias', 'readout.weight', 'readout.bias']);
+      for (const [name, lr] of Object.entries(lrs)) expect(lr, `${name} at width ${width}`).toBe(width);
+    }
   });
 });
 

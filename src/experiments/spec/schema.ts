@@ -20,7 +20,8 @@ function shorthand<T extends z.ZodType>(key: string, schema: T) {
 }
 
 // ---- tasks: the data stream and its held-out test set ------------------------------------------
-export const TASK_NAMES = ['teacher-image', 'teacher-regression', 'markov-text', 'mnist', 'fashion-mnist', 'moby-dick'] as const;
+const activationName = z.enum(['relu', 'gelu', 'tanh'], { error: 'expected relu | gelu | tanh' });
+export const TASK_NAMES = ['teacher-image', 'teacher-regression', 'teacher-gaussian', 'markov-text', 'mnist', 'fashion-mnist', 'moby-dick'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 // Option names follow src/data (TeacherSpec, MarkovSpec); every option defaults there.
@@ -40,9 +41,27 @@ const teacherOptions = {
   dataSeed: nonNegInt.optional(),
   testSize,
 };
+/** Regression loss convention: 'mse' = mean (f - y)² (default), 'half-mse' = 0.5 mean (f - y)². */
+const regressionLoss = z.enum(['mse', 'half-mse'], { error: 'expected mse | half-mse' }).optional();
 const taskSchema = shorthand('name', z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('teacher-image'), classes: posInt().optional(), ...teacherOptions }),
-  z.strictObject({ name: z.literal('teacher-regression'), ...teacherOptions }),
+  z.strictObject({ name: z.literal('teacher-regression'), ...teacherOptions, loss: regressionLoss }),
+  // the standard teacher task (src/data/gaussian-teacher.ts): x ~ N(0, I_d), a random teacher MLP, targets normalised
+  z.strictObject({
+    name: z.literal('teacher-gaussian'),
+    /** Input dimension d. */
+    inputDim: posInt().optional(),
+    /** Hidden layers, hidden width and activation of the teacher MLP. */
+    teacherDepth: posInt().optional(),
+    teacherWidth: posInt().optional(),
+    teacherActivation: activationName.optional(),
+    /** Size of the fixed sample the targets are normalised on (mean 0, variance 1). */
+    normSamples: z.number({ error: 'expected an integer >= 2' }).int({ error: 'expected an integer >= 2' }).min(2, { error: 'expected an integer >= 2' }).optional(),
+    seed: nonNegInt.optional(),
+    dataSeed: nonNegInt.optional(),
+    testSize,
+    loss: regressionLoss,
+  }),
   z.strictObject({
     name: z.literal('markov-text'),
     vocab: posInt().optional(),
@@ -165,7 +184,7 @@ export const sweepSpecSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path, message: `transformer needs a text task (markov-text | moby-dick), not ${s.task.name}` });
     if (m.family !== 'transformer' && textTask)
       ctx.addIssue({ code: 'custom', path, message: `${m.family} cannot train on the text task ${s.task.name}; use transformer` });
-    if (m.family === 'cnn' && s.task.name === 'teacher-regression')
+    if (m.family === 'cnn' && (s.task.name === 'teacher-regression' || s.task.name === 'teacher-gaussian'))
       ctx.addIssue({ code: 'custom', path, message: 'cnn needs an image task (teacher-image | mnist | fashion-mnist)' });
   });
   const evalSteps = typeof s.eval === 'number' ? [] : Array.isArray(s.eval) ? s.eval : 'steps' in s.eval ? s.eval.steps : [];

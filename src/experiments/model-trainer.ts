@@ -18,7 +18,7 @@ import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 import { backward, crossEntropy, mseLoss, noGrad, reshape, detach, expand, sum } from '../autograd/index.js';
-import { mean as meanOp } from '../autograd/ops.js';
+import { mean as meanOp, mul } from '../autograd/ops.js';
 import { argmax, cast } from '../ops/index.js';
 import { binary } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
@@ -27,7 +27,7 @@ import { Adam, SGD, type Optimizer } from '../nn/optim.js';
 import { TrainingHealth, type HealthReading } from '../nn/health.js';
 import { flagContext } from '../tensor/error-flags.js';
 import { fmt } from '../tensor/shape.js';
-import { makeTask, type Task } from './tasks.js';
+import { makeTask, regressionLossScale, type Task } from './tasks.js';
 import type { RunConfig } from './spec/resolve.js';
 import { defaultCost, type MetricRecord, type TrainHooks, type TrainJob, type Trainer } from './trainer.js';
 
@@ -47,7 +47,10 @@ export function modelSpecFor(c: RunConfig, task: Task): ModelSpec {
 
 /** The training loss of `out` against `y` (mean over examples and, for text, positions). */
 export function lossOf(task: Task, out: Tensor, y: Tensor): Tensor {
-  if (task.kind === 'regression') return mseLoss(out, y);
+  if (task.kind === 'regression') {
+    const scale = regressionLossScale(task);
+    return scale === 1 ? mseLoss(out, y) : mul(mseLoss(out, y), scale);
+  }
   if (task.kind === 'text') return crossEntropy(reshape(out, [-1, task.outputs]), reshape(y, [-1]));
   return crossEntropy(out, y);
 }
@@ -75,7 +78,9 @@ export function memberLosses(task: Task, out: Tensor, y: Tensor): Tensor {
   const S = out.shape[0];
   if (task.kind === 'regression') {
     const sq = mseLoss(out, expand(y, out.shape), { reduction: 'none' });
-    return meanOp(reshape(sq, [S, -1]), -1);
+    const scale = regressionLossScale(task);
+    const perMember = meanOp(reshape(sq, [S, -1]), -1);
+    return scale === 1 ? perMember : mul(perMember, scale);
   }
   const labels = expand(y, [S, ...y.shape]);
   const ce = task.kind === 'text'

@@ -7,7 +7,7 @@ import { buildModel, type ModelSpec } from '../../src/nn/models.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/nn/checkpoint.js';
 import { Adam } from '../../src/nn/optim.js';
 import { makeTask, type Task } from '../../src/experiments/tasks.js';
-import { lossOf, trainStep } from '../../src/experiments/model-trainer.js';
+import { lossOf, memberLosses, trainStep } from '../../src/experiments/model-trainer.js';
 import type { TaskSpec } from '../../src/experiments/spec/schema.js';
 import * as ag from '../../src/autograd/ops.js';
 import { F64Tensor, gradients } from '../../src/autograd/index.js';
@@ -149,6 +149,19 @@ describe('checkpoints', () => {
 });
 
 describe('loss helpers', () => {
+  it("a regression task's loss: 'mse' is mean (f - y)^2, 'half-mse' half of it, single and per ensemble member", async () => {
+    const out = ws.fromArray([1, 2, 3, 4], [4, 1]);
+    const y = ws.fromArray([0, 0, 1, 1], [4, 1]);
+    const want = (1 + 4 + 4 + 9) / 4;
+    for (const [loss, scale] of [['mse', 1], ['half-mse', 0.5]] as const) {
+      const task = makeTask({ name: 'teacher-gaussian', inputDim: 4, testSize: 4, loss } as TaskSpec, device());
+      expect(await ws.noGrad(() => lossOf(task, out, y)).item(), loss).toBeCloseTo(scale * want, 6);
+      const members = ws.noGrad(() => memberLosses(task, ws.fromArray([1, 2, 3, 4, 0, 0, 1, 1], [2, 4, 1]), y));
+      expect(Array.from(await members.data()), loss).toEqual([scale * want, 0]);
+      task.dispose();
+    }
+  });
+
   it('text loss averages over every position', async () => {
     const { task, model } = setup('transformer');
     const b = task.train(4, 0);

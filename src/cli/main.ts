@@ -22,8 +22,18 @@ const FAMILIES = ['mlp', 'cnn', 'transformer'];
 const OPTIMIZERS = ['sgd', 'adam'];
 
 const program = new Command('widthscope').description('Width sweeps on WebGPU: muP, kernels, autodiff');
-// Commander's own errors (unknown option, missing argument) are thrown to the handler at the end.
+// Commander's own errors (unknown option, missing argument) are thrown to the handler at the end,
+// after one line that says what was expected.
 program.exitOverride();
+program.configureOutput({
+  outputError: (text, write) => {
+    const line = text.trim().replace(/\s*\n\s*/g, ' ');
+    const hint = /unknown command/.test(line)
+      ? `; expected one of ${program.commands.map((c) => c.name()).join(', ')}`
+      : " (see 'widthscope --help' or 'widthscope <command> --help')";
+    write(`widthscope: ${line.replace(/^error: /, '')}${hint}\n`);
+  },
+});
 program.option('--adapter <name>', 'part of the adapter to use, any case: vendor, architecture, device or description (env WIDTHSCOPE_ADAPTER; see `devices`)');
 program.option('--wait <strategy>', 'how awaits poll the GPU: auto | sleep | spin (env WIDTHSCOPE_WAIT)', oneOf('--wait', ['auto', 'sleep', 'spin']));
 program.option('--verbose', "print the adapter picked and Dawn's notices");

@@ -5,6 +5,7 @@
  * on estimated cost, ties broken by job id), then keeps its own share; so shards need no
  * coordination and write disjoint run directories into one results directory.
  */
+import { envInt } from '../util/env.js';
 import { UsageError } from '../util/usage-error.js';
 
 export interface Shard {
@@ -34,8 +35,9 @@ export function parseShard(text: string, source = '--shard'): Shard {
  */
 export function shardFromEnv(env: NodeJS.ProcessEnv, specShards?: number): Shard | undefined {
   if (env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
-    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
-    return parseShard(`${Number(env.SLURM_ARRAY_TASK_ID) - min}/${env.SLURM_ARRAY_TASK_COUNT}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
+    const min = envInt('SLURM_ARRAY_TASK_MIN', 0, env) ?? 0;
+    const id = envInt('SLURM_ARRAY_TASK_ID', min, env) ?? 0;
+    return parseShard(`${id - min}/${env.SLURM_ARRAY_TASK_COUNT}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     const count = env.WIDTHSCOPE_SHARD_COUNT ?? (specShards !== undefined ? String(specShards) : undefined);

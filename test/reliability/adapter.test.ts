@@ -66,6 +66,7 @@ const faults: FaultCase[] = [
   },
   {
     name: 'a failed init() does not poison the next one',
+    timeoutMs: 120_000,
     run: async () => {
       shutdown();
       await expect(init({ adapter: 'no-such-gpu' })).rejects.toThrow(/no adapter matches 'no-such-gpu'/);
@@ -73,6 +74,17 @@ const faults: FaultCase[] = [
       const d = await init({ poison: true });
       expect(getDevice()).toBe(d);
       expect(d.describe()).toMatch(/\(wait: /);
+      // In a fresh process, where the failed init() is the first to touch Dawn.
+      const script = [
+        "import { init, shutdown } from './src/index.ts';",
+        "await init({ adapter: 'no-such-gpu' }).then(() => console.log('matched?'), (e) => console.log('refused:', e.message.slice(0, 60)));",
+        "const d = await init();",
+        "console.log('then:', d.describe());",
+        'shutdown();',
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VITEST: '' } });
+      expect(out).toMatch(/^refused: --adapter \/ WIDTHSCOPE_ADAPTER: no adapter/m);
+      expect(out).toMatch(/^then: .+ \/ .+ \(wait: /m);
     },
   },
   {

@@ -11,7 +11,7 @@ import type { Device } from '../tensor/device.js';
 import { enumerateAdapters, formatAdapter } from '../tensor/adapters.js';
 import { autotuneDefault } from '../kernels/autotune.js';
 import { UsageError } from '../util/usage-error.js';
-import { oneOf, positiveInt, positiveIntList, positiveNumber, shard } from './options.js';
+import { checkModelOptions, oneOf, positiveInt, positiveIntList, positiveNumber, shard } from './options.js';
 import { runDemo } from './demo.js';
 import { describeModel } from './describe.js';
 import { SWEEP_WORKER_ENV, superviseSweep } from './supervise.js';
@@ -193,8 +193,9 @@ program
   .option('--lr <x>', 'learning rate', positiveNumber('--lr'), '0.003')
   .option('--seeds <n>', 'seeds averaged per point', positiveInt('--seeds'), '3')
   .option('--out <dir>', 'output directory', 'results/coordcheck')
-  .action((o: { family: string; widths: string; steps: string; optimizer: string; lr: string; seeds: string; out: string }) =>
-    withDevice(async (d) => {
+  .action((o: { family: string; widths: string; steps: string; optimizer: string; lr: string; seeds: string; out: string }) => {
+    checkModelOptions({ family: o.family, widths: o.widths.split(',').map(Number), widthOption: '--widths', optimizer: o.optimizer });
+    return withDevice(async (d) => {
       const { coordCheck, writeCoordCheck } = await import('../experiments/coordcheck.js');
       const result = await coordCheck(d, {
         family: o.family as 'mlp', widths: o.widths.split(',').map(Number), parameterizations: ['sp', 'mup'],
@@ -206,8 +207,8 @@ program
         console.log(`${s.parameterization.padEnd(4)} step ${s.step} ${s.layer.padEnd(24)} slope ${s.slope.toFixed(3)}`);
       }
       console.log(`wrote ${files.join(', ')}`);
-    }),
-  );
+    });
+  });
 
 program
   .command('describe')
@@ -219,11 +220,12 @@ program
   .option('--parameterization <p>', 'sp | ntk | mup | mf', oneOf('--parameterization', ['sp', 'ntk', 'mup', 'mf']), 'mup')
   .option('--optimizer <o>', 'sgd | adam', oneOf('--optimizer', OPTIMIZERS), 'adam')
   .option('--gamma0 <x>', 'MF richness', positiveNumber('--gamma0'), '1')
-  .action((o: Record<string, string>) =>
-    withDevice(async (d) => {
+  .action((o: Record<string, string>) => {
+    checkModelOptions({ family: o.family, widths: [+o.width, +o.baseWidth], widthOption: '--width / --base-width', parameterization: o.parameterization, optimizer: o.optimizer });
+    return withDevice(async (d) => {
       console.log(describeModel(d, o));
-    }),
-  );
+    });
+  });
 
 program
   .command('demo')
@@ -255,6 +257,9 @@ async function main(): Promise<void> {
     } else if (e instanceof UsageError) {
       console.error(`widthscope: ${e.message}`);
       process.exitCode = 2;
+    } else if (e instanceof Error && 'syscall' in e) {
+      console.error(`widthscope: ${e.message}`); // the system refused (a path, a permission, a full disk)
+      process.exitCode = 1;
     } else {
       console.error('widthscope: internal error (a bug in widthscope, not in what was asked); please report it with the command line and this trace:');
       console.error(e instanceof Error ? (e.stack ?? e.message) : e);

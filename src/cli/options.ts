@@ -33,3 +33,15 @@ export const shard: Check = (v) => {
   parseShard(v, '--shard');
   return v;
 };
+
+/** Model settings that every value alone accepts but that do not go together. */
+export function checkModelOptions(o: { family: string; widths: number[]; widthOption: string; parameterization?: string; optimizer: string }): void {
+  const head = 16;
+  const off = o.family === 'transformer' ? o.widths.find((w) => w % head !== 0) : undefined;
+  if (off !== undefined) {
+    throw new UsageError(`${o.widthOption}: a transformer's widths must be multiples of its head dimension ${head}, got ${off}`);
+  }
+  if (o.parameterization === 'mf' && o.optimizer !== 'sgd') {
+    throw new UsageError(`--parameterization mf: mean-field is defined for SGD only, got --optimizer ${o.optimizer}; expected --optimizer sgd, or mup with ${o.optimizer}`);
+  }
+}

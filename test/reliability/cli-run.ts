@@ -66,7 +66,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, opts: {
 export async function cliOutcome(result: Promise<Omit<CliResult, 'stdout'>>, expected = 2): Promise<void> {
   const r = await result;
   if (r.status === 0) return;
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  // The sweep's own first log line ("sweep <name>: N runs in M jobs -> <dir>") is not an error line.
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^sweep \S+: \d+ runs in \d+ jobs -> /.test(l));
   if (r.status !== expected) throw new TypeError(`exit status ${r.status} (signal ${r.signal ?? 'none'}), expected ${expected}; stderr: ${r.stderr}; stdout: ${'stdout' in r ? r.stdout : ''}`);
   if (lines.some((l) => l.startsWith('    at '))) throw new TypeError(`a stack trace on stderr: ${r.stderr}`);
   if (lines.length !== 1) throw new TypeError(`${lines.length} lines on stderr, expected one: ${r.stderr}`);

@@ -47,9 +47,9 @@ function batchResults(): Promise<{ status: number; stderr: string }[]> {
 }
 
 /** A case run in the batch child. */
-function cliCase(name: string, args: string[], mentions: (string | RegExp)[], env: Record<string, string> = {}): ErrorCase {
+function cliCase(name: string, args: string[], mentions: (string | RegExp)[], env: Record<string, string> = {}, status = 2): ErrorCase {
   const i = batch.push({ args, env }) - 1;
-  return { name, run: () => cliOutcome(batchResults().then((all) => all[i])), mentions };
+  return { name, run: () => cliOutcome(batchResults().then((all) => all[i]), status), mentions };
 }
 
 const missingDir = join(dir, 'no-such-results');
@@ -69,6 +69,7 @@ const cases: ErrorCase[] = [
   cliCase('spec: unknown model family in a list', ['sweep', specFile('model', { model: ['mlp', 'rnn'] }), '--dry-run'], ['model[1].family', '"rnn"', 'mlp | cnn | transformer']),
   cliCase('spec: unknown parameterization', ['sweep', specFile('param', { parameterization: 'mupp' }), '--dry-run'], ['parameterization', '"mupp"', 'sp | ntk | mup | mf']),
   cliCase('spec: unknown optimizer', ['sweep', specFile('opt', { optimizer: 'rmsprop' }), '--dry-run'], ['optimizer.name', '"rmsprop"', 'sgd | adam']),
+  cliCase('sweep --results on a file (the system refuses: status 1)', ['sweep', goodSpec, '--results', goodSpec, '--fake', '--no-progress', '--hang-timeout', '0'], ['good.json', 'already exists'], {}, 1),
   // report
   cliCase('report on a missing directory', ['report', missingDir], ['report', 'no-such-results', 'does not exist', 'directory written by']),
   // describe / coordcheck / demo options
@@ -76,6 +77,9 @@ const cases: ErrorCase[] = [
   cliCase('describe --width 0', ['describe', '--width', '0'], ['--width', "'0'", 'positive integer']),
   cliCase('coordcheck --family rnn', ['coordcheck', '--family', 'rnn'], ['--family', "'rnn'", 'mlp | cnn | transformer']),
   cliCase('coordcheck --widths 64,abc', ['coordcheck', '--widths', '64,abc'], ['--widths', '64,abc', 'list of positive integers']),
+  cliCase('describe mf with adam', ['describe', '--parameterization', 'mf', '--optimizer', 'adam'], ['--parameterization mf', '--optimizer adam', 'expected --optimizer sgd']),
+  cliCase('describe a transformer of width 24', ['describe', '--family', 'transformer', '--width', '24'], ['--width', '24', 'multiples of its head dimension 16']),
+  cliCase('coordcheck a transformer at width 40', ['coordcheck', '--family', 'transformer', '--widths', '32,40'], ['--widths', '40', 'multiples of its head dimension 16']),
   cliCase('demo --lr 0', ['demo', '--lr', '0'], ['--lr', "'0'", 'positive number']),
   cliCase('demo --steps=-3', ['demo', '--steps=-3'], ['--steps', "'-3'", 'positive integer']),
   cliCase('an unknown subcommand', ['sweeep'], ['unknown command', 'sweeep', 'expected one of', 'sweep']),

@@ -50,7 +50,7 @@ function swapPlan(): 'none' | 'stderr' | 'both' {
 
 /** Reopens whatever `/proc/self/fd/<fd>` names for writing (lowest free fd). */
 function reopen(fd: number): number {
-  return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | O_APPEND);
+  return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | O_APPEND | constants.O_NOCTTY);
 }
 
 /**

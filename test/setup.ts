@@ -5,11 +5,12 @@ import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { init, shutdown } from '../src/index.js';
 import { startWatchdog, type Watchdog } from '../src/tensor/watchdog.js';
 import { takeSeeds } from './helpers.js';
+import { envSeconds } from '../src/util/env.js';
 
 let watchdog: Watchdog | null = null;
 
 beforeAll(async () => {
-  watchdog = startWatchdog(expect.getState().testPath ?? 'unknown test file', Number(process.env.WIDTHSCOPE_HANG_S ?? 300));
+  watchdog = startWatchdog(expect.getState().testPath ?? 'unknown test file', envSeconds('WIDTHSCOPE_HANG_S') ?? 300);
   watchdog.setTest('beforeAll: init');
   await init({ poison: true });
 });

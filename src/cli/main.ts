@@ -2,12 +2,16 @@
  * @file The `widthscope` command: one command, subcommands, `--help` for each.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { init, shutdown } from '../tensor/runtime.js';
 import type { Device } from '../tensor/device.js';
+import { enumerateAdapters, formatAdapter } from '../tensor/adapters.js';
+import { autotuneDefault } from '../kernels/autotune.js';
+import { UsageError } from '../util/usage-error.js';
+import { checkModelOptions, oneOf, positiveInt, positiveIntList, positiveNumber, shard } from './options.js';
 import { runDemo } from './demo.js';
 import { describeModel } from './describe.js';
 import { k8sCli, slurmCli } from './scale-out.js';
@@ -15,15 +19,34 @@ import { SWEEP_WORKER_ENV, superviseSweep } from './supervise.js';
 import { startWatchdog } from '../tensor/watchdog.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FAMILIES = ['mlp', 'cnn', 'transformer'];
+const OPTIMIZERS = ['sgd', 'adam'];
 
 const program = new Command('widthscope').description('Width sweeps on WebGPU: muP, kernels, autodiff');
-program.option('--adapter <name>', 'substring of the adapter to use (env WIDTHSCOPE_ADAPTER)');
-program.option('--wait <strategy>', 'how awaits poll the GPU: auto | sleep | spin (env WIDTHSCOPE_WAIT)');
+// Commander's own errors (unknown option, missing argument) are thrown to the handler at the end,
+// after one line that says what was expected.
+program.exitOverride();
+program.configureOutput({
+  outputError: (text, write) => {
+    const line = text.trim().replace(/\s*\n\s*/g, ' ');
+    const hint = /unknown command/.test(line)
+      ? `; expected one of ${program.commands.map((c) => c.name()).join(', ')}`
+      : " (see 'widthscope --help' or 'widthscope <command> --help')";
+    write(`widthscope: ${line.replace(/^error: /, '')}${hint}\n`);
+  },
+});
+program.option('--adapter <name>', 'part of the adapter to use, any case: vendor, architecture, device or description (env WIDTHSCOPE_ADAPTER; see `devices`)');
+program.option('--wait <strategy>', 'how awaits poll the GPU: auto | sleep | spin (env WIDTHSCOPE_WAIT)', oneOf('--wait', ['auto', 'sleep', 'spin']));
+program.option('--verbose', "print the adapter picked and Dawn's notices");
+// Environment variables read later (mid-run) are checked before any work starts.
+program.hook('preAction', () => {
+  autotuneDefault();
+});
 
 /** Runs `fn` on the chosen device and always tears the device down. */
 async function withDevice(fn: (d: Device) => Promise<number | void>): Promise<void> {
-  const o = program.opts<{ adapter?: string; wait?: 'auto' | 'sleep' | 'spin' }>();
-  const d = await init({ adapter: o.adapter, wait: o.wait });
+  const o = program.opts<{ adapter?: string; wait?: 'auto' | 'sleep' | 'spin'; verbose?: boolean }>();
+  const d = await init({ adapter: o.adapter, wait: o.wait, verbose: o.verbose });
   try {
     const code = await fn(d);
     if (code) process.exitCode = code;
@@ -34,23 +57,26 @@ async function withDevice(fn: (d: Device) => Promise<number | void>): Promise<vo
 
 program
   .command('devices')
-  .description('print the adapter Dawn picks and its limits')
-  .action(() =>
-    withDevice(async (d) => {
+  .description('list the adapters Dawn offers (--adapter / WIDTHSCOPE_ADAPTER picks one), then the one picked and its limits')
+  .action(async () => {
+    for (const { info } of await enumerateAdapters(undefined, program.opts().verbose)) {
+      console.log(`available: ${formatAdapter(info)} (device ${info.device})`);
+    }
+    await withDevice(async (d) => {
       console.log(`adapter: ${d.describe()}`);
       const l = d.limits;
       console.log(
         `maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxBufferSize ${l.maxBufferSize}, ` +
           `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`,
       );
-    }),
-  );
+    });
+  });
 
 program
   .command('sweep <spec>')
   .description('run a sweep spec (JSON or YAML): resumable; finished runs are skipped')
   .option('--results <dir>', 'results directory (default results/<spec name>)')
-  .option('--shard <i/n>', 'run the i-th of n balanced shares (0-based); default from SLURM/Kubernetes env')
+  .option('--shard <i/n>', 'run the i-th of n balanced shares (0-based); default from SLURM/Kubernetes env', shard)
   .option('--no-report', 'do not write the report when the sweep finishes')
   .option('--no-progress', 'no progress bars')
   .option('--dry-run', 'validate the spec and list its runs')
@@ -103,6 +129,7 @@ function injectHangForTests(): void {
 async function sweep(spec: string, o: SweepOptions): Promise<void> {
   const { runSweepCommand, SpecError } = await import('../experiments/index.js');
   const { createModelTrainer } = await import('../experiments/model-trainer.js');
+  (await import('../experiments/spec/load.js')).loadSpec(spec); // a bad spec fails before the device is made
   const run = async (device?: Device) =>
     runSweepCommand(spec, {
       results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake,
@@ -126,6 +153,9 @@ program
   .command('report <dir>')
   .description('write figures (SVG, PNG) and an HTML page for a results directory')
   .action(async (dir: string) => {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new UsageError(`report: results directory '${dir}' does not exist; expected a directory written by \`widthscope sweep\``);
+    }
     const { reportCommand } = await import('../experiments/index.js');
     await reportCommand(dir);
   });
@@ -160,15 +190,16 @@ program
 program
   .command('coordcheck')
   .description('coordinate check: mean |x| of every layer for widths x steps, SP vs muP; JSON and log-log plots')
-  .option('--family <f>', 'mlp | cnn | transformer', 'mlp')
-  .option('--widths <list>', 'comma-separated widths', '64,128,256,512,1024,2048')
-  .option('--steps <n>', 'training steps t = 0 .. n', '3')
-  .option('--optimizer <o>', 'sgd | adam', 'adam')
-  .option('--lr <x>', 'learning rate', '0.003')
-  .option('--seeds <n>', 'seeds averaged per point', '3')
+  .option('--family <f>', 'mlp | cnn | transformer', oneOf('--family', FAMILIES), 'mlp')
+  .option('--widths <list>', 'comma-separated widths', positiveIntList('--widths'), '64,128,256,512,1024,2048')
+  .option('--steps <n>', 'training steps t = 0 .. n', positiveInt('--steps'), '3')
+  .option('--optimizer <o>', 'sgd | adam', oneOf('--optimizer', OPTIMIZERS), 'adam')
+  .option('--lr <x>', 'learning rate', positiveNumber('--lr'), '0.003')
+  .option('--seeds <n>', 'seeds averaged per point', positiveInt('--seeds'), '3')
   .option('--out <dir>', 'output directory', 'results/coordcheck')
-  .action((o: { family: string; widths: string; steps: string; optimizer: string; lr: string; seeds: string; out: string }) =>
-    withDevice(async (d) => {
+  .action((o: { family: string; widths: string; steps: string; optimizer: string; lr: string; seeds: string; out: string }) => {
+    checkModelOptions({ family: o.family, widths: o.widths.split(',').map(Number), widthOption: '--widths', optimizer: o.optimizer });
+    return withDevice(async (d) => {
       const { coordCheck, writeCoordCheck } = await import('../experiments/coordcheck.js');
       const result = await coordCheck(d, {
         family: o.family as 'mlp', widths: o.widths.split(',').map(Number), parameterizations: ['sp', 'mup'],
@@ -180,32 +211,33 @@ program
         console.log(`${s.parameterization.padEnd(4)} step ${s.step} ${s.layer.padEnd(24)} slope ${s.slope.toFixed(3)}`);
       }
       console.log(`wrote ${files.join(', ')}`);
-    }),
-  );
+    });
+  });
 
 program
   .command('describe')
   .description('print what each parameter of a model gets: role, init, forward multiplier, lr multiplier')
-  .option('--family <f>', 'mlp | cnn | transformer', 'mlp')
-  .option('--width <n>', 'width', '256')
-  .option('--base-width <n>', 'base width (muP equals SP here)', '64')
-  .option('--depth <n>', 'depth', '2')
-  .option('--parameterization <p>', 'sp | ntk | mup | mf', 'mup')
-  .option('--optimizer <o>', 'sgd | adam', 'adam')
-  .option('--gamma0 <x>', 'MF richness', '1')
-  .action((o: Record<string, string>) =>
-    withDevice(async (d) => {
+  .option('--family <f>', 'mlp | cnn | transformer', oneOf('--family', FAMILIES), 'mlp')
+  .option('--width <n>', 'width', positiveInt('--width'), '256')
+  .option('--base-width <n>', 'base width (muP equals SP here)', positiveInt('--base-width'), '64')
+  .option('--depth <n>', 'depth', positiveInt('--depth'), '2')
+  .option('--parameterization <p>', 'sp | ntk | mup | mf', oneOf('--parameterization', ['sp', 'ntk', 'mup', 'mf']), 'mup')
+  .option('--optimizer <o>', 'sgd | adam', oneOf('--optimizer', OPTIMIZERS), 'adam')
+  .option('--gamma0 <x>', 'MF richness', positiveNumber('--gamma0'), '1')
+  .action((o: Record<string, string>) => {
+    checkModelOptions({ family: o.family, widths: [+o.width, +o.baseWidth], widthOption: '--width / --base-width', parameterization: o.parameterization, optimizer: o.optimizer });
+    return withDevice(async (d) => {
       console.log(describeModel(d, o));
-    }),
-  );
+    });
+  });
 
 program
   .command('demo')
   .description('train a small linear model on a fresh-batch teacher stream and print the loss')
-  .option('--steps <n>', 'training steps', '200')
-  .option('--width <n>', 'input width', '256')
-  .option('--batch <n>', 'batch size', '512')
-  .option('--lr <x>', 'learning rate', '0.1')
+  .option('--steps <n>', 'training steps', positiveInt('--steps'), '200')
+  .option('--width <n>', 'input width', positiveInt('--width'), '256')
+  .option('--batch <n>', 'batch size', positiveInt('--batch'), '512')
+  .option('--lr <x>', 'learning rate', positiveNumber('--lr'), '0.1')
   .action((o: { steps: string; width: string; batch: string; lr: string }) =>
     withDevice(async (d) => {
       console.log(`adapter: ${d.describe()}`);
@@ -216,4 +248,29 @@ program
     }),
   );
 
-await program.parseAsync();
+/**
+ * Runs the command line; a user's mistake (UsageError, commander's own) is one line and status 2,
+ * anything else is a bug and shows its stack.
+ */
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2; // commander printed its message (or the help)
+    } else if (e instanceof UsageError) {
+      console.error(`widthscope: ${e.message}`);
+      process.exitCode = 2;
+    } else if (e instanceof Error && 'syscall' in e) {
+      console.error(`widthscope: ${e.message}`); // the system refused (a path, a permission, a full disk)
+      process.exitCode = 1;
+    } else {
+      console.error('widthscope: internal error (a bug in widthscope, not in what was asked); please report it with the command line and this trace:');
+      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+      process.exitCode = 1;
+    }
+    shutdown();
+  }
+}
+
+await main();

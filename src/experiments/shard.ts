@@ -5,6 +5,8 @@
  * on estimated cost, ties broken by job id), then keeps its own share; so shards need no
  * coordination and write disjoint run directories into one results directory.
  */
+import { envInt } from '../util/env.js';
+import { UsageError } from '../util/usage-error.js';
 
 import type { RunConfig } from './spec/resolve.js';
 import { defaultCost, type Trainer } from './trainer.js';
@@ -19,11 +21,11 @@ export interface Shard {
 
 export function parseShard(text: string, source = '--shard'): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) throw new Error(`${source}: expected i/n (0-based index i of n shards), got ${JSON.stringify(text)}`);
+  if (!m) throw new UsageError(`${source}: expected i/n (0-based index i of n shards), got ${JSON.stringify(text)}`);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1) throw new Error(`${source}: shard count must be >= 1, got ${count}`);
-  if (index >= count) throw new Error(`${source}: shard index is 0-based, expected 0..${count - 1}, got ${index}`);
+  if (count < 1) throw new UsageError(`${source}: shard count must be >= 1, got ${count}`);
+  if (index >= count) throw new UsageError(`${source}: shard index is 0-based, expected 0..${count - 1}, got ${index}`);
   return { index, count, source };
 }
 
@@ -36,13 +38,14 @@ export function parseShard(text: string, source = '--shard'): Shard {
  */
 export function shardFromEnv(env: NodeJS.ProcessEnv, specShards?: number): Shard | undefined {
   if (env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
-    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
-    return parseShard(`${Number(env.SLURM_ARRAY_TASK_ID) - min}/${env.SLURM_ARRAY_TASK_COUNT}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
+    const min = envInt('SLURM_ARRAY_TASK_MIN', 0, env) ?? 0;
+    const id = envInt('SLURM_ARRAY_TASK_ID', min, env) ?? 0;
+    return parseShard(`${id - min}/${env.SLURM_ARRAY_TASK_COUNT}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     const count = env.WIDTHSCOPE_SHARD_COUNT ?? (specShards !== undefined ? String(specShards) : undefined);
     if (count === undefined)
-      throw new Error('JOB_COMPLETION_INDEX is set but the shard count is unknown: set WIDTHSCOPE_SHARD_COUNT (= the Job\'s completions) or the spec\'s "shards" field');
+      throw new UsageError('JOB_COMPLETION_INDEX is set but the shard count is unknown: set WIDTHSCOPE_SHARD_COUNT (= the Job\'s completions) or the spec\'s "shards" field');
     return parseShard(`${env.JOB_COMPLETION_INDEX}/${count}`, env.WIDTHSCOPE_SHARD_COUNT !== undefined ? 'JOB_COMPLETION_INDEX/WIDTHSCOPE_SHARD_COUNT' : 'JOB_COMPLETION_INDEX/spec.shards');
   }
   return undefined;

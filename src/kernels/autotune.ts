@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Device } from '../tensor/device.js';
+import { envFlag } from '../util/env.js';
 
 export interface TuneTarget<C> {
   /** The op's name (one section of the cache file). */
@@ -67,12 +68,9 @@ export function defaultCacheDir(): string {
   return join(base, 'widthscope');
 }
 
-/** env WIDTHSCOPE_AUTOTUNE=1|0 decides; otherwise on, except under vitest. */
+/** env WIDTHSCOPE_AUTOTUNE=1|0 decides (any other value is an error); otherwise on, except under vitest. */
 export function autotuneDefault(): boolean {
-  const env = process.env.WIDTHSCOPE_AUTOTUNE;
-  if (env === '1') return true;
-  if (env === '0') return false;
-  return !process.env.VITEST;
+  return envFlag('WIDTHSCOPE_AUTOTUNE') ?? !process.env.VITEST;
 }
 
 export class Autotuner {

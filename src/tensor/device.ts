@@ -4,14 +4,19 @@
  */
 import { BindGroupCache } from './bind-groups.js';
 import './gpu-globals.js';
-import { create } from 'webgpu';
+import { enumerateAdapters, formatAdapter, pickAdapter, type AdapterDescription } from './adapters.js';
 import { BufferPool, STORAGE_USAGE, type MemoryStats } from './pool.js';
 import { defaultWaitStrategy, waitFor, type WaitStrategy } from './wait.js';
 import { KernelRegistry, writeParams, type BufferRange } from '../kernels/registry.js';
 import { ErrorFlags, FLAG_BYTES, flagContext } from './error-flags.js';
+import { envChoice, envFlag, envInt } from '../util/env.js';
+import { UsageError } from '../util/usage-error.js';
 
 export interface DeviceOptions {
-  /** Substring of the adapter's vendor/architecture/description (env WIDTHSCOPE_ADAPTER). */
+  /**
+   * Part of the adapter's vendor, architecture, device or description, any case (env
+   * WIDTHSCOPE_ADAPTER); no match is an error listing the adapters available.
+   */
   adapter?: string;
   powerPreference?: GPUPowerPreference;
   /** How awaits on the GPU poll (env WIDTHSCOPE_WAIT): 'auto' sleeps on CPU adapters. */
@@ -24,7 +29,7 @@ export interface DeviceOptions {
    * the cause was not found; until it is, the default stays where it was tested for longest.
    */
   maxDispatchesPerSubmit?: number;
-  /** Print the adapter that was picked (default: false). */
+  /** Print the adapter that was picked, and Dawn's notices at adapter discovery (default: false). */
   verbose?: boolean;
   /**
    * Fill every new op output with NaN before its kernel runs, so an element a kernel forgets to
@@ -39,13 +44,7 @@ export interface DeviceOptions {
   anomaly?: boolean;
 }
 
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  description: string;
-  /** The adapter's narrowest subgroup (0 when it does not say). */
-  subgroupMinSize: number;
-}
+export type { AdapterDescription } from './adapters.js';
 
 export interface DispatchSpec {
   kernel: string;
@@ -59,12 +58,6 @@ export interface DispatchSpec {
 }
 
 const UNIFORM_CHUNK = 64 * 1024;
-/**
- * Dawn's instance, made once and kept for the process: dropping it at the last device's destroy
- * let it be collected while the binding's AsyncRunner could still call its ProcessEvents (a test
- * file's process once hung there after shutdown, blocked on a mutex inside ProcessEvents).
- */
-let gpuHandle: GPU | null = null;
 
 class UniformRing {
   private chunks: { buffer: GPUBuffer; cpu: ArrayBuffer; used: number }[] = [];
@@ -113,14 +106,21 @@ class UniformRing {
 /** Default of DeviceOptions.maxDispatchesPerSubmit. */
 export const DISPATCHES_PER_SUBMIT = 1024;
 
-function envDispatchesPerSubmit(): number | undefined {
-  const raw = process.env.WIDTHSCOPE_DISPATCHES_PER_SUBMIT;
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`device: WIDTHSCOPE_DISPATCHES_PER_SUBMIT must be a positive integer, got '${raw}'`);
+const WAIT_CHOICES = ['auto', 'sleep', 'spin'] as const;
+
+/** The options as given, else from the environment; bad values are UsageErrors naming the variable. */
+function resolveOptions(opts: DeviceOptions): { wait: WaitStrategy | 'auto'; maxDispatchesPerSubmit: number; poison: boolean; anomaly: boolean } {
+  const wait = opts.wait ?? envChoice('WIDTHSCOPE_WAIT', WAIT_CHOICES) ?? 'auto';
+  if (!WAIT_CHOICES.includes(wait)) throw new UsageError(`device: wait strategy must be 'auto', 'sleep' or 'spin', got '${wait}' (--wait / DeviceOptions.wait)`);
+  const perSubmit = opts.maxDispatchesPerSubmit ?? envInt('WIDTHSCOPE_DISPATCHES_PER_SUBMIT', 1) ?? DISPATCHES_PER_SUBMIT;
+  if (!Number.isInteger(perSubmit) || perSubmit < 1) {
+    throw new UsageError(`device: maxDispatchesPerSubmit expected an integer >= 1, got ${perSubmit}`);
   }
-  return n;
+  return {
+    wait, maxDispatchesPerSubmit: perSubmit,
+    poison: opts.poison ?? envFlag('WIDTHSCOPE_POISON') ?? false,
+    anomaly: opts.anomaly ?? envFlag('WIDTHSCOPE_ANOMALY') ?? false,
+  };
 }
 
 export class Device {
@@ -159,14 +159,11 @@ export class Device {
   private constructor(readonly gpu: GPUDevice, info: AdapterDescription, opts: DeviceOptions) {
     this.adapterInfo = info;
     this.limits = gpu.limits;
-    const wait = opts.wait ?? (process.env.WIDTHSCOPE_WAIT as WaitStrategy | 'auto' | undefined) ?? 'auto';
-    if (!['auto', 'sleep', 'spin'].includes(wait)) {
-      throw new Error(`device: wait strategy must be 'auto', 'sleep' or 'spin', got '${wait}'`);
-    }
+    const { wait, maxDispatchesPerSubmit, poison, anomaly } = resolveOptions(opts);
     this.wait = wait === 'auto' ? defaultWaitStrategy(info) : wait;
-    this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? envDispatchesPerSubmit() ?? DISPATCHES_PER_SUBMIT;
-    this.poison = opts.poison ?? process.env.WIDTHSCOPE_POISON === '1';
-    this.anomaly = opts.anomaly ?? process.env.WIDTHSCOPE_ANOMALY === '1';
+    this.maxDispatchesPerSubmit = maxDispatchesPerSubmit;
+    this.poison = poison;
+    this.anomaly = anomaly;
     this.flags = new ErrorFlags(gpu);
     this.kernels = new KernelRegistry(gpu);
     this.pool = new BufferPool((size) => this.gpu.createBuffer({ size, usage: STORAGE_USAGE }));
@@ -182,25 +179,16 @@ export class Device {
   }
 
   static async create(opts: DeviceOptions = {}): Promise<Device> {
-    const want = opts.adapter ?? process.env.WIDTHSCOPE_ADAPTER;
-    if (!gpuHandle) gpuHandle = create([...(want ? [`adapter=${want}`] : []), ...(process.env.WIDTHSCOPE_DAWN_FLAGS ? process.env.WIDTHSCOPE_DAWN_FLAGS.split(' ') : [])]);
-    const adapter = await gpuHandle.requestAdapter({ powerPreference: opts.powerPreference });
-    if (!adapter) {
-      throw new Error(
+    resolveOptions(opts); // bad options or environment fail before any adapter is touched
+    const wish = opts.adapter ?? (process.env.WIDTHSCOPE_ADAPTER || undefined);
+    const offered = await enumerateAdapters(opts.powerPreference, opts.verbose);
+    if (offered.length === 0) {
+      throw new UsageError(
         'device: no WebGPU adapter found. Dawn needs a Vulkan driver: run `bash scripts/setup-webgpu.sh` ' +
           '(installs Mesa lavapipe on Debian bookworm) or install your GPU vendor driver.',
       );
     }
-    const info: AdapterDescription = {
-      vendor: adapter.info.vendor,
-      architecture: adapter.info.architecture,
-      description: adapter.info.description,
-      subgroupMinSize: (adapter.info as { subgroupMinSize?: number }).subgroupMinSize ?? 0,
-    };
-    const text = `${info.vendor} ${info.architecture} ${info.description}`;
-    if (want && !text.toLowerCase().includes(want.toLowerCase())) {
-      throw new Error(`device: asked for adapter '${want}' but Dawn offered '${text}'`);
-    }
+    const { adapter, info } = wish !== undefined ? pickAdapter(offered, wish) : offered[0];
     const requiredLimits: Record<string, number> = {};
     for (const name of [
       'maxStorageBufferBindingSize',
@@ -224,8 +212,7 @@ export class Device {
   }
 
   describe(): string {
-    const { vendor, architecture, description } = this.adapterInfo;
-    return `${vendor} / ${architecture} / ${description} (wait: ${this.wait})`;
+    return `${formatAdapter(this.adapterInfo)} (wait: ${this.wait})`;
   }
 
   /** A short, file-name-safe adapter name (for result and cache files). */
@@ -452,7 +439,7 @@ export class Device {
     };
   }
 
-  /** Destroys the device (Dawn's instance stays, see gpuHandle). */
+  /** Destroys the device (Dawn's instance stays for the process, see adapters.ts). */
   destroy(): void {
     if (this.destroyed) return;
     try {

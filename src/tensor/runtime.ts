@@ -4,11 +4,26 @@
 import { Device, type DeviceOptions } from './device.js';
 
 let current: Device | null = null;
+/** The creation in progress: concurrent init() calls share it; a failed one is forgotten. */
+let creating: Promise<Device> | null = null;
 
-/** Creates (or returns) the default device. */
+/** Creates (or returns) the default device; after a failed creation, the next call tries afresh. */
 export async function init(opts: DeviceOptions = {}): Promise<Device> {
-  if (!current) current = await Device.create(opts);
-  return current;
+  if (current) return current;
+  if (!creating) {
+    creating = Device.create(opts).then(
+      (d) => {
+        current = d;
+        creating = null;
+        return d;
+      },
+      (e: unknown) => {
+        creating = null;
+        throw e;
+      },
+    );
+  }
+  return creating;
 }
 
 /** The default device; throws if `init()` has not been awaited. */

@@ -156,7 +156,7 @@ describe('runSweepCommand', () => {
     ] as const) {
       const spec = writeSpec(dir, { ...tinySpec(), ...bad } as never);
       await expect(runSweepCommand(spec, { trainer, results: join(dir, 'r'), log: () => {} })).rejects.toThrow(SpecError);
-      await expect(runSweepCommand(spec, { trainer, results: join(dir, 'r'), log: () => {} })).rejects.toThrow(new RegExp(`^\\s+- ${field.replace(/[[\]]/g, '\\$&')}:`, 'm'));
+      await expect(runSweepCommand(spec, { trainer, results: join(dir, 'r'), log: () => {} })).rejects.toThrow(new RegExp(`(^\\s+- |^invalid sweep spec \\S+: )${field.replace(/[[\]]/g, '\\$&')}:`, 'm'));
     }
     expect(trained).toBe(0);
     expect(existsSync(join(dir, 'r'))).toBe(false);

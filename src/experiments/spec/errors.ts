@@ -3,10 +3,16 @@
  * positive integer width, got -4`.
  */
 import type { z } from 'zod';
+import { UsageError } from '../../util/usage-error.js';
 
-export class SpecError extends Error {
+/** A spec that cannot be read or is invalid: one line per problem, each naming its field. */
+export class SpecError extends UsageError {
   constructor(readonly source: string, readonly problems: string[]) {
-    super(`invalid sweep spec ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? `invalid sweep spec ${source}: ${problems[0]}`
+        : `invalid sweep spec ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'SpecError';
   }
 }
@@ -18,9 +24,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
+/** Keys that a bare string stands for (`"mlp"` is `{ "family": "mlp" }`, see schema.ts). */
+const SHORTHAND_KEYS = new Set<PropertyKey>(['name', 'family']);
+
 function valueAt(root: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
   let v: unknown = root;
   for (const k of path) {
+    if (typeof v === 'string' && SHORTHAND_KEYS.has(k)) continue;
     if (v === null || typeof v !== 'object' || !(k in (v as object))) return { found: false };
     v = (v as Record<PropertyKey, unknown>)[k];
   }
@@ -42,9 +52,11 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // Pick the branch with the fewest issues (the one the writer most likely meant).
-      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0];
-      if (best.length > 0 && best.every((i) => i.path.length > 0)) {
+      // Pick the branch with the fewest issues that got past the top (the one the writer most
+      // likely meant: a list for a list, an object for an object).
+      const deeper = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+      const best = [...deeper].sort((a, b) => a.length - b.length)[0];
+      if (best) {
         out.push(...formatIssues(best.map((i) => ({ ...i, path: [...path, ...i.path] }) as z.core.$ZodIssue), input));
         continue;
       }

@@ -25,5 +25,12 @@ export function parseSpecText(text: string, source: string): SweepSpec {
 }
 
 export function loadSpec(path: string): SweepSpec {
-  return parseSpecText(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new SpecError(path, [`cannot read it (${why}): expected the path of a JSON or YAML sweep spec`]);
+  }
+  return parseSpecText(text, path);
 }

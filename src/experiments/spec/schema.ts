@@ -186,6 +186,10 @@ export const sweepSpecSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path, message: `${m.family} cannot train on the text task ${s.task.name}; use transformer` });
     if (m.family === 'cnn' && (s.task.name === 'teacher-regression' || s.task.name === 'teacher-gaussian'))
       ctx.addIssue({ code: 'custom', path, message: 'cnn needs an image task (teacher-image | mnist | fashion-mnist)' });
+    if (m.maxWidth !== undefined && s.widths.every((w) => w > m.maxWidth!)) {
+      const at = Array.isArray(s.model) ? ['model', i, 'maxWidth'] : ['model', 'maxWidth'];
+      ctx.addIssue({ code: 'custom', path: at, message: `maxWidth ${m.maxWidth} excludes every width of the sweep (${s.widths.join(', ')}), so this model would run nothing: expected a maxWidth >= ${Math.min(...s.widths)}` });
+    }
   });
   const evalSteps = typeof s.eval === 'number' ? [] : Array.isArray(s.eval) ? s.eval : 'steps' in s.eval ? s.eval.steps : [];
   const evalPath = Array.isArray(s.eval) ? ['eval'] : ['eval', 'steps'];

@@ -7,13 +7,17 @@
  */
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync, appendFileSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 export const TMP_PREFIX = '.tmp-';
 
-/** A complete, flushed temporary next to `path`, named uniquely (pid and random: processes on other hosts may share a pid). */
+/** Prefix of this process's temporaries: `.tmp-<host>-<pid>-` (a killed process's are recognisable). */
+export const temporaryPrefix = (host = hostname(), pid = process.pid) => `${TMP_PREFIX}${host}-${pid}-`;
+
+/** A complete, flushed temporary next to `path`, named uniquely (host, pid and random). */
 function writeTemporary(path: string, data: string | Uint8Array): string {
-  const tmp = join(dirname(path), `${TMP_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}-${basename(path)}`);
+  const tmp = join(dirname(path), `${temporaryPrefix()}${randomBytes(4).toString('hex')}-${basename(path)}`);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);

@@ -5,6 +5,8 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { createFakeTrainer } from './fake-trainer.js';
+import { lockFile } from './layout.js';
+import { inspectLock } from './lock.js';
 import { report, type ReportOutput } from './report/report.js';
 import { DEFAULT_LOCK_STALE_SECONDS, runSweep, type SweepSummary } from './runner.js';
 import { parseShard, shardFromEnv, type Shard } from './shard.js';
@@ -114,7 +116,12 @@ export async function reportCommand(dir: string, opts: { log?: (line: string) =>
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const out = await report(resolvePath(dir));
   log(`report: ${out.html} (${out.figures.length} figures; numbers in ${resolvePath(dir, 'analysis')})`);
-  if (out.analysis.unfinished.length > 0) log(`report: ${out.analysis.unfinished.length} unfinished run(s) left out`);
+  const unfinished = out.analysis.unfinished;
+  if (unfinished.length > 0) log(`report: ${unfinished.length} unfinished run(s) left out (no run directory yet)`);
+  for (const id of unfinished.slice(0, 20)) {
+    const lock = inspectLock(lockFile(resolvePath(dir), id), DEFAULT_LOCK_STALE_SECONDS);
+    log(`report: not finished: ${id}${lock ? `, ${lock}` : ''}`);
+  }
   for (const s of out.analysis.skipped) log(`report: skipped ${s.dir}: ${s.problems.join('; ')}`);
   if (out.analysis.skipped.length > 0) throw new ReportIncompleteError(out);
   return out;

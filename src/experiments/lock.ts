@@ -17,11 +17,11 @@
  * marker; the other finds the marker held, or, later, a lock with other bytes, and backs off.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { createFileExclusive } from './atomic.js';
+import { createFileExclusive, temporaryPrefix } from './atomic.js';
 
 const lockInfoSchema = z.object({ pid: z.number().int().positive(), host: z.string(), startedAt: z.string(), token: z.string() });
 export type LockInfo = z.infer<typeof lockInfoSchema>;
@@ -69,11 +69,30 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Removes temporaries in `dir` that processes of this host left when they were killed. */
+export function removeDeadTemporaries(dir: string): void {
+  if (!existsSync(dir)) return;
+  const mine = temporaryPrefix(hostname(), 0).slice(0, -2); // `.tmp-<host>-`
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(mine)) continue;
+    const pid = Number(/^(\d+)-/.exec(f.slice(mine.length))?.[1]);
+    if (pid > 0 && !pidAlive(pid)) rmSync(join(dir, f), { force: true });
+  }
+}
+
 /** Why the lock's owner is taken for gone, or undefined while it is alive. */
 export function staleReason(s: LockState, staleAfterSeconds: number): string | undefined {
   if (s.info && s.info.host === hostname() && !pidAlive(s.info.pid)) return `pid ${s.info.pid} is not running on ${s.info.host}`;
   if (s.heartbeatAgeSeconds > staleAfterSeconds) return `its heartbeat is ${Math.round(s.heartbeatAgeSeconds)} s old (stale after ${staleAfterSeconds} s)`;
   return undefined;
+}
+
+/** Who holds the lock at `path` and whether it is stale, for messages; undefined when there is none. */
+export function inspectLock(path: string, staleAfterSeconds: number): string | undefined {
+  const s = readLock(path);
+  if (!s) return undefined;
+  const reason = staleReason(s, staleAfterSeconds);
+  return `locked by ${describeLock(s)}${reason ? ` (stale: ${reason})` : ''}`;
 }
 
 /** A lock this process holds. */
@@ -102,7 +121,7 @@ export class HeldLock {
 
 export type LockAttempt =
   | { lock: HeldLock; holder?: undefined; tookOver?: { holder: string; reason: string; info?: LockInfo } }
-  | { lock?: undefined; holder: string };
+  | { lock?: undefined; holder: string; tookOver?: undefined };
 
 /** Takes the lock at `path` if it is free or stale; otherwise says who holds it. Never waits. */
 export function tryLock(path: string, staleAfterSeconds: number, depth = 0): LockAttempt {

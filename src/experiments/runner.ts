@@ -15,8 +15,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { join } from 'node:path';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { encodeNpy } from './npy.js';
-import { CONFIG_FILE, DONE_FILE, METRICS_FILE, PARTIAL_DIR, SWEEP_FILE, lockFile, predictionFile, runDir, stagingDir, type DoneRecord } from './layout.js';
-import { tryLock, type HeldLock } from './lock.js';
+import { CONFIG_FILE, DONE_FILE, LOCKS_DIR, METRICS_FILE, PARTIAL_DIR, SWEEP_FILE, lockFile, predictionFile, runDir, stagingDir, type DoneRecord } from './layout.js';
+import { removeDeadTemporaries, tryLock, type HeldLock } from './lock.js';
 import { createProgress, type Progress } from './progress.js';
 import { selectShard, type Shard } from './shard.js';
 import { runLabel, type ResolvedRun, type ResolvedSweep, type RunGroup } from './spec/resolve.js';
@@ -105,6 +105,7 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
   const cost = (g: RunGroup) => g.runs.reduce((a, r) => a + (opts.trainer.estimateCost ?? defaultCost)(r.config), 0);
   const jobs = selectShard(sweep.groups, opts.shard, cost);
   const claimed = claimResultsDir(results, sweep, { force: opts.force });
+  for (const d of [results, join(results, LOCKS_DIR)]) removeDeadTemporaries(d);
 
   const statuses: Record<string, RunStatus> = {};
   const errors: string[] = [];
@@ -134,9 +135,20 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
   /** The runs of `runs` this process trains now: not finished, and locked by it (a corrupt directory is removed). */
   const claim = (runs: readonly ResolvedRun[]): ResolvedRun[] => {
     const mine: ResolvedRun[] = [];
+    const partial = existsSync(join(results, PARTIAL_DIR)) ? readdirSync(join(results, PARTIAL_DIR)) : [];
     for (const run of runs) {
       const dir = runDir(results, run.id);
-      if (verifyRun(dir, run.id, run.config).state === 'finished') { statuses[run.id] ??= 'skipped'; lockedElsewhere.delete(run.id); continue; }
+      if (verifyRun(dir, run.id, run.config).state === 'finished') {
+        statuses[run.id] ??= 'skipped';
+        lockedElsewhere.delete(run.id);
+        // A process killed between publishing the run and releasing its lock leaves the lock
+        // (and a zombie its staging directory): clear them when their owner is gone.
+        if (existsSync(lockFile(results, run.id)) || partial.some((f) => f.startsWith(`${run.id}.`))) {
+          const got = tryLock(lockFile(results, run.id), staleAfter);
+          if (got.lock) { removeLeftovers(results, run.id); got.lock.release(); }
+        }
+        continue;
+      }
       const got = tryLock(lockFile(results, run.id), staleAfter);
       if (!got.lock) { lockedElsewhere.set(run.id, got.holder); continue; }
       lockedElsewhere.delete(run.id);

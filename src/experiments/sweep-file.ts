@@ -85,7 +85,7 @@ export function claimResultsDir(results: string, sweep: ResolvedSweep, opts: { f
   const text = `${JSON.stringify(mine, null, 2)}\n`;
   const forceHint = 'choose another --results directory, or pass --force to make this spec the directory\'s spec (run directories are kept; sweep.json is replaced)';
   if (!existsSync(path)) {
-    const foreign = readdirSync(results).filter((f) => !RESULTS_ENTRIES.includes(f) && !RUN_ID_RE.test(f) && !f.startsWith('.tmp-'));
+    const foreign = readdirSync(results).filter((f) => !RESULTS_ENTRIES.includes(f) && !RUN_ID_RE.test(f) && !f.startsWith('.'));
     if (foreign.length > 0 && !opts.force)
       throw new Error(`sweep: ${results} has no ${SWEEP_FILE} but holds ${foreign.slice(0, 3).map((f) => `'${f}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}: expected a new, empty or widthscope results directory; ${forceHint}`);
     if (createFileExclusive(path, text)) return undefined;

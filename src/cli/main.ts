@@ -81,6 +81,7 @@ program
   .option('--no-progress', 'no progress bars')
   .option('--dry-run', 'validate the spec and list its runs')
   .option('--fake', 'use the deterministic stand-in trainer (pipeline demos)')
+  .option('--force', "use a results directory that holds another spec's results: its sweep.json is replaced by this spec's; run directories are kept (runs of both specs are shared) and the next report covers this spec only")
   .option('--hang-timeout <seconds>', 'a native call that blocks the sweep this long is a hang: print stacks, restart the sweep (0: off)', '600')
   .option('--restarts <n>', 'how many times a hung sweep is started again', '3')
   .action(async (spec: string, o: SweepOptions) => {
@@ -108,6 +109,7 @@ interface SweepOptions {
   progress: boolean;
   dryRun?: boolean;
   fake?: boolean;
+  force?: boolean;
   hangTimeout: string;
   restarts: string;
 }
@@ -132,7 +134,7 @@ async function sweep(spec: string, o: SweepOptions): Promise<void> {
   (await import('../experiments/spec/load.js')).loadSpec(spec); // a bad spec fails before the device is made
   const run = async (device?: Device) =>
     runSweepCommand(spec, {
-      results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake,
+      results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake, force: o.force,
       trainer: device ? createModelTrainer({ device }) : undefined,
     });
   try {

@@ -13,6 +13,8 @@ export * from './shard.js';
 export * from './npy.js';
 export * from './layout.js';
 export * from './results.js';
+export * from './sweep-file.js';
+export * from './lock.js';
 export * from './analysis/stats.js';
 export * from './analysis/losses.js';
 export * from './analysis/agreement.js';

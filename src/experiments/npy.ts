@@ -47,9 +47,13 @@ export interface NpyArray {
   shape: number[];
 }
 
-/** Parses a v1.x/2.x .npy file with dtype '<f4' and C order; anything else is refused clearly. */
-export function decodeNpy(buf: Uint8Array): NpyArray {
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+/**
+ * Checks a .npy header (v1.x/2.x, dtype '<f4', C order) against the file's size without reading
+ * the data: `head` holds the file's first bytes (the header is at most 64 KiB in v1.0), `size` is
+ * the file's length. Anything else is refused clearly.
+ */
+export function npyLayout(head: Uint8Array, size: number): { shape: number[]; dataOffset: number } {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   if (b.length < 10 || !b.subarray(0, 6).equals(MAGIC)) throw new Error('npy: not a .npy file (bad magic)');
   const major = b[6];
   let headerLen: number;
@@ -57,6 +61,7 @@ export function decodeNpy(buf: Uint8Array): NpyArray {
   if (major === 1) { headerLen = b.readUInt16LE(8); start = 10; }
   else if (major === 2 || major === 3) { headerLen = b.readUInt32LE(8); start = 12; }
   else throw new Error(`npy: unsupported format version ${major}.${b[7]}`);
+  if (b.length < start + headerLen) throw new Error(`npy: truncated header (${headerLen} bytes announced, file has ${size})`);
   const header = b.subarray(start, start + headerLen).toString('latin1');
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
@@ -66,9 +71,16 @@ export function decodeNpy(buf: Uint8Array): NpyArray {
   if (fortran !== 'False') throw new Error('npy: Fortran order not supported');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   const n = shape.reduce((a, c) => a * c, 1);
-  const offset = start + headerLen;
-  if (b.length !== offset + 4 * n) throw new Error(`npy: expected ${4 * n} data bytes for shape (${shape.join(', ')}), found ${b.length - offset}`);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = b.readFloatLE(offset + 4 * i);
+  const dataOffset = start + headerLen;
+  if (size !== dataOffset + 4 * n) throw new Error(`npy: expected ${4 * n} data bytes for shape (${shape.join(', ')}), found ${size - dataOffset}`);
+  return { shape, dataOffset };
+}
+
+/** Parses a v1.x/2.x .npy file with dtype '<f4' and C order; anything else is refused clearly. */
+export function decodeNpy(buf: Uint8Array): NpyArray {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const { shape, dataOffset } = npyLayout(b, b.length);
+  const data = new Float32Array((b.length - dataOffset) / 4);
+  for (let i = 0; i < data.length; i++) data[i] = b.readFloatLE(dataOffset + 4 * i);
   return { data, shape };
 }

@@ -1,18 +1,18 @@
 /**
- * @file Reads a results directory back: the sweep, each run's config, metrics, completion marker
- * and prediction files.
+ * @file Reads a results directory back: the sweep and every finished run that passes
+ * `verifyRun` (config, metrics, completion record, prediction files). Runs that fail it are not
+ * read but listed with what is wrong, so that a report can leave them out visibly.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { decodeNpy, type NpyArray } from './npy.js';
-import { CONFIG_FILE, DONE_FILE, METRICS_FILE, PREDICTION_RE, SWEEP_FILE, predictionFile, type DoneRecord } from './layout.js';
+import { CONFIG_FILE, predictionFile, type DoneRecord } from './layout.js';
 import type { RunConfig } from './spec/resolve.js';
-import type { SweepSpec } from './spec/schema.js';
+import { checkResultsPath, readSweepFile, type SweepFile } from './sweep-file.js';
+import { verifyRun, type MetricsLine } from './verify.js';
 
-export interface MetricsLine {
-  step: number;
-  [name: string]: number | null;
-}
+export { parseMetrics, verifyRun, type MetricsLine, type RunCheck } from './verify.js';
+export type { SweepFile } from './sweep-file.js';
 
 export interface RunResult {
   id: string;
@@ -21,70 +21,57 @@ export interface RunResult {
   label: string;
   config: RunConfig;
   dir: string;
-  /** Absent for an unfinished run. */
-  done?: DoneRecord;
+  done: DoneRecord;
   metrics: MetricsLine[];
   predictionSteps: number[];
 }
 
-export interface SweepFile {
-  name: string;
-  spec: SweepSpec;
-  runs: { id: string; configId: string; seriesId: string; label: string }[];
+/** A run directory that is there but is not a finished run: left out, with every problem found. */
+export interface SkippedRun {
+  id: string;
+  dir: string;
+  problems: string[];
 }
 
 export interface ResultsDir {
   dir: string;
   sweep?: SweepFile;
-  /** Finished runs (ok or diverged) that belong to the sweep. */
+  /** Finished runs (ok or diverged) of the sweep whose files all check out. */
   runs: RunResult[];
-  /** Ids of runs that are listed but not finished (or absent). */
+  /** Ids of runs that are listed but not started or still training (no run directory yet). */
   unfinished: string[];
+  /** Run directories that fail the check (a corrupt or missing file), with what is wrong. */
+  skipped: SkippedRun[];
 }
 
-export function parseMetrics(text: string, source: string): MetricsLine[] {
-  return text.split('\n').filter((l) => l.trim().length > 0).map((l, i) => {
-    try {
-      const v = JSON.parse(l) as MetricsLine;
-      if (typeof v.step !== 'number') throw new Error('no numeric "step"');
-      return v;
-    } catch (e) {
-      throw new Error(`${source}:${i + 1}: bad metrics line: ${(e as Error).message}`);
-    }
-  });
-}
-
-export function readRun(dir: string): RunResult {
-  const cfg = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as Omit<RunResult, 'dir' | 'metrics' | 'predictionSteps' | 'done'>;
-  const donePath = join(dir, DONE_FILE);
-  const metricsPath = join(dir, METRICS_FILE);
-  return {
-    ...cfg,
-    dir,
-    done: existsSync(donePath) ? (JSON.parse(readFileSync(donePath, 'utf8')) as DoneRecord) : undefined,
-    metrics: existsSync(metricsPath) ? parseMetrics(readFileSync(metricsPath, 'utf8'), metricsPath) : [],
-    predictionSteps: readdirSync(dir).map((f) => PREDICTION_RE.exec(f)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b),
-  };
+/** Reads one run directory; throws naming every problem when it is not a finished run. */
+export function readRun(dir: string, id = basename(dir)): RunResult {
+  const check = verifyRun(dir, id);
+  if (check.state === 'absent') throw new Error(`run directory ${dir} does not exist`);
+  if (check.state === 'bad') throw new Error(`run directory ${dir} is not a finished run: ${check.problems.join('; ')}`);
+  return { ...check.config, dir, done: check.done, metrics: check.metrics, predictionSteps: check.predictionSteps };
 }
 
 export function readPredictions(run: RunResult, step: number): NpyArray {
   return decodeNpy(readFileSync(join(run.dir, predictionFile(step))));
 }
 
-/** Reads every finished run of the sweep (all finished run directories when sweep.json is absent). */
+/** Reads every finished run of the sweep (all run directories when sweep.json is absent). */
 export function readResults(dir: string): ResultsDir {
-  if (!existsSync(dir)) throw new Error(`results directory ${dir} does not exist`);
-  const sweepPath = join(dir, SWEEP_FILE);
-  const sweep = existsSync(sweepPath) ? (JSON.parse(readFileSync(sweepPath, 'utf8')) as SweepFile) : undefined;
+  checkResultsPath(dir, 'report', false);
+  const sweep = readSweepFile(dir);
   const ids = sweep
     ? sweep.runs.map((r) => r.id)
     : readdirSync(dir).filter((f) => existsSync(join(dir, f, CONFIG_FILE)) && statSync(join(dir, f)).isDirectory());
   const runs: RunResult[] = [];
   const unfinished: string[] = [];
+  const skipped: SkippedRun[] = [];
   for (const id of ids) {
     const rd = join(dir, id);
-    if (!existsSync(join(rd, DONE_FILE)) || !existsSync(join(rd, CONFIG_FILE))) { unfinished.push(id); continue; }
-    runs.push(readRun(rd));
+    const check = verifyRun(rd, id);
+    if (check.state === 'absent') unfinished.push(id);
+    else if (check.state === 'bad') skipped.push({ id, dir: rd, problems: check.problems });
+    else runs.push({ ...check.config, dir: rd, done: check.done, metrics: check.metrics, predictionSteps: check.predictionSteps });
   }
-  return { dir, sweep, runs, unfinished };
+  return { dir, sweep, runs, unfinished, skipped };
 }

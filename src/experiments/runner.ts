@@ -1,21 +1,31 @@
 /**
  * @file The sweep runner: trains a sweep's jobs one after another through an injected Trainer
- * and owns everything around training: run directories, resumption, Ctrl-C, divergence,
+ * and owns everything around training: run directories, resumption, locks, Ctrl-C, divergence,
  * sharding and progress.
  *
- * Crash safety: each run directory holds files that are complete or absent (atomic writes) plus
- * an append-only metrics log, and `done.json` is written last. A directory without `done.json`
- * is unfinished: the next invocation deletes it and trains the run again from scratch.
+ * Crash safety: a run trains into its own staging directory (`partial/<runId>.<token>/`) and,
+ * once its files pass `verifyRun`, that directory is renamed to `<runId>/`: a run directory is
+ * written once and is complete. A process holds the run's lock (lock.ts) from before it looks at
+ * the run until the rename, so concurrent sweeps on one directory share the work and train each
+ * run once. A run directory that fails `verifyRun` (a corrupt or missing file) is removed and the
+ * run trained again; the log says why. A staging directory left by a killed process is removed
+ * by whoever takes the run's stale lock over.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { encodeNpy } from './npy.js';
-import { CONFIG_FILE, DONE_FILE, METRICS_FILE, SWEEP_FILE, predictionFile, runDir, type DoneRecord } from './layout.js';
+import { CONFIG_FILE, DONE_FILE, LOCKS_DIR, METRICS_FILE, PARTIAL_DIR, SWEEP_FILE, lockFile, predictionFile, runDir, stagingDir, type DoneRecord } from './layout.js';
+import { removeDeadTemporaries, tryLock, type HeldLock } from './lock.js';
 import { createProgress, type Progress } from './progress.js';
 import { jobCost, selectShard, type Shard } from './shard.js';
 import { runLabel, type ResolvedRun, type ResolvedSweep } from './spec/resolve.js';
+import { claimResultsDir, sweepFileContent } from './sweep-file.js';
 import type { MetricRecord, TrainHooks, Trainer } from './trainer.js';
+import { npyShape, verifyRun } from './verify.js';
+
+/** A run lock whose heartbeat is older than this (seconds) is taken for dead, by default. */
+export const DEFAULT_LOCK_STALE_SECONDS = 600;
 
 export interface RunSweepOptions {
   resultsDir: string;
@@ -28,9 +38,21 @@ export interface RunSweepOptions {
   handleSignals?: boolean;
   /** Stops the sweep like Ctrl-C does (for embedding and tests). */
   signal?: AbortSignal;
+  /** Make this spec the results directory's spec although it holds another's (sweep-file.ts). */
+  force?: boolean;
+  /** A run lock whose heartbeat is older than this many seconds is taken for dead (default 600). */
+  lockStaleSeconds?: number;
+  /**
+   * After its own work, how long to wait for runs that other processes are training (default:
+   * no limit; the wait still ends when their owners die, as their locks go stale and this
+   * process takes the runs over). Runs still locked then have status 'locked'.
+   */
+  waitForOthersSeconds?: number;
+  /** Milliseconds between looks at runs other processes are training (default 500). */
+  pollMs?: number;
 }
 
-export type RunStatus = 'ok' | 'diverged' | 'skipped' | 'failed' | 'interrupted';
+export type RunStatus = 'ok' | 'diverged' | 'skipped' | 'failed' | 'interrupted' | 'locked';
 
 export interface SweepSummary {
   total: number;
@@ -40,11 +62,13 @@ export interface SweepSummary {
   counts: Record<RunStatus, number>;
   interrupted: boolean;
   errors: string[];
+  /** Runs another process was still training when this one stopped waiting: id → who holds the lock. */
+  lockedElsewhere: Record<string, string>;
+  /** Runs whose directory was corrupt or incomplete and was trained again: id → what was wrong. */
+  redone: Record<string, string[]>;
 }
 
-const isDone = (results: string, id: string) => existsSync(join(runDir(results, id), DONE_FILE));
-
-function fsyncFile(path: string): void {
+function fsyncPath(path: string): void {
   if (!existsSync(path)) return;
   const fd = openSync(path, 'r');
   try { fsyncSync(fd); } finally { closeSync(fd); }
@@ -55,14 +79,17 @@ function nonFinite(record: MetricRecord): string | undefined {
   return undefined;
 }
 
-/** Writes `sweep.json`: the spec and the resolved run list (identical from every shard). */
+/** Writes `sweep.json` unconditionally (`runSweep` uses `claimResultsDir`, which refuses another spec's directory). */
 export function writeSweepFile(results: string, sweep: ResolvedSweep): void {
   mkdirSync(results, { recursive: true });
-  writeJsonAtomic(join(results, SWEEP_FILE), {
-    name: sweep.spec.name,
-    spec: sweep.spec,
-    runs: sweep.runs.map((r) => ({ id: r.id, configId: r.configId, seriesId: r.seriesId, label: runLabel(r.config) })),
-  });
+  writeJsonAtomic(join(results, SWEEP_FILE), sweepFileContent(sweep));
+}
+
+/** Removes staging directories of run `id` (those of processes whose lock on it is gone). */
+function removeLeftovers(results: string, id: string): void {
+  const dir = join(results, PARTIAL_DIR);
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f.startsWith(`${id}.`)) rmSync(join(dir, f), { recursive: true, force: true });
 }
 
 class MemberState {
@@ -76,20 +103,89 @@ class MemberState {
 export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Promise<SweepSummary> {
   const results = opts.resultsDir;
   const jobs = selectShard(sweep.groups, opts.shard, jobCost(opts.trainer));
-  writeSweepFile(results, sweep);
+  const claimed = claimResultsDir(results, sweep, { force: opts.force });
+  for (const d of [results, join(results, LOCKS_DIR)]) removeDeadTemporaries(d);
 
   const statuses: Record<string, RunStatus> = {};
   const errors: string[] = [];
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const progress: Progress = createProgress(jobs.length, { enabled: opts.progress, log });
+  if (claimed) progress.log(claimed);
   if (opts.shard) progress.log(`shard ${opts.shard.index}/${opts.shard.count} (from ${opts.shard.source}): ${jobs.length} of ${sweep.groups.length} jobs`);
+
+  const staleAfter = opts.lockStaleSeconds ?? DEFAULT_LOCK_STALE_SECONDS;
+  const waitMs = (opts.waitForOthersSeconds ?? Infinity) * 1000;
+  const held = new Map<string, HeldLock>();
+  const staging = new Set<string>();
+  const lockedElsewhere = new Map<string, string>();
+  const redone: Record<string, string[]> = {};
+  const heartbeat = setInterval(() => { for (const l of held.values()) l.heartbeat(); }, Math.max(50, Math.min(30, staleAfter / 10) * 1000));
+  heartbeat.unref();
+  const release = (id: string) => { held.get(id)?.release(); held.delete(id); };
+  const discard = (id: string, dir: string) => { rmSync(dir, { recursive: true, force: true }); staging.delete(dir); release(id); };
+  // Also on process.exit (a second Ctrl-C): leave no lock of a live-looking pid behind.
+  const releaseAll = () => {
+    for (const d of staging) rmSync(d, { recursive: true, force: true });
+    staging.clear();
+    for (const id of [...held.keys()]) release(id);
+  };
+  process.on('exit', releaseAll);
+
+  /** The runs of `runs` this process trains now: not finished, and locked by it (a corrupt directory is removed). */
+  const claim = (runs: readonly ResolvedRun[]): ResolvedRun[] => {
+    const mine: ResolvedRun[] = [];
+    const partial = existsSync(join(results, PARTIAL_DIR)) ? readdirSync(join(results, PARTIAL_DIR)) : [];
+    for (const run of runs) {
+      const dir = runDir(results, run.id);
+      if (verifyRun(dir, run.id, run.config).state === 'finished') {
+        statuses[run.id] ??= 'skipped';
+        lockedElsewhere.delete(run.id);
+        // A process killed between publishing the run and releasing its lock leaves the lock
+        // (and a zombie its staging directory): clear them when their owner is gone.
+        if (existsSync(lockFile(results, run.id)) || partial.some((f) => f.startsWith(`${run.id}.`))) {
+          const got = tryLock(lockFile(results, run.id), staleAfter);
+          if (got.lock) { removeLeftovers(results, run.id); got.lock.release(); }
+        }
+        continue;
+      }
+      const got = tryLock(lockFile(results, run.id), staleAfter);
+      if (!got.lock) { lockedElsewhere.set(run.id, got.holder); continue; }
+      lockedElsewhere.delete(run.id);
+      held.set(run.id, got.lock);
+      if (got.tookOver) progress.log(`${runLabel(run.config)} (${run.id}): took over the lock of ${got.tookOver.holder}: ${got.tookOver.reason}`);
+      const check = verifyRun(dir, run.id, run.config); // again, under the lock: another process may have finished it
+      if (check.state === 'finished') { statuses[run.id] ??= 'skipped'; release(run.id); continue; }
+      if (check.state === 'bad') {
+        redone[run.id] = check.problems;
+        progress.log(`${runLabel(run.config)} (${run.id}): training it again, its directory ${dir} is not a finished run: ${check.problems.join('; ')}`);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      removeLeftovers(results, run.id);
+      mine.push(run);
+    }
+    return mine;
+  };
+
+  /** Moves a finished run's staging directory to its run directory; a reason when it cannot. */
+  const publish = (run: ResolvedRun, dir: string): string | undefined => {
+    const check = verifyRun(dir, run.id, run.config);
+    if (check.state !== 'finished') return `its files fail the check: ${check.state === 'bad' ? check.problems.join('; ') : 'none written'}`;
+    if (!held.get(run.id)?.held()) return `another process took its lock over (this one's heartbeat stopped for more than ${staleAfter} s); these results are discarded`;
+    const final = runDir(results, run.id);
+    if (existsSync(final)) return `${final} appeared while this process held the run's lock; it is left as it is and these results are discarded`;
+    renameSync(dir, final);
+    fsyncPath(results);
+    staging.delete(dir);
+    release(run.id);
+    return undefined;
+  };
 
   let stopRequested = false;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      // Every file is atomic or append-only behind done.json, so leaving now corrupts nothing.
+      // Every run directory is renamed into place complete, so leaving now corrupts nothing.
       process.exit(130);
     }
     stopRequested = true;
@@ -101,31 +197,58 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
   opts.signal?.addEventListener('abort', onAbort);
   if (opts.signal?.aborted) stopRequested = true;
 
+  // Jobs whose runs other processes are training go round again, after a pause, once this
+  // process has nothing else to do.
+  const queue = jobs.map((group) => ({ group, round: 0 }));
+  let waited = 0;
+  let waitStart = 0;
   try {
-    for (const group of jobs) {
+    for (const { group, round } of queue) {
       if (stopRequested) break;
-      const pending = group.runs.filter((r) => {
-        if (isDone(results, r.id)) { statuses[r.id] = 'skipped'; return false; }
-        return true;
-      });
+      if (round > waited) {
+        if (round === 1) {
+          waitStart = Date.now();
+          progress.log(`waiting for ${lockedElsewhere.size} run(s) that other processes are training: ${[...lockedElsewhere].map(([id, h]) => `${id} (${h})`).join(', ')}`);
+        }
+        if (Date.now() - waitStart >= waitMs) break;
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+        waited = round;
+        if (stopRequested) break;
+      }
       const label = runLabel(group.runs[0].config, false) + (group.runs.length > 1 ? ` ×${group.runs.length} seeds` : ` s=${group.runs[0].config.seed}`);
-      if (pending.length === 0) { progress.endJob(label, 'already done'); continue; }
+      const pending = claim(group.runs);
+      const elsewhere = group.runs.filter((r) => lockedElsewhere.has(r.id));
+      if (elsewhere.length > 0) queue.push({ group: { ...group, runs: elsewhere }, round: round + 1 });
+      if (pending.length === 0) {
+        if (elsewhere.length === 0) progress.endJob(label, round === 0 ? 'already done' : 'done by another process');
+        continue;
+      }
 
-      // Unfinished (or never started): start from a clean directory.
+      // Each member trains into its own staging directory, renamed into place when finished.
       const members = pending.map((run) => {
-        const dir = runDir(results, run.id);
-        rmSync(dir, { recursive: true, force: true });
+        const dir = stagingDir(results, run.id, held.get(run.id)!.info.token);
         mkdirSync(dir, { recursive: true });
+        staging.add(dir);
         writeJsonAtomic(join(dir, CONFIG_FILE), { id: run.id, configId: run.configId, seriesId: run.seriesId, label: runLabel(run.config), config: run.config });
         return new MemberState(run, dir);
       });
       const t0 = performance.now();
-      const finish = (m: MemberState, rec: Omit<DoneRecord, 'evaluations' | 'wallSeconds' | 'finishedAt' | 'final'>) => {
+      /** Writes done.json and publishes the run; false (the run failed) when it cannot. */
+      const finish = (m: MemberState, rec: Omit<DoneRecord, 'evaluations' | 'wallSeconds' | 'finishedAt' | 'final'>): boolean => {
         const metricsPath = join(m.dir, METRICS_FILE);
-        fsyncFile(metricsPath);
+        fsyncPath(metricsPath);
         const final = m.last ? Object.fromEntries(Object.entries(m.last).map(([k, v]) => [k, typeof v === 'number' && Number.isFinite(v) ? v : null])) : undefined;
-        const done: DoneRecord = { ...rec, evaluations: m.evals.size, final: final as DoneRecord['final'], wallSeconds: (performance.now() - t0) / 1000, finishedAt: new Date().toISOString() };
+        const firstPrediction = [...m.preds].sort((a, b) => a - b)[0];
+        const predictionShape = firstPrediction === undefined ? undefined : npyShape(join(m.dir, predictionFile(firstPrediction)));
+        const done: DoneRecord = { ...rec, evaluations: m.evals.size, final: final as DoneRecord['final'], predictionShape, wallSeconds: (performance.now() - t0) / 1000, finishedAt: new Date().toISOString() };
         writeJsonAtomic(join(m.dir, DONE_FILE), done);
+        const problem = publish(m.run, m.dir);
+        if (problem === undefined) return true;
+        statuses[m.run.id] = 'failed';
+        errors.push(`${m.run.id} (${runLabel(m.run.config)}): ${problem}`);
+        progress.log(`${runLabel(m.run.config)}: FAILED: ${problem}`);
+        discard(m.run.id, m.dir);
+        return false;
       };
       const member = (i: number | undefined) => {
         const m = members[i ?? 0];
@@ -135,7 +258,7 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
       const diverge = (m: MemberState, step: number, reason: string) => {
         if (m.diverged) return;
         m.diverged = { step, reason };
-        finish(m, { status: 'diverged', step, reason });
+        if (!finish(m, { status: 'diverged', step, reason })) return;
         statuses[m.run.id] = 'diverged';
         progress.log(`${runLabel(m.run.config)}: diverged at step ${step} (${reason}); the sweep goes on`);
       };
@@ -180,29 +303,36 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
       const evalSteps = pending[0].config.evalSteps;
       for (const m of members) {
         if (m.diverged) continue;
-        if (stopRequested) { statuses[m.run.id] = 'interrupted'; continue; }
+        if (stopRequested) { statuses[m.run.id] = 'interrupted'; discard(m.run.id, m.dir); continue; }
         const missing = evalSteps.find((t) => !m.evals.has(t) || !m.preds.has(t));
         if (error !== undefined || missing !== undefined) {
           const why = error !== undefined ? `trainer threw: ${(error as Error)?.stack ?? error}` : `trainer returned without metrics and predictions for step ${missing}`;
           statuses[m.run.id] = 'failed';
           errors.push(`${m.run.id} (${runLabel(m.run.config)}): ${why}`);
           progress.log(`${runLabel(m.run.config)}: FAILED: ${why.split('\n')[0]}`);
-          continue; // no done.json: the next invocation retries it
+          discard(m.run.id, m.dir); // nothing published: the next invocation retries it
+          continue;
         }
-        finish(m, { status: 'ok' });
-        statuses[m.run.id] = 'ok';
+        if (finish(m, { status: 'ok' })) statuses[m.run.id] = 'ok';
       }
-      progress.endJob(label, stopRequested ? 'interrupted' : members.map((m) => statuses[m.run.id]).join(','));
+      const status = stopRequested ? 'interrupted' : members.map((m) => statuses[m.run.id]).join(',');
+      if (elsewhere.length === 0) progress.endJob(label, status);
+      else progress.log(`${label}: ${status}; ${elsewhere.length} more seed(s) are being trained by other processes`);
     }
   } finally {
+    clearInterval(heartbeat);
+    releaseAll();
+    process.off('exit', releaseAll);
     progress.stop();
     if (handle) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
     opts.signal?.removeEventListener('abort', onAbort);
   }
 
   const selected = jobs.reduce((a, g) => a + g.runs.length, 0);
+  for (const id of lockedElsewhere.keys()) statuses[id] = 'locked';
+  if (lockedElsewhere.size > 0) log(`${lockedElsewhere.size} run(s) are still being trained by other processes: ${[...lockedElsewhere].map(([id, h]) => `${id} (${h})`).join(', ')}`);
   for (const g of jobs) for (const r of g.runs) statuses[r.id] ??= 'interrupted';
-  const counts: Record<RunStatus, number> = { ok: 0, diverged: 0, skipped: 0, failed: 0, interrupted: 0 };
+  const counts: Record<RunStatus, number> = { ok: 0, diverged: 0, skipped: 0, failed: 0, interrupted: 0, locked: 0 };
   for (const s of Object.values(statuses)) counts[s]++;
-  return { total: sweep.runs.length, selected, statuses, counts, interrupted: stopRequested, errors };
+  return { total: sweep.runs.length, selected, statuses, counts, interrupted: stopRequested, errors, lockedElsewhere: Object.fromEntries(lockedElsewhere), redone };
 }

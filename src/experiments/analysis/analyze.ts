@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
-import { readPredictions, readResults, type ResultsDir, type RunResult } from '../results.js';
+import { readPredictions, readResults, type ResultsDir, type RunResult, type SkippedRun } from '../results.js';
 import { seriesLabel, type RunConfig } from '../spec/resolve.js';
 import { pointwiseAgreement, type AgreementPoint } from './agreement.js';
 import { metricCurves, type CurvePoint } from './losses.js';
@@ -45,6 +45,8 @@ export interface Analysis {
   /** Series that differ only in lr, grouped: the final test loss per (width, lr) and the best lr per width. */
   lrTransfer: LrTransfer[];
   unfinished: string[];
+  /** Run directories left out because a file is corrupt or missing, with what is wrong. */
+  skipped: SkippedRun[];
 }
 
 /** Analyses one series; `load(run, step)` returns the run's predictions at step. */
@@ -54,7 +56,7 @@ export function analyzeSeries(runs: readonly RunResult[], load: (run: RunResult,
   const widths = [...new Set(runs.map((r) => r.config.width))].sort((a, b) => a - b);
   const seeds = [...new Set(runs.map((r) => r.config.seed))].sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
-  for (const r of runs) statuses[r.done?.status ?? 'unfinished'] = (statuses[r.done?.status ?? 'unfinished'] ?? 0) + 1;
+  for (const r of runs) statuses[r.done.status] = (statuses[r.done.status] ?? 0) + 1;
 
   const metricNames = [...new Set(runs.flatMap((r) => r.metrics.flatMap((m) => Object.keys(m).filter((k) => k !== 'step'))))].sort();
   const curves: Record<string, CurvePoint[]> = {};
@@ -105,7 +107,7 @@ export function analyzeResults(results: ResultsDir): Analysis {
     bySeries.set(r.seriesId, list);
   }
   const series = [...bySeries.values()].map((runs) => analyzeSeries(runs, readPredictions));
-  return { sweep: results.sweep?.name, series, lrTransfer: lrTransfer(series), unfinished: results.unfinished };
+  return { sweep: results.sweep?.name, series, lrTransfer: lrTransfer(series), unfinished: results.unfinished, skipped: results.skipped };
 }
 
 /** Reads `dir`, analyses it and writes analysis/{curves,agreement,variance_slope}.csv and summary.json. */

@@ -75,6 +75,8 @@ export function reportHtml(opts: { title: string; description?: string; analysis
 <figcaption>${escapeHtml(f.caption)} <a href="${opts.figureDir}/${escapeHtml(f.name)}.png">PNG</a></figcaption>
 </figure>`).join('\n');
   const unfinished = a.unfinished.length > 0 ? `<p class="warn">${a.unfinished.length} run(s) of the sweep are not finished and are left out.</p>` : '';
+  const skipped = a.skipped.length > 0 ? `<div id="skipped" class="warn"><p>${a.skipped.length} run(s) are left out because a file is corrupt or missing (<code>widthscope sweep</code> on the same spec trains them again):</p>
+<ul>${a.skipped.map((s) => `<li><code>${escapeHtml(s.dir)}</code>: ${escapeHtml(s.problems.join('; '))}</li>`).join('\n')}</ul></div>` : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -94,6 +96,7 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 <h1>${escapeHtml(opts.title)}</h1>
 ${opts.description ? `<p>${escapeHtml(opts.description)}</p>` : ''}
 ${unfinished}
+${skipped}
 <h2>Runs</h2>
 ${statusTable(a)}
 ${divergenceSection(a)}

@@ -1,12 +1,13 @@
 /**
  * @file `report(resultsDir)`: analyses a results directory and writes <results>/report/ with
- * every figure as SVG and PNG, the Vega-Lite specs, and index.html.
+ * every figure as SVG and PNG, the Vega-Lite specs, and index.html. Runs whose files fail the
+ * check (results.ts) are left out and listed in `analysis.skipped` and on the page.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { writeAnalysis, type Analysis } from '../analysis/analyze.js';
-import { readResults } from '../results.js';
+import { readSweepFile } from '../sweep-file.js';
 import { buildFigures } from './charts.js';
 import { reportHtml } from './html.js';
 import { renderSvg, svgToPng } from './render.js';
@@ -20,7 +21,7 @@ export interface ReportOutput {
 
 export async function report(resultsDir: string, opts: { png?: boolean } = {}): Promise<ReportOutput> {
   const analysis = writeAnalysis(resultsDir);
-  const sweep = readResults(resultsDir).sweep;
+  const sweep = readSweepFile(resultsDir);
   const dir = join(resultsDir, 'report');
   const figDir = join(dir, 'figures');
   mkdirSync(figDir, { recursive: true });

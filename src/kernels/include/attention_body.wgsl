@@ -37,6 +37,8 @@ var<private> fa: array<array<vec4f, D4>, TQ>;
 
 alias Row = array<vec4f, D4>;
 
+//!include nan_minmax.wgsl
+
 fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 
 // One past the last key any row of query block `blk` can see (uniform within a workgroup).
@@ -90,7 +92,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
       let r = rows[t];
       let ok = vec4<bool>(visible(j.x, r), visible(j.y, r), visible(j.z, r), visible(j.w, r));
       let st = select(vec4f(NEG), s[t], ok);
-      let mn = max(m[t], max(max(st.x, st.y), max(st.z, st.w)));
+      let mn = max_nan(m[t], max_nan(max_nan(st.x, st.y), max_nan(st.z, st.w)));
       corr[t] = exp(m[t] - mn);
       pj[t] = exp(st - vec4f(mn));
       l[t] = l[t] * corr[t] + hsum(pj[t]);
@@ -102,6 +104,9 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
     for (var jj = 0u; jj < 4u; jj++) {
       let vr = fetch_v(o[jj]);
       for (var t = 0u; t < TQ; t++) {
+        // NOTE: a key the row cannot see is skipped, not weighted by 0: 0 * NaN in its V row
+        // (a future token's, or the clamped tail's) would reach the row.
+        if (!visible(j[jj], rows[t])) { continue; }
         for (var d = 0u; d < D4; d++) { fa[t][d] = fma(vec4f(pj[t][jj]), vr[d], fa[t][d]); }
       }
     }
@@ -152,9 +157,11 @@ fn dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       s = fma(qr[d], ra[d], s);
       dp = fma(dr[d], rb[d], dp);
     }
-    // NOTE: masked entries must be exactly 0, not exp(s - lse) (which can overflow).
-    let pij = select(0.0, exp(hsum(s) - lse_in[r]), p.causal == 0u || col <= i);
-    let ds = pij * (hsum(dp) - delta_in[r]);
+    // NOTE: masked entries must be exactly 0, not exp(s - lse) (which can overflow), nor
+    // 0 * (dp - delta) (NaN when the hidden key's V row holds one).
+    let seen = p.causal == 0u || col <= i;
+    let pij = select(0.0, exp(hsum(s) - lse_in[r]), seen);
+    let ds = select(0.0, pij * (hsum(dp) - delta_in[r]), seen);
     for (var d = 0u; d < D4; d++) {
       gb[d] = fma(vec4f(pij), dr[d], gb[d]);
       ga[d] = fma(vec4f(ds), qr[d], ga[d]);
@@ -188,7 +195,8 @@ fn dq_main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) l
       s = fma(ra[d], kr[d], s);
       dp = fma(rb[d], vr[d], dp);
     }
-    let ds = select(0.0, exp(hsum(s) - l), p.causal == 0u || j <= row) * (hsum(dp) - dl);
+    // masked: exactly 0 (not 0 * (dp - dl), NaN when the hidden key's V row holds one)
+    let ds = select(0.0, exp(hsum(s) - l) * (hsum(dp) - dl), p.causal == 0u || j <= row);
     for (var d = 0u; d < D4; d++) { ga[d] = fma(vec4f(ds), kr[d], ga[d]); }
   }
   if (i < p.tq) {

@@ -28,6 +28,15 @@ import { unusedBinding } from './norm.js';
 export type MatmulActivation = 'relu' | 'gelu' | 'tanh';
 const ACT_CODE = { none: 0, relu: 1, gelu: 2, tanh: 3 } as const;
 
+/** `activation` (default 'none'), or a clear error naming `op` and the allowed values. */
+export function checkActivation(op: string, activation: unknown = 'none'): MatmulActivation | 'none' {
+  if (typeof activation !== 'string' || !Object.hasOwn(ACT_CODE, activation)) {
+    const allowed = Object.keys(ACT_CODE).map((k) => `'${k}'`).join(', ');
+    throw new Error(`${op}: activation ${JSON.stringify(activation)} is not one of ${allowed}`);
+  }
+  return activation as MatmulActivation | 'none';
+}
+
 export interface MatmulOptions {
   /** Use A^T (A's last two axes swapped), read in place. Ignored for a 1-D operand. */
   transA?: boolean;
@@ -77,6 +86,7 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   checkF32(op, a, 'a');
   checkF32(op, b, 'b');
   checkSameDevice(op, a, b);
+  checkActivation(op, opts.activation);
   if (a.rank < 1 || b.rank < 1) {
     throw new Error(`matmul: operands need rank >= 1, got a ${fmt(a.shape)} and b ${fmt(b.shape)}`);
   }

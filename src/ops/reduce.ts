@@ -171,11 +171,13 @@ export function variance(x: Tensor, axes?: number | readonly number[], keepdims 
 }
 
 export function std(x: Tensor, axes?: number | readonly number[], keepdims = false, correction = 0): Tensor {
+  normAxes('std', axes, x.shape);
   return tidy(() => unary('sqrt', variance(x, axes, keepdims, correction)));
 }
 
 /** exp(x) / sum(exp(x)) along `axis`, shifted by the max. */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  normAxis('softmax', axis, x.rank, x.shape);
   return tidy(() => {
     const e = unary('exp', binary('sub', x, max(x, axis, true)));
     return binary('div', e, sum(e, axis, true));
@@ -184,5 +186,6 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /** x - logsumexp(x) along `axis`. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  normAxis('logSoftmax', axis, x.rank, x.shape);
   return tidy(() => binary('sub', x, logsumexp(x, axis, true)));
 }

@@ -202,6 +202,8 @@ export function detach<A extends T>(x: A): A {
 export function logsumexp<A extends T>(x: A, axes?: number | readonly number[], keepdims = false): A {
   return tidy(() => {
     const ax = normAxes('logsumexp', axes, x.shape);
+    // over empty axes: log(0) = -Inf, as NumPy and PyTorch (no max to shift by)
+    if (ax.some((a) => x.shape[a] === 0)) return log(sum(exp(x), ax, keepdims));
     const m = detach(max(x, ax, true));
     const r = add(log(sum(exp(sub(x, m)), ax, true)), m);
     return keepdims ? r : reshape(r, reduceShape(x.shape, ax, false));
@@ -227,6 +229,7 @@ export function std<A extends T>(x: A, axes?: number | readonly number[], keepdi
 /** exp(x) / sum(exp(x)) along `axis`, shifted by the (detached) max. */
 export function softmax<A extends T>(x: A, axis = -1): A {
   normAxis('softmax', axis, x.shape.length, x.shape);
+  if (sizeOf(x.shape) === 0) return mul(x, 1); // empty in, empty out (no max to shift by)
   return tidy(() => {
     const e = exp(sub(x, detach(max(x, axis, true))));
     return div(e, sum(e, axis, true));
@@ -236,6 +239,7 @@ export function softmax<A extends T>(x: A, axis = -1): A {
 /** x - logsumexp(x) along `axis`. */
 export function logSoftmax<A extends T>(x: A, axis = -1): A {
   normAxis('logSoftmax', axis, x.shape.length, x.shape);
+  if (sizeOf(x.shape) === 0) return mul(x, 1); // empty in, empty out
   return tidy(() => sub(x, logsumexp(x, axis, true)));
 }
 
@@ -473,6 +477,7 @@ function attentionParams(q: T, k: T, v: T, opts: AttentionOptions): { causal: bo
   if (bad) {
     throw new Error(`attention: q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)} must be [..., Tq, D], [..., Tk, D], [..., Tk, D]`);
   }
+  if (q.shape[r - 1] === 0) throw new Error(`attention: q ${fmt(q.shape)} has head dim D = 0; expected D >= 1`);
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[r - 1]);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be finite, got ${scale}`);
   return { causal: !!opts.causal, scale };

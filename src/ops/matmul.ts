@@ -11,6 +11,7 @@ import type { BufferRange } from '../kernels/registry.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
 import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
 import {
+  NAIVE,
   PACKED_SG,
   configKey,
   matmulCandidates,
@@ -346,7 +347,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const device = a.device;
   const out = Tensor.empty(device, pl.outShape, 'f32', 'matmul');
   if (out.size === 0) return out;
-  const cfg = opts.config ?? chooseMatmulConfig(device, pl.problem);
+  // K = 0 reads no operand (both are empty): the naive kernel's scalar bindings take the empty
+  // buffers, where a vec4 entry's would not, and it writes act(bias) (zeros without a bias).
+  const cfg = pl.problem.K === 0 ? NAIVE : (opts.config ?? chooseMatmulConfig(device, pl.problem));
   launch(device, pl, cfg, a, b, out, opts.bias, ACT_CODE[opts.activation ?? 'none'], opts.alpha);
   return out;
 }

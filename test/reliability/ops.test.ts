@@ -45,6 +45,7 @@ const cases: ErrorCase[] = [
   // ---- attention
   { name: 'attention head dims differ', run: () => ws.scaledDotProductAttention(t([1, 3, 8]), t([1, 3, 4]), t([1, 3, 4])), mentions: ['attention', '[1, 3, 8]', '[1, 3, 4]'] },
   { name: 'attention k and v lengths differ', run: () => ws.scaledDotProductAttention(t([1, 3, 4]), t([1, 5, 4]), t([1, 6, 4])), mentions: ['attention', '[1, 5, 4]', '[1, 6, 4]'] },
+  { name: 'attention with head dim 0', run: () => ws.scaledDotProductAttention(t([1, 3, 0]), t([1, 3, 0]), t([1, 3, 0])), mentions: ['attention', '[1, 3, 0]', 'D >= 1'] },
   { name: 'attention of rank-1 inputs', run: () => ws.scaledDotProductAttention(t([4]), t([4]), t([4])), mentions: ['attention', '[4]', '[..., Tq, D]'] },
   // ---- norms
   { name: 'layerNorm normalized shape not trailing', run: () => ws.layerNorm(t([3, 5]), 3), mentions: ['layerNorm', '[3]', '[3, 5]'] },

@@ -21,7 +21,7 @@ type T = GradTensor;
 
 // Non-differentiable ops, re-exported unchanged so this module can stand in for src/ops/index.ts.
 export {
-  full, zeros, ones, arange, fromArray, rand, randn, cast, type CreateOptions, type RandomOptions,
+  full, zeros, ones, arange, fromArray, rand, randn, cast, DTYPES, checkDType, type CreateOptions, type RandomOptions,
 } from '../ops/creation.js';
 export { argmax, argmin, type ReduceOp } from '../ops/reduce.js';
 export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../ops/elementwise.js';
@@ -517,6 +517,7 @@ export {
 } from '../ops/norm.js';
 export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
 export { checkIndices, type EmbeddingBackwardVariant } from '../ops/embedding.js';
+export { checkActivation } from '../ops/matmul.js';
 // raw attention launchers (not differentiable), for when src/ops/index.ts exports them
 export {
   attentionForward, attentionBackward, attentionComposed, attentionComposedBackward, attentionDims, attentionFlops,

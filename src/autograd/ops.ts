@@ -13,7 +13,7 @@ import type { CompareBinary, ConvParams, GradTensor, NormParams, Operand, Smooth
 import { apply, isGradEnabled, isTracked } from './tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as rawCreation from '../ops/creation.js';
-import { kernelBiasMode, matmul as rawMatmul } from '../ops/matmul.js';
+import { checkActivation, kernelBiasMode, matmul as rawMatmul } from '../ops/matmul.js';
 import { MAX_FUSED_HEAD_DIM } from '../ops/attention.js';
 import type { Reduction } from '../ops/loss.js';
 
@@ -21,7 +21,7 @@ type T = GradTensor;
 
 // Non-differentiable ops, re-exported unchanged so this module can stand in for src/ops/index.ts.
 export {
-  full, zeros, ones, arange, fromArray, rand, randn, cast, type CreateOptions, type RandomOptions,
+  full, zeros, ones, arange, fromArray, rand, randn, cast, DTYPES, checkDType, type CreateOptions, type RandomOptions,
 } from '../ops/creation.js';
 export { argmax, argmin, type ReduceOp } from '../ops/reduce.js';
 export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../ops/elementwise.js';
@@ -146,7 +146,7 @@ export function permute<A extends T>(x: A, axes: readonly number[]): A {
   const r = x.shape.length;
   const norm = axes.map((a) => normAxis('permute', a, r, x.shape));
   if (norm.length !== r || new Set(norm).size !== r) {
-    throw new Error(`permute: axes ${JSON.stringify(axes)} must be a permutation of 0..${r - 1} for shape ${fmt(x.shape)}`);
+    throw new Error(`permute: axes ${fmt(axes)} must be a permutation of 0..${r - 1} for shape ${fmt(x.shape)}`);
   }
   return apply('permute', [x], { axes: norm });
 }
@@ -167,7 +167,10 @@ export function slice<A extends T>(x: A, axis: number, start: number, end?: numb
   const s = start < 0 ? start + len : start;
   const e = end === undefined ? len : Math.min(len, end < 0 ? end + len : end);
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || s > len || e < s) {
-    throw new Error(`slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(x.shape)}`);
+    throw new Error(
+      `slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(x.shape)} ` +
+        `(expected integers with 0 <= start <= end <= ${len}, negative ones counting from the end)`,
+    );
   }
   return apply('slice', [x], { axis: a, start: s, end: e });
 }
@@ -199,6 +202,8 @@ export function detach<A extends T>(x: A): A {
 export function logsumexp<A extends T>(x: A, axes?: number | readonly number[], keepdims = false): A {
   return tidy(() => {
     const ax = normAxes('logsumexp', axes, x.shape);
+    // over empty axes: log(0) = -Inf, as NumPy and PyTorch (no max to shift by)
+    if (ax.some((a) => x.shape[a] === 0)) return log(sum(exp(x), ax, keepdims));
     const m = detach(max(x, ax, true));
     const r = add(log(sum(exp(sub(x, m)), ax, true)), m);
     return keepdims ? r : reshape(r, reduceShape(x.shape, ax, false));
@@ -217,11 +222,14 @@ export function variance<A extends T>(x: A, axes?: number | readonly number[], k
 }
 
 export function std<A extends T>(x: A, axes?: number | readonly number[], keepdims = false, correction = 0): A {
+  normAxes('std', axes, x.shape);
   return tidy(() => sqrt(variance(x, axes, keepdims, correction)));
 }
 
 /** exp(x) / sum(exp(x)) along `axis`, shifted by the (detached) max. */
 export function softmax<A extends T>(x: A, axis = -1): A {
+  normAxis('softmax', axis, x.shape.length, x.shape);
+  if (sizeOf(x.shape) === 0) return mul(x, 1); // empty in, empty out (no max to shift by)
   return tidy(() => {
     const e = exp(sub(x, detach(max(x, axis, true))));
     return div(e, sum(e, axis, true));
@@ -230,6 +238,8 @@ export function softmax<A extends T>(x: A, axis = -1): A {
 
 /** x - logsumexp(x) along `axis`. */
 export function logSoftmax<A extends T>(x: A, axis = -1): A {
+  normAxis('logSoftmax', axis, x.shape.length, x.shape);
+  if (sizeOf(x.shape) === 0) return mul(x, 1); // empty in, empty out
   return tidy(() => sub(x, logsumexp(x, axis, true)));
 }
 
@@ -281,6 +291,7 @@ function fusedEpilogue<A extends T>(a: A, b: A, opts: MatmulOptions<A>): boolean
  * something is recorded; otherwise the kernel's fused epilogue runs.
  */
 export function matmul<A extends T>(a: A, b: A, opts: MatmulOptions<A> = {}): A {
+  checkActivation('matmul', opts.activation);
   const alpha = opts.alpha ?? 1;
   if (fusedEpilogue(a, b, opts)) {
     // nothing to record: the kernel's fused bias/activation epilogue (one dispatch, no temporaries)
@@ -300,7 +311,10 @@ export function matmul<A extends T>(a: A, b: A, opts: MatmulOptions<A> = {}): A 
     });
     if (b.shape.length === 1) y = squeeze(y, -1);
     if (a.shape.length === 1) y = squeeze(y, b.shape.length === 1 ? -1 : -2);
-    if (opts.bias && !fuseBias) y = add(y, opts.bias);
+    if (opts.bias && !fuseBias) {
+      broadcastShapes('matmul: bias', y.shape, opts.bias.shape);
+      y = add(y, opts.bias);
+    }
     const act = opts.activation ?? 'none';
     return act === 'none' ? y : unary(act, y);
   });
@@ -329,6 +343,7 @@ export function conv2d<A extends T>(x: A, weight: A, bias?: A | null, opts: Conv
   if (bias && kernelConvBias(x, weight, bias)) return apply('conv2d', [x, weight, bias], { ...p, bias: true });
   const y = conv2dRaw(x, weight, p);
   if (!bias) return y;
+  broadcastShapes('conv2d: bias', y.shape, bias.shape);
   return tidy(() => add(y, bias));
 }
 
@@ -462,6 +477,7 @@ function attentionParams(q: T, k: T, v: T, opts: AttentionOptions): { causal: bo
   if (bad) {
     throw new Error(`attention: q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)} must be [..., Tq, D], [..., Tk, D], [..., Tk, D]`);
   }
+  if (q.shape[r - 1] === 0) throw new Error(`attention: q ${fmt(q.shape)} has head dim D = 0; expected D >= 1`);
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[r - 1]);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be finite, got ${scale}`);
   return { causal: !!opts.causal, scale };
@@ -501,6 +517,7 @@ export {
 } from '../ops/norm.js';
 export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
 export { checkIndices, memberRows, type EmbeddingBackwardVariant } from '../ops/embedding.js';
+export { checkActivation } from '../ops/matmul.js';
 // raw attention launchers (not differentiable), for when src/ops/index.ts exports them
 export {
   attentionForward, attentionBackward, attentionComposed, attentionComposedBackward, attentionDims, attentionFlops,

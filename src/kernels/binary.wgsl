@@ -1,8 +1,8 @@
 // binary.wgsl: elementwise f32 (op) f32 with NumPy broadcasting, one pipeline per op.
 // Algorithm: grid-stride loop over the output; OP selects
-//   (0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum, 7 eq, 8 ne, 9 lt, 10 le, 11 gt,
+//   (0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum (both NaN if either operand is), 7 eq, 8 ne, 9 lt, 10 le, 11 gt,
 //    12 ge; activation backwards, x the upstream gradient and y what the rule keeps: 13 relu
-//    (y the input: x [y > 0], as mul and reluMask give), 14 tanh (y the output: x (1 - y^2)), 15 gelu (y the
+//    (y the input: x [y > 0], NaN where y is NaN, as mul and reluMask give), 14 tanh (y the output: x (1 - y^2)), 15 gelu (y the
 //    input: x gelu'(y))); comparisons give 1.0 or 0.0.
 // Entry points:
 //   same:      a, b and out contiguous with one shape: out[i] = a[i] op b[i].
@@ -32,17 +32,24 @@ struct Params { n: u32, rank: u32, swap: u32, s: f32, shape: array<vec4u, 2>, sa
 @group(0) @binding(5) var<storage, read> b4: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
 
+const F32_MAX: f32 = 0x1.fffffep+127f;
+
 //!include activations.wgsl
 
 fn pow_signed(x: f32, y: f32) -> f32 {
-  // NOTE: WGSL pow is undefined for x < 0 and for x == 0; follow IEEE pow as NumPy does.
-  if (y == 0.0) { return 1.0; }
+  // NOTE: WGSL pow is undefined for x <= 0; follow C99 pow as NumPy does: pow(1, y) = pow(x, 0) = 1
+  // (NaN included), pow(-1, +-Inf) = 1, a negative finite base with a finite non-integer exponent
+  // is NaN, infinities otherwise as pow(|x|, y) with the sign of an odd integer exponent.
+  if (y == 0.0 || x == 1.0) { return 1.0; }
+  if (is_nan(x) || is_nan(y)) { return x + y; }
   let ax = abs(x);
+  let finite_y = abs(y) <= F32_MAX;
+  let odd = finite_y && floor(y) == y && fract(y * 0.5) != 0.0;
   if (ax == 0.0) { return select(1.0 / ax, 0.0, y > 0.0); }
+  if (ax == 1.0 && !finite_y) { return 1.0; }
   let r = exp2(y * log2(ax));
   if (x > 0.0) { return r; }
-  if (floor(y) != y) { return (ax - ax) / (ax - ax); }
-  let odd = fract(y * 0.5) != 0.0;
+  if (finite_y && ax <= F32_MAX && floor(y) != y) { return (ax - ax) / (ax - ax); }
   return select(r, -r, odd);
 }
 
@@ -53,15 +60,15 @@ fn apply(x: f32, y: f32) -> f32 {
     case 2u: { return x * y; }
     case 3u: { return x / y; }
     case 4u: { return pow_signed(x, y); }
-    case 5u: { return max(x, y); }
-    case 6u: { return min(x, y); }
+    case 5u: { return max_nan(x, y); }
+    case 6u: { return min_nan(x, y); }
     case 7u: { return select(0.0, 1.0, x == y); }
-    case 8u: { return select(0.0, 1.0, x != y); }
+    case 8u: { return select(0.0, 1.0, x != y || is_nan(x) || is_nan(y)); }
     case 9u: { return select(0.0, 1.0, x < y); }
     case 10u: { return select(0.0, 1.0, x <= y); }
     case 11u: { return select(0.0, 1.0, x > y); }
     case 12u: { return select(0.0, 1.0, x >= y); }
-    case 13u: { return x * select(0.0, 1.0, y > 0.0); }
+    case 13u: { return x * select(select(0.0, 1.0, y > 0.0), y, is_nan(y)); }
     case 14u: { return x * (1.0 - y * y); }
     case 15u: { return x * gelu_grad(y); }
     default: { return x; }

@@ -1,7 +1,7 @@
 // reduce.wgsl: reductions of x viewed as [outer, len, inner] over the middle axis.
 // The host splits long reductions: pass 1 reduces `chunks` slices of `chunk` items each into
 // partials [outer, chunks, inner]; pass 2 reduces the partials the same way (chunks = 1).
-// OP: 0 sum (blocked), 1 max, 2 min. Results are multiplied by `scale` (mean = sum/len).
+// OP: 0 sum (blocked), 1 max, 2 min (max and min are NaN when any item is). Results are multiplied by `scale` (mean = sum/len).
 // `inf` is +Infinity passed as a parameter (WGSL constants may not be infinite).
 // Entry points:
 //   strided:     one invocation per output (o, c, i), a sequential loop over its slice; for inner > 1
@@ -9,7 +9,7 @@
 //   rows:        inner == 1: one workgroup per (o, c), WG invocations stride over the slice, then a
 //                tree reduction in workgroup memory; for long rows.
 //   strided_arg: argmax (OP 1) / argmin (OP 2) over the whole axis (chunks = 1), first index on
-//                ties; writes i32 indices to out_idx.
+//                ties, the first NaN when there is one (as NumPy); writes i32 indices to out_idx.
 // Bindings: 0 x (read), 1 out (read_write f32) or 3 out_idx (read_write i32), 2 p (uniform).
 // Tiling: WG invocations per workgroup (override); grid-stride over outputs and workgroups.
 override OP: u32 = 0u;
@@ -24,6 +24,8 @@ struct Params { outer: u32, len: u32, inner: u32, chunks: u32, chunk: u32, scale
 
 var<workgroup> partial: array<f32, WG>;
 
+//!include nan_minmax.wgsl
+
 fn identity() -> f32 {
   switch OP {
     case 1u: { return -p.inf; }
@@ -34,8 +36,8 @@ fn identity() -> f32 {
 
 fn combine(a: f32, b: f32) -> f32 {
   switch OP {
-    case 1u: { return max(a, b); }
-    case 2u: { return min(a, b); }
+    case 1u: { return max_nan(a, b); }
+    case 2u: { return min_nan(a, b); }
     default: { return a + b; }
   }
 }
@@ -108,7 +110,7 @@ fn strided_arg(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     var at = 0u;
     for (var r = 1u; r < p.len; r++) {
       let v = x[base + r * p.inner];
-      if ((OP == 1u && v > best) || (OP == 2u && v < best)) { best = v; at = r; }
+      if (!is_nan(best) && ((OP == 1u && v > best) || (OP == 2u && v < best) || is_nan(v))) { best = v; at = r; }
     }
     out_idx[j] = i32(at);
   }

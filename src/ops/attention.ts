@@ -14,6 +14,7 @@ import { tidy } from '../tensor/scope.js';
 import { checkF32, checkSameDevice } from './launch.js';
 import { binary } from './elementwise.js';
 import { softmax, sum } from './reduce.js';
+import { zeros } from './creation.js';
 import { specializeKernel } from './conv2d.js';
 
 export interface AttentionOptions {
@@ -63,6 +64,7 @@ export function attentionDims(op: string, q: Tensor, k: Tensor, v: Tensor, opts:
     }
   }
   const D = q.shape[r - 1];
+  if (D === 0) throw new Error(`${op}: q ${fmt(q.shape)} has head dim D = 0; expected D >= 1`);
   if (k.shape[r - 1] !== D) {
     throw new Error(`${op}: head dims differ: q ${fmt(q.shape)} has D = ${D} but k ${fmt(k.shape)} has D = ${k.shape[r - 1]}`);
   }
@@ -162,6 +164,12 @@ export function attentionBackward(
   const dk = Tensor.empty(device, k.shape, 'f32', op);
   const dv = Tensor.empty(device, v.shape, 'f32', op);
   if (dq.size === 0 && dk.size === 0) return { dq, dk, dv };
+  if (dq.size === 0) {
+    // no queries: nothing reads the keys, and the kernels' vec4 bindings would not take empty q/dout
+    dk.dispose();
+    dv.dispose();
+    return { dq, dk: zeros(k.shape, { device }), dv: zeros(v.shape, { device }) };
+  }
   const kernel = kernelFor(op, device, opts, d.D);
   const label = `${op}(q ${fmt(q.shape)}, k ${fmt(k.shape)}, causal ${d.causal})`;
   const params = paramsOf(d);

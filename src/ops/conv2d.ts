@@ -295,9 +295,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   // Without a bias the kernels add none (p.has_bias 0) and the binding is a placeholder.
   const bindings = { x: x.binding(op), weight: weight.binding(op), bias: bias ? bias.binding(op) : unusedBinding(device, 'bias'), out: out.binding(op) };
   const params = { ...convParams(g), has_bias: bias ? 1 : 0 };
-  if (g.groups > 1) {
+  // No input channels: the direct kernel's scalar bindings take the empty x and weight (a vec4
+  // entry's would not) and it writes the bias (zeros without one), groups or not.
+  if (g.C > 0 && g.groups > 1) {
     groupedForward(op, device, g, label, bindings, params);
-  } else if (useDirect(opts)) {
+  } else if (g.C === 0 || useDirect(opts)) {
     device.dispatch({
       kernel: 'conv2d', entry: 'direct_fwd', label, bindings, params,
       workgroups: flatWorkgroups(op, device, g.N * g.OH * g.OW * g.CO, g.S),
@@ -389,6 +391,8 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
   const device = x.device;
   const K = g.KH * g.KW * g.C * g.CO;
   const label = `${op}(${fmt(x.shape)}, ${fmt(dy.shape)} -> ${fmt(weightShape)})`;
+  // an empty batch (or output) contributes nothing: dw is zero
+  if (g.N * g.OH * g.OW === 0) return zeros(weightShape, { device });
   if (g.groups > 1) return groupedGradWeight(op, g, label, x, dy, weightShape);
   if (useDirect(opts)) {
     const dw = Tensor.empty(device, weightShape, 'f32', op);

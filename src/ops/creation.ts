@@ -19,30 +19,43 @@ function bitsOf(value: number, dtype: DType): number {
   return bitsView.getUint32(0, true);
 }
 
-export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
-  const dtype = opts.dtype ?? 'f32';
-  if (dtype === 'i32' && !Number.isInteger(value)) throw new Error(`full: value ${value} is not an integer for dtype i32`);
+/** The dtypes a tensor can hold. */
+export const DTYPES: readonly DType[] = ['f32', 'i32'];
+
+/** `dtype` (default f32), or a clear error naming `op` for one the engine does not hold (f16, f64, bool, ...). */
+export function checkDType(op: string, dtype: unknown = 'f32'): DType {
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new Error(`${op}: dtype ${JSON.stringify(dtype)} is not supported; expected one of ${DTYPES.map((d) => `'${d}'`).join(', ')}`);
+  }
+  return dtype as DType;
+}
+
+function fill(op: string, shape: Shape, value: number, opts: CreateOptions): Tensor {
+  const dtype = checkDType(op, opts.dtype);
+  if (dtype === 'i32' && !Number.isInteger(value)) throw new Error(`${op}: value ${value} is not an integer for dtype i32`);
   const device = opts.device ?? getDevice();
-  const out = Tensor.empty(device, shape, dtype, 'full');
+  const out = Tensor.empty(device, shape, dtype, op);
   if (out.size === 0) return out;
   device.dispatch({
     kernel: 'fill',
     entry: 'fill',
-    label: `full(${fmt(shape)}, ${value})`,
-    bindings: { out: out.binding('full') },
+    label: `${op}(${fmt(shape)}, ${value})`,
+    bindings: { out: out.binding(op) },
     params: { n: out.size, bits: bitsOf(value, dtype), start: 0, step: 0 },
     workgroups: groupsFor(out.size),
   });
   return out;
 }
 
-export const zeros = (shape: Shape, opts?: CreateOptions) => full(shape, 0, opts);
-export const ones = (shape: Shape, opts?: CreateOptions) => full(shape, 1, opts);
+export const full = (shape: Shape, value: number, opts: CreateOptions = {}) => fill('full', shape, value, opts);
+export const zeros = (shape: Shape, opts: CreateOptions = {}) => fill('zeros', shape, 0, opts);
+export const ones = (shape: Shape, opts: CreateOptions = {}) => fill('ones', shape, 1, opts);
 
 /** [start, stop) in steps of `step` (f32), like numpy.arange. */
 export function arange(start: number, stop?: number, step = 1, opts: CreateOptions = {}): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be finite and non-zero, got ${step}`);
+  if (checkDType('arange', opts.dtype) !== 'f32') throw new Error(`arange: dtype '${opts.dtype}' is not supported; expected 'f32'`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const device = opts.device ?? getDevice();
   const out = Tensor.empty(device, [n], 'f32', 'arange');
@@ -64,7 +77,7 @@ export function fromArray(
   shape?: Shape,
   opts: CreateOptions = {},
 ): Tensor {
-  const dtype: DType = opts.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+  const dtype = checkDType('fromArray', opts.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32'));
   const s = shape ?? [data.length];
   checkShape('fromArray', s);
   if (sizeOf(s) !== data.length) {
@@ -100,6 +113,7 @@ function seedWords(op: string, opts: RandomOptions): { seed_lo: number; seed_hi:
 }
 
 function random(op: string, entry: 'rand_uniform' | 'rand_normal', shape: Shape, a: number, b: number, opts: RandomOptions): Tensor {
+  if (checkDType(op, opts.dtype) !== 'f32') throw new Error(`${op}: dtype '${opts.dtype}' is not supported; expected 'f32'`);
   const device = opts.device ?? getDevice();
   const out = Tensor.empty(device, shape, 'f32', op);
   if (out.size === 0) return out;
@@ -128,6 +142,7 @@ export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?:
 /** Converts between f32 and i32 (f32 -> i32 truncates toward zero). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   x.storage('cast');
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x.reshape(x.shape);
   const out = Tensor.empty(x.device, x.shape, dtype, 'cast');
   if (out.size === 0) return out;

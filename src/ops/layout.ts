@@ -61,7 +61,7 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   const r = x.rank;
   const norm = axes.map((a) => normAxis('permute', a, r, x.shape));
   if (norm.length !== r || new Set(norm).size !== r) {
-    throw new Error(`permute: axes ${JSON.stringify(axes)} must be a permutation of 0..${r - 1} for shape ${fmt(x.shape)}`);
+    throw new Error(`permute: axes ${fmt(axes)} must be a permutation of 0..${r - 1} for shape ${fmt(x.shape)}`);
   }
   const shape = norm.map((a) => x.shape[a]);
   const out = Tensor.empty(x.device, shape, x.dtype, 'permute');
@@ -88,7 +88,10 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const s = start < 0 ? start + len : start;
   const e = end === undefined ? len : Math.min(len, end < 0 ? end + len : end);
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || s > len || e < s) {
-    throw new Error(`slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(x.shape)}`);
+    throw new Error(
+      `slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(x.shape)} ` +
+        `(expected integers with 0 <= start <= end <= ${len}, negative ones counting from the end)`,
+    );
   }
   const shape = x.shape.map((d, i) => (i === a ? e - s : d));
   const out = Tensor.empty(x.device, shape, x.dtype, 'slice');

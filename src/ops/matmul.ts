@@ -11,6 +11,7 @@ import type { BufferRange } from '../kernels/registry.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
 import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
 import {
+  NAIVE,
   PACKED_SG,
   configKey,
   matmulCandidates,
@@ -27,6 +28,15 @@ import { unusedBinding } from './norm.js';
 
 export type MatmulActivation = 'relu' | 'gelu' | 'tanh';
 const ACT_CODE = { none: 0, relu: 1, gelu: 2, tanh: 3 } as const;
+
+/** `activation` (default 'none'), or a clear error naming `op` and the allowed values. */
+export function checkActivation(op: string, activation: unknown = 'none'): MatmulActivation | 'none' {
+  if (typeof activation !== 'string' || !Object.hasOwn(ACT_CODE, activation)) {
+    const allowed = Object.keys(ACT_CODE).map((k) => `'${k}'`).join(', ');
+    throw new Error(`${op}: activation ${JSON.stringify(activation)} is not one of ${allowed}`);
+  }
+  return activation as MatmulActivation | 'none';
+}
 
 export interface MatmulOptions {
   /** Use A^T (A's last two axes swapped), read in place. Ignored for a 1-D operand. */
@@ -77,6 +87,7 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   checkF32(op, a, 'a');
   checkF32(op, b, 'b');
   checkSameDevice(op, a, b);
+  checkActivation(op, opts.activation);
   if (a.rank < 1 || b.rank < 1) {
     throw new Error(`matmul: operands need rank >= 1, got a ${fmt(a.shape)} and b ${fmt(b.shape)}`);
   }
@@ -336,7 +347,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const device = a.device;
   const out = Tensor.empty(device, pl.outShape, 'f32', 'matmul');
   if (out.size === 0) return out;
-  const cfg = opts.config ?? chooseMatmulConfig(device, pl.problem);
+  // K = 0 reads no operand (both are empty): the naive kernel's scalar bindings take the empty
+  // buffers, where a vec4 entry's would not, and it writes act(bias) (zeros without a bias).
+  const cfg = pl.problem.K === 0 ? NAIVE : (opts.config ?? chooseMatmulConfig(device, pl.problem));
   launch(device, pl, cfg, a, b, out, opts.bias, ACT_CODE[opts.activation ?? 'none'], opts.alpha);
   return out;
 }

@@ -100,8 +100,9 @@ export function reduce(op: ReduceOp, x: Tensor, axes?: number | readonly number[
   const shape = outShape(x.shape, ax, keepdims);
   const len = sizeOf(ax.map((a) => x.shape[a]));
   if (len === 0) {
-    if (op === 'sum') return full(shape, 0, { device: x.device });
-    throw new Error(`${op}: cannot reduce ${fmt(x.shape)} over empty axes ${JSON.stringify(ax)} (no identity)`);
+    // as NumPy: the empty sum is 0, the empty mean 0/0 = NaN, max and min have no identity
+    if (op === 'sum' || op === 'mean') return full(shape, op === 'sum' ? 0 : NaN, { device: x.device });
+    throw new Error(`${op}: cannot reduce ${fmt(x.shape)} over empty axes ${fmt(ax)} (no identity; expected axes of size >= 1)`);
   }
   if (sizeOf(shape) === 0) return Tensor.empty(x.device, shape, 'f32', op);
   const g = groupAxes(x, ax);
@@ -151,6 +152,9 @@ export const argmin = (x: Tensor, axis?: number, keepdims = false) => argReduce(
 
 /** log(sum(exp(x))) over `axes`, shifted by the max for stability. */
 export function logsumexp(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const ax = normAxes('logsumexp', axes, x.shape);
+  // over empty axes: log(0) = -Inf, as NumPy and PyTorch (no max to shift by)
+  if (ax.some((a) => x.shape[a] === 0)) return tidy(() => unary('log', sum(unary('exp', x), ax, keepdims)));
   return tidy(() => {
     const m = max(x, axes, true);
     const s = sum(unary('exp', binary('sub', x, m)), axes, true);
@@ -171,11 +175,14 @@ export function variance(x: Tensor, axes?: number | readonly number[], keepdims 
 }
 
 export function std(x: Tensor, axes?: number | readonly number[], keepdims = false, correction = 0): Tensor {
+  normAxes('std', axes, x.shape);
   return tidy(() => unary('sqrt', variance(x, axes, keepdims, correction)));
 }
 
 /** exp(x) / sum(exp(x)) along `axis`, shifted by the max. */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  normAxis('softmax', axis, x.rank, x.shape);
+  if (x.size === 0) return binary('mul', x, 1); // empty in, empty out (no max to shift by)
   return tidy(() => {
     const e = unary('exp', binary('sub', x, max(x, axis, true)));
     return binary('div', e, sum(e, axis, true));
@@ -184,5 +191,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /** x - logsumexp(x) along `axis`. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  normAxis('logSoftmax', axis, x.rank, x.shape);
+  if (x.size === 0) return binary('mul', x, 1); // empty in, empty out
   return tidy(() => binary('sub', x, logsumexp(x, axis, true)));
 }

@@ -57,8 +57,10 @@ export function attentionRef(q: NDArray, k: NDArray, v: NDArray, opts: Attention
   for (let b = 0; b < BH; b++)
     for (let i = 0; i < Tq; i++)
       for (let j = 0; j < Tk; j++) {
+        // a masked key is skipped (a NaN in a future token's V must not reach the row); a visible
+        // key whose probability underflows to 0 still multiplies (0 * NaN = NaN, as IEEE)
+        if (opts.causal && j > i) continue;
         const pij = p[(b * Tq + i) * Tk + j];
-        if (pij === 0) continue;
         for (let d = 0; d < D; d++) out.data[(b * Tq + i) * D + d] += pij * v.data[(b * Tk + j) * D + d];
       }
   return { out, lse: { shape: q.shape.slice(0, -1), data: lse } };
@@ -77,13 +79,15 @@ export function attentionBackwardRef(
     for (let i = 0; i < Tq; i++) {
       const qi = (b * Tq + i) * D;
       let rowDot = 0;
-      for (let j = 0; j < Tk; j++) {
+      // masked keys take no part (see attentionRef)
+      const last = opts.causal ? Math.min(i, Tk - 1) : Tk - 1;
+      for (let j = 0; j <= last; j++) {
         let dp = 0;
         for (let d = 0; d < D; d++) dp += dout.data[qi + d] * v.data[(b * Tk + j) * D + d];
         ds[j] = dp;
         rowDot += p[(b * Tq + i) * Tk + j] * dp;
       }
-      for (let j = 0; j < Tk; j++) {
+      for (let j = 0; j <= last; j++) {
         const pij = p[(b * Tq + i) * Tk + j];
         const dsij = pij * (ds[j] - rowDot) * scale;
         const kj = (b * Tk + j) * D;

@@ -51,7 +51,8 @@ export const UNARY_REF: { [K in UnaryOp]: (x: number) => number } = {
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
   },
-  reluMask: (x) => (x > 0 ? 1 : 0),
+  // NaN at NaN (a step function, like sign), so a NaN input reaches relu's gradient
+  reluMask: (x) => (x > 0 ? 1 : x <= 0 ? 0 : NaN),
   geluGrad: (x) => 0.5 * (1 + erf(x * SQRT1_2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
   log1p: Math.log1p,
   expm1: Math.expm1,
@@ -62,7 +63,8 @@ export const BINARY_REF: { [K in BinaryOp]: (a: number, b: number) => number } =
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: Math.pow,
+  // C99 pow as NumPy: JS gives NaN for pow(1, NaN), pow(1, +-Inf) and pow(-1, +-Inf)
+  pow: (a, b) => (a === 1 || b === 0 || (a === -1 && Math.abs(b) === Infinity) ? 1 : Math.pow(a, b)),
   maximum: Math.max,
   minimum: Math.min,
   eq: (a, b) => +(a === b),
@@ -71,7 +73,7 @@ export const BINARY_REF: { [K in BinaryOp]: (a: number, b: number) => number } =
   le: (a, b) => +(a <= b),
   gt: (a, b) => +(a > b),
   ge: (a, b) => +(a >= b),
-  reluBackward: (g, x) => g * +(x > 0),
+  reluBackward: (g, x) => g * UNARY_REF.reluMask(x),
   tanhBackward: (g, y) => g * (1 - y * y),
   geluBackward: (g, x) => g * UNARY_REF.geluGrad(x),
 };

@@ -43,10 +43,11 @@ export function argReduceRef(op: 'argmax' | 'argmin', x: NDArray, axis?: number,
   const { members } = groups(x, [a]);
   const out = ndZeros(reducedShape(x.shape, [a], keepdims));
   members.forEach((m, j) => {
+    // the first NaN wins, as in NumPy and PyTorch
     let best = 0;
-    for (let r = 1; r < m.length; r++) {
+    for (let r = 1; r < m.length && !Number.isNaN(x.data[m[best]]); r++) {
       const v = x.data[m[r]];
-      if (op === 'argmax' ? v > x.data[m[best]] : v < x.data[m[best]]) best = r;
+      if (Number.isNaN(v) || (op === 'argmax' ? v > x.data[m[best]] : v < x.data[m[best]])) best = r;
     }
     out.data[j] = best;
   });

@@ -151,7 +151,7 @@ describe('layout ops copy exactly', () => {
 
 describe('layout errors', () => {
   it('permute needs a permutation', () => {
-    expect(() => ws.permute(ws.zeros([2, 3]), [0, 0])).toThrow(/permute: axes \[0,0\] must be a permutation of 0\.\.1 for shape \[2, 3\]/);
+    expect(() => ws.permute(ws.zeros([2, 3]), [0, 0])).toThrow(/permute: axes \[0, 0\] must be a permutation of 0\.\.1 for shape \[2, 3\]/);
   });
   it('concat needs matching sizes outside the axis', () => {
     expect(() => ws.concat([ws.zeros([2, 3]), ws.zeros([2, 4])], 0)).toThrow(/concat: shapes \[2, 3\], \[2, 4\] differ outside axis 0/);

@@ -105,7 +105,7 @@ describe('ops composed from reductions', () => {
 describe('reduction errors', () => {
   it('an axis out of range names the op, the axis and the shape', () => {
     expect(() => ws.sum(ws.zeros([2, 3]), 2)).toThrow(/sum: axis 2 is out of range for shape \[2, 3\] \(expected -2 \.\. 1\)/);
-    expect(() => ws.softmax(ws.zeros([2, 3]), -3)).toThrow(/axis -3 is out of range for shape \[2, 3\]/);
+    expect(() => ws.softmax(ws.zeros([2, 3]), -3)).toThrow(/softmax: axis -3 is out of range for shape \[2, 3\]/);
   });
   it('a repeated axis is refused', () => {
     expect(() => ws.mean(ws.zeros([2, 3]), [1, -1])).toThrow(/mean: repeated axis/);

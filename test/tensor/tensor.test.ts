@@ -139,7 +139,7 @@ describe('bad input gets a clear error', () => {
     expect(() => ws.fromArray([1, 2, 3], [2, 2])).toThrow(/fromArray: data has 3 elements, shape \[2, 2\] needs 4/);
   });
   it('NaN or negative shape entries', () => {
-    expect(() => ws.zeros([2, NaN])).toThrow(/full: shape \[2, NaN\] must hold non-negative integers/);
+    expect(() => ws.zeros([2, NaN])).toThrow(/zeros: shape \[2, NaN\] must hold non-negative integers/);
     expect(() => ws.zeros([-1])).toThrow(/non-negative integers/);
   });
   it('reshape to a different size', () => {
@@ -148,7 +148,7 @@ describe('bad input gets a clear error', () => {
   it('a tensor larger than the adapter binding limit', () => {
     const limit = ws.getDevice().limits.maxStorageBufferBindingSize;
     const n = Math.ceil(limit / 4) + 1;
-    expect(() => ws.zeros([n])).toThrow(new RegExp(`full \\[${n}\\]: needs a buffer of ${n * 4} bytes, over the adapter's limit`));
+    expect(() => ws.zeros([n])).toThrow(new RegExp(`zeros \\[${n}\\]: needs a buffer of ${n * 4} bytes, over the adapter's limit`));
   });
   it('use of a disposed tensor, readback included', async () => {
     const t = ws.zeros([2, 2]);

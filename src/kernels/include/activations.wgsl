@@ -1,6 +1,8 @@
 // activations.wgsl (included by unary.wgsl and matmul_common.wgsl): the numerically careful
 // scalar functions shared by the elementwise kernels and the matmul epilogue. No bindings.
 
+//!include nan_minmax.wgsl
+
 // NOTE: erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7 absolute), enough for f32.
 fn erf_approx(v: f32) -> f32 {
   let a = abs(v);

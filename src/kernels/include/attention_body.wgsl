@@ -37,6 +37,8 @@ var<private> fa: array<array<vec4f, D4>, TQ>;
 
 alias Row = array<vec4f, D4>;
 
+//!include nan_minmax.wgsl
+
 fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 
 // One past the last key any row of query block `blk` can see (uniform within a workgroup).
@@ -90,9 +92,10 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
       let r = rows[t];
       let ok = vec4<bool>(visible(j.x, r), visible(j.y, r), visible(j.z, r), visible(j.w, r));
       let st = select(vec4f(NEG), s[t], ok);
-      let mn = max(m[t], max(max(st.x, st.y), max(st.z, st.w)));
+      let mn = max_nan(m[t], max_nan(max_nan(st.x, st.y), max_nan(st.z, st.w)));
       corr[t] = exp(m[t] - mn);
-      pj[t] = exp(st - vec4f(mn));
+      // hidden keys weigh exactly 0 (exp(NEG - mn) is 1, not 0, when every visible score is -Inf)
+      pj[t] = select(vec4f(0.0), exp(st - vec4f(mn)), ok);
       l[t] = l[t] * corr[t] + hsum(pj[t]);
       m[t] = mn;
     }
@@ -102,14 +105,22 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
     for (var jj = 0u; jj < 4u; jj++) {
       let vr = fetch_v(o[jj]);
       for (var t = 0u; t < TQ; t++) {
-        for (var d = 0u; d < D4; d++) { fa[t][d] = fma(vec4f(pj[t][jj]), vr[d], fa[t][d]); }
+        // NOTE: a key the row cannot see is skipped, not weighted by 0: 0 * NaN in its V row
+        // (a future token's, or the clamped tail's) would reach the row. An `if`, not a
+        // `continue`, so the loop's later subgroup shuffles stay in uniform control flow.
+        if (visible(j[jj], rows[t])) {
+          for (var d = 0u; d < D4; d++) { fa[t][d] = fma(vec4f(pj[t][jj]), vr[d], fa[t][d]); }
+        }
       }
     }
   }
   for (var t = 0u; t < TQ; t++) {
     if (i0 + t < p.tq) {
+      // l is 0 only when every visible score is -Inf: softmax is then 0/0 = NaN, as in the reference
+      // (written outright: the driver folds 0 * (1 / 0) to 0)
       let inv = 1.0 / l[t];
-      for (var d = 0u; d < D4; d++) { out[qo[t] + d] = fa[t][d] * inv; }
+      let empty = l[t] == 0.0;
+      for (var d = 0u; d < D4; d++) { out[qo[t] + d] = select(fa[t][d] * inv, vec4f(quiet_nan()), empty); }
       lse[bh * p.tq + i0 + t] = m[t] + log(l[t]);
     }
   }
@@ -152,12 +163,16 @@ fn dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       s = fma(qr[d], ra[d], s);
       dp = fma(dr[d], rb[d], dp);
     }
-    // NOTE: masked entries must be exactly 0, not exp(s - lse) (which can overflow).
-    let pij = select(0.0, exp(hsum(s) - lse_in[r]), p.causal == 0u || col <= i);
-    let ds = pij * (hsum(dp) - delta_in[r]);
-    for (var d = 0u; d < D4; d++) {
-      gb[d] = fma(vec4f(pij), dr[d], gb[d]);
-      ga[d] = fma(vec4f(ds), qr[d], ga[d]);
+    // NOTE: a row that cannot see this key is skipped, not weighted by 0: 0 * NaN in its q or
+    // dout row would reach dk and dv (and exp(s - lse) could overflow). An `if`, not a `continue`
+    // (subgroup uniformity, as in fwd).
+    if (p.causal == 0u || col <= i) {
+      let pij = exp(hsum(s) - lse_in[r]);
+      let ds = pij * (hsum(dp) - delta_in[r]);
+      for (var d = 0u; d < D4; d++) {
+        gb[d] = fma(vec4f(pij), dr[d], gb[d]);
+        ga[d] = fma(vec4f(ds), qr[d], ga[d]);
+      }
     }
   }
   if (j < p.tk) {
@@ -188,8 +203,11 @@ fn dq_main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) l
       s = fma(ra[d], kr[d], s);
       dp = fma(rb[d], vr[d], dp);
     }
-    let ds = select(0.0, exp(hsum(s) - l), p.causal == 0u || j <= row) * (hsum(dp) - dl);
-    for (var d = 0u; d < D4; d++) { ga[d] = fma(vec4f(ds), kr[d], ga[d]); }
+    // a key the row cannot see is skipped (0 * NaN in its k or v row would reach dq)
+    if (p.causal == 0u || j <= row) {
+      let ds = exp(hsum(s) - l) * (hsum(dp) - dl);
+      for (var d = 0u; d < D4; d++) { ga[d] = fma(vec4f(ds), kr[d], ga[d]); }
+    }
   }
   if (i < p.tq) {
     for (var d = 0u; d < D4; d++) { dq[qo + d] = ga[d] * p.scale; }

@@ -37,7 +37,7 @@ fn epilogue(acc: f32, z: u32, j: u32) -> f32 {
   var v = p.alpha * acc;
   if (p.has_bias == 1u) { v += bias[j]; } else if (p.has_bias == 2u) { v += bias[z * p.N + j]; }
   switch p.act {
-    case 1u: { v = max(v, 0.0); }
+    case 1u: { v = relu_nan(v); }
     case 2u: { v = gelu_erf(v); }
     case 3u: { v = tanh_stable(v); }
     default: {}

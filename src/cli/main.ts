@@ -162,6 +162,24 @@ program
     await reportCommand(dir);
   });
 
+program
+  .command('paper')
+  .description("run the sweeps of examples/paper/, report each, and write the claims page and claims.json")
+  .option('--quick', 'the quick set (examples/paper/quick.json overrides: fewer widths, seeds and steps)')
+  .option('--results <dir>', 'results root (default results/paper or results/paper-quick)')
+  .option('--specs <dir>', 'where the sweep specs are', 'examples/paper')
+  .option('--fake', 'use the deterministic stand-in trainer (pipeline demos)')
+  .option('--no-progress', 'no progress bars')
+  .action(async (o: { quick?: boolean; results?: string; specs: string; fake?: boolean; progress: boolean }) => {
+    if (!existsSync(o.specs) || !statSync(o.specs).isDirectory()) throw new UsageError(`paper: --specs '${o.specs}' is not a directory; expected a folder of sweep specs such as examples/paper`);
+    const { paperCommand } = await import('../experiments/paper/command.js');
+    const { createModelTrainer } = await import('../experiments/model-trainer.js');
+    const run = async (device?: Device) =>
+      (await paperCommand({ quick: o.quick, results: o.results, specsDir: o.specs, fake: o.fake, progress: o.progress, trainer: device ? createModelTrainer({ device }) : undefined })).exitCode;
+    if (o.fake) process.exitCode = await run();
+    else await withDevice(run);
+  });
+
 program.addCommand(slurmCli());
 program.addCommand(k8sCli());
 

@@ -1,21 +1,37 @@
 // `widthscope paper` on the fake trainer: every sweep runs and is reported, every claim is
 // evaluated with numbers, and the page and claims.json are written; --quick applies quick.json.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paperCommand } from '../../src/experiments/paper/command.js';
 import { CLAIMS } from '../../src/experiments/paper/claims.js';
 import { tinySpec, tmp } from './util.js';
+import { validateSpec } from '../../src/experiments/index.js';
 
 function specsDir(): string {
   const dir = tmp('ws-paper-specs-');
   const write = (name: string, spec: object) => writeFileSync(join(dir, `${name}.json`), JSON.stringify(spec));
   write('teacher', tinySpec({ name: 'teacher', widths: [16, 64, 256, 1024], seeds: 4, steps: 12, eval: 4 }));
-  write('harder', tinySpec({ name: 'harder', task: { name: 'teacher-image', testSize: 16 }, widths: [16, 64], seeds: 2, steps: 12, eval: 4 }));
+  write('harder-cnn', tinySpec({ name: 'harder-cnn', task: { name: 'teacher-image', testSize: 16 }, widths: [16, 64], seeds: 2, steps: 12, eval: 4 }));
+  write('harder-text', tinySpec({ name: 'harder-text', task: { name: 'teacher-image', testSize: 16 }, widths: [16, 64], seeds: 3, steps: 12, eval: 4 }));
   write('lr-grid', tinySpec({ name: 'lr-grid', widths: [16, 64], parameterization: ['mup', 'sp'], lr: [0.05, 0.1, 0.2], seeds: 2, steps: 8, eval: 4 }));
   writeFileSync(join(dir, 'quick.json'), JSON.stringify({ teacher: { widths: [16, 64, 256] } }));
   return dir;
 }
+
+describe('examples/paper', () => {
+  it('every spec is valid as it is and with its quick overrides, and covers every sweep a claim reads', () => {
+    const dir = join(__dirname, '../../examples/paper');
+    const quick = JSON.parse(readFileSync(join(dir, 'quick.json'), 'utf8')) as Record<string, object>;
+    const names = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'quick.json').map((f) => f.replace(/\.json$/, ''));
+    for (const c of CLAIMS) for (const sweep of c.sweeps) expect(names, c.id).toContain(sweep);
+    for (const name of names) {
+      const spec = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+      expect(() => validateSpec(spec, name), name).not.toThrow();
+      expect(() => validateSpec({ ...spec, ...(quick[name] ?? {}) }, `${name} (quick)`), `${name} quick`).not.toThrow();
+    }
+  });
+});
 
 describe('the paper command', () => {
   it('runs every sweep, evaluates every claim with numbers, writes claims.json and the page', async () => {
@@ -38,7 +54,7 @@ describe('the paper command', () => {
     expect(json.claims).toHaveLength(CLAIMS.length);
     const html = readFileSync(r.html, 'utf8');
     for (const c of CLAIMS) expect(html).toContain(`id="claim-${c.id}"`);
-    for (const name of ['teacher', 'harder', 'lr-grid']) expect(existsSync(join(results, name, 'report', 'index.html')), name).toBe(true);
+    for (const name of ['teacher', 'harder-cnn', 'harder-text', 'lr-grid']) expect(existsSync(join(results, name, 'report', 'index.html')), name).toBe(true);
     expect(html).toContain('teacher/report/figures/variance-vs-width.svg');
     expect(existsSync(join(results, 'teacher/report/figures/variance-vs-width.svg'))).toBe(true);
   });
@@ -46,7 +62,7 @@ describe('the paper command', () => {
   it('refuses a quick.json that names no spec, and a spec set missing a sweep a claim reads', async () => {
     const dir = specsDir();
     writeFileSync(join(dir, 'quick.json'), JSON.stringify({ teachr: { seeds: 2 } }));
-    await expect(paperCommand({ quick: true, results: tmp(), specsDir: dir, fake: true, log: () => {} })).rejects.toThrow(/overrides 'teachr', which is not a spec in .* \(harder, lr-grid, teacher\)/);
+    await expect(paperCommand({ quick: true, results: tmp(), specsDir: dir, fake: true, log: () => {} })).rejects.toThrow(/overrides 'teachr', which is not a spec in .* \(harder-cnn, harder-text, lr-grid, teacher\)/);
     const empty = tmp();
     mkdirSync(empty, { recursive: true });
     await expect(paperCommand({ results: tmp(), specsDir: empty, fake: true, log: () => {} })).rejects.toThrow(/the claims read a sweep '.*' but .* has no .*\.json/);

@@ -130,15 +130,15 @@ export const CLAIMS: Claim[] = [
     id: 'deviations-grow',
     claim: 'Finite-width deviations grow later in training and on harder tasks.',
     test: 'The narrowest width\'s relative D_N (D_N over the reference power) is larger at the final evaluation than at the first one after step 0, and larger on the harder tasks (CNN on Fashion-MNIST, transformer on Moby Dick) than on the teacher task at the final evaluation.',
-    sweeps: ['teacher', 'harder'],
-    figure: 'harder/report/figures/agreement.svg',
+    sweeps: ['teacher', 'harder-cnn', 'harder-text'],
+    figure: 'harder-cnn/report/figures/agreement.svg',
     evaluate(an) {
       const teacher = featureLearning(an.teacher);
       const tt = teacher && earlyAndFinal(teacher);
       if (!teacher || !tt) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
       const base = relativeD(teacher, tt.final);
       const early = relativeD(teacher, tt.early);
-      const harder = (an.harder?.series ?? []).map((s) => {
+      const harder = [...(an['harder-cnn']?.series ?? []), ...(an['harder-text']?.series ?? [])].map((s) => {
         const t = earlyAndFinal(s);
         return { label: s.label, rel: t ? relativeD(s, t.final) : null };
       }).filter((h): h is { label: string; rel: number } => h.rel !== null);

@@ -21,7 +21,10 @@ export const DONE_FILE = 'done.json';
 export const LOCKS_DIR = 'locks';
 export const PARTIAL_DIR = 'partial';
 /** Names a results directory may hold besides run directories. */
-export const RESULTS_ENTRIES = [SWEEP_FILE, LOCKS_DIR, PARTIAL_DIR, 'analysis', 'report'];
+/** `widthscope slurm`'s job scripts and logs, and a sharded sweep's assignment of runs to shards. */
+export const SLURM_DIR = 'slurm';
+export const SHARD_PLAN_FILE = 'shards.json';
+export const RESULTS_ENTRIES = [SWEEP_FILE, LOCKS_DIR, PARTIAL_DIR, SLURM_DIR, SHARD_PLAN_FILE, 'analysis', 'report'];
 export const RUN_ID_RE = /^[0-9a-f]{12}$/;
 
 export const runDir = (results: string, runId: string) => join(results, runId);

@@ -17,6 +17,7 @@ import { shortHash } from './spec/canonical.js';
 import { validateSpec } from './spec/load.js';
 import { runLabel, type ResolvedSweep } from './spec/resolve.js';
 import type { SweepSpec } from './spec/schema.js';
+import { UsageError } from '../util/usage-error.js';
 
 export interface SweepFile {
   name: string;
@@ -48,9 +49,9 @@ export function sweepFileContent(sweep: ResolvedSweep): SweepFile {
 export function checkResultsPath(dir: string, what: string, mayBeAbsent: boolean): void {
   if (!existsSync(dir)) {
     if (mayBeAbsent) return;
-    throw new Error(`${what}: results directory ${dir} does not exist`);
+    throw new UsageError(`${what}: results directory ${dir} does not exist`);
   }
-  if (!statSync(dir).isDirectory()) throw new Error(`${what}: results directory ${dir} is a file, expected a directory${mayBeAbsent ? ' (or a path that does not exist yet)' : ''}`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${what}: results directory ${dir} is a file, expected a directory${mayBeAbsent ? ' (or a path that does not exist yet)' : ''}`);
 }
 
 /** Reads and validates `<dir>/sweep.json`; undefined when absent; throws naming the file when it is not one. */
@@ -62,10 +63,10 @@ export function readSweepFile(dir: string): SweepFile | undefined {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path} is not valid JSON (${(e as Error).message}); ${expected}`);
+    throw new UsageError(`${path} is not valid JSON (${(e as Error).message}); ${expected}`);
   }
   const r = sweepFileSchema.safeParse(raw);
-  if (!r.success) throw new Error(`${path}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}; ${expected}`);
+  if (!r.success) throw new UsageError(`${path}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}; ${expected}`);
   const spec = validateSpec(r.data.spec, `${path} (field spec)`);
   return { ...r.data, spec, specHash: specHash(spec) };
 }
@@ -87,14 +88,14 @@ export function claimResultsDir(results: string, sweep: ResolvedSweep, opts: { f
   if (!existsSync(path)) {
     const foreign = readdirSync(results).filter((f) => !RESULTS_ENTRIES.includes(f) && !RUN_ID_RE.test(f) && !f.startsWith('.'));
     if (foreign.length > 0 && !opts.force)
-      throw new Error(`sweep: ${results} has no ${SWEEP_FILE} but holds ${foreign.slice(0, 3).map((f) => `'${f}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}: expected a new, empty or widthscope results directory; ${forceHint}`);
+      throw new UsageError(`sweep: ${results} has no ${SWEEP_FILE} but holds ${foreign.slice(0, 3).map((f) => `'${f}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}: expected a new, empty or widthscope results directory; ${forceHint}`);
     if (createFileExclusive(path, text)) return undefined;
   }
   let theirs: SweepFile | undefined;
   try {
     theirs = readSweepFile(results);
   } catch (e) {
-    if (!opts.force) throw new Error(`sweep: ${(e as Error).message}; ${forceHint}`);
+    if (!opts.force) throw new UsageError(`sweep: ${(e as Error).message}; ${forceHint}`);
     writeJsonAtomic(path, mine);
     return `--force: replaced the unreadable ${path} with ${describe(mine)}`;
   }
@@ -105,7 +106,7 @@ export function claimResultsDir(results: string, sweep: ResolvedSweep, opts: { f
     return `${path}: same spec, but its run list is from an older resolution of it; rewritten`;
   }
   if (!opts.force)
-    throw new Error(`sweep: ${results} holds the results of ${describe(theirs)}; this is ${describe(mine)}. One results directory holds one spec: ${forceHint}`);
+    throw new UsageError(`sweep: ${results} holds the results of ${describe(theirs)}; this is ${describe(mine)}. One results directory holds one spec: ${forceHint}`);
   writeJsonAtomic(path, mine);
   return `--force: ${results} was the directory of ${describe(theirs)}; it is now that of ${describe(mine)} (run directories kept; runs of both specs are shared; the next report covers ${mine.runs.length} runs of the new spec)`;
 }

@@ -69,7 +69,7 @@ const cases: ErrorCase[] = [
   cliCase('spec: unknown model family in a list', ['sweep', specFile('model', { model: ['mlp', 'rnn'] }), '--dry-run'], ['model[1].family', '"rnn"', 'mlp | cnn | transformer']),
   cliCase('spec: unknown parameterization', ['sweep', specFile('param', { parameterization: 'mupp' }), '--dry-run'], ['parameterization', '"mupp"', 'sp | ntk | mup | mf']),
   cliCase('spec: unknown optimizer', ['sweep', specFile('opt', { optimizer: 'rmsprop' }), '--dry-run'], ['optimizer.name', '"rmsprop"', 'sgd | adam']),
-  cliCase('sweep --results on a file (the system refuses: status 1)', ['sweep', goodSpec, '--results', goodSpec, '--fake', '--no-progress', '--hang-timeout', '0'], ['good.json', 'already exists'], {}, 1),
+  cliCase('sweep --results on a file', ['sweep', goodSpec, '--results', goodSpec, '--fake', '--no-progress', '--hang-timeout', '0'], ['good.json', 'is a file', 'expected a directory'], {}, 2),
   // report
   cliCase('report on a missing directory', ['report', missingDir], ['report', 'no-such-results', 'does not exist', 'directory written by']),
   // describe / coordcheck / demo options

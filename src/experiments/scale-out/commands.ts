@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
+import { SLURM_DIR } from '../layout.js';
 import { defaultCommand, planSweep, positiveInt } from './common.js';
 import { k8sManifest, k8sName } from './k8s.js';
 import { parseSubmitted, writeSlurmScripts } from './slurm.js';
@@ -61,7 +62,7 @@ export function slurmCommand(specPath: string, o: SlurmCommandOptions, log: Log 
   return reported(() => {
     const plan = planSweep('slurm', specPath, o.shards);
     const results = resolvePath(o.results ?? `results/${plan.spec.name}`);
-    const outDir = resolvePath(o.out ?? join(results, 'slurm'));
+    const outDir = resolvePath(o.out ?? join(results, SLURM_DIR));
     const files = writeSlurmScripts({
       specPath: plan.specPath, specName: plan.spec.name, shards: plan.shards, results, outDir,
       command: o.command ?? defaultCommand(), fake: o.fake,

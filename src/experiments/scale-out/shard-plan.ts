@@ -9,11 +9,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../atomic.js';
+import { SHARD_PLAN_FILE } from '../layout.js';
 import { assignShards, jobCost, type Shard } from '../shard.js';
 import type { ResolvedSweep } from '../spec/resolve.js';
 import type { Trainer } from '../trainer.js';
 
-export const SHARD_PLAN_FILE = 'shards.json';
+export { SHARD_PLAN_FILE };
 
 export interface ShardPlan {
   count: number;

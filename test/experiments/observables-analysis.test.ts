@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { binsFromReference, kernelCKA, matrix } from '../../src/experiments/observables/index.js';
-import { largeLr, predictionLoss, runDynamics, type RunResult } from '../../src/experiments/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildFigures, ckaNarrowVsWidest, largeLr, narrowEnsembleVsWideSingle, predictionLoss, report, runDynamics, sharpnessRatios, targetPowerAt, w1NarrowVsWidest, writeAnalysis, type RunResult } from '../../src/experiments/index.js';
+import { reportHtml } from '../../src/experiments/report/html.js';
 import { representationAnalysis } from '../../src/experiments/analysis/representations.js';
 import { preactivationAnalysis } from '../../src/experiments/analysis/preactivations.js';
 import { sharpnessAnalysis } from '../../src/experiments/analysis/sharpness.js';
 import { afterKernelAnalysis } from '../../src/experiments/analysis/after-kernel.js';
 import { ensembleAnalysis } from '../../src/experiments/analysis/ensemble-loss.js';
-import { gramOf, memoryRun, square, writeEntk, writeGram, writePreact, writeProbeLines, writeProbeTargets, writeTargets } from './observables-analysis-helpers.js';
+import { fakeSweep, gramOf, memoryRun, square, writeEntk, writeGram, writePreact, writeProbeLines, writeProbeTargets, writeTargets } from './observables-analysis-helpers.js';
 
 /** Deterministic numbers in [-1, 1). */
 function lcg(seed: number): () => number {
@@ -198,5 +201,55 @@ describe('large learning rates: largest trainable lr and catapults', () => {
     expect(t.largestTrainable).toEqual([{ width: 16, lr: 0.1 }, { width: 64, lr: 1 }]);
     // without probes.jsonl the catapult is not measured
     expect(runDynamics(memoryRun({ width: 16, seed: 0, trainLoss: calm })).catapult).toBeNull();
+  });
+});
+
+describe('the report of a fake sweep with probe files', async () => {
+  // widths 16, 64; 2 seeds; lr 0.1 and 0.3; eval steps 0, 3, 6 (all probe steps); fake predictions [16, 3]
+  const { dir, runs } = await fakeSweep({ widths: [16, 64], seeds: 2, lr: [0.1, 0.3], steps: 6, eval: 3 });
+  for (const r of runs) {
+    const w = r.config.width;
+    writeTargets(r.dir, Array.from({ length: 48 }, (_, i) => Math.sin(i)), [16, 3]);
+    writeProbeTargets(r.dir, [1, -1, 0.5, 0]);
+    writeProbeLines(r.dir, r.config.evalSteps.map((step) => ({ step, sharpness: 2 + step + 8 / w, sharpnessIterations: 20, seconds: 0.1 })));
+    for (const step of r.config.evalSteps) {
+      writeGram(r.dir, 'hidden1.act', step, gramOf(features(w + r.config.seed + step, 4, 8)));
+      writePreact(r.dir, 'hidden1.act', step, Array.from({ length: 64 }, (_, i) => (i - 32) / 8 + 1 / w + r.config.seed * 0.01));
+      writeEntk(r.dir, step, square(4, (i, j) => (i === j ? 4 - i + 1 / w : 0.1)));
+    }
+  }
+  const out = await report(dir, { png: false });
+
+  it('adds the observables\' figures, CSV files and sections', () => {
+    expect(out.figures.map((f) => f.name)).toEqual(['metric-trainLoss', 'metric-testLoss', 'agreement', 'variance-vs-width', 'variance-slope', 'lr-transfer',
+      'cka-vs-width', 'cka-vs-step', 'preact-histograms', 'preact-w1', 'sharpness', 'large-lr', 'entk-spectrum', 'target-power', 'ensemble-loss']);
+    for (const f of out.figures) expect(readFileSync(f.svg, 'utf8')).toContain('</svg>');
+    expect(readFileSync(join(dir, 'analysis', 'cka.csv'), 'utf8').split('\n')[0]).toBe('series,label,layer,step,width,refWidth,complete,vsWidest,vsWidestStd,acrossSeeds,pairs');
+    // 2 series x 3 steps x 2 widths x 1 layer
+    expect(readFileSync(join(dir, 'analysis', 'cka.csv'), 'utf8').trim().split('\n').length - 1).toBe(12);
+    expect(readFileSync(join(dir, 'analysis', 'ensemble_loss.csv'), 'utf8').trim().split('\n').length - 1).toBe(12);
+    const html = readFileSync(out.html, 'utf8');
+    for (const id of ['cka', 'preact-w1', 'sharpness', 'large-lr', 'after-kernel', 'ensemble-loss']) expect(html, id).toContain(`<table id="${id}">`);
+    expect(html).not.toContain('Not measured');
+    const s = out.analysis.series.find((x) => x.config.lr === 0.1)!;
+    // sharpness at step 6: 2 + 6 + 8/16 = 8.5 at width 16 against 2/lr = 20
+    expect(sharpnessRatios(s)!.find((r) => r.width === 16)!.ratio).toBeCloseTo(8.5 / 20, 5);
+    // the narrowest width's preactivations are the widest's shifted by 1/16 - 1/64
+    expect(w1NarrowVsWidest(s)![0].w1).toBeCloseTo(1 / 16 - 1 / 64, 5);
+    expect(ckaNarrowVsWidest(s)![0]).toMatchObject({ layer: 'hidden1.act', step: 6, width: 16, refWidth: 64 });
+    expect(targetPowerAt(s, [1, 4])!.filter((p) => p.k === 4).map((p) => p.c)).toEqual([expect.closeTo(1, 6), expect.closeTo(1, 6)]);
+    const e = narrowEnsembleVsWideSingle(s)!;
+    expect(e).toMatchObject({ step: 6, width: 16, refWidth: 64 });
+    expect(e.gap).toBeCloseTo(e.narrowEnsemble - e.widestSingle, 12);
+  });
+
+  it('a results directory without probe files says "not measured" for each observable', async () => {
+    const bare = await fakeSweep({ widths: [16, 64], seeds: 2 });
+    const a = writeAnalysis(bare.dir);
+    const html = reportHtml({ title: 't', analysis: a, figures: buildFigures(a), spec: null, figureDir: 'figures' });
+    for (const id of ['cka-none', 'preact-w1-none', 'sharpness-none', 'large-lr-none', 'after-kernel-none', 'ensemble-loss-none']) expect(html, id).toContain(`id="${id}"`);
+    expect(buildFigures(a).map((f) => f.name)).toEqual(['metric-trainLoss', 'metric-testLoss', 'agreement', 'variance-vs-width', 'variance-slope']);
+    expect(readFileSync(join(bare.dir, 'analysis', 'cka.csv'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(a.series[0].observables!.ensemble).toBeNull();
   });
 });

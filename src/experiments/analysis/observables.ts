@@ -51,7 +51,10 @@ export function largeLrTables(series: readonly SeriesAnalysis[]): LargeLr[] {
     .map((g) => largeLr(lrGroupLabel(g), g.flatMap((s) => s.observables?.dynamics ?? [])));
 }
 
-/** Writes cka.csv, preact_w1.csv, preact_hist.csv, sharpness.csv, large_lr.csv, after_kernel.csv and ensemble_loss.csv. */
+/** The CSV files writeObservablesCsv writes under <results>/analysis/ (with only a header when nothing was measured). */
+export const OBSERVABLE_CSVS = ['cka.csv', 'preact_w1.csv', 'preact_hist.csv', 'sharpness.csv', 'large_lr.csv', 'after_kernel.csv', 'ensemble_loss.csv'] as const;
+
+/** Writes every file of OBSERVABLE_CSVS. */
 export function writeObservablesCsv(out: string, series: readonly SeriesAnalysis[], tables: readonly LargeLr[]): void {
   // rows of plain numbers and strings, each with the series' id and label in front
   const rows = <T extends object>(pick: (o: SeriesObservables) => readonly T[]): Record<string, Cell>[] =>

@@ -153,11 +153,12 @@ describe('the seed-averaged predictor against the widest single net', () => {
     const runs = [4].flatMap((width) => [0, 1].map((seed) => memoryRun({ width, seed, task, evalSteps: [0], predictionSteps: [0] })));
     writeTargets(runs[1].dir, [0], [1]);
     preds.set('4/0/0', { data: Float32Array.of(2, 0), shape: [1, 2] });
-    preds.set('4/1/0', { data: Float32Array.of(0, 2), shape: [1, 2] });
+    preds.set('4/1/0', { data: Float32Array.of(0, 0), shape: [1, 2] });
     const e = ensembleAnalysis(runs, load)!;
     const p = e.points[0];
-    expect(p.ensembleLoss).toBeCloseTo(Math.log(2), 6); // logits [1, 1]
-    expect(p.singleLoss).toBeCloseTo(1 + Math.log(1 + Math.exp(-2)), 6); // (log(1 + e^-2) + 2 + log(1 + e^-2)) / 2
+    // averaged logits [1, 0]: log(1 + e^-1) = 0.3133 (averaged probabilities would give -log(0.6904) = 0.3705)
+    expect(p.ensembleLoss).toBeCloseTo(Math.log(1 + Math.exp(-1)), 6);
+    expect(p.singleLoss).toBeCloseTo((Math.log(1 + Math.exp(-2)) + Math.log(2)) / 2, 6);
   });
 
   it('text: the same per token; bad labels and shapes are refused by name', () => {

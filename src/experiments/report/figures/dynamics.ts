@@ -49,7 +49,7 @@ export function largeLrFigure(a: Analysis): Figure | undefined {
         encoding: {
           x: { field: 'lr', type: 'quantitative', scale: { type: 'log' } },
           y: { field: 'width', type: 'ordinal', sort: 'descending' },
-          color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },
+          color: { field: 'outcome', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },
           tooltip: [{ field: 'seeds', type: 'nominal' }],
         },
       },

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { binsFromReference, kernelCKA, matrix } from '../../src/experiments/observables/index.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFigures, ckaNarrowVsWidest, largeLr, narrowEnsembleVsWideSingle, predictionLoss, report, runDynamics, sharpnessRatios, targetPowerAt, w1NarrowVsWidest, writeAnalysis, type RunResult } from '../../src/experiments/index.js';
+import { analyzeObservables, buildFigures, ckaNarrowVsWidest, encodeNpy, largeLr, narrowEnsembleVsWideSingle, predictionLoss, report, runDynamics, sharpnessRatios, targetPowerAt, w1NarrowVsWidest, writeAnalysis, type Analysis, type RunResult } from '../../src/experiments/index.js';
 import { reportHtml } from '../../src/experiments/report/html.js';
+import { observableSections } from '../../src/experiments/report/observables-html.js';
 import { representationAnalysis } from '../../src/experiments/analysis/representations.js';
 import { preactivationAnalysis } from '../../src/experiments/analysis/preactivations.js';
 import { sharpnessAnalysis } from '../../src/experiments/analysis/sharpness.js';
@@ -252,5 +253,33 @@ describe('the report of a fake sweep with probe files', async () => {
     expect(buildFigures(a).map((f) => f.name)).toEqual(['metric-trainLoss', 'metric-testLoss', 'agreement', 'variance-vs-width', 'variance-slope']);
     expect(readFileSync(join(bare.dir, 'analysis', 'cka.csv'), 'utf8').trim().split('\n')).toHaveLength(1);
     expect(a.series[0].observables!.ensemble).toBeNull();
+  });
+});
+
+describe('malformed probe files', () => {
+  it('leave their part out with an error naming the file; the other parts still come out', () => {
+    const runs = [16, 64].map((width) => memoryRun({ width, seed: 0 }));
+    writeGram(runs[0].dir, 'hidden1.act', 0, gramOf(features(1, 3, 2)));
+    writeFileSync(join(runs[1].dir, 'gram-hidden1.act-00000000.npy'), encodeNpy(Float32Array.from({ length: 6 }), [2, 3]));
+    writeFileSync(join(runs[0].dir, 'entk-00000000.npy'), Buffer.from('not an npy file'));
+    writeProbeTargets(runs[0].dir, [1, 0, 0]);
+    writeFileSync(join(runs[1].dir, 'probes.jsonl'), '{"step": 0, "sharpness": "big"}\n');
+    writePreact(runs[0].dir, 'hidden1', 0, [1, 2, 3]);
+    writePreact(runs[1].dir, 'hidden1', 0, [1, 2, 4]);
+    const o = analyzeObservables(runs);
+    expect(o.problems).toHaveLength(4); // CKA, sharpness, after-kernel, and the catapult check reads probes.jsonl too
+    expect(o.problems.find((p) => p.startsWith('CKA:'))).toMatch(/gram-hidden1\.act-00000000\.npy: expected a square n x n matrix, got shape \[2, 3\]/);
+    expect(o.problems.find((p) => p.startsWith('after-kernel:'))).toMatch(/entk-00000000\.npy: npy: not a \.npy file/);
+    expect(o.problems.find((p) => p.startsWith('sharpness:'))).toMatch(/probes\.jsonl line 1: expected \{ step: integer, sharpness: number \| null/);
+    expect(o.preactivations.w1.find((w) => w.width === 16)!.w1).toBeCloseTo(1 / 3, 6);
+    const a = { series: [{ label: 'L', observables: o }], lrTransfer: [], unfinished: [], skipped: [] } as unknown as Analysis;
+    expect(observableSections(a)).toContain('<div id="observable-problems" class="warn">');
+  });
+
+  it('Grams of different sizes across widths are refused by name', () => {
+    const runs = [16, 64].map((width) => memoryRun({ width, seed: 0 }));
+    writeGram(runs[0].dir, 'hidden1.act', 0, gramOf(features(1, 3, 2)));
+    writeGram(runs[1].dir, 'hidden1.act', 0, gramOf(features(1, 4, 2)));
+    expect(analyzeObservables(runs).problems).toEqual([expect.stringMatching(/^CKA: kernelCKA: Gram matrices of 3 and 4 examples must share the examples/)]);
   });
 });

@@ -31,16 +31,33 @@ export interface SeriesObservables {
   dynamics: RunDynamics[];
   /** Null: the runs hold no targets.npy, so the ensemble's loss is not measurable. */
   ensemble: EnsembleAnalysis | null;
+  /** Parts left out because a probe file is malformed, each with the error that names the file. */
+  problems: string[];
 }
 
+/**
+ * The observables of one series. A part whose files are malformed (a corrupt .npy, a Gram of the
+ * wrong shape, a bad probes.jsonl line) is left empty and its error, naming the file, goes to
+ * `problems`: the rest of the analysis and the report still come out.
+ */
 export function analyzeObservables(runs: readonly RunResult[]): SeriesObservables {
+  const problems: string[] = [];
+  const part = <T,>(name: string, compute: () => T, empty: T): T => {
+    try {
+      return compute();
+    } catch (e) {
+      problems.push(`${name}: ${(e as Error).message}`);
+      return empty;
+    }
+  };
   return {
-    cka: representationAnalysis(runs),
-    preactivations: preactivationAnalysis(runs),
-    sharpness: sharpnessAnalysis(runs),
-    afterKernel: afterKernelAnalysis(runs),
-    dynamics: runs.map(runDynamics),
-    ensemble: ensembleAnalysis(runs),
+    cka: part('CKA', () => representationAnalysis(runs), []),
+    preactivations: part('preactivations', () => preactivationAnalysis(runs), { bins: [], histograms: [], w1: [] }),
+    sharpness: part('sharpness', () => sharpnessAnalysis(runs), null),
+    afterKernel: part('after-kernel', () => afterKernelAnalysis(runs), []),
+    dynamics: part('large lr', () => runs.map(runDynamics), []),
+    ensemble: part('ensemble loss', () => ensembleAnalysis(runs), null),
+    problems,
   };
 }
 

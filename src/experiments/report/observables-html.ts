@@ -88,6 +88,14 @@ ${perSeries(a, 'ensemble-loss', 'the runs hold no targets.npy (older results), s
   })}`;
 }
 
+/** Observables left out because a probe file is malformed, with the errors. */
+function problems(a: Analysis): string {
+  const marked = a.series.filter((s) => (s.observables?.problems ?? []).length > 0);
+  if (marked.length === 0) return '';
+  return `<div id="observable-problems" class="warn"><p>Some observables are left out because a probe file is malformed:</p>
+<ul>${marked.flatMap((s) => s.observables!.problems.map((p) => `<li>${escapeHtml(s.label)}: ${escapeHtml(p)}</li>`)).join('\n')}</ul></div>`;
+}
+
 export function observableSections(a: Analysis): string {
-  return [representations(a), preactivations(a), sharpness(a), largeLr(a), afterKernel(a), ensemble(a)].join('\n');
+  return [problems(a), representations(a), preactivations(a), sharpness(a), largeLr(a), afterKernel(a), ensemble(a)].join('\n');
 }

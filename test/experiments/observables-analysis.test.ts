@@ -240,6 +240,9 @@ describe('the report of a fake sweep with probe files', async () => {
     expect(w1NarrowVsWidest(s)![0].w1).toBeCloseTo(1 / 16 - 1 / 64, 5);
     expect(ckaNarrowVsWidest(s)![0]).toMatchObject({ layer: 'hidden1.act', step: 6, width: 16, refWidth: 64 });
     expect(targetPowerAt(s, [1, 4])!.filter((p) => p.k === 4).map((p) => p.c)).toEqual([expect.closeTo(1, 6), expect.closeTo(1, 6)]);
+    // the fake losses fall at both lrs and the sharpness only rises: every seed trains, no catapult
+    expect(out.analysis.largeLr).toEqual([expect.objectContaining({ lrs: [0.1, 0.3], largestTrainable: [{ width: 16, lr: 0.3 }, { width: 64, lr: 0.3 }] })]);
+    expect(out.analysis.largeLr![0].points.every((p) => p.trained === 2 && p.catapults === 0)).toBe(true);
     const e = narrowEnsembleVsWideSingle(s)!;
     expect(e).toMatchObject({ step: 6, width: 16, refWidth: 64 });
     expect(e.gap).toBeCloseTo(e.narrowEnsemble - e.widestSingle, 12);

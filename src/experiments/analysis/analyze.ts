@@ -13,6 +13,8 @@ import { metricCurves, type CurvePoint } from './losses.js';
 import { slopesByStep, type SlopePoint } from './slope.js';
 import { toCsv } from './csv.js';
 import { lrTransfer, type LrTransfer } from './lr-transfer.js';
+import type { LargeLr } from './large-lr.js';
+import { analyzeObservables, largeLrTables, writeObservablesCsv, type SeriesObservables } from './observables.js';
 
 export interface SeriesAnalysis {
   seriesId: string;
@@ -37,6 +39,8 @@ export interface SeriesAnalysis {
   divergedWidths: { width: number; diverged: number; of: number; firstStep: number }[];
   /** Steps with predictions at which no width had all its seeds, so nothing could be the reference. */
   noReference: number[];
+  /** What the runs' probe files measure (notes/observables.md); set by analyzeResults. */
+  observables?: SeriesObservables;
 }
 
 export interface Analysis {
@@ -44,6 +48,8 @@ export interface Analysis {
   series: SeriesAnalysis[];
   /** Series that differ only in lr, grouped: the final test loss per (width, lr) and the best lr per width. */
   lrTransfer: LrTransfer[];
+  /** Series that differ only in lr: per width the largest lr that trains, and catapults per (width, lr). */
+  largeLr?: LargeLr[];
   unfinished: string[];
   /** Run directories left out because a file is corrupt or missing, with what is wrong. */
   skipped: SkippedRun[];
@@ -106,11 +112,11 @@ export function analyzeResults(results: ResultsDir): Analysis {
     list.push(r);
     bySeries.set(r.seriesId, list);
   }
-  const series = [...bySeries.values()].map((runs) => analyzeSeries(runs, readPredictions));
-  return { sweep: results.sweep?.name, series, lrTransfer: lrTransfer(series), unfinished: results.unfinished, skipped: results.skipped };
+  const series = [...bySeries.values()].map((runs) => ({ ...analyzeSeries(runs, readPredictions), observables: analyzeObservables(runs) }));
+  return { sweep: results.sweep?.name, series, lrTransfer: lrTransfer(series), largeLr: largeLrTables(series), unfinished: results.unfinished, skipped: results.skipped };
 }
 
-/** Reads `dir`, analyses it and writes analysis/{curves,agreement,variance_slope}.csv and summary.json. */
+/** Reads `dir`, analyses it and writes analysis/{curves,agreement,variance_slope,lr_transfer}.csv, the observables' CSV files and summary.json. */
 export function writeAnalysis(dir: string): Analysis {
   const analysis = analyzeResults(readResults(dir));
   const out = join(dir, 'analysis');
@@ -123,6 +129,7 @@ export function writeAnalysis(dir: string): Analysis {
   writeFileAtomic(join(out, 'variance_slope.csv'), toCsv(slopeRows, ['series', 'label', 'step', 'slope', 'intercept', 'r2', 'n']));
   const lrRows = analysis.lrTransfer.flatMap((g) => g.points.map((p) => ({ setting: g.label, metric: g.metric, ...p, best: g.best.some((b) => b.width === p.width && b.lr === p.lr) })));
   writeFileAtomic(join(out, 'lr_transfer.csv'), toCsv(lrRows, ['setting', 'metric', 'width', 'lr', 'value', 'n', 'of', 'best']));
+  writeObservablesCsv(out, analysis.series, analysis.largeLr ?? []);
   writeJsonAtomic(join(out, 'summary.json'), analysis);
   return analysis;
 }

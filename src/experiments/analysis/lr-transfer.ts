@@ -29,19 +29,27 @@ export interface LrTransfer {
   drift: number | null;
 }
 
-/**
- * Groups series by everything but lr and, for each group with at least two learning rates,
- * reads `metric` (default testLoss) at the final evaluation of each width.
- */
-export function lrTransfer(series: readonly SeriesAnalysis[], metric = 'testLoss'): LrTransfer[] {
+/** Series grouped by every config field but lr (each group's series differ only in lr). */
+export function groupByLr(series: readonly SeriesAnalysis[]): SeriesAnalysis[][] {
   const groups = new Map<string, SeriesAnalysis[]>();
   for (const s of series) {
     const { lr: _lr, ...rest } = s.config;
     const key = canonicalJson(rest);
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
+  return [...groups.values()];
+}
+
+/** The label of a group of series that differ only in lr. */
+export const lrGroupLabel = (group: readonly SeriesAnalysis[]) => group[0].label.replace(/ lr=[^ ]+/, '');
+
+/**
+ * Groups series by everything but lr and, for each group with at least two learning rates,
+ * reads `metric` (default testLoss) at the final evaluation of each width.
+ */
+export function lrTransfer(series: readonly SeriesAnalysis[], metric = 'testLoss'): LrTransfer[] {
   const out: LrTransfer[] = [];
-  for (const group of groups.values()) {
+  for (const group of groupByLr(series)) {
     const lrs = [...new Set(group.map((s) => s.config.lr))].sort((a, b) => a - b);
     if (lrs.length < 2 || !group.some((s) => s.curves[metric])) continue;
     const points: LrPoint[] = [];
@@ -63,7 +71,7 @@ export function lrTransfer(series: readonly SeriesAnalysis[], metric = 'testLoss
     });
     const first = best[0]?.lr;
     const last = best[best.length - 1]?.lr;
-    const label = group[0].label.replace(/ lr=[^ ]+/, '');
+    const label = lrGroupLabel(group);
     out.push({ label, metric, lrs, points, best, drift: first && last ? Math.log2(last / first) : null });
   }
   return out;

@@ -1,7 +1,10 @@
 /**
- * @file Vega-Lite specs of the report's figures, built from an Analysis (pure data → spec).
+ * @file Vega-Lite specs of the report's figures, built from an Analysis (pure data → spec): the
+ * loss curves, agreement, variance and lr transfer here, the observables' in figures/.
  */
 import type { Analysis } from '../analysis/analyze.js';
+import { base, widthColor } from './figures/common.js';
+import { observableFigures } from './figures/index.js';
 
 export type VegaLiteSpec = Record<string, unknown>;
 
@@ -13,9 +16,6 @@ export interface Figure {
   spec: VegaLiteSpec;
 }
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const widthColor = { field: 'width', type: 'ordinal', title: 'width', scale: { scheme: 'viridis' }, legend: { symbolOpacity: 1 } };
-const base = { $schema: SCHEMA, background: 'white', config: { font: 'DejaVu Sans, Liberation Sans, Arial, sans-serif', view: { stroke: '#ddd' } } };
 
 const METRIC_TITLES: Record<string, string> = { trainLoss: 'train loss', testLoss: 'test loss', testAccuracy: 'test accuracy' };
 
@@ -148,5 +148,5 @@ function lrTransferFigure(a: Analysis): Figure | undefined {
 export function buildFigures(a: Analysis): Figure[] {
   const metrics = [...new Set(a.series.flatMap((s) => Object.keys(s.curves)))];
   const ordered = [...['trainLoss', 'testLoss', 'testAccuracy'].filter((m) => metrics.includes(m)), ...metrics.filter((m) => !['trainLoss', 'testLoss', 'testAccuracy'].includes(m)).sort()];
-  return [...ordered.map((m) => metricFigure(a, m)), agreementFigure(a), varianceWidthFigure(a), slopeFigure(a), lrTransferFigure(a)].filter((f): f is Figure => f !== undefined);
+  return [...ordered.map((m) => metricFigure(a, m)), agreementFigure(a), varianceWidthFigure(a), slopeFigure(a), lrTransferFigure(a), ...observableFigures(a)].filter((f): f is Figure => f !== undefined);
 }

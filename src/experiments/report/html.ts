@@ -1,13 +1,15 @@
 /**
  * @file The report page: figures (SVG, with PNG links), the numbers at the final evaluation, the
- * variance slopes, run statuses and the sweep's config. Self-contained except for the figure files.
+ * variance slopes, the observables' sections, run statuses and the sweep's config.
+ * Self-contained except for the figure files.
  */
 import type { Analysis } from '../analysis/analyze.js';
+import { OBSERVABLE_CSVS } from '../analysis/observables.js';
 import type { Figure } from './charts.js';
+import { escapeHtml, fmt } from './format.js';
+import { observableSections } from './observables-html.js';
 
-export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3));
+export { escapeHtml } from './format.js';
 
 function finalTable(a: Analysis): string {
   const metrics = [...new Set(a.series.flatMap((s) => Object.keys(s.curves)))].sort();
@@ -107,7 +109,8 @@ ${finalTable(a)}
 <h2>Variance against width</h2>
 ${slopeTable(a)}
 ${lrTable(a)}
-<p>All numbers: <a href="../analysis/curves.csv">curves.csv</a>, <a href="../analysis/agreement.csv">agreement.csv</a>, <a href="../analysis/variance_slope.csv">variance_slope.csv</a>, <a href="../analysis/lr_transfer.csv">lr_transfer.csv</a>, <a href="../analysis/summary.json">summary.json</a>.</p>
+${observableSections(a)}
+<p>All numbers: <a href="../analysis/curves.csv">curves.csv</a>, <a href="../analysis/agreement.csv">agreement.csv</a>, <a href="../analysis/variance_slope.csv">variance_slope.csv</a>, <a href="../analysis/lr_transfer.csv">lr_transfer.csv</a>, ${OBSERVABLE_CSVS.map((f) => `<a href="../analysis/${f}">${f}</a>`).join(', ')}, <a href="../analysis/summary.json">summary.json</a>.</p>
 <h2>Sweep spec</h2>
 <pre id="spec">${escapeHtml(JSON.stringify(opts.spec, null, 2))}</pre>
 <script>

@@ -1,0 +1,15 @@
+/**
+ * @file What every figure shares: the Vega-Lite schema, page style, the width colour scale, and
+ * picking a series' last probe step.
+ */
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const widthColor = { field: 'width', type: 'ordinal', title: 'width', scale: { scheme: 'viridis' }, legend: { symbolOpacity: 1 } };
+export const base = { $schema: SCHEMA, background: 'white', config: { font: 'DejaVu Sans, Liberation Sans, Arial, sans-serif', view: { stroke: '#ddd' } } };
+
+/** The largest step of `points` (undefined when there are none). */
+export const lastStepOf = (points: readonly { step: number }[]) => (points.length === 0 ? undefined : Math.max(...points.map((p) => p.step)));
+
+/** A panel per facet value, `columns` to a row, each panel's y scale its own. */
+export function facetted(rows: readonly object[], field: string, spec: Record<string, unknown>, columns = 3): Record<string, unknown> {
+  return { ...base, data: { values: rows }, facet: { field, type: 'nominal', title: null }, columns, spec: { width: 260, height: 180, ...spec }, resolve: { scale: { y: 'independent' } } };
+}

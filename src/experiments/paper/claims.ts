@@ -5,6 +5,7 @@
  * so a reader sees what "holds" meant.
  */
 import type { Analysis, SeriesAnalysis } from '../analysis/analyze.js';
+import { ckaNarrowVsWidest, narrowEnsembleVsWideSingle, sharpnessRatios, targetPowerAt, w1NarrowVsWidest } from '../analysis/observable-claims.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'not measurable here';
 
@@ -63,6 +64,13 @@ function featureLearning(a: Analysis | undefined): SeriesAnalysis | undefined {
 
 const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
+const NO_PROBES = 'the sweep has no probe files (its spec needs a "probes" field)';
+
+/** Whether ys, ordered by width, never falls (rises: +1) or never rises (-1) by more than `slack`. */
+function monotone(ys: readonly number[], direction: 1 | -1, slack: number): boolean {
+  return ys.every((y, i) => i === 0 || direction * (y - ys[i - 1]) >= -slack);
+}
+
 export const CLAIMS: Claim[] = [
   {
     id: 'early-agreement',
@@ -106,13 +114,140 @@ export const CLAIMS: Claim[] = [
     },
   },
   {
+    id: 'representations',
+    claim: 'Internal representations agree across widths: feature kernels approach the widest width\'s as width grows.',
+    test: 'At the last probe step, for every hidden layer, the CKA of each width\'s feature kernel against the widest complete width rises with width (never falls by more than 0.02), and the narrowest width\'s CKA is at least 0.8.',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/cka-vs-width.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const narrow = s && ckaNarrowVsWidest(s);
+      if (!s || !narrow || narrow.length === 0) return notMeasurable(NO_PROBES);
+      const cka = s.observables!.cka;
+      const rising = narrow.every((n) => {
+        const pts = cka.filter((p) => p.layer === n.layer && p.step === n.step).sort((a, b) => a.width - b.width);
+        return monotone(pts.map((p) => p.vsWidest), 1, 0.02);
+      });
+      const numbers: Record<string, number | null> = { step: narrow[0].step, narrowWidth: narrow[0].width, refWidth: narrow[0].refWidth };
+      for (const n of narrow) numbers[`cka_${n.layer}`] = round(n.cka);
+      const lowest = Math.min(...narrow.map((n) => n.cka));
+      return {
+        numbers,
+        verdict: rising && lowest >= 0.8 ? 'holds' : 'does not hold',
+        why: `CKA of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.cka.toFixed(3)}`).join(', ')}; ${rising ? 'rising' : 'not rising'} with width`,
+      };
+    },
+  },
+  {
+    id: 'preactivations',
+    claim: 'Preactivation distributions agree across widths, closer the wider the net.',
+    test: 'At the last probe step, for every layer, the 1-Wasserstein distance of each width\'s preactivations to the widest complete width\'s falls with width (never rises by more than 10% of the narrowest\'s).',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/preact-w1.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const narrow = s && w1NarrowVsWidest(s);
+      if (!s || !narrow || narrow.length === 0) return notMeasurable(NO_PROBES);
+      const w1 = s.observables!.preactivations.w1;
+      const falling = narrow.every((n) => {
+        const pts = w1.filter((p) => p.layer === n.layer && p.step === n.step && p.width !== p.refWidth).sort((a, b) => a.width - b.width);
+        return monotone(pts.map((p) => p.w1), -1, 0.1 * n.w1);
+      });
+      const numbers: Record<string, number | null> = { step: narrow[0].step, narrowWidth: narrow[0].width, refWidth: narrow[0].refWidth };
+      for (const n of narrow) numbers[`w1_${n.layer}`] = round(n.w1);
+      return {
+        numbers,
+        verdict: falling ? 'holds' : 'does not hold',
+        why: `W1 of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.w1.toExponential(2)}`).join(', ')}; ${falling ? 'falling' : 'not falling'} with width`,
+      };
+    },
+  },
+  {
+    id: 'sharpness',
+    claim: 'Sharpness (the top Hessian eigenvalue) evolves alike across widths and stays at or below the edge of stability 2/lr.',
+    test: 'At the last probe step, the seed-mean sharpness of the two widest widths differs by under 20%, and every width\'s sharpness / (2/lr) is at most 1.1.',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/sharpness.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const r = s && sharpnessRatios(s);
+      if (!s || !r || r.length < 2) return notMeasurable(NO_PROBES);
+      const byWidth = [...r].sort((a, b) => a.width - b.width);
+      const [a, b] = byWidth.slice(-2);
+      const spread = Math.abs(a.sharpness - b.sharpness) / Math.max(Math.abs(a.sharpness), Math.abs(b.sharpness));
+      const maxRatio = Math.max(...byWidth.map((p) => p.ratio));
+      const numbers: Record<string, number | null> = { step: byWidth[0].step, wideSpread: round(spread), maxRatioTo2OverLr: round(maxRatio) };
+      for (const p of byWidth) numbers[`sharpness_w${p.width}`] = round(p.sharpness);
+      return {
+        numbers,
+        verdict: spread < 0.2 && maxRatio <= 1.1 ? 'holds' : 'does not hold',
+        why: `sharpness per width ${byWidth.map((p) => `${p.width}: ${p.sharpness.toFixed(3)}`).join(', ')} (2/lr = ${(2 / s.config.lr).toFixed(1)})`,
+      };
+    },
+  },
+  {
+    id: 'large-lr',
+    claim: 'Large-learning-rate behaviour agrees at large width: the largest trainable learning rate (and a catapult, where it occurs) is the same for wide nets.',
+    test: 'On the lr grid under muP, the largest lr at which every seed trains is the same at the two widest widths.',
+    sweeps: ['lr-grid'],
+    figure: 'lr-grid/report/figures/large-lr.svg',
+    evaluate(an) {
+      const tables = an['lr-grid']?.largeLr ?? [];
+      const mup = tables.find((t) => / mup$| mup /.test(` ${t.label} `));
+      if (!mup || mup.largestTrainable.length < 2) return notMeasurable('the lr grid has no muP series with two widths');
+      const byWidth = [...mup.largestTrainable].sort((a, b) => a.width - b.width);
+      const [a, b] = byWidth.slice(-2);
+      const catapults = mup.points.filter((p) => p.catapults !== null).reduce((n, p) => n + (p.catapults ?? 0), 0);
+      const measured = mup.points.some((p) => p.catapults !== null);
+      const numbers: Record<string, number | null> = { catapultRuns: measured ? catapults : null };
+      for (const p of byWidth) numbers[`largestLr_w${p.width}`] = p.lr;
+      return {
+        numbers,
+        verdict: a.lr !== null && a.lr === b.lr ? 'holds' : 'does not hold',
+        why: `largest trainable lr per width ${byWidth.map((p) => `${p.width}: ${p.lr ?? 'none'}`).join(', ')}; catapults ${measured ? `in ${catapults} run(s)` : 'not measured (no sharpness probes)'}`,
+      };
+    },
+  },
+  {
+    id: 'spectral',
+    claim: 'The spectral view: a narrow net\'s after-kernel puts less of the target in its top eigenvectors than a wide net\'s, which is the bias of narrow width.',
+    test: 'At the last probe step, the cumulative target power C(10) of the widest complete width exceeds the narrowest width\'s.',
+    sweeps: ['teacher'],
+    figure: 'teacher/report/figures/target-power.svg',
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const c = s && targetPowerAt(s, [1, 5, 10]);
+      if (!s || !c || c.length === 0) return notMeasurable(NO_PROBES);
+      const widths = [...new Set(c.map((p) => p.width))].sort((x, y) => x - y);
+      const at = (w: number, k: number) => c.find((p) => p.width === w && p.k === k)?.c ?? null;
+      const k = Math.max(...c.map((p) => p.k));
+      const [narrow, wide] = [widths[0], widths[widths.length - 1]];
+      const cn = at(narrow, k);
+      const cw = at(wide, k);
+      if (cn === null || cw === null || widths.length < 2) return notMeasurable('fewer than two widths with an after-kernel');
+      return {
+        numbers: { step: c[0].step, k, narrowWidth: narrow, narrowC: round(cn), wideWidth: wide, wideC: round(cw), narrowC1: round(at(narrow, 1)), wideC1: round(at(wide, 1)) },
+        verdict: cw > cn ? 'holds' : 'does not hold',
+        why: `C(${k}) width ${narrow}: ${cn.toFixed(3)}, width ${wide}: ${cw.toFixed(3)}`,
+      };
+    },
+  },
+  {
     id: 'narrow-ensemble-bias',
     claim: 'An ensemble of narrow nets is worse than one wide net: narrow width has a bias that ensembling cannot remove.',
-    test: 'At the final evaluation, the narrowest width\'s bias (its seed-averaged predictor\'s distance to the reference) exceeds the variance of one net of the widest complete width.',
+    test: 'At the final evaluation, the test loss of the narrowest width\'s seed-averaged predictor (its ensemble) is above the seed-mean test loss of one net of the widest complete width. Without stored targets: the narrowest width\'s bias (its ensemble\'s distance to the reference) exceeds the variance of one widest net.',
     sweeps: ['teacher'],
     figure: 'teacher/report/figures/agreement.svg',
     evaluate(an) {
       const s = featureLearning(an.teacher);
+      const loss = s && narrowEnsembleVsWideSingle(s);
+      if (loss) {
+        return {
+          numbers: { step: loss.step, narrowWidth: loss.width, narrowEnsembleLoss: round(loss.narrowEnsemble), wideWidth: loss.refWidth, wideSingleLoss: round(loss.widestSingle), wideEnsembleLoss: round(loss.widestEnsemble) },
+          verdict: loss.gap > 0 ? 'holds' : 'does not hold',
+          why: `test loss at step ${loss.step}: ensemble of width ${loss.width} ${loss.narrowEnsemble.toExponential(3)}, one width-${loss.refWidth} net ${loss.widestSingle.toExponential(3)}, their ensemble ${loss.widestEnsemble.toExponential(3)}`,
+        };
+      }
       const t = s && earlyAndFinal(s);
       if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
       const pts = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width);

@@ -1,5 +1,6 @@
 /**
- * @file Test helpers: seeded random inputs, f64-reference comparison with the DESIGN.md norms.
+ * @file Test helpers: seeded random inputs, f64-reference comparison by the relative error of the
+ * whole output (under 1e-5 for elementwise ops and reductions, 1e-4 for matmul/conv/attention).
  */
 import { expect } from 'vitest';
 import { fromArray, type Tensor } from '../src/index.js';
@@ -7,7 +8,7 @@ import type { Device, DispatchSpec } from '../src/tensor/device.js';
 import type { NDArray } from '../src/reference/index.js';
 import { mulberry32 } from '../src/data/prng.js';
 
-/** Tolerances on ||out - ref|| / ||ref|| (DESIGN.md). */
+/** The norm: ||out - ref|| / ||ref|| of the whole output, under 1e-5 for elementwise ops and reductions, 1e-4 for matmul/conv/attention. */
 export const TOL = { elementwise: 1e-5, reduction: 1e-5, matmul: 1e-4 } as const;
 
 /** A small seeded PRNG so failures reproduce; fresh seeds per run come from `freshSeed`. */

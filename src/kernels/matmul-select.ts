@@ -71,7 +71,7 @@ export const PACKED_DIRECT_MAX_ROW = 512;
 /**
  * Which operands the packed kernel reads in place (vec4-aligned rows, short enough). A transposed
  * A ([K, M]) is read as vec4s along M, adjacent across lanes, at any length (lavapipe, A/B in one
- * session: the dW of an MLP layer, 64 x 256 x 64 TN 0.86 -> 0.50 ms, 256^3 TN 3.5 -> 3.1 ms,
+ * process: the dW of an MLP layer, 64 x 256 x 64 TN 0.86 -> 0.50 ms, 256^3 TN 3.5 -> 3.1 ms,
  * 1024 x 256 x 1024 TN even). A transposed B is packed: reading its rows in place (4 per lane,
  * K apart) ran 1.2-5x slower.
  */
@@ -84,8 +84,8 @@ export function packedInPlace(p: MatmulProblem): { a: boolean; b: boolean } {
 
 /**
  * Packed, 32 rows x 4 columns per lane (the lavapipe default): 0-25% faster than 16 rows from
- * 256 x 1024 x 1024 up, even to 10% either way at 256^3 (same-run pairs). It used to take LLVM
- * ~27 s to compile; ~1.5 s since the epilogue stopped unrolling (include/row_block.wgsl).
+ * 256 x 1024 x 1024 up, even to 10% either way at 256^3 (same-run pairs). LLVM compiles it in
+ * ~1.5 s because the accumulator block is indexed only by constants (include/row_block.wgsl).
  */
 export const PACKED_32: MatmulConfig = { kernel: 'packed', rm: 32 };
 /** Packed, 16 rows x 4 columns per lane (an autotuner candidate). */

@@ -134,7 +134,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
         // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
         let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
-        // NOTE: an explicit zero (see matmul_reg.wgsl: a bare declaration was zeroed only once).
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
         var acc = RowBlock();
         for (var k = 0u; k < K4; k++) {
           // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.

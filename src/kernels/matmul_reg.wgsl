@@ -52,8 +52,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         let row0 = (tm * WG_Y + lid.y) * RM;
         let col0 = (tn * WG_X + lid.x) * 4u * VN;
         if (row0 < p.M && col0 < p.N) {
-          // NOTE: an explicit zero: a bare `var acc: Block;` inside the tile loops was zeroed only
-          // once per invocation here, so a second tile (batches past 65535) summed onto the first.
+          // NOTE: an explicit zero: lavapipe zeroes a bare `var acc: Block;` inside the tile loops only
+          // once per invocation, so a second tile (batches past 65535) would sum onto the first.
           var acc = Block();
           for (var k = 0u; k < p.K; k++) {
             var bv: array<vec4f, 2>;
@@ -88,8 +88,8 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
         let row0 = (tm * WG_Y + lid.y) * RM;
         let col0 = (tn * WG_X + lid.x) * 4u * VN;
         if (row0 < p.M && col0 < p.N) {
-          // NOTE: an explicit zero: a bare `var acc: Block;` inside the tile loops was zeroed only
-          // once per invocation here, so a second tile (batches past 65535) summed onto the first.
+          // NOTE: an explicit zero: lavapipe zeroes a bare `var acc: Block;` inside the tile loops only
+          // once per invocation, so a second tile (batches past 65535) would sum onto the first.
           var acc = Block();
           for (var k = 0u; k < p.K; k += 4u) {
             // av[r][kk] = opA[row0 + r, k + kk]

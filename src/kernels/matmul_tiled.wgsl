@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       for (var tn = wid.x; tn < tiles_n; tn += nwg.x) {
         let row0 = tm * BM;
         let col0 = tn * BN;
-        // NOTE: explicitly zeroed per tile (see matmul_reg.wgsl: a bare declaration was zeroed once).
+        // NOTE: explicitly zeroed per tile (see matmul_reg.wgsl: lavapipe zeroes a bare declaration once).
         var acc = array<array<f32, 4>, 4>();
         for (var k0 = 0u; k0 < p.K; k0 += TK) {
           for (var e = lidx; e < A_TILE; e += threads) {

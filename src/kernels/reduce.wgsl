@@ -44,7 +44,7 @@ fn combine(a: f32, b: f32) -> f32 {
 
 // Reduces x[base + r * step] for r in [r0, r1).
 // NOTE: sums are blocked (32 items into a block sum, block sums into the total) so the error
-// grows like 32 + n/32 roundings, not n. Kahan compensation was tried and measured useless here:
+// grows like 32 + n/32 roundings, not n. Kahan compensation does not help here:
 // the driver's compiler reassociates floating-point adds and removes it.
 fn reduce_slice(base: u32, step: u32, r0: u32, r1: u32) -> f32 {
   if (OP == 0u) {

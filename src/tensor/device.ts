@@ -23,10 +23,9 @@ export interface DeviceOptions {
   wait?: WaitStrategy | 'auto';
   /**
    * Submit the open encoder after this many dispatches (env WIDTHSCOPE_DISPATCHES_PER_SUBMIT,
-   * default 1024). Submitting every 32 let
-   * lavapipe start a step while JS recorded the rest (a single-seed MLP step ~8.5 -> ~7.1 ms), but
-   * one clean-clone test run with it hung in native code (main thread asleep, no timer firing) and
-   * the cause was not found; until it is, the default stays where it was tested for longest.
+   * default 1024). Smaller values let lavapipe run a step's first kernels while JS records the
+   * rest, but on 2 cores a training step reads the same at 1024, 32, 8 and 2 within the noise;
+   * 1024 is the value the test suite has run with longest.
    */
   maxDispatchesPerSubmit?: number;
   /** Print the adapter that was picked, and Dawn's notices at adapter discovery (default: false). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one prepared GPU check, for a session lent the device machine (see ../shared/DESIGN.md):
+# The one prepared GPU check, for a session lent a GPU machine through the device tool:
 #   here:   npm ci && bash ../shared/gpu/pack-device-carry.sh && echo /.devcarry/ >> .git/info/exclude
 #   device: run(command="bash .devcarry/enter.sh bash scripts/device-run.sh", carry=[".devcarry"], timeout_s=560)
 # Probes the adapter, runs the whole bench (JSON under $OUT) and the GPU test suite, prints a table.

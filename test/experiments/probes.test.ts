@@ -77,6 +77,8 @@ describe('probes during training', () => {
     const { dir, runs } = await off.run;
     const on = counts(true);
     await on.run;
+    // a spec without probes resolves to the configs (and run ids) it had before probes existed
+    expect(Object.keys(runs[0].config)).not.toContain('probes');
     expect(readdirSync(join(dir, runs[0].id)).sort()).toEqual(['config.json', 'done.json', 'metrics.jsonl', predictionFile(0), predictionFile(4), 'targets.npy']);
     const perStep = (at: number[]) => at.slice(1).map((c, i) => c - at[i]);
     // steps 1 -> 2 -> 3 train only: the same dispatches with probes on and off

@@ -172,7 +172,7 @@ export const probesSchema = z.strictObject({
   sharpness: toggle(z.strictObject({ iterations: posInt().optional(), warmIterations: posInt().optional() }), '{ "iterations": k, "warmIterations": k }').default(true),
   /** Empirical NTK on the first `size` probe points (default 64). */
   entk: toggle(z.strictObject({ size: posInt().optional() }), '{ "size": n }').default(true),
-});
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'expected an object { every?, size?, kernels?, preactivations?, sharpness?, entk? }' : undefined) });
 export type ProbesSpec = z.output<typeof probesSchema>;
 
 export const sweepSpecSchema = z.strictObject({

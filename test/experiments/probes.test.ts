@@ -38,6 +38,12 @@ const mlp: SweepSpecInput = {
 };
 
 describe('probes during training', () => {
+  it('`probes: {}` resolves to the defaults, part of every run config', () => {
+    const [run] = resolveSweep(validateSpec({ ...mlp, probes: {} })).runs;
+    expect(run.config.probes).toEqual({ every: 1, size: 128, kernels: true, preactivations: true, sharpness: { iterations: 20, warmIterations: 5 }, entk: { size: 32 } });
+    expect(resolveSweep(validateSpec({ ...mlp, probes: { sharpness: false, entk: { size: 7 } } })).runs[0].config.probes).toMatchObject({ sharpness: false, entk: { size: 7 } });
+  });
+
   it('an MLP run writes every probe file at the probe steps, with the right shapes, and verifies', async () => {
     const { dir, runs } = await sweep(mlp);
     const run = join(dir, runs[0].id);

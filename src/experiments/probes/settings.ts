@@ -8,7 +8,7 @@ import type { Model } from '../../nn/models.js';
 import { featureLayers, preactivationLayers } from '../observables/features.js';
 
 /** Defaults of the spec's `probes` field (notes/observables.md, "Probes during training"). */
-export const PROBE_DEFAULTS = { size: 128, sharpnessIterations: 20, sharpnessWarmIterations: 5, entkSize: 64 } as const;
+export const PROBE_DEFAULTS = { size: 128, sharpnessIterations: 20, sharpnessWarmIterations: 5, entkSize: 32 } as const;
 
 /** Most values a preactivation sample (preact-<layer>-<step>.npy) holds. */
 export const PREACTIVATION_SAMPLE_MAX = 4096;

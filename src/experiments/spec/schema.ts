@@ -170,7 +170,7 @@ export const probesSchema = z.strictObject({
   preactivations: z.boolean({ error: 'expected true or false' }).default(true),
   /** Top Hessian eigenvalue: power iterations from a random start, then warm-started (default 20, 5). */
   sharpness: toggle(z.strictObject({ iterations: posInt().optional(), warmIterations: posInt().optional() }), '{ "iterations": k, "warmIterations": k }').default(true),
-  /** Empirical NTK on the first `size` probe points (default 64). */
+  /** Empirical NTK on the first `size` probe points (default 32: 64 cost more than 25% of a sweep, bench/probe-cost.ts). */
   entk: toggle(z.strictObject({ size: posInt().optional() }), '{ "size": n }').default(true),
 }, { error: (issue) => (issue.code === 'invalid_type' ? 'expected an object { every?, size?, kernels?, preactivations?, sharpness?, entk? }' : undefined) });
 export type ProbesSpec = z.output<typeof probesSchema>;

@@ -113,7 +113,8 @@ describe('probes during training', () => {
       batchSize: 4,
       steps: 2,
       eval: 2,
-      probes: { size: 8, entk: { size: 4 } },
+      // 2 iterations: far from converged, so the eigenvalue shows whether the starts match
+      probes: { size: 8, entk: { size: 4 }, sharpness: { iterations: 2, warmIterations: 1 } },
     };
     const together = await sweep(cnn);
     const alone = await sweep({ ...cnn, ensemble: 1 });
@@ -132,7 +133,8 @@ describe('probes during training', () => {
     }
     const sharp = (d: string) => readFileSync(join(d, run, 'probes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).sharpness as number);
     const [s1, s2] = [sharp(together.dir), sharp(alone.dir)];
-    s1.forEach((v, i) => expect(v).toBeCloseTo(s2[i], 2));
+    // the same start per member: the same eigenvalue to f32 rounding, not only after convergence
+    s1.forEach((v, i) => expect(Math.abs(v - s2[i]) / Math.abs(s2[i]), `sharpness ${v} vs ${s2[i]}`).toBeLessThan(1e-4));
     for (const r of together.runs) expect(verifyRun(join(together.dir, r.id), r.id).state).toBe('finished');
 
     const text = await sweep({

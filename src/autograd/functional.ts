@@ -58,7 +58,7 @@ export interface VJP<A extends T> {
   out: A;
   /** The gradients of <cotangent, fn(xs)> with respect to each argument; may be called repeatedly. */
   vjp(cotangent: A): A[];
-  /** Releases the recorded graph. */
+  /** Releases the recorded graph and `out`. */
   dispose(): void;
 }
 
@@ -66,13 +66,15 @@ export interface VJP<A extends T> {
 export function vjp<A extends T>(fn: (...xs: A[]) => A, ...xs: A[]): VJP<A> {
   const leaves = leavesOf(xs, 'vjp');
   const y = tidy(() => fn(...leaves));
+  const out = detach(y);
   return {
-    out: detach(y),
+    out,
     vjp: (ct) => {
       if (!sameShape(ct.shape, y.shape)) throw new Error(`vjp: cotangent ${fmt(ct.shape)} for output ${fmt(y.shape)}`);
       return tidy(() => gradsOrZeros(y, leaves, { grad: ct, retainGraph: true }));
     },
     dispose: () => {
+      out.dispose();
       y.dispose();
       for (const l of leaves) l.dispose();
     },

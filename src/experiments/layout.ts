@@ -5,6 +5,10 @@
  * <results>/<runId>/config.json        resolved config of the run
  * <results>/<runId>/metrics.jsonl      one line per evaluation
  * <results>/<runId>/pred-<step>.npy    test-set predictions at an evaluation
+ * <results>/<runId>/targets.npy        the whole test set's targets (written with the first predictions)
+ * <results>/<runId>/probes.jsonl       one line per probe step (runs with probes, src/experiments/probes/)
+ * <results>/<runId>/gram-<layer>-<step>.npy, preact-<layer>-<step>.npy, entk-<step>.npy
+ * <results>/<runId>/probe-targets.npy  the scalar targets matching the eNTK's scalar output
  * <results>/<runId>/done.json          completion record
  * <results>/locks/<runId>.lock         held while a process trains the run (lock.ts)
  * <results>/partial/<runId>.<token>/   the run's files while it trains; renamed to <runId>/ when
@@ -32,6 +36,22 @@ export const lockFile = (results: string, runId: string) => join(results, LOCKS_
 export const stagingDir = (results: string, runId: string, token: string) => join(results, PARTIAL_DIR, `${runId}.${token}`);
 export const predictionFile = (step: number) => `pred-${String(step).padStart(8, '0')}.npy`;
 export const PREDICTION_RE = /^pred-(\d{8,})\.npy$/;
+
+// Files of probes during training (notes/observables.md, "Probes during training").
+export const TARGETS_FILE = 'targets.npy';
+export const PROBES_FILE = 'probes.jsonl';
+export const PROBE_TARGETS_FILE = 'probe-targets.npy';
+const stepPart = (step: number) => String(step).padStart(8, '0');
+/** Gram matrix K = Φ Φᵀ / N of feature layer `layer` (e.g. `input.act`) on the probe batch. */
+export const gramFile = (layer: string, step: number) => `gram-${layer}-${stepPart(step)}.npy`;
+/** A sample of preactivation layer `layer`'s values on the probe batch. */
+export const preactivationFile = (layer: string, step: number) => `preact-${layer}-${stepPart(step)}.npy`;
+/** The empirical NTK on the first probe points. */
+export const entkFile = (step: number) => `entk-${stepPart(step)}.npy`;
+/** Any probe artifact with a step: kind, layer (absent for entk), step. */
+export const PROBE_ARTIFACT_RE = /^(gram|preact)-(.+)-(\d{8,})\.npy$|^entk-(\d{8,})\.npy$/;
+/** Names a trainer may write into a run directory through TrainHooks.onArtifact. */
+export const isArtifactName = (name: string) => !name.includes('/') && !name.includes('\\') && (name === TARGETS_FILE || name === PROBE_TARGETS_FILE || PROBE_ARTIFACT_RE.test(name));
 
 export const doneRecordSchema = z.strictObject({
   status: z.enum(['ok', 'diverged']),

@@ -30,6 +30,7 @@ import { fmt } from '../tensor/shape.js';
 import { makeTask, regressionLossScale, type Task } from './tasks.js';
 import type { RunConfig } from './spec/resolve.js';
 import { defaultCost, type MetricRecord, type TrainHooks, type TrainJob, type Trainer } from './trainer.js';
+import { TrainingProbes, writeTargets } from './probes/run-probes.js';
 
 /** The nn model spec of a run on its task. */
 export function modelSpecFor(c: RunConfig, task: Task): ModelSpec {
@@ -110,6 +111,17 @@ function inPhase<T>(phase: string, fn: () => T): T {
   flagContext.phase = phase;
   try {
     return noGrad(fn);
+  } finally {
+    flagContext.phase = prev;
+  }
+}
+
+/** Runs the probes named 'probes' in anomaly messages (they record: sharpness and eNTK differentiate). */
+async function inProbes<T>(fn: () => Promise<T>): Promise<T> {
+  const prev = flagContext.phase;
+  flagContext.phase = 'probes';
+  try {
+    return await fn();
   } finally {
     flagContext.phase = prev;
   }
@@ -222,6 +234,8 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
     ...outer,
     onDiverged: outer.onDiverged && ((step, reason) => outer.onDiverged!(step, reason, member)),
     onStep: outer.onStep && ((step, loss) => outer.onStep!(step, loss, member)),
+    onArtifact: outer.onArtifact && ((step, name, data, shape) => outer.onArtifact!(step, name, data, shape, member)),
+    onProbe: outer.onProbe && ((step, record) => outer.onProbe!(step, record, member)),
   };
   const task = makeTask(c.task, device);
   const model = buildRun(c, task, device);
@@ -230,6 +244,8 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   const evals = new Set(evalSteps);
   const health = new TrainingHealth(device, 1);
   opt.gradientCheck = health.check;
+  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => lossOf(task, out, y), seeds: [c.seed] });
+  let first = true;
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
@@ -238,6 +254,9 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
         const reading = await health.read();
         if (reportDivergences(reading, opt, hooks).size > 0) break;
         if (reading.means) record.trainLoss = reading.means[0];
+        if (first) await writeTargets(test, step, [0], hooks);
+        first = false;
+        if (probes?.steps.has(step)) await inProbes(() => probes.run(step, [0], hooks));
         hooks.onMetrics(step, record, member);
         hooks.onPredictions(step, outputs, shape, member);
       }
@@ -256,7 +275,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
     }
   } finally {
     flagContext.step = null;
-    for (const r of [health, test.x, test.y, opt, model, task]) r.dispose();
+    for (const r of [probes, health, test.x, test.y, opt, model, task]) r?.dispose();
   }
 }
 
@@ -303,6 +322,8 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     onPredictions: (step, d, sh, m) => outer.onPredictions(step, d, sh, first + (m ?? 0)),
     onStep: outer.onStep && ((step, l, m) => outer.onStep!(step, l, first + (m ?? 0))),
     onDiverged: outer.onDiverged && ((step, reason, m) => outer.onDiverged!(step, reason, first + (m ?? 0))),
+    onArtifact: outer.onArtifact && ((step, name, d, sh, m) => outer.onArtifact!(step, name, d, sh, first + (m ?? 0))),
+    onProbe: outer.onProbe && ((step, r, m) => outer.onProbe!(step, r, first + (m ?? 0))),
     shouldStop: () => outer.shouldStop(),
     isDiverged: (m) => outer.isDiverged(first + m),
   };
@@ -321,12 +342,18 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     for (const m of reportDivergences({ ...reading, diverged: reading.diverged.filter((d) => alive(d.member)) }, opt, hooks)) dead[m] = true;
     return reading.means;
   };
+  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => sum(memberLosses(task, out, y)), seeds });
+  let firstEval = true;
   try {
     for (let step = 0; step <= c.steps; step++) {
       if (evals.has(step)) {
         flagContext.step = step;
         const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
         const train = await readHealth();
+        const living = records.map((_, m) => m).filter(alive);
+        if (firstEval) await writeTargets(test, step, living, hooks);
+        firstEval = false;
+        if (probes?.steps.has(step)) await inProbes(() => probes.run(step, living, hooks));
         for (let m = 0; m < S; m++) {
           if (!alive(m)) continue;
           if (train) records[m].trainLoss = train[m];
@@ -349,7 +376,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     }
   } finally {
     flagContext.step = null;
-    for (const r of [health, test.x, test.y, opt, model, task]) r.dispose();
+    for (const r of [probes, health, test.x, test.y, opt, model, task]) r?.dispose();
   }
 }
 

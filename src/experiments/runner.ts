@@ -15,7 +15,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { join } from 'node:path';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { encodeNpy } from './npy.js';
-import { CONFIG_FILE, DONE_FILE, LOCKS_DIR, METRICS_FILE, PARTIAL_DIR, SWEEP_FILE, lockFile, predictionFile, runDir, stagingDir, type DoneRecord } from './layout.js';
+import { CONFIG_FILE, DONE_FILE, LOCKS_DIR, METRICS_FILE, PARTIAL_DIR, PROBES_FILE, SWEEP_FILE, isArtifactName, lockFile, predictionFile, runDir, stagingDir, type DoneRecord } from './layout.js';
 import { removeDeadTemporaries, tryLock, type HeldLock } from './lock.js';
 import { createProgress, type Progress } from './progress.js';
 import { jobCost, selectShard, type Shard } from './shard.js';
@@ -279,6 +279,17 @@ export async function runSweep(sweep: ResolvedSweep, opts: RunSweepOptions): Pro
           if (stopRequested || m.diverged) return;
           writeFileAtomic(join(m.dir, predictionFile(step)), encodeNpy(data, shape));
           m.preds.add(step);
+        },
+        onArtifact(step, name, data, shape, i) {
+          const m = member(i);
+          if (!isArtifactName(name)) throw new Error(`onArtifact: '${name}' (step ${step}) is not a run file a trainer may write (expected targets.npy, probe-targets.npy or a gram-, preact- or entk- file of layout.ts)`);
+          if (stopRequested || m.diverged) return;
+          writeFileAtomic(join(m.dir, name), encodeNpy(data, shape));
+        },
+        onProbe(step, record, i) {
+          const m = member(i);
+          if (stopRequested || m.diverged) return;
+          appendJsonLine(join(m.dir, PROBES_FILE), { step, ...record });
         },
         onStep(step, loss, i) {
           const m = member(i);

@@ -16,6 +16,16 @@ export interface MetricRecord {
   [name: string]: number | undefined;
 }
 
+/** One line of probes.jsonl: the probes of one step (the files are written through onArtifact). */
+export interface ProbeRecord {
+  /** Top Hessian eigenvalue of the training loss on the sharpness batch; null when off or not finite. */
+  sharpness: number | null;
+  /** Power iterations behind `sharpness` (0 when off). */
+  sharpnessIterations: number;
+  /** Wall time of this step's probes (of the whole ensemble, for an ensemble member). */
+  seconds: number;
+}
+
 export interface TrainJob {
   /** The runs trained together; member i has seed `members[i].config.seed`. */
   members: ResolvedRun[];
@@ -36,6 +46,14 @@ export interface TrainHooks {
    * vocab] logits for text). `data` is copied before return: pass a view into a reused buffer.
    */
   onPredictions(step: number, data: Float32Array, shape: readonly number[], member?: number): void;
+  /**
+   * Optional: a named array file of `member` (default 0) at `step`: `targets.npy` (with the
+   * first predictions) and the probe files (layout.ts: gram-, preact-, entk-, probe-targets).
+   * Written atomically into the member's run directory; `data` is copied before return.
+   */
+  onArtifact?(step: number, name: string, data: Float32Array, shape: readonly number[], member?: number): void;
+  /** Optional: the probes of `member` at `step` ran (one line of probes.jsonl); after its files. */
+  onProbe?(step: number, record: ProbeRecord, member?: number): void;
   /** Optional, for progress bars and early divergence detection: the latest training loss. */
   onStep?(step: number, loss: number, member?: number): void;
   /**

@@ -8,7 +8,8 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rea
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { npyLayout } from './npy.js';
-import { CONFIG_FILE, DONE_FILE, METRICS_FILE, PREDICTION_RE, doneRecordSchema, predictionFile, type DoneRecord } from './layout.js';
+import { CONFIG_FILE, DONE_FILE, METRICS_FILE, PREDICTION_RE, PROBES_FILE, PROBE_ARTIFACT_RE, PROBE_TARGETS_FILE, TARGETS_FILE, doneRecordSchema, entkFile, gramFile, preactivationFile, predictionFile, type DoneRecord } from './layout.js';
+import { PREACTIVATION_SAMPLE_MAX, entkSize, probeBatchSize, probeLayers, probeSteps, type ProbeSettings } from './probes/settings.js';
 import { shortHash } from './spec/canonical.js';
 import type { RunConfig } from './spec/resolve.js';
 
@@ -54,6 +55,11 @@ function readJson(path: string): { value?: unknown; problem?: string } {
 
 /** Parses metrics.jsonl strictly: every line a JSON object with an integer `step` and numbers or nulls. */
 export function parseMetrics(text: string, source: string): MetricsLine[] {
+  return parseJsonLines(text, source, metricsLineSchema, '{"step": integer >= 0, name: number | null, ...}') as MetricsLine[];
+}
+
+/** Parses an append-only JSON-lines file strictly: every line `schema` (described by `expected` in errors). */
+export function parseJsonLines<S extends z.ZodType>(text: string, source: string, schema: S, expected: string): z.infer<S>[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   else if (lines.length > 0) throw new Error(`${source}:${lines.length}: the last line has no newline (truncated write)`);
@@ -64,9 +70,9 @@ export function parseMetrics(text: string, source: string): MetricsLine[] {
     } catch (e) {
       throw new Error(`${source}:${i + 1}: not a JSON line (${(e as Error).message})`);
     }
-    const r = metricsLineSchema.safeParse(v);
-    if (!r.success) throw new Error(`${source}:${i + 1}: expected {"step": integer >= 0, name: number | null, ...}: ${zodProblem(r.error)}`);
-    return r.data as MetricsLine;
+    const r = schema.safeParse(v);
+    if (!r.success) throw new Error(`${source}:${i + 1}: expected ${expected}: ${zodProblem(r.error)}`);
+    return r.data as z.infer<S>;
   });
 }
 
@@ -91,6 +97,78 @@ function expectedSteps(evalSteps: readonly number[], done: DoneRecord, metricSte
   const s = done.step!;
   const before = evalSteps.filter((t) => t < s);
   return { metrics: metricSteps.includes(s) ? [...before, s] : before, predictions: before };
+}
+
+const probeLineSchema = z.strictObject({
+  step: z.number().int().nonnegative(),
+  sharpness: z.number().nullable(),
+  sharpnessIterations: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+});
+
+/** Problems with `name`'s shape (it must exist and decode as `expected`; a null entry matches any size up to its bound). */
+function checkNpy(dir: string, name: string, expected: readonly (number | { max: number })[]): string[] {
+  if (!existsSync(join(dir, name))) return [`${name} is missing`];
+  try {
+    const got = npyShape(join(dir, name));
+    const ok = got.length === expected.length && expected.every((e, i) => (typeof e === 'number' ? got[i] === e : got[i] >= 1 && got[i] <= e.max));
+    const want = expected.map((e) => (typeof e === 'number' ? e : `1..${e.max}`)).join(', ');
+    return ok ? [] : [`${name} has shape [${got.join(', ')}], expected [${want}]`];
+  } catch (e) {
+    return [`${name}: ${(e as Error).message}`];
+  }
+}
+
+/**
+ * targets.npy (optional without probes: runs written before it existed verify) and the probe
+ * files of a run with probes: probes.jsonl has exactly the probe steps among the steps with
+ * predictions (a diverged run may also have its diverging step's), and every probe step has its
+ * gram, preact and entk files with the expected shapes.
+ */
+function checkProbeFiles(dir: string, config: RunConfig, done: DoneRecord, predictionSteps: readonly number[], predictionShape: readonly number[]): string[] {
+  const problems: string[] = [];
+  const p = (config as { probes?: ProbeSettings }).probes;
+  const testSize = predictionShape[0];
+  if (existsSync(join(dir, TARGETS_FILE)) || (p && predictionSteps.length > 0)) {
+    const got = existsSync(join(dir, TARGETS_FILE)) ? (() => { try { return npyShape(join(dir, TARGETS_FILE)); } catch { return null; } })() : null;
+    problems.push(...checkNpy(dir, TARGETS_FILE, [testSize, ...(got ?? []).slice(1)]));
+  }
+  const files = readdirSync(dir);
+  const artifacts = files.map((f) => ({ f, m: PROBE_ARTIFACT_RE.exec(f) })).filter((a) => a.m !== null).map(({ f, m }) => ({ f, step: Number(m![3] ?? m![4]) }));
+  if (!p) {
+    const stray = [...artifacts.map((a) => a.f), ...files.filter((f) => f === PROBES_FILE || f === PROBE_TARGETS_FILE)];
+    if (stray.length) problems.push(`probe file(s) ${stray.join(', ')} in a run without probes`);
+    return problems;
+  }
+  const want = probeSteps(config).filter((s) => predictionSteps.includes(s));
+  const optional = done.status === 'diverged' ? done.step : undefined;
+  let lines: z.infer<typeof probeLineSchema>[] = [];
+  try {
+    lines = parseJsonLines(readFileSync(join(dir, PROBES_FILE), 'utf8'), PROBES_FILE, probeLineSchema, '{"step": integer >= 0, "sharpness": number | null, "sharpnessIterations": integer >= 0, "seconds": number >= 0}');
+  } catch (e) {
+    problems.push(existsSync(join(dir, PROBES_FILE)) ? (e as Error).message : `${PROBES_FILE} is missing`);
+  }
+  const steps = lines.map((l) => l.step);
+  const missing = want.filter((s) => !steps.includes(s));
+  if (missing.length) problems.push(`${PROBES_FILE}: no line for probe step(s) ${missing.join(', ')}`);
+  const extra = steps.filter((s, i) => (!want.includes(s) && s !== optional) || steps.indexOf(s) !== i);
+  if (extra.length) problems.push(`${PROBES_FILE}: step(s) ${extra.join(', ')} are not probe steps of this run or appear twice (expected ${want.join(', ') || 'none'}, once each)`);
+  const n = probeBatchSize(p, testSize);
+  const ne = entkSize(p, testSize);
+  const layers = probeLayers(config.model);
+  const expected = new Set<string>();
+  for (const s of want) {
+    const names: [string, (number | { max: number })[]][] = [
+      ...(p.kernels ? layers.features.map((l): [string, number[]] => [gramFile(l, s), [n, n]]) : []),
+      ...(p.preactivations ? layers.preactivations.map((l): [string, { max: number }[]] => [preactivationFile(l, s), [{ max: PREACTIVATION_SAMPLE_MAX }]]) : []),
+      ...(ne > 0 ? [[entkFile(s), [ne, ne]] as [string, number[]]] : []),
+    ];
+    for (const [name, shape] of names) { expected.add(name); problems.push(...checkNpy(dir, name, shape)); }
+  }
+  const unexpected = artifacts.filter((a) => !expected.has(a.f) && a.step !== optional).map((a) => a.f);
+  if (unexpected.length) problems.push(`unexpected probe file(s) ${unexpected.join(', ')}`);
+  if (ne > 0 && want.length > 0) problems.push(...checkNpy(dir, PROBE_TARGETS_FILE, [ne]));
+  return problems;
 }
 
 /** Checks the run directory `dir` of run `id`; `config`, when given, must be the run's resolved config. */
@@ -159,6 +237,7 @@ export function verifyRun(dir: string, id: string, config?: RunConfig): RunCheck
       problems.push(`${f}: ${(e as Error).message}`);
     }
   }
+  if (shape) problems.push(...checkProbeFiles(dir, cfg.config, done, want.predictions, shape));
   if (problems.length) return { state: 'bad', problems };
   return { state: 'finished', config: cfg, done, metrics, predictionSteps: want.predictions, predictionShape: shape ?? [] };
 }

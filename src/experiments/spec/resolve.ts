@@ -6,6 +6,7 @@
  */
 import type { ModelSpec, OptimizerSpec, ParameterizationSpec, SweepSpec, TaskSpec } from './schema.js';
 import { shortHash } from './canonical.js';
+import { resolveProbes, type ProbeSettings } from '../probes/settings.js';
 
 /** Everything that determines one run's results, and nothing else. */
 export interface RunConfig {
@@ -21,6 +22,8 @@ export interface RunConfig {
   steps: number;
   /** Sorted, distinct steps (0 = before the first update) at which test metrics and predictions are taken. */
   evalSteps: number[];
+  /** Probes during training (absent: none, and the config is what it was before probes existed). */
+  probes?: ProbeSettings;
 }
 
 export interface ResolvedRun {
@@ -70,6 +73,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
   const seeds = resolveSeeds(spec.seeds);
   const evalSteps = resolveEvalSteps(spec.eval, spec.steps);
   const baseWidth = spec.baseWidth ?? Math.min(...spec.widths);
+  const probes = spec.probes ? { probes: resolveProbes(spec.probes) } : {};
   const runs: ResolvedRun[] = [];
   const groups: RunGroup[] = [];
   for (const model of asList(spec.model) as ModelSpec[])
@@ -77,7 +81,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
       for (const lr of asList(spec.lr))
         for (const width of spec.widths) {
           if (model.maxWidth !== undefined && width > model.maxWidth) continue;
-          const base = { task: spec.task, model, width, parameterization, baseWidth, optimizer: spec.optimizer, lr, batchSize: spec.batchSize, steps: spec.steps, evalSteps };
+          const base = { task: spec.task, model, width, parameterization, baseWidth, optimizer: spec.optimizer, lr, batchSize: spec.batchSize, steps: spec.steps, evalSteps, ...probes };
           const configId = shortHash(base);
           const { width: _w, ...seriesKey } = base;
           const seriesId = shortHash(seriesKey);

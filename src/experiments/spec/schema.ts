@@ -149,6 +149,32 @@ const evalSchema = z.union([
   z.strictObject({ steps: z.array(nonNegInt).min(1, { error: 'expected a non-empty list of steps' }) }),
 ], { error: 'expected k (every k steps), a list of steps, { "every": k } or { "steps": [...] }' });
 
+/** `true` = on with the defaults; `false` = off; an object overrides the defaults. */
+function toggle<T extends z.ZodType>(options: T, what: string) {
+  return z.union([z.boolean(), options], { error: `expected true, false or ${what}` });
+}
+
+/**
+ * Probes during training (src/experiments/probes/): Gram matrices, preactivation samples,
+ * sharpness and the eNTK, written into each run directory at probe steps (the evaluation steps
+ * that are multiples of `every`). Absent: no probes.
+ */
+export const probesSchema = z.strictObject({
+  /** Probe at the evaluation steps that are multiples of this (default: every evaluation step). */
+  every: posInt().optional(),
+  /** Probe batch: the first `size` test points (default 128). */
+  size: posInt().default(128),
+  /** Gram matrices of the hidden features (default true). */
+  kernels: z.boolean({ error: 'expected true or false' }).default(true),
+  /** Samples of the preactivations (default true). */
+  preactivations: z.boolean({ error: 'expected true or false' }).default(true),
+  /** Top Hessian eigenvalue: power iterations from a random start, then warm-started (default 20, 5). */
+  sharpness: toggle(z.strictObject({ iterations: posInt().optional(), warmIterations: posInt().optional() }), '{ "iterations": k, "warmIterations": k }').default(true),
+  /** Empirical NTK on the first `size` probe points (default 32: 64 cost more than 25% of a sweep, bench/probe-cost.ts). */
+  entk: toggle(z.strictObject({ size: posInt().optional() }), '{ "size": n }').default(true),
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'expected an object { every?, size?, kernels?, preactivations?, sharpness?, entk? }' : undefined) });
+export type ProbesSpec = z.output<typeof probesSchema>;
+
 export const sweepSpecSchema = z.strictObject({
   /** Free-form; not part of any run's id. */
   name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, { error: 'expected letters, digits, . _ -' }),
@@ -175,6 +201,8 @@ export const sweepSpecSchema = z.strictObject({
    * shape, the pass and the step (slow; not part of any run's id).
    */
   anomaly: z.boolean({ error: 'expected true or false' }).optional(),
+  /** Probes during training (probesSchema); part of every run's config when present. */
+  probes: probesSchema.optional(),
 }).superRefine((s, ctx) => {
   const models = Array.isArray(s.model) ? s.model : [s.model];
   const textTask = s.task.name === 'markov-text' || s.task.name === 'moby-dick';

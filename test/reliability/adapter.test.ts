@@ -43,7 +43,7 @@ const cases: ErrorCase[] = [
   { name: 'WIDTHSCOPE_POISON=on', error: UsageError, run: () => withEnv('WIDTHSCOPE_POISON', 'on', () => Device.create()), mentions: ['WIDTHSCOPE_POISON', "'on'", '1 | 0'] },
   { name: 'WIDTHSCOPE_AUTOTUNE=maybe', error: UsageError, run: () => withEnv('WIDTHSCOPE_AUTOTUNE', 'maybe', () => autotuneDefault()), mentions: ['WIDTHSCOPE_AUTOTUNE', "'maybe'", '1 | 0'] },
   { name: 'spec: maxWidth below every width', error: UsageError, run: () => validateSpec({ ...good, model: [{ family: 'mlp' }, { family: 'cnn', maxWidth: 8 }] }, 'm.json'), mentions: ['model[1].maxWidth', '8', 'every width', 'expected a maxWidth >= 32'] },
-  { name: 'spec: unknown task name (shorthand)', error: UsageError, run: () => validateSpec({ ...good, task: 'cifar10' }), mentions: ['task.name', '"cifar10"', 'teacher-image | teacher-regression | markov-text'] },
+  { name: 'spec: unknown task name (shorthand)', error: UsageError, run: () => validateSpec({ ...good, task: 'cifar10' }), mentions: ['task.name', '"cifar10"', 'expected one of teacher-image | teacher-regression', 'markov-text'] },
   { name: 'spec: unknown parameterization in a list', error: UsageError, run: () => validateSpec({ ...good, parameterization: ['mup', 'mupp'] }), mentions: ['parameterization[1].name', '"mupp"', 'sp | ntk | mup | mf'] },
   { name: 'spec: unknown model family (object)', error: UsageError, run: () => validateSpec({ ...good, model: { family: 'rnn', depth: 2 } }), mentions: ['model.family', '"rnn"', 'mlp | cnn | transformer'] },
   { name: 'loadSpec on a missing path', error: UsageError, run: () => loadSpec('/no/such/spec.yaml'), mentions: ['/no/such/spec.yaml', 'no such file', 'JSON or YAML'] },

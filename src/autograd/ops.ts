@@ -15,6 +15,7 @@ import { Tensor } from '../tensor/tensor.js';
 import * as rawCreation from '../ops/creation.js';
 import { checkActivation, kernelBiasMode, matmul as rawMatmul } from '../ops/matmul.js';
 import { MAX_FUSED_HEAD_DIM } from '../ops/attention.js';
+import { causalAttention } from './causal-attention.js';
 import type { Reduction } from '../ops/loss.js';
 
 type T = GradTensor;
@@ -483,32 +484,44 @@ function attentionParams(q: T, k: T, v: T, opts: AttentionOptions): { causal: bo
   return { causal: !!opts.causal, scale };
 }
 
-/** softmax(scale q k^T) with the causal mask (j <= i) when asked, composed: [..., Tq, Tk]. */
+/**
+ * softmax(scale q k^T) with the causal mask (j <= i) when asked, composed: [..., Tq, Tk]. Masked
+ * scores are -Inf (a row whose visible scores are all -Inf is NaN, as in the reference) and masked
+ * probabilities 0 by `where` (a select: a NaN row leaves no NaN at masked keys).
+ */
 export function attentionProbs<A extends T>(q: A, k: A, p: { causal: boolean; scale: number }): A {
   return tidy(() => {
-    let s = mul(matmul(q, k, { transB: true }), p.scale);
-    if (p.causal) {
-      const [tq, tk] = s.shape.slice(-2);
-      const mask = Array.from({ length: tq * tk }, (_, n) => (n % tk <= Math.floor(n / tk) ? 1 : 0));
-      // NOTE: a finite fill (not -inf): exp underflows to exactly 0 and no rule sees inf * 0
-      s = where(constantLike(s, [tq, tk], mask), s, MASKED_SCORE);
-    }
-    return softmax(s, -1);
+    const s = mul(matmul(q, k, { transB: true }), p.scale);
+    if (!p.causal) return softmax(s, -1);
+    const [tq, tk] = s.shape.slice(-2);
+    const visible = constantLike(s, [tq, tk], Array.from({ length: tq * tk }, (_, n) => (n % tk <= Math.floor(n / tk) ? 1 : 0)));
+    return where(visible, softmax(where(visible, s, -Infinity), -1), 0);
   });
 }
-const MASKED_SCORE = -1e30;
 
 /**
  * Scaled dot-product attention softmax(scale q k^T [causal]) v on [..., T, D] (e.g. [B, H, T, D],
- * or [S, B, H, T, D] with an ensemble axis). The fused primitive (kernels saving the logsumexp)
- * when the GPU kernels take the head dim, else the composed path; both twice differentiable.
+ * or [S, B, H, T, D] with an ensemble axis). The fused primitive (kernels saving the logsumexp),
+ * with the head dim zero-padded to a multiple of 4 for the GPU kernels (the zeros add exactly 0 to
+ * every score); the composed path when asked or when D exceeds the kernels' limit (causal: see
+ * causal-attention.ts). Both twice differentiable; both skip masked keys as the reference does.
  */
 export function scaledDotProductAttention<A extends T>(q: A, k: A, v: A, opts: AttentionOptions = {}): A {
   const p = attentionParams(q, k, v, opts);
   const D = q.shape[q.shape.length - 1];
-  const fusable = !(q instanceof Tensor) || (D % 4 === 0 && D <= MAX_FUSED_HEAD_DIM);
-  if (opts.composed || !fusable) return tidy(() => matmul(attentionProbs(q, k, p), v));
+  const gpu = q instanceof Tensor;
+  if (opts.composed || (gpu && D > MAX_FUSED_HEAD_DIM)) {
+    return tidy(() => (p.causal ? causalAttention(q, k, v, p.scale) : matmul(attentionProbs(q, k, p), v)));
+  }
+  if (gpu && D % 4 !== 0) return tidy(() => slice(apply('attention', [q, k, v].map(padHeadDim), p) as A, -1, 0, D));
   return apply('attention', [q, k, v], p);
+}
+
+/** x [..., D] with zero columns appended up to the next multiple of 4. */
+function padHeadDim<A extends T>(x: A): A {
+  const shape = [...x.shape];
+  shape[shape.length - 1] = 4 - (shape[shape.length - 1] % 4);
+  return concat([x, constantLike(x, shape, 0)], -1);
 }
 
 export {

@@ -271,6 +271,12 @@ export const COMPOSITE_CASES: Case[] = [
     inputs: [{ shape: [2, 5, 5, 2] }, { shape: [3, 3, 2, 3], lo: -0.5, hi: 0.5 }, { shape: [3] }],
     fn: (x: X, w: X, b: X) => cnnLoss(x, w, b),
   },
+  {
+    // the composed causal path (query blocks, masked pair products), also in f64
+    name: 'attention composed, causal, D 6, 5 queries by 4 keys',
+    inputs: [{ shape: [1, 5, 6] }, { shape: [1, 4, 6] }, { shape: [1, 4, 6] }],
+    fn: (q: X, k: X, v: X) => o.scaledDotProductAttention(q, k, v, { causal: true, composed: true }),
+  },
   { name: 'softmax', inputs: [{ shape: [3, 5] }], fn: (x: X) => o.softmax(x) },
   { name: 'logSoftmax axis 0', inputs: [{ shape: [3, 5] }], fn: (x: X) => o.logSoftmax(x, 0) },
   { name: 'logsumexp', inputs: [{ shape: [3, 5] }], fn: (x: X) => o.logsumexp(x, 1) },

@@ -84,6 +84,7 @@ program
   .option('--force', "use a results directory that holds another spec's results: its sweep.json is replaced by this spec's; run directories are kept (runs of both specs are shared) and the next report covers this spec only")
   .option('--hang-timeout <seconds>', 'a native call that blocks the sweep this long is a hang: print stacks, restart the sweep (0: off)', '600')
   .option('--restarts <n>', 'how many times a hung sweep is started again', '3')
+  .option('--wait-for-others <seconds>', 'how long to wait at the end for runs other processes are training; then exit 75 naming them (default: until they finish, or their lock goes stale)')
   .action(async (spec: string, o: SweepOptions) => {
     const hangS = Number(o.hangTimeout);
     const restarts = Number(o.restarts);
@@ -91,6 +92,9 @@ program
       console.error(`sweep: --hang-timeout must be a number of seconds >= 0 and --restarts an integer >= 0; got '${o.hangTimeout}' and '${o.restarts}'`);
       process.exitCode = 2;
       return;
+    }
+    if (o.waitForOthers !== undefined && !(Number(o.waitForOthers) >= 0)) {
+      throw new UsageError(`sweep: --wait-for-others must be a number of seconds >= 0, got '${o.waitForOthers}'`);
     }
     if (hangS > 0 && !o.dryRun && !process.env[SWEEP_WORKER_ENV]) {
       process.exitCode = await superviseSweep({ restarts });
@@ -112,6 +116,7 @@ interface SweepOptions {
   force?: boolean;
   hangTimeout: string;
   restarts: string;
+  waitForOthers?: string;
 }
 
 /**
@@ -135,6 +140,7 @@ async function sweep(spec: string, o: SweepOptions): Promise<void> {
   const run = async (device?: Device) =>
     runSweepCommand(spec, {
       results: o.results, shard: o.shard, report: o.report, progress: o.progress, dryRun: o.dryRun, fake: o.fake, force: o.force,
+      waitForOthersSeconds: o.waitForOthers === undefined ? undefined : Number(o.waitForOthers),
       trainer: device ? createModelTrainer({ device }) : undefined,
     });
   try {
@@ -158,8 +164,15 @@ program
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new UsageError(`report: results directory '${dir}' does not exist; expected a directory written by \`widthscope sweep\``);
     }
-    const { reportCommand } = await import('../experiments/index.js');
-    await reportCommand(dir);
+    const { reportCommand, ReportIncompleteError } = await import('../experiments/index.js');
+    try {
+      await reportCommand(dir);
+    } catch (e) {
+      if (!(e instanceof ReportIncompleteError)) throw e;
+      // The report is written; the message lists the runs it left out and how to redo them.
+      console.error(e.message);
+      process.exitCode = e.exitCode;
+    }
   });
 
 program

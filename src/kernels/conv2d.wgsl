@@ -3,7 +3,10 @@
 // Layout: x [S, N, H, W, C], weight [S, KH, KW, C, CO], bias [S, CO], out/dy [S, N, OH, OW, CO].
 //   NHWC + HWIO make the convolution a GEMM whose K axis (kh, kw, ci) has ci contiguous in both
 //   operands: out[m, co] = sum_k A[m, k] * weight[k, co], m = (n, oh, ow), k = (kh, kw, ci),
-//   A[m, k] = x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci] (zero outside the image).
+//   A[m, k] = x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, ci]; a tap outside the image (padding)
+//   contributes nothing, as in the reference (not 0 * weight: an infinite weight would give NaN):
+//   fwd and dgrad sum each tap (kh, kw) into a second TM x TN block and add it to the rows whose
+//   tap is in the image (add_live_rows); wgrad skips a padded tap's pixel.
 // Entry points (implicit GEMM: A is never materialized; each invocation holds a TM x TN block of
 // outputs in registers, so every loaded operand feeds TN or TM FMAs):
 //   fwd:    out = conv(x, weight) + bias. Rows m (TM output pixels), columns co (TN channels).
@@ -30,6 +33,19 @@ override WG: u32 = 64u;
 
 //!include conv2d_common.wgsl
 
+// A TM x TN block of outputs (fwd, dgrad: rows m, columns c; wgrad: rows ci, columns co).
+alias Block = array<array<f32, TN>, TM>;
+
+// acc[r] += tap[r] for the rows r whose tap is in the image (ok[r]). fwd and dgrad sum one tap
+// (kh, kw) over the channels into `tap`, then drop it whole for a padded row: the padding adds
+// nothing, as in the reference (0 * an infinite weight would be NaN), at one select per output
+// and tap instead of one per multiply.
+fn add_live_rows(acc: ptr<function, Block>, tap: Block, ok: array<bool, TM>) {
+  for (var r = 0u; r < TM; r++) {
+    for (var c = 0u; c < TN; c++) { (*acc)[r][c] = select((*acc)[r][c], (*acc)[r][c] + tap[r][c], ok[r]); }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let M = p.n * p.oh * p.ow;
@@ -39,7 +55,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
   let s = wid.z;
   let xb = s * p.x_stride;
   let wb = s * p.w_stride;
-  var acc: array<array<f32, TN>, TM>;
+  var acc: Block;
   for (var c = 0u; c < TN; c++) {
     let bv = bias_at(s, min(c0 + c, p.co - 1u));
     for (var r = 0u; r < TM; r++) { acc[r][c] = bv; }
@@ -66,16 +82,18 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
         off[r] = select(xb, nb[r] + (u32(ih) * p.w + u32(iw)) * p.c, ok[r]);
       }
       let wrow = wb + (kh * p.kw + kw) * p.c * p.co;
+      // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
+      var tap = Block();
       for (var ci = 0u; ci < p.c; ci++) {
         var a: array<f32, TM>;
-        // NOTE: select, not a 0/1 mask multiply: inf * 0 would turn padding into NaN.
-        for (var r = 0u; r < TM; r++) { a[r] = select(0.0, x[off[r] + ci], ok[r]); }
+        for (var r = 0u; r < TM; r++) { a[r] = x[off[r] + ci]; }
         let wo = wrow + ci * p.co;
         for (var c = 0u; c < TN; c++) {
           let b = weight[wo + min(c0 + c, p.co - 1u)];
-          for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+          for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
         }
       }
+      add_live_rows(&acc, tap, ok);
     }
   }
   let ob = s * p.y_stride;
@@ -97,7 +115,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let s = wid.z;
   let yb = s * p.y_stride;
   let wb = s * p.w_stride;
-  var acc: array<array<f32, TN>, TM>;
+  var acc: Block;
   var ih: array<i32, TM>;
   var iw: array<i32, TM>;
   var nb: array<u32, TM>;
@@ -125,14 +143,17 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
       }
       if (!any_ok) { continue; }
       let wrow = wb + (kh * p.kw + kw) * p.c * p.co;
+      // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
+      var tap = Block();
       for (var co = 0u; co < p.co; co++) {
         var a: array<f32, TM>;
-        for (var r = 0u; r < TM; r++) { a[r] = select(0.0, dy[off[r] + co], ok[r]); }
+        for (var r = 0u; r < TM; r++) { a[r] = dy[off[r] + co]; }
         for (var c = 0u; c < TN; c++) {
           let b = weight[wrow + min(c0 + c, p.c - 1u) * p.co + co];
-          for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+          for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
         }
       }
+      add_live_rows(&acc, tap, ok);
     }
   }
   let ob = s * p.x_stride;
@@ -162,21 +183,23 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let k1 = min(M, k0 + p.kchunk);
   let xb = s * p.x_stride;
   let yb = s * p.y_stride;
-  var acc: array<array<f32, TN>, TM>;
+  var acc: Block;
   var ow = k0 % p.ow;
   var oh = (k0 / p.ow) % p.oh;
   var n = k0 / (p.ow * p.oh);
   for (var m = k0; m < k1; m++) {
     let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
     let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
-    let ok = inside(ih, iw);
-    let xo = select(xb, xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci0, ok);
-    var a: array<f32, TM>;
-    for (var r = 0u; r < TM; r++) { a[r] = select(0.0, x[xo + min(r, p.c - 1u - ci0)], ok); }
-    let yo = yb + m * p.co;
-    for (var c = 0u; c < TN; c++) {
-      let b = dy[yo + min(c0 + c, p.co - 1u)];
-      for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+    // A padded tap is skipped (dy there may be infinite: 0 * Inf would be NaN).
+    if (inside(ih, iw)) {
+      let xo = xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci0;
+      var a: array<f32, TM>;
+      for (var r = 0u; r < TM; r++) { a[r] = x[xo + min(r, p.c - 1u - ci0)]; }
+      let yo = yb + m * p.co;
+      for (var c = 0u; c < TN; c++) {
+        let b = dy[yo + min(c0 + c, p.co - 1u)];
+        for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
+      }
     }
     next_pixel(&n, &oh, &ow, p.oh, p.ow);
   }

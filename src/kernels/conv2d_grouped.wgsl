@@ -5,7 +5,7 @@
 //   with CG = C / groups input and COG = CO / groups output channels per group. Output channel co
 //   is in group gi = co / COG and reads input channels gi*CG + j, j < CG:
 //   out[n, oh, ow, co] = bias[co] + sum_{kh, kw, j} x[n, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw, gi*CG + j]
-//                                                   * weight[kh, kw, j, co]   (zero outside the image)
+//                                                   * weight[kh, kw, j, co]   (a tap outside the image adds nothing)
 // Entry points (direct: one invocation owns TW adjacent outputs along the width axis, loops over
 // their taps and writes them; no atomics, so every result is deterministic):
 //   fwd:   out for output columns ow0 + [0, TW) of one (n, oh, co). Each weight tap is loaded once
@@ -34,25 +34,29 @@ override WG: u32 = 64u;
 
 //!include conv2d_common.wgsl
 
-alias Window = array<f32, TW>;
+// One operand of a tap: its value and whether the tap is in the image (a padded tap, live false,
+// adds nothing: not 0 * the other factor, which is NaN when that is infinite, as in the reference).
+struct Tap { v: f32, live: bool }
+alias Window = array<Tap, TW>;
+alias Sums = array<f32, TW>;
 
 // x at row offset rb (of (n, ih) and the channel; wraps harmlessly when ih < 0) and column iw;
-// 0 outside the image (padding). NOTE: select, not a 0/1 mask multiply: inf * 0 would be NaN.
-fn x_at(rb: u32, ih: i32, iw: i32) -> f32 {
+// not live outside the image (padding).
+fn x_at(rb: u32, ih: i32, iw: i32) -> Tap {
   let ok = inside(ih, iw);
-  return select(0.0, x[select(0u, rb + u32(iw) * p.c, ok)], ok);
+  return Tap(x[select(0u, rb + u32(iw) * p.c, ok)], ok);
 }
 
 // dy at row offset rb (of (n, oh) and the channel) for input offset nw = iw + pw - kw*dw: the
-// output column nw / sw when sw divides nw and it is in range, else 0.
-fn dy_at(rb: u32, nw: i32) -> f32 {
+// output column nw / sw when sw divides nw and it is in range, else not live.
+fn dy_at(rb: u32, nw: i32) -> Tap {
   let ow = nw / i32(p.sw);
   let ok = nw >= 0 && ow * i32(p.sw) == nw && ow < i32(p.ow);
-  return select(0.0, dy[select(0u, rb + u32(ow) * p.co, ok)], ok);
+  return Tap(dy[select(0u, rb + u32(ow) * p.co, ok)], ok);
 }
 
 // a[t] = a[t + 1], then v last (the sliding window's step).
-fn slide(a: ptr<function, Window>, v: f32) {
+fn slide(a: ptr<function, Window>, v: Tap) {
   for (var t = 0u; t + 1u < TW; t++) { (*a)[t] = (*a)[t + 1u]; }
   (*a)[TW - 1u] = v;
 }
@@ -81,13 +85,13 @@ fn item(i: u32, rows: u32, cols: u32, chans: u32) -> Item {
   return Item(r / (tiles * rows), (r / tiles) % rows, (r % tiles) * TW, i % chans);
 }
 
-// acc[t] += a[t] * v
-fn fma_window(acc: ptr<function, Window>, a: Window, v: f32) {
-  for (var t = 0u; t < TW; t++) { (*acc)[t] = fma(a[t], v, (*acc)[t]); }
+// acc[t] += a[t] * v for the live a[t]
+fn fma_window(acc: ptr<function, Sums>, a: Window, v: f32) {
+  for (var t = 0u; t < TW; t++) { (*acc)[t] = select((*acc)[t], fma(a[t].v, v, (*acc)[t]), a[t].live); }
 }
 
 // out[ob + t * step] = acc[t] for the t with first + t < size (the part of the window in the axis).
-fn store_window(acc: Window, ob: u32, step: u32, first: u32, size: u32) {
+fn store_window(acc: Sums, ob: u32, step: u32, first: u32, size: u32) {
   for (var t = 0u; t < TW; t++) {
     if (first + t < size) { out[ob + t * step] = acc[t]; }
   }
@@ -104,7 +108,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // x offset of (n, row 0, column 0, first input channel of co's group)
   let xb = s * p.x_stride + it.n * p.h * p.w * p.c + (co / p.cog) * p.cg;
   let wb = s * p.w_stride + co;
-  var acc: Window;
+  var acc: Sums;
   let bv = bias_at(s, co);
   for (var t = 0u; t < TW; t++) { acc[t] = bv; }
   var a: Window;
@@ -138,7 +142,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // dy offset of (n, row 0, column 0, first output channel of the group); weight of (j, that channel)
   let yb = s * p.y_stride + it.n * p.oh * p.ow * p.co + gi * p.cog;
   let wb = s * p.w_stride + (ci % p.cg) * p.co + gi * p.cog;
-  var acc = Window();
+  var acc = Sums();
   var a: Window;
   for (var kh = 0u; kh < p.kh; kh++) {
     let nh = i32(it.row + p.ph) - i32(kh * p.dh);
@@ -179,7 +183,7 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let M = p.n * p.oh * p.ow;
   let k0 = chunk * p.kchunk;
   let k1 = min(M, k0 + p.kchunk);
-  var acc = Window();
+  var acc = Sums();
   var a: Window;
   var ow = k0 % p.ow;
   var oh = (k0 / p.ow) % p.oh;

@@ -2,7 +2,8 @@
 // (lavapipe), the technique of matmul_packed.wgsl without packing: each lane loads 16 contiguous
 // bytes and subgroupShuffle hands every row's values to all lanes, so one load feeds 8 rows.
 // Layout and GEMM view as in conv2d.wgsl: out[m, co] = sum_k A[m, k] * weight[k, co] with
-//   m = (n, oh, ow), k = (kh, kw, ci), A[m, k] = x[n, ih, iw, ci] (zero outside the image).
+//   m = (n, oh, ow), k = (kh, kw, ci), A[m, k] = x[n, ih, iw, ci]; a tap outside the image adds
+//   nothing (the rows' flags travel as a subgroupBallot bit mask to shuffle_fma).
 // Entry point fwd: a workgroup is one subgroup of SG lanes. It owns output pixels
 //   tm * RM + [0, RM) and channels 4 (wid.y * SG + l) + [0, 4) in lane l; RM vec4 accumulators
 //   per lane. Per (kh, kw, 4 input channels): lane l loads x for pixels g * SG + l (RM / SG vec4
@@ -31,16 +32,26 @@ const SG = 8u;
 
 alias Acc = RowBlock;
 
-// acc[r] += sum over kk of A[r, kk] * bv[kk] for the RM rows of a tile; row r's 4 values (kk)
-// are held by lane r % SG in al[r / SG].
-fn shuffle_fma(acc: ptr<function, Acc>, al: array<vec4f, 4>, bv: array<vec4f, 4>) {
+// acc[r] += sum over kk of A[r, kk] * bv[kk] for the rows r of a tile whose bit is set in
+// `live` (the others, padded taps, are left as they are: 0 * an infinite bv would be NaN); row
+// r's 4 values (kk) are held by lane r % SG in al[r / SG].
+fn shuffle_fma(acc: ptr<function, Acc>, al: array<vec4f, 4>, bv: array<vec4f, 4>, live: u32) {
   for (var r = 0u; r < RM; r++) {
     let av = subgroupShuffle(al[r / SG], r % SG);
-    (*acc)[r] = fma(vec4f(av.x), bv[0], (*acc)[r]);
-    (*acc)[r] = fma(vec4f(av.y), bv[1], (*acc)[r]);
-    (*acc)[r] = fma(vec4f(av.z), bv[2], (*acc)[r]);
-    (*acc)[r] = fma(vec4f(av.w), bv[3], (*acc)[r]);
+    var sum = fma(vec4f(av.x), bv[0], (*acc)[r]);
+    sum = fma(vec4f(av.y), bv[1], sum);
+    sum = fma(vec4f(av.z), bv[2], sum);
+    sum = fma(vec4f(av.w), bv[3], sum);
+    (*acc)[r] = select((*acc)[r], sum, ((live >> r) & 1u) != 0u);
   }
+}
+
+// Bit r set when row r (lane r % SG, group r / SG) of a tile reads inside the image: ok[g] is
+// the lane's flag for row group g.
+fn live_rows(ok: array<bool, 4>) -> u32 {
+  var bits = 0u;
+  for (var g = 0u; g < RM / SG; g++) { bits |= (subgroupBallot(ok[g]).x & 0xffu) << (g * SG); }
+  return bits;
 }
 
 // Writes rows m0 + [0, RM) (those below rows) of `acc` to out at ob (a multiple of 4) with
@@ -101,15 +112,15 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           ok[g] = inside(ih, iw);
           off[g] = select(xb, nb[g] + (u32(ih) * p.w + u32(iw)) * p.c, ok[g]) / 4u;
         }
+        let live = live_rows(ok);
         let wrow = wb + (kh * p.kw + kw) * p.c * CO4;
         for (var ci4 = 0u; ci4 < C4; ci4++) {
           var al: array<vec4f, 4>;
-          // NOTE: select, not a 0/1 mask multiply: inf * 0 would turn padding into NaN.
-          for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), x4[off[g] + ci4], ok[g]); }
+          for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] + ci4]; }
           var bv: array<vec4f, 4>;
           // Lanes past the channels skip their loads (a load is a loop over the active lanes).
           if (co_live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + co4]; } }
-          shuffle_fma(&acc, al, bv);
+          shuffle_fma(&acc, al, bv, live);
         }
       }
     }
@@ -160,13 +171,14 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           ok[g] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
           off[g] = select(yb, nb[g] + (u32(oh) * p.ow + u32(ow)) * p.co, ok[g]) / 4u;
         }
+        let live = live_rows(ok);
         let wrow = wb + (kh * p.kw + kw) * p.co * C4;
         for (var co4 = 0u; co4 < CO4; co4++) {
           var al: array<vec4f, 4>;
-          for (var g = 0u; g < RM / SG; g++) { al[g] = select(vec4f(0.0), dy4[off[g] + co4], ok[g]); }
+          for (var g = 0u; g < RM / SG; g++) { al[g] = dy4[off[g] + co4]; }
           var bv: array<vec4f, 4>;
           if (ci_live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + ci4]; } }
-          shuffle_fma(&acc, al, bv);
+          shuffle_fma(&acc, al, bv, live);
         }
       }
     }
@@ -214,13 +226,15 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lan
   for (var m = k0; m < k1; m++) {
     let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
     let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
-    let ok = inside(ih, iw);
-    let xo = select(xb, xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + xc, ok) / 4u;
-    let xl = select(vec4f(0.0), x4[xo], ok);
-    let bv = dy4[yb4 + m * CO4 + co4];
-    for (var r = 0u; r < RM; r++) {
-      let av = subgroupShuffle(xl, r / 4u);
-      acc[r] = fma(vec4f(av[r % 4u]), bv, acc[r]);
+    // A padded tap is skipped (dy there may be infinite: 0 * Inf would be NaN); the tap and the
+    // pixel are the workgroup's, so the branch is uniform.
+    if (inside(ih, iw)) {
+      let xl = x4[(xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + xc) / 4u];
+      let bv = dy4[yb4 + m * CO4 + co4];
+      for (var r = 0u; r < RM; r++) {
+        let av = subgroupShuffle(xl, r / 4u);
+        acc[r] = fma(vec4f(av[r % 4u]), bv, acc[r]);
+      }
     }
     next_pixel(&n, &oh, &ow, p.oh, p.ow);
   }

@@ -2,7 +2,8 @@
 // Cross-entropy, logits x viewed as [rows, c], labels [rows] (i32):
 //   lse_r = m_r + log(sum_j exp(x_rj - m_r)), m_r = max_j x_rj;  loss_r = lse_r - x_r,label_r.
 //   The max and the sum come from one online pass: (m, s) pairs combine as
-//   m = max(m1, m2), s = s1 exp(m1 - m) + s2 exp(m2 - m).
+//   m = max(m1, m2), s = s1 exp(m1 - m) + s2 exp(m2 - m), the max NaN-propagating (max_nan of
+//   include/nan_minmax.wgsl); a +Inf logit makes the row's s NaN (exp(Inf - Inf)), as in the reference.
 //   Backward: dx_rj = (exp(x_rj - lse_r) - [j == label_r]) * g[r * g_stride] * scale
 //   (g_stride 0: one upstream value for all rows, the 'mean'/'sum' reductions; scale 1/rows for 'mean').
 //   A label outside [0, c) is never read through: it gives loss NaN and a NaN dx row (never a silent
@@ -37,14 +38,21 @@ struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, 
 @group(0) @binding(13) var<storage, read_write> flags: array<atomic<u32>>;
 
 //!include error_flags.wgsl
+//!include nan_minmax.wgsl
 
 var<workgroup> red: array<vec2f, WG>;
 
 // NOTE: the running max starts at the lowest finite f32 (p.lowest), not -inf: with -inf, an empty
 // partial would combine as exp(-inf - -inf) = NaN. exp(lowest - m) underflows to 0 for any real m.
 fn combine(u: vec2f, v: vec2f) -> vec2f {
-  let m = max(u.x, v.x);
+  let m = max_nan(u.x, v.x);
   return vec2f(m, u.y * exp(u.x - m) + v.y * exp(v.x - m));
+}
+
+// exp(v - v) for a new running max v: 1, or NaN for v = +Inf (written out: the driver folds
+// v - v to 0).
+fn new_max_weight(v: f32) -> f32 {
+  return select(1.0, quiet_nan(), bitcast<u32>(v) == 0x7f800000u);
 }
 
 fn label_ok(l: i32) -> bool {
@@ -69,7 +77,7 @@ fn ce_fwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     for (var j = 0u; j < p.c; j++) {
       let v = x[base + j];
       if (v > ms.x) {
-        ms = vec2f(v, ms.y * exp(ms.x - v) + 1.0);
+        ms = vec2f(v, ms.y * exp(ms.x - v) + new_max_weight(v));
       } else {
         ms.y += exp(v - ms.x);
       }
@@ -87,7 +95,7 @@ fn ce_fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
     for (var j = lid; j < p.c; j += WG) {
       let v = x[base + j];
       if (v > ms.x) {
-        ms = vec2f(v, ms.y * exp(ms.x - v) + 1.0);
+        ms = vec2f(v, ms.y * exp(ms.x - v) + new_max_weight(v));
       } else {
         ms.y += exp(v - ms.x);
       }

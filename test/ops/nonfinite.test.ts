@@ -12,6 +12,10 @@ import { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../../src/in
 import { binaryRef, unaryRef, reduceRef, argReduceRef, matmulRef, sgdStepRef, adamStepRef, adamRefState } from '../../src/reference/index.js';
 import type { NDArray } from '../../src/reference/index.js';
 import { matmul, type MatmulActivation } from '../../src/ops/matmul.js';
+import { conv2d, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../../src/reference/conv.js';
+import { crossEntropyBackwardRef, crossEntropyRef } from '../../src/reference/loss.js';
+import { crossEntropy, crossEntropyBackward } from '../../src/ops/loss.js';
 import { NAIVE, PACKED_16, REG_4X4, TILED_64, type MatmulConfig } from '../../src/kernels/matmul-select.js';
 import { sgdState, sgdUpdate, adamState, adamUpdate } from '../../src/ops/optim.js';
 import { COMPOSITE_CASES, PRIMITIVE_CASES, caseData, f64Inputs, gpuInputs, type Case } from '../../src/autograd/suite.js';
@@ -217,27 +221,25 @@ describe('optimizers: a non-finite gradient gives a non-finite parameter, as in 
   });
 });
 
-/**
- * Cases whose specials go into the first input only, with only the forward and the first input's
- * gradient compared. Convolutions: the kernels multiply padding (and stride gaps) as zeros, so an
- * infinite or NaN weight or cotangent there gives 0 * Inf = NaN where the reference skips the tap.
- */
-const FIRST_INPUT_ONLY = new Set(['conv2d', 'conv2dGradInput', 'conv2dGradWeight']);
-
-/** The case's inputs with specials planted (a few per input; only the first where `firstOnly`). */
-function plantedCaseData(c: Case, seed: number, group: string): Float32Array[] {
-  const firstOnly = FIRST_INPUT_ONLY.has(group);
-  return caseData(c, seed).map((d, i) => (firstOnly && i > 0 ? d : plant(d, seed + 13 * i, 0.08)));
+/** The case's inputs with specials planted (a few in every input). */
+function plantedCaseData(c: Case, seed: number): Float32Array[] {
+  return caseData(c, seed).map((d, i) => plant(d, seed + 13 * i, 0.08));
 }
+
+/**
+ * Groups whose cotangent gets specials too. Not the others: the fused attention backward takes
+ * rowsum(dP * P) as dO . O, equal in real arithmetic but not with an infinite dO (Inf - Inf in the reference).
+ */
+const PLANTED_COTANGENT = new Set(['conv2d', 'conv2dGradInput', 'conv2dGradWeight']);
 
 /** Forward and backward of one suite case on the GPU and in f64, compared element by element. */
 async function checkCase(c: Case, seed: number, group: string): Promise<void> {
-  const firstOnly = FIRST_INPUT_ONLY.has(group);
-  const data = plantedCaseData(c, seed, group);
+  const data = plantedCaseData(c, seed);
   const xr = f64Inputs(c, data);
   for (const x of xr) x.requiresGrad = true;
   const yr = c.fn(...xr) as F64Tensor;
-  const up = randomArray(yr.size, seed + 99);
+  const cotangent = randomArray(yr.size, seed + 99);
+  const up = PLANTED_COTANGENT.has(group) ? plant(cotangent, seed + 101, 0.08) : cotangent;
   const ref = isTracked(yr) ? gradients(yr, xr, { grad: F64Tensor.from(up, yr.shape) }) : null;
   await ws.tidyAsync(async () => {
     const xg = gpuInputs(c, data);
@@ -247,9 +249,53 @@ async function checkCase(c: Case, seed: number, group: string): Promise<void> {
     expectSameNonfinite(await yg.data(), yr.data, TOL, `${what}: forward`);
     if (!ref) return;
     const gs = gradients(yg, xg, { grad: ws.fromArray(up, yg.shape) });
-    for (let i = 0; i < (firstOnly ? 1 : gs.length); i++) expectSameNonfinite(await gs[i].data(), ref[i].data, TOL, `${what}: gradient of input ${i}`);
+    for (let i = 0; i < gs.length; i++) expectSameNonfinite(await gs[i].data(), ref[i].data, TOL, `${what}: gradient of input ${i}`);
   });
 }
+
+/**
+ * Every conv2d kernel (implicit GEMM, subgroup shuffle, direct, grouped) with NaN and Inf planted
+ * in the input, the weight and the cotangent: a padded tap (or a stride gap) adds nothing, as in
+ * the reference, so an infinite weight or cotangent there is no NaN.
+ */
+describe('conv2d kernels: planted NaN and Inf in x, weight and dy at padded taps', () => {
+  const GEOMETRIES: { x: number[]; w: number[]; opts: Conv2dOptions }[] = [
+    { x: [2, 5, 7, 4], w: [3, 3, 4, 8], opts: { padding: 1 } },
+    { x: [1, 6, 5, 8], w: [3, 2, 8, 4], opts: { padding: [2, 1], stride: 2 } },
+    { x: [1, 9, 9, 4], w: [3, 3, 4, 4], opts: { padding: 2, dilation: 2, stride: [1, 3] } },
+    { x: [1, 17, 3, 4], w: [1, 3, 4, 4], opts: { padding: [0, 1] } },
+  ];
+  const GROUPED: { x: number[]; w: number[]; opts: Conv2dOptions }[] = [
+    { x: [2, 7, 9, 4], w: [3, 3, 1, 4], opts: { padding: 1, groups: 4 } },
+    { x: [1, 6, 11, 4], w: [3, 5, 2, 6], opts: { padding: [1, 2], groups: 2, stride: [2, 1] } },
+    { x: [1, 8, 8, 3], w: [2, 3, 1, 3], opts: { padding: 2, groups: 3, dilation: 2, stride: 2 } },
+  ];
+  const cases = [
+    ...GEOMETRIES.flatMap((g) => (['igemm', 'shuffle', 'direct'] as const).map((impl) => ({ ...g, opts: { ...g.opts, impl } }))),
+    ...GROUPED,
+  ];
+  for (const c of cases) {
+    it(`${c.opts.impl ?? 'grouped'} x [${c.x}] w [${c.w}] ${JSON.stringify({ ...c.opts, impl: undefined })}`, async () => {
+      for (let k = 0; k < 3; k++) {
+        const seed = freshSeed();
+        const ref = { stride: c.opts.stride, padding: c.opts.padding, dilation: c.opts.dilation, groups: c.opts.groups };
+        const x = plantedPair(c.x, seed);
+        const w = plantedPair(c.w, seed + 1);
+        const y = conv2dRef(x.r, w.r, null, ref);
+        const dy = plantedPair(y.shape, seed + 2);
+        const what = `seed ${seed}`;
+        await ws.tidyAsync(async () => {
+          expectSameNonfinite(await conv2d(x.t, w.t, null, c.opts).data(), y.data, TOL, `${what}: forward`);
+          expectSameNonfinite(await conv2dGradInput(dy.t, w.t, c.x, c.opts).data(),
+            conv2dGradInputRef(dy.r, w.r, c.x, ref).data, TOL, `${what}: grad-input`);
+          expectSameNonfinite(await conv2dGradWeight(x.t, dy.t, c.w, c.opts).data(),
+            conv2dGradWeightRef(x.r, dy.r, c.w, ref).data, TOL, `${what}: grad-weight`);
+        });
+        for (const t of [x.t, w.t, dy.t]) t.dispose();
+      }
+    });
+  }
+});
 
 describe('every differentiable op (the gradcheck suite) forward and backward with planted NaN and Inf', () => {
   const extra: Case[] = (['relu', 'gelu'] as const).map((activation) => ({
@@ -265,6 +311,22 @@ describe('every differentiable op (the gradcheck suite) forward and backward wit
       fn: (q: GradTensor, k: GradTensor, v: GradTensor) => o.scaledDotProductAttention(q, k, v, { causal }),
     });
   }
+  // D 6: the fused kernels on a head dim padded to 8; composed: true: the composed path, whose
+  // causal query blocks are 8 rows (37 queries: five blocks)
+  for (const causal of [false, true]) {
+    for (const [tq, tk] of [[7, 5], [37, 35], [3, 6]]) {
+      extra.push({
+        name: `attention D 6 (padded to 8)${causal ? ' causal' : ''}, ${tq} queries, ${tk} keys`,
+        inputs: [{ shape: [1, 2, tq, 6] }, { shape: [1, 2, tk, 6] }, { shape: [1, 2, tk, 6] }],
+        fn: (q: GradTensor, k: GradTensor, v: GradTensor) => o.scaledDotProductAttention(q, k, v, { causal }),
+      });
+    }
+    extra.push({
+      name: `attention composed: true D 8${causal ? ' causal' : ''}, 37 queries, 35 keys`,
+      inputs: [{ shape: [2, 37, 8] }, { shape: [2, 35, 8] }, { shape: [2, 35, 8] }],
+      fn: (q: GradTensor, k: GradTensor, v: GradTensor) => o.scaledDotProductAttention(q, k, v, { causal, composed: true }),
+    });
+  }
   const all: [string, Case][] = [
     ...Object.entries(PRIMITIVE_CASES).flatMap(([p, cs]) => cs.map((c): [string, Case] => [p, c])),
     ...[...COMPOSITE_CASES, ...extra].map((c): [string, Case] => ['composite', c]),
@@ -272,6 +334,76 @@ describe('every differentiable op (the gradcheck suite) forward and backward wit
   for (const [group, c] of all) {
     it(`${group}: ${c.name}`, async () => {
       for (let k = 0; k < 3; k++) await checkCase(c, freshSeed(), group);
+    });
+  }
+});
+
+/**
+ * crossEntropy with a NaN, +Inf or -Inf logit in some rows, both kernel variants (one invocation
+ * per row, and a workgroup per row whose partial maxima combine): loss and gradient rows as in the
+ * reference (NaN for a NaN or +Inf logit, the whole row).
+ */
+describe('crossEntropy: non-finite logits give the reference loss and gradient rows', () => {
+  for (const variant of ['invocation', 'workgroup'] as const) {
+    it(`${variant} kernel, C = 3, 17, 257`, async () => {
+      for (const c of [3, 17, 257]) {
+        for (const special of SPECIALS) {
+          const seed = freshSeed();
+          const rows = 6;
+          const data = randomArray(rows * c, seed, -4, 4);
+          const r = mulberry32(seed + 1);
+          // rows 0, 2, 4 get the special at a random column; row 4 also at its label's column
+          const lab = Int32Array.from({ length: rows }, () => Math.floor(r() * c));
+          for (const row of [0, 2, 4]) data[row * c + Math.floor(r() * c)] = special;
+          data[4 * c + lab[4]] = special;
+          const x: NDArray = { shape: [rows, c], data: Float64Array.from(data) };
+          const dloss: NDArray = { shape: [rows], data: Float64Array.from(randomArray(rows, seed + 2)) };
+          const ref = crossEntropyRef(x, lab, 'none');
+          const dref = crossEntropyBackwardRef(dloss, x, lab, 'none');
+          const what = `C ${c} ${special} seed ${seed}`;
+          await ws.tidyAsync(async () => {
+            const xt = ws.fromArray(data, [rows, c]);
+            const labels = ws.fromArray(lab, [rows]);
+            const out = crossEntropy(xt, labels, { reduction: 'none', variant });
+            expectSameNonfinite(await out.loss.data(), ref.loss.data, TOL, `${what}: loss`);
+            const dx = crossEntropyBackward(ws.fromArray(Float32Array.from(dloss.data), [rows]), xt, labels, out.lse, { reduction: 'none' });
+            expectSameNonfinite(await dx.data(), dref.data, TOL, `${what}: gradient`);
+          });
+        }
+      }
+    });
+  }
+});
+
+/**
+ * Attention rows whose visible scores are all -Inf (q row 0 is +Inf in one component, k there -1):
+ * NaN in the reference, the fused kernel and the composed path alike, forward and backward; the
+ * other rows stay finite.
+ */
+describe('attention: a row whose visible scores are all -Inf is NaN on every path', () => {
+  for (const [name, d, opts] of [
+    ['fused D 8', 8, {}], ['D 6, padded to 8', 6, {}], ['composed: true D 8', 8, { composed: true }], ['composed: true D 6', 6, { composed: true }],
+  ] as const) {
+    it(`${name}, causal`, async () => {
+      const seed = freshSeed();
+      const [tq, tk] = [5, 5];
+      const qd = randomArray(tq * d, seed);
+      const kd = randomArray(tk * d, seed + 1, 0.5, 1);
+      const vd = randomArray(tk * d, seed + 2);
+      qd[0] = -Infinity; // q_0 . k_0 = -Inf: row 0 sees only key 0
+      const inputs = [[1, tq, d], [1, tk, d], [1, tk, d]].map((shape, i) => ({ shape, data: [qd, kd, vd][i] }));
+      const xr = inputs.map((x) => { const t = F64Tensor.from(x.data, x.shape); t.requiresGrad = true; return t; });
+      const yr = o.scaledDotProductAttention(xr[0], xr[1], xr[2], { causal: true });
+      const up = randomArray(yr.size, seed + 3);
+      const ref = gradients(yr, xr, { grad: F64Tensor.from(up, yr.shape) });
+      expect(Number.isNaN(yr.data[0])).toBe(true);
+      await ws.tidyAsync(async () => {
+        const xg = inputs.map((x) => { const t = ws.fromArray(x.data, x.shape); t.requiresGrad = true; return t; });
+        const yg = o.scaledDotProductAttention(xg[0], xg[1], xg[2], { causal: true, ...opts });
+        expectSameNonfinite(await yg.data(), yr.data, TOL, `${name} seed ${seed}: forward`);
+        const gs = gradients(yg, xg, { grad: ws.fromArray(up, yg.shape) });
+        for (let i = 0; i < 3; i++) expectSameNonfinite(await gs[i].data(), ref[i].data, TOL, `${name} seed ${seed}: gradient of input ${i}`);
+      });
     });
   }
 });

@@ -6,12 +6,12 @@
  * child (cli-batch.ts: main.ts evaluated afresh per command line), since each tsx start costs
  * seconds on a loaded machine.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { catalogue, type ErrorCase } from './catalogue.js';
-import { ROOT, cliOutcome, runCli } from './cli-run.js';
+import { ROOT, cliOutcome, runCli, type CliResult } from './cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'widthscope-cli-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,6 +52,40 @@ function cliCase(name: string, args: string[], mentions: (string | RegExp)[], en
   return { name, run: () => cliOutcome(batchResults().then((all) => all[i]), status), mentions };
 }
 
+/**
+ * Like cliOutcome for a refusal of several clear lines (a report that left runs out, runs locked
+ * elsewhere): status `expected` and no stack trace; the lines become the Error's message.
+ */
+async function linesOutcome(result: Promise<CliResult>, expected: number): Promise<void> {
+  const r = await result;
+  if (r.status === 0) return;
+  if (r.status !== expected) throw new TypeError(`exit status ${r.status}, expected ${expected}; stderr: ${r.stderr}`);
+  if (/^\s+at /m.test(r.stderr)) throw new TypeError(`a stack trace on stderr: ${r.stderr}`);
+  throw new Error(r.stderr.trim());
+}
+
+/** A small fake sweep (2 runs, 10 steps) finished into a results directory of its own. */
+const tinySpec = specFile('tiny', { name: 'tiny', model: { family: 'mlp', depth: 2 }, parameterization: 'mup', widths: [32, 64], seeds: 1, steps: 10, eval: { every: 5 } });
+const FAKE = ['--fake', '--no-progress', '--hang-timeout', '0'];
+async function finishedTiny(name: string): Promise<string> {
+  const results = join(dir, name);
+  const r = await runCli(['sweep', tinySpec, '--results', results, ...FAKE]);
+  if (r.status !== 0) throw new Error(`setup sweep failed (${r.status}): ${r.stderr}`);
+  return results;
+}
+const runDirs = (results: string) => readdirSync(results).filter((f) => /^[0-9a-f]{12}$/.test(f));
+
+/** A case whose command line runs after `setup` (its own processes, started now). */
+function afterSetupCase(name: string, setup: () => Promise<string[]>, mentions: (string | RegExp)[], status: number, lines = false): ErrorCase {
+  const result = setup().then((args) => runCli(args));
+  return { name: `${name} (own processes)`, run: () => (lines ? linesOutcome(result, status) : cliOutcome(result, status)), mentions };
+}
+
+const paperSpecs = join(dir, 'paper-specs');
+mkdirSync(paperSpecs);
+writeFileSync(join(paperSpecs, 'alpha.json'), JSON.stringify(base));
+writeFileSync(join(paperSpecs, 'quick.json'), JSON.stringify({ nosuch: { seeds: 1 } }));
+
 const missingDir = join(dir, 'no-such-results');
 const cases: ErrorCase[] = [
   spawnCase('sweep on a missing spec path', ['sweep', join(dir, 'nope.json')], ['nope.json', 'no such file', 'JSON or YAML']),
@@ -69,8 +103,26 @@ const cases: ErrorCase[] = [
   cliCase('spec: unknown model family in a list', ['sweep', specFile('model', { model: ['mlp', 'rnn'] }), '--dry-run'], ['model[1].family', '"rnn"', 'mlp | cnn | transformer']),
   cliCase('spec: unknown parameterization', ['sweep', specFile('param', { parameterization: 'mupp' }), '--dry-run'], ['parameterization', '"mupp"', 'sp | ntk | mup | mf']),
   cliCase('spec: unknown optimizer', ['sweep', specFile('opt', { optimizer: 'rmsprop' }), '--dry-run'], ['optimizer.name', '"rmsprop"', 'sgd | adam']),
-  cliCase('sweep --results on a file', ['sweep', goodSpec, '--results', goodSpec, '--fake', '--no-progress', '--hang-timeout', '0'], ['good.json', 'is a file', 'expected a directory'], {}, 2),
+  cliCase('sweep --results on a file', ['sweep', goodSpec, '--results', goodSpec, '--fake', '--no-progress', '--hang-timeout', '0'], ['results directory', 'good.json', 'is a file', 'expected a directory'], {}, 2),
+  afterSetupCase('sweep: a second spec into a used results directory (no --force)', async () => ['sweep', goodSpec, '--results', await finishedTiny('used'), ...FAKE],
+    ['holds the results of spec "tiny"', 'this is spec "quick"', 'One results directory holds one spec', '--force'], 2),
+  afterSetupCase('sweep: a run locked by a live process elsewhere, --wait-for-others 0: exit 75 naming it', async () => {
+    const results = await finishedTiny('locked');
+    const victim = runDirs(results)[0];
+    rmSync(join(results, victim), { recursive: true });
+    writeFileSync(join(results, 'locks', `${victim}.lock`), JSON.stringify({ pid: 4242, host: 'node-b.example', startedAt: new Date().toISOString(), token: 'f00dfeedf00dfeed' }));
+    return ['sweep', tinySpec, '--results', results, '--wait-for-others', '0', '--no-report', ...FAKE];
+  }, ['still being trained by other processes', 'not done yet: ', 'pid 4242 on node-b.example'], 75, true),
+  cliCase('sweep --wait-for-others soon', ['sweep', goodSpec, '--wait-for-others', 'soon', '--dry-run'], ['--wait-for-others', "'soon'", 'seconds >= 0']),
   // report
+  afterSetupCase('report on runs with a missing .npy: status 1, the skipped files named, no stack', async () => {
+    const results = await finishedTiny('corrupt');
+    for (const r of runDirs(results)) rmSync(join(results, r, 'pred-00000005.npy'));
+    return ['report', results];
+  }, ['2 run(s) left out', 'pred-00000005.npy is missing', 'running the sweep again on the same spec trains these runs again'], 1, true),
+  // paper
+  cliCase('paper --specs on a missing folder', ['paper', '--specs', join(dir, 'no-such-specs'), '--fake'], ['paper', '--specs', 'no-such-specs', 'not a directory', 'folder of sweep specs']),
+  cliCase('paper --quick whose quick.json names no spec', ['paper', '--quick', '--fake', '--specs', paperSpecs, '--results', join(dir, 'paper-out')], ['quick.json', "'nosuch'", 'not a spec in', 'alpha']),
   cliCase('report on a missing directory', ['report', missingDir], ['report', 'no-such-results', 'does not exist', 'directory written by']),
   // describe / coordcheck / demo options
   cliCase('describe --parameterization mupp', ['describe', '--parameterization', 'mupp'], ['--parameterization', "'mupp'", 'sp | ntk | mup | mf']),

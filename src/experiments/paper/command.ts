@@ -12,6 +12,7 @@ import { runSweepCommand } from '../commands.js';
 import type { Trainer } from '../trainer.js';
 import { CLAIMS, evaluateClaims, type ClaimResult } from './claims.js';
 import { claimsHtml } from './page.js';
+import { UsageError } from '../../util/usage-error.js';
 
 export interface PaperOptions {
   quick?: boolean;
@@ -45,10 +46,10 @@ export async function paperCommand(opts: PaperOptions = {}): Promise<PaperResult
   const quick = opts.quick ? (JSON.parse(readFileSync(join(specsDir, QUICK_FILE), 'utf8')) as Record<string, Record<string, unknown>>) : {};
   const known = new Set(files.map((f) => basename(f, '.json')));
   for (const name of Object.keys(quick)) {
-    if (!known.has(name)) throw new Error(`paper: ${join(specsDir, QUICK_FILE)} overrides '${name}', which is not a spec in ${specsDir} (${[...known].join(', ')})`);
+    if (!known.has(name)) throw new UsageError(`paper: ${join(specsDir, QUICK_FILE)} overrides '${name}', which is not a spec in ${specsDir} (${[...known].join(', ')})`);
   }
   const needed = new Set(CLAIMS.flatMap((c) => c.sweeps));
-  for (const n of needed) if (!known.has(n)) throw new Error(`paper: the claims read a sweep '${n}' but ${specsDir} has no ${n}.json`);
+  for (const n of needed) if (!known.has(n)) throw new UsageError(`paper: the claims read a sweep '${n}' but ${specsDir} has no ${n}.json`);
 
   mkdirSync(join(dir, 'specs'), { recursive: true });
   const analyses: Record<string, Analysis> = {};

@@ -6,6 +6,8 @@
 import type { MetricRecord, TrainHooks, TrainJob, Trainer } from './trainer.js';
 import type { RunConfig } from './spec/resolve.js';
 import { defaultCost } from './trainer.js';
+import { PROBE_TARGETS_FILE, TARGETS_FILE, entkFile, gramFile, preactivationFile } from './layout.js';
+import { entkSize, probeBatchSize, probeLayers, probeSteps, type ProbeSettings } from './probes/settings.js';
 
 export interface FakeTrainerOptions {
   /** Test-set size (rows of the predictions); default 16. */
@@ -95,9 +97,48 @@ export function createFakeTrainer(o: FakeTrainerOptions = {}): Trainer {
           if (hooks.isDiverged(m) || !evalSet.has(step)) return;
           const rec: MetricRecord = { trainLoss: train, testLoss: bad ? Number.NaN : fakeLoss(c, step, 'test') };
           hooks.onMetrics(step, rec, m);
-          if (!hooks.isDiverged(m)) hooks.onPredictions(step, fakePredictions(c, step, testSize, outputs), [testSize, outputs], m);
+          if (hooks.isDiverged(m)) return;
+          writeFakeProbes(c, step, testSize, outputs, hooks, m);
+          hooks.onPredictions(step, fakePredictions(c, step, testSize, outputs), [testSize, outputs], m);
         });
       }
     },
   };
+}
+
+/**
+ * With probes in the config, the files a real trainer writes, in their shapes, from the same kind
+ * of picture: features and preactivations a width-independent limit plus seed noise ~ 1/sqrt(N),
+ * an eNTK whose spectrum narrows with width, sharpness that grows with step; and targets.npy.
+ */
+function writeFakeProbes(c: RunConfig, step: number, testSize: number, outputs: number, hooks: TrainHooks, m: number): void {
+  const p = (c as { probes?: ProbeSettings }).probes;
+  if (!p || !hooks.onArtifact) return;
+  if (step === c.evalSteps[0]) {
+    hooks.onArtifact(step, TARGETS_FILE, Float32Array.from({ length: testSize * outputs }, (_, i) => Math.sin(i + 0.3)), [testSize, outputs], m);
+  }
+  if (!probeSteps(c).includes(step)) return;
+  const n = probeBatchSize(p, testSize);
+  const noise = 1 / Math.sqrt(c.width);
+  const layers = probeLayers(c.model);
+  layers.features.forEach((layer, l) => {
+    if (!p.kernels) return;
+    const K = 8;
+    const phi = Array.from({ length: n * K }, (_, x) => Math.cos(x + l) + noise * gauss(c.seed, c.width, step, l, x));
+    hooks.onArtifact!(step, gramFile(layer, step), Float32Array.from({ length: n * n }, (_, x) => {
+      const [i, j] = [Math.floor(x / n), x % n];
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += phi[i * K + k] * phi[j * K + k];
+      return sum / K;
+    }), [n, n], m);
+  });
+  layers.preactivations.forEach((layer, l) => {
+    if (p.preactivations) hooks.onArtifact!(step, preactivationFile(layer, step), Float32Array.from({ length: 64 }, (_, i) => gauss(l, i) + noise * gauss(c.seed, c.width, step, l, i, 7)), [64], m);
+  });
+  const ne = entkSize(p, testSize);
+  if (ne > 0) {
+    hooks.onArtifact(step, entkFile(step), Float32Array.from({ length: ne * ne }, (_, x) => (Math.floor(x / ne) === x % ne ? ne - (x % ne) + noise : 0)), [ne, ne], m);
+    if (step === probeSteps(c)[0]) hooks.onArtifact(step, PROBE_TARGETS_FILE, Float32Array.from({ length: ne }, (_, i) => Math.cos(i)), [ne], m);
+  }
+  hooks.onProbe?.(step, { sharpness: p.sharpness ? 2 + step / Math.max(1, c.steps) + 1 / c.width : null, sharpnessIterations: p.sharpness ? p.sharpness.iterations : 0, seconds: 0 }, m);
 }

@@ -207,8 +207,9 @@ describe('large learning rates: largest trainable lr and catapults', () => {
 });
 
 describe('the report of a fake sweep with probe files', async () => {
-  // widths 16, 64; 2 seeds; lr 0.1 and 0.3; eval steps 0, 3, 6 (all probe steps); fake predictions [16, 3]
-  const { dir, runs } = await fakeSweep({ widths: [16, 64], seeds: 2, lr: [0.1, 0.3], steps: 6, eval: 3 });
+  // widths 16, 64; 2 seeds; lr 0.1 and 0.3; eval steps 0, 3, 6 (all probe steps); fake predictions [16, 3];
+  // the fake trainer writes every probe file of an MLP of depth 2, and the hidden layer's are replaced here
+  const { dir, runs } = await fakeSweep({ widths: [16, 64], seeds: 2, lr: [0.1, 0.3], steps: 6, eval: 3, probes: { size: 4, entk: { size: 4 } } });
   for (const r of runs) {
     const w = r.config.width;
     writeTargets(r.dir, Array.from({ length: 48 }, (_, i) => Math.sin(i)), [16, 3]);
@@ -216,7 +217,7 @@ describe('the report of a fake sweep with probe files', async () => {
     writeProbeLines(r.dir, r.config.evalSteps.map((step) => ({ step, sharpness: 2 + step + 8 / w, sharpnessIterations: 20, seconds: 0.1 })));
     for (const step of r.config.evalSteps) {
       writeGram(r.dir, 'hidden1.act', step, gramOf(features(w + r.config.seed + step, 4, 8)));
-      writePreact(r.dir, 'hidden1.act', step, Array.from({ length: 64 }, (_, i) => (i - 32) / 8 + 1 / w + r.config.seed * 0.01));
+      writePreact(r.dir, 'hidden1', step, Array.from({ length: 64 }, (_, i) => (i - 32) / 8 + 1 / w + r.config.seed * 0.01));
       writeEntk(r.dir, step, square(4, (i, j) => (i === j ? 4 - i + 1 / w : 0.1)));
     }
   }
@@ -227,8 +228,8 @@ describe('the report of a fake sweep with probe files', async () => {
       'cka-vs-width', 'cka-vs-step', 'preact-histograms', 'preact-w1', 'sharpness', 'large-lr', 'entk-spectrum', 'target-power', 'ensemble-loss']);
     for (const f of out.figures) expect(readFileSync(f.svg, 'utf8')).toContain('</svg>');
     expect(readFileSync(join(dir, 'analysis', 'cka.csv'), 'utf8').split('\n')[0]).toBe('series,label,layer,step,width,refWidth,complete,vsWidest,vsWidestStd,acrossSeeds,pairs');
-    // 2 series x 3 steps x 2 widths x 1 layer
-    expect(readFileSync(join(dir, 'analysis', 'cka.csv'), 'utf8').trim().split('\n').length - 1).toBe(12);
+    // 2 series x 3 steps x 2 widths x 2 layers
+    expect(readFileSync(join(dir, 'analysis', 'cka.csv'), 'utf8').trim().split('\n').length - 1).toBe(24);
     expect(readFileSync(join(dir, 'analysis', 'ensemble_loss.csv'), 'utf8').trim().split('\n').length - 1).toBe(12);
     const html = readFileSync(out.html, 'utf8');
     for (const id of ['cka', 'preact-w1', 'sharpness', 'large-lr', 'after-kernel', 'ensemble-loss']) expect(html, id).toContain(`<table id="${id}">`);

@@ -2,7 +2,7 @@
  * @file The claims page: one row per claim with its one-line statement, how it was tested, the
  * numbers measured, the verdict at this scale and its figure; links to each sweep's report.
  */
-import { escapeHtml } from '../report/html.js';
+import { escapeHtml, pageHead } from '../report/html.js';
 import type { ClaimResult } from './claims.js';
 
 const verdictClass: Record<ClaimResult['verdict'], string> = { holds: 'ok', 'does not hold': 'bad', 'not measurable here': 'na' };
@@ -20,18 +20,8 @@ export function claimsHtml(opts: { title: string; quick: boolean; claims: ClaimR
 <td>${c.figure ? `<a href="${escapeHtml(c.figure)}"><img src="${escapeHtml(c.figure)}" alt="${escapeHtml(c.id)}" width="320"></a>` : '—'}</td>
 </tr>`);
   const sweeps = opts.sweeps.map((s) => `<li><a href="${escapeHtml(s.report)}">${escapeHtml(s.name)}</a> (${s.wallSeconds.toFixed(0)} s)</li>`);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(opts.title)}</title>
-<style>
-body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.4em 0.6em; vertical-align: top; text-align: left; }
-.ok { background: #e6f4e6; } .bad { background: #fbe3e3; } .na { background: #f0f0f0; }
-</style>
-</head>
+  return `${pageHead(opts.title, `th, td { vertical-align: top; text-align: left; }
+.ok { background: #e6f4e6; } .bad { background: #fbe3e3; } .na { background: #f0f0f0; }`)}
 <body>
 <h1>${escapeHtml(opts.title)}</h1>
 <p>Each claim of Vyas et al. (2023), "Feature-Learning Networks Are Consistent Across Widths At Realistic Scales", measured at this scale${opts.quick ? ' (the quick set: fewer widths, seeds and steps)' : ''}. The verdict says whether the numbers meet the test written under the claim; "not measurable here" says what was missing. All numbers: <a href="claims.json">claims.json</a>.</p>

@@ -3,7 +3,7 @@
  * loss curves, agreement, variance and lr transfer here, the observables' in figures/.
  */
 import type { Analysis } from '../analysis/analyze.js';
-import { base, widthColor } from './figures/common.js';
+import { base, perSetting, widthColor } from './figures/common.js';
 import { observableFigures } from './figures/index.js';
 
 export type VegaLiteSpec = Record<string, unknown>;
@@ -127,21 +127,10 @@ function lrTransferFigure(a: Analysis): Figure | undefined {
     name: 'lr-transfer',
     title: 'learning-rate transfer',
     caption: 'Final test loss against the learning rate, one line per width (seed mean; widths whose seeds all diverged at an lr have no point there). Under muP the minimum stays at the same lr as width grows.',
-    spec: {
-      ...base,
-      data: { values: rows },
-      facet: { column: { field: 'setting', type: 'nominal', title: null } },
-      spec: {
-        width: 280,
-        height: 200,
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'lr', type: 'quantitative', scale: { type: 'log' } },
-          y: { field: 'value', type: 'quantitative', title: 'final test loss', scale: { zero: false } },
-          color: widthColor,
-        },
-      },
-    },
+    spec: perSetting(rows, 200, { type: 'line', point: true }, {
+      y: { field: 'value', type: 'quantitative', title: 'final test loss', scale: { zero: false } },
+      color: widthColor,
+    }),
   };
 }
 

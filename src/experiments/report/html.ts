@@ -6,10 +6,10 @@
 import type { Analysis } from '../analysis/analyze.js';
 import { OBSERVABLE_CSVS } from '../analysis/observables.js';
 import type { Figure } from './charts.js';
-import { escapeHtml, fmt } from './format.js';
+import { escapeHtml, fmt, pageHead } from './format.js';
 import { observableSections } from './observables-html.js';
 
-export { escapeHtml } from './format.js';
+export { escapeHtml, pageHead } from './format.js';
 
 function finalTable(a: Analysis): string {
   const metrics = [...new Set(a.series.flatMap((s) => Object.keys(s.curves)))].sort();
@@ -79,21 +79,11 @@ export function reportHtml(opts: { title: string; description?: string; analysis
   const unfinished = a.unfinished.length > 0 ? `<p class="warn">${a.unfinished.length} run(s) of the sweep are not finished and are left out.</p>` : '';
   const skipped = a.skipped.length > 0 ? `<div id="skipped" class="warn"><p>${a.skipped.length} run(s) are left out because a file is corrupt or missing (<code>widthscope sweep</code> on the same spec trains them again):</p>
 <ul>${a.skipped.map((s) => `<li><code>${escapeHtml(s.dir)}</code>: ${escapeHtml(s.problems.join('; '))}</li>`).join('\n')}</ul></div>` : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(opts.title)}</title>
-<style>
-body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+  return `${pageHead(opts.title, `th, td { text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 2em 0; } figure img { max-width: 100%; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.85em; }
-.warn { color: #a40; }
-</style>
-</head>
+.warn { color: #a40; }`)}
 <body data-images-total="${opts.figures.length}">
 <h1>${escapeHtml(opts.title)}</h1>
 ${opts.description ? `<p>${escapeHtml(opts.description)}</p>` : ''}

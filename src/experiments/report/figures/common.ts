@@ -13,3 +13,13 @@ export const lastStepOf = (points: readonly { step: number }[]) => (points.lengt
 export function facetted(rows: readonly object[], field: string, spec: Record<string, unknown>, columns = 3): Record<string, unknown> {
   return { ...base, data: { values: rows }, facet: { field, type: 'nominal', title: null }, columns, spec: { width: 260, height: 180, ...spec }, resolve: { scale: { y: 'independent' } } };
 }
+
+/** One panel per lr-grid setting (series equal but for lr), lr on a log x axis. */
+export function perSetting(rows: readonly object[], height: number, mark: Record<string, unknown>, encoding: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...base,
+    data: { values: rows },
+    facet: { column: { field: 'setting', type: 'nominal', title: null } },
+    spec: { width: 280, height, mark, encoding: { x: { field: 'lr', type: 'quantitative', scale: { type: 'log' } }, ...encoding } },
+  };
+}

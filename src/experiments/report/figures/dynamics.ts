@@ -4,7 +4,7 @@
  */
 import type { Analysis } from '../../analysis/analyze.js';
 import type { Figure } from '../charts.js';
-import { base, facetted, widthColor } from './common.js';
+import { facetted, perSetting, widthColor } from './common.js';
 
 export function sharpnessFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {
@@ -38,21 +38,10 @@ export function largeLrFigure(a: Analysis): Figure | undefined {
     name: 'large-lr',
     title: 'large learning rates: training and catapults',
     caption: 'Per width and learning rate: whether every seed trains (final train loss finite and below the first) and whether a catapult appears (the loss spikes early, recovers, and the sharpness drops).',
-    spec: {
-      ...base,
-      data: { values: rows },
-      facet: { column: { field: 'setting', type: 'nominal', title: null } },
-      spec: {
-        width: 280,
-        height: 160,
-        mark: { type: 'point', filled: true, size: 120 },
-        encoding: {
-          x: { field: 'lr', type: 'quantitative', scale: { type: 'log' } },
-          y: { field: 'width', type: 'ordinal', sort: 'descending' },
-          color: { field: 'outcome', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },
-          tooltip: [{ field: 'seeds', type: 'nominal' }],
-        },
-      },
-    },
+    spec: perSetting(rows, 160, { type: 'point', filled: true, size: 120 }, {
+      y: { field: 'width', type: 'ordinal', sort: 'descending' },
+      color: { field: 'outcome', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },
+      tooltip: [{ field: 'seeds', type: 'nominal' }],
+    }),
   };
 }

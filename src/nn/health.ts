@@ -28,7 +28,11 @@ export interface Divergence {
 }
 
 export interface HealthReading {
-  /** Each member's mean training loss over the steps added since the last read (null: none). */
+  /**
+   * Each member's mean training loss over the steps added since the last read; when none were
+   * added, the previous read's window again (an evaluation right after a progress read still
+   * reports the training loss). Null before any step.
+   */
   means: Float32Array | null;
   /** Members that went non-finite, each reported once. */
   diverged: Divergence[];
@@ -37,6 +41,7 @@ export interface HealthReading {
 export class TrainingHealth {
   private readonly record: Tensor;
   private steps = 0;
+  private lastMeans: Float32Array | null = null;
   private readonly reported: boolean[];
 
   constructor(readonly device: Device, readonly members: number) {
@@ -68,12 +73,13 @@ export class TrainingHealth {
     this.steps++;
   }
 
-  /** One readback: the mean losses since the last read (the sums then restart) and new divergences. */
+  /** One readback: the mean losses since the last read (the sums then restart; see `means`) and new divergences. */
   async read(): Promise<HealthReading> {
     const words = new Uint32Array(((await this.record.data()) as Int32Array).buffer);
     const S = this.members;
     const sums = new Float32Array(words.buffer, 16 * S, S);
-    const means = this.steps > 0 ? sums.map((x) => x / this.steps) : null;
+    const means = this.steps > 0 ? sums.map((x) => x / this.steps) : this.lastMeans;
+    this.lastMeans = means;
     if (this.steps > 0) {
       this.device.write({ ...this.record.binding('TrainingHealth'), offset: 16 * S, size: 4 * S }, new Uint32Array(S));
       this.steps = 0;

@@ -1,6 +1,6 @@
 /**
  * @file Large learning rates: over series that differ only in lr (grouped as for lr transfer),
- * per width the largest lr at which every seed trains (largestTrainableLr: the final train loss
+ * per width the largest lr at which every seed trains (largestTrainableLr: the final test loss
  * finite and below the first) and, per (width, lr), how many seeds show a catapult (detectCatapult
  * on the trainLoss curve of metrics.jsonl and the sharpness curve of probes.jsonl; not measured
  * without sharpness).
@@ -23,7 +23,7 @@ export interface LargeLrPoint {
   width: number;
   lr: number;
   seeds: number;
-  /** Seeds that trained (final train loss finite and below the first). */
+  /** Seeds that trained (final test loss finite and below the one at step 0; the training loss where no test loss was recorded). */
   trained: number;
   /** Seeds with a catapult; null when no seed measured sharpness. */
   catapults: number | null;
@@ -37,21 +37,25 @@ export interface LargeLr {
   largestTrainable: { width: number; lr: number | null }[];
 }
 
-/** The trainLoss curve of `run` (non-finite and null values as NaN, i.e. diverged). */
-function trainLossCurve(run: RunResult): { step: number; value: number }[] {
-  return run.metrics.filter((m) => 'trainLoss' in m).map((m) => ({ step: m.step, value: typeof m.trainLoss === 'number' ? m.trainLoss : Number.NaN }));
+/** The `metric` curve of `run` (non-finite and null values as NaN, i.e. diverged). */
+function lossCurve(run: RunResult, metric: 'trainLoss' | 'testLoss'): { step: number; value: number }[] {
+  return run.metrics.filter((m) => metric in m).map((m) => ({ step: m.step, value: typeof m[metric] === 'number' ? (m[metric] as number) : Number.NaN }));
 }
 
 export function runDynamics(run: RunResult): RunDynamics {
-  const loss = trainLossCurve(run);
+  const loss = lossCurve(run, 'trainLoss');
+  // whether it trains: the test loss from step 0 to the end where recorded (the training loss
+  // starts after the first steps), else the training loss
+  const test = lossCurve(run, 'testLoss');
+  const trend = test.length >= 2 ? test : loss;
   const sharp = readProbeLines(run.dir).filter((l) => l.sharpness !== null && Number.isFinite(l.sharpness)).map((l) => ({ step: l.step, value: l.sharpness! }));
   const diverged = run.done.status === 'diverged';
   return {
     width: run.config.width,
     seed: run.config.seed,
     lr: run.config.lr,
-    initialLoss: loss[0]?.value ?? Number.NaN,
-    finalLoss: diverged ? Number.NaN : (loss.at(-1)?.value ?? Number.NaN),
+    initialLoss: trend[0]?.value ?? Number.NaN,
+    finalLoss: diverged ? Number.NaN : (trend.at(-1)?.value ?? Number.NaN),
     catapult: loss.length > 0 && sharp.length > 0 ? detectCatapult(loss, sharp).catapult : null,
   };
 }

@@ -94,7 +94,7 @@ export const CLAIMS: Claim[] = [
       return {
         numbers: { step: t.early, lossSpread: round(spread), relativeD: round(relD) },
         verdict: spread < 0.1 && relD < 0.1 ? 'holds' : 'does not hold',
-        why: `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of the reference power`,
+        why: `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of ${s.config.task.name === 'teacher-gaussian' ? 'Var(y)' : 'the reference power'}`,
       };
     },
   },

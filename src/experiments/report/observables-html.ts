@@ -60,7 +60,7 @@ function largeLr(a: Analysis): string {
     t.points.filter((p) => p.width === l.width).map((p) => `${p.lr}: ${p.trained}/${p.seeds} trained${p.catapults === null ? '' : `, ${p.catapults} catapult${p.catapults === 1 ? '' : 's'}`}`).join('; '),
   ]));
   return `<h2>Large learning rates</h2>
-<p>Over series that differ only in the learning rate: per width, the largest lr at which every seed trains (the final train loss is finite and below the first), and per lr how many seeds trained and how many went through a catapult (the loss spikes early, comes back below its start, and the sharpness has dropped by then). A largest trainable lr that does not shrink with width is the stability muP promises.</p>
+<p>Over series that differ only in the learning rate: per width, the largest lr at which every seed trains (the final test loss is finite and below the one at step 0), and per lr how many seeds trained and how many went through a catapult (the loss spikes early, comes back below its start, and the sharpness has dropped by then). A largest trainable lr that does not shrink with width is the stability muP promises.</p>
 ${rows.length === 0 ? notMeasured('large-lr-none', 'no series differ only in their learning rate.') : table('large-lr', ['setting', 'width', 'largest trainable lr', 'per lr'], rows)}
 ${rows.length > 0 && tables.every((t) => t.points.every((p) => p.catapults === null)) ? notMeasured('catapult-none', 'catapults need the sharpness of probes.jsonl, which the runs do not hold.') : ''}`;
 }

@@ -37,7 +37,7 @@ export function largeLrFigure(a: Analysis): Figure | undefined {
   return {
     name: 'large-lr',
     title: 'large learning rates: training and catapults',
-    caption: 'Per width and learning rate: whether every seed trains (final train loss finite and below the first) and whether a catapult appears (the loss spikes early, recovers, and the sharpness drops).',
+    caption: 'Per width and learning rate: whether every seed trains (final test loss finite and below the one at step 0; the training loss where no test loss was recorded) and whether a catapult appears (the loss spikes early, recovers, and the sharpness drops).',
     spec: perSetting(rows, 160, { type: 'point', filled: true, size: 120 }, {
       y: { field: 'width', type: 'ordinal', sort: 'descending' },
       color: { field: 'outcome', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },

@@ -71,6 +71,13 @@ function featureLearning(a: Analysis | undefined): SeriesAnalysis | undefined {
 const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
 const NO_PROBES = 'the sweep has no probe files (its spec needs a "probes" field)';
+const FEW_EVALUATIONS = 'the teacher sweep has fewer than two evaluations after step 0';
+
+/** The teacher sweep's feature-learning series and its first and last evaluations after step 0. */
+function teacherTimes(an: Record<string, Analysis>): { s?: SeriesAnalysis; t?: { early: number; final: number } } {
+  const s = featureLearning(an.teacher);
+  return { s, t: s && earlyAndFinal(s) };
+}
 
 /** Whether ys, ordered by width, never falls (rises: +1) or never rises (-1) by more than `slack`. */
 function monotone(ys: readonly number[], direction: 1 | -1, slack: number): boolean {
@@ -85,9 +92,8 @@ export const CLAIMS: Claim[] = [
     sweeps: ['teacher'],
     figure: 'teacher/report/figures/metric-testLoss.svg',
     evaluate(an) {
-      const s = featureLearning(an.teacher);
-      const t = s && earlyAndFinal(s);
-      if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const { s, t } = teacherTimes(an);
+      if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
       const spread = lossSpread(s, t.early);
       const relD = relativeD(s, t.early);
       if (spread === null || relD === null) return notMeasurable('no test loss or agreement at the first evaluation');
@@ -105,9 +111,8 @@ export const CLAIMS: Claim[] = [
     sweeps: ['teacher'],
     figure: 'teacher/report/figures/variance-vs-width.svg',
     evaluate(an) {
-      const s = featureLearning(an.teacher);
-      const t = s && earlyAndFinal(s);
-      if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const { s, t } = teacherTimes(an);
+      if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
       const slope = s.varianceSlope.find((p) => p.step === t.final);
       const slopes = s.varianceSlope.filter((p) => p.step > 0 && Number.isFinite(p.slope)).map((p) => p.slope).sort((a, b) => a - b);
       const narrow = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width)[0];
@@ -258,7 +263,7 @@ export const CLAIMS: Claim[] = [
         };
       }
       const t = s && earlyAndFinal(s);
-      if (!s || !t) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
       const pts = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width);
       if (pts.length < 2) return notMeasurable('fewer than two complete widths at the final evaluation');
       const narrow = pts[0];
@@ -277,9 +282,8 @@ export const CLAIMS: Claim[] = [
     sweeps: ['teacher', 'harder-cnn', 'harder-text'],
     figure: 'harder-cnn/report/figures/agreement.svg',
     evaluate(an) {
-      const teacher = featureLearning(an.teacher);
-      const tt = teacher && earlyAndFinal(teacher);
-      if (!teacher || !tt) return notMeasurable('the teacher sweep has fewer than two evaluations after step 0');
+      const { s: teacher, t: tt } = teacherTimes(an);
+      if (!teacher || !tt) return notMeasurable(FEW_EVALUATIONS);
       const base = relativeD(teacher, tt.final);
       const early = relativeD(teacher, tt.early);
       const harder = [...(an['harder-cnn']?.series ?? []), ...(an['harder-text']?.series ?? [])].map((s) => {

@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFakeTrainer, encodeNpy, readResults, resolveSweep, runSweep, validateSpec, type RunResult } from '../../src/experiments/index.js';
-import { entkFile, gramFile, preactFile, PROBES_FILE, PROBE_TARGETS_FILE, TARGETS_FILE, type ProbeLine } from '../../src/experiments/analysis/probe-files.js';
+import { entkFile, gramFile, preactivationFile, PROBES_FILE, PROBE_TARGETS_FILE, TARGETS_FILE } from '../../src/experiments/layout.js';
+import type { ProbeLine } from '../../src/experiments/analysis/probe-files.js';
 import type { SweepSpecInput } from '../../src/experiments/spec/schema.js';
 import { tinySpec, tmp } from './util.js';
 
@@ -31,7 +32,7 @@ export function gramOf(rows: readonly (readonly number[])[]): number[] {
 export const writeGram = (dir: string, layer: string, step: number, k: readonly number[]) =>
   writeFileSync(join(dir, gramFile(layer, step)), encodeNpy(f32(k), [Math.round(Math.sqrt(k.length)), Math.round(Math.sqrt(k.length))]));
 export const writePreact = (dir: string, layer: string, step: number, sample: readonly number[]) =>
-  writeFileSync(join(dir, preactFile(layer, step)), encodeNpy(f32(sample), [sample.length]));
+  writeFileSync(join(dir, preactivationFile(layer, step)), encodeNpy(f32(sample), [sample.length]));
 export const writeEntk = (dir: string, step: number, k: readonly number[]) =>
   writeFileSync(join(dir, entkFile(step)), encodeNpy(f32(k), [Math.round(Math.sqrt(k.length)), Math.round(Math.sqrt(k.length))]));
 export const writeProbeTargets = (dir: string, y: readonly number[]) => writeFileSync(join(dir, PROBE_TARGETS_FILE), encodeNpy(f32(y), [y.length]));

@@ -8,28 +8,24 @@ import type { SeriesAnalysis } from './analyze.js';
 
 const lastStep = (steps: readonly number[]) => (steps.length === 0 ? undefined : Math.max(...steps));
 
+/** Per layer, the point of the narrowest width at the layer's last step (undefined: no points). */
+function narrowestPerLayer<P extends { layer: string; step: number; width: number }>(points: readonly P[]): { layer: string; step: number; narrow: P }[] | undefined {
+  if (points.length === 0) return undefined;
+  return [...new Set(points.map((p) => p.layer))].map((layer) => {
+    const at = points.filter((p) => p.layer === layer);
+    const step = lastStep(at.map((p) => p.step))!;
+    return { layer, step, narrow: at.filter((p) => p.step === step).sort((x, y) => x.width - y.width)[0] };
+  });
+}
+
 /** Per layer, the CKA (seed-pair mean) of the narrowest width against the widest at the layer's last probe step. */
 export function ckaNarrowVsWidest(s: SeriesAnalysis): { layer: string; step: number; width: number; refWidth: number; cka: number }[] | undefined {
-  const cka = s.observables?.cka ?? [];
-  if (cka.length === 0) return undefined;
-  return [...new Set(cka.map((p) => p.layer))].map((layer) => {
-    const at = cka.filter((p) => p.layer === layer);
-    const step = lastStep(at.map((p) => p.step))!;
-    const narrow = at.filter((p) => p.step === step).sort((a, b) => a.width - b.width)[0];
-    return { layer, step, width: narrow.width, refWidth: narrow.refWidth, cka: narrow.vsWidest };
-  });
+  return narrowestPerLayer(s.observables?.cka ?? [])?.map(({ layer, step, narrow }) => ({ layer, step, width: narrow.width, refWidth: narrow.refWidth, cka: narrow.vsWidest }));
 }
 
 /** Per layer, W1 of the narrowest width's preactivations against the widest's at the layer's last probe step. */
 export function w1NarrowVsWidest(s: SeriesAnalysis): { layer: string; step: number; width: number; refWidth: number; w1: number }[] | undefined {
-  const w1 = s.observables?.preactivations.w1 ?? [];
-  if (w1.length === 0) return undefined;
-  return [...new Set(w1.map((p) => p.layer))].map((layer) => {
-    const at = w1.filter((p) => p.layer === layer);
-    const step = lastStep(at.map((p) => p.step))!;
-    const narrow = at.filter((p) => p.step === step).sort((a, b) => a.width - b.width)[0];
-    return { layer, step, width: narrow.width, refWidth: narrow.refWidth, w1: narrow.w1 };
-  });
+  return narrowestPerLayer(s.observables?.preactivations.w1 ?? [])?.map(({ layer, step, narrow }) => ({ layer, step, width: narrow.width, refWidth: narrow.refWidth, w1: narrow.w1 }));
 }
 
 /** Per width, the seed-mean sharpness at its last probe step over 2/lr (1: at the edge of stability). */

@@ -15,16 +15,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeNpy, type NpyArray } from '../npy.js';
-
-export const TARGETS_FILE = 'targets.npy';
-export const PROBES_FILE = 'probes.jsonl';
-export const PROBE_TARGETS_FILE = 'probe-targets.npy';
-const stepText = (step: number) => String(step).padStart(8, '0');
-export const gramFile = (layer: string, step: number) => `gram-${layer}-${stepText(step)}.npy`;
-export const preactFile = (layer: string, step: number) => `preact-${layer}-${stepText(step)}.npy`;
-export const entkFile = (step: number) => `entk-${stepText(step)}.npy`;
-const LAYER_FILE_RE = /^(gram|preact)-(.+)-(\d{8,})\.npy$/;
-const ENTK_RE = /^entk-(\d{8,})\.npy$/;
+import { PROBE_ARTIFACT_RE, PROBE_TARGETS_FILE, PROBES_FILE, TARGETS_FILE, entkFile, gramFile, preactivationFile } from '../layout.js';
 
 export interface ProbeLine {
   step: number;
@@ -43,14 +34,11 @@ export interface ProbeIndex {
 export function probeIndex(dir: string): ProbeIndex {
   const index: ProbeIndex = { gram: new Map(), preact: new Map(), entk: [] };
   for (const f of readdirSync(dir)) {
-    const m = LAYER_FILE_RE.exec(f);
-    if (m) {
-      const kind = index[m[1] as 'gram' | 'preact'];
-      kind.set(m[2], [...(kind.get(m[2]) ?? []), Number(m[3])].sort((a, b) => a - b));
-      continue;
-    }
-    const e = ENTK_RE.exec(f);
-    if (e) index.entk.push(Number(e[1]));
+    const m = PROBE_ARTIFACT_RE.exec(f);
+    if (!m) continue;
+    if (m[4] !== undefined) { index.entk.push(Number(m[4])); continue; }
+    const kind = index[m[1] as 'gram' | 'preact'];
+    kind.set(m[2], [...(kind.get(m[2]) ?? []), Number(m[3])].sort((a, b) => a - b));
   }
   index.entk.sort((a, b) => a - b);
   return index;
@@ -73,7 +61,7 @@ function readNpy(dir: string, file: string, rank?: number): NpyArray | undefined
 export const readTargets = (dir: string) => readNpy(dir, TARGETS_FILE);
 export const readProbeTargets = (dir: string) => readNpy(dir, PROBE_TARGETS_FILE, 1);
 export const readGram = (dir: string, layer: string, step: number) => readNpy(dir, gramFile(layer, step), 2);
-export const readPreact = (dir: string, layer: string, step: number) => readNpy(dir, preactFile(layer, step), 1);
+export const readPreact = (dir: string, layer: string, step: number) => readNpy(dir, preactivationFile(layer, step), 1);
 export const readEntk = (dir: string, step: number) => readNpy(dir, entkFile(step), 2);
 
 /** The lines of probes.jsonl (empty when the file is absent); a malformed line throws naming it. */

@@ -6,14 +6,26 @@ import type { Device } from '../src/tensor/device.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { zeros } from '../src/ops/creation.js';
 import { timeLaunch, type BenchRow, type Ceilings } from './harness.js';
+import { readFileSync } from 'node:fs';
+
+/**
+ * The name under which bench/bench_ceiling.wgsl is compiled on `device` (a bench kernel, not
+ * one of src/kernels/): loaded once per device, then dispatched like any kernel.
+ */
+export function ceilingKernel(device: Device): string {
+  const name = 'bench_ceiling';
+  if (!device.kernels.has(name)) device.kernels.loadSource(name, readFileSync(new URL('./bench_ceiling.wgsl', import.meta.url), 'utf8'));
+  return name;
+}
 
 const ITERS = 512;
 const FMA_INVOCATIONS = 1 << 16;
 
 export async function measureCeilings(device: Device, quick: boolean): Promise<{ ceilings: Ceilings; rows: BenchRow[] }> {
+  const kernel = ceilingKernel(device);
   const out = Tensor.empty(device, [FMA_INVOCATIONS * 4], 'f32', 'bench');
   const dummy = zeros([4], { device });
-  // The ceiling is the best of a few chain counts and workgroup sizes (see bench_ceiling.wgsl):
+  // The ceiling is the best of a few chain counts and workgroup sizes (see bench/bench_ceiling.wgsl):
   // honest on any adapter. Each loop iteration of the kernel runs 4 FMA steps per chain.
   let fmaMs = Infinity;
   let gflops = 0;
@@ -23,7 +35,7 @@ export async function measureCeilings(device: Device, quick: boolean): Promise<{
       const iters = Math.round((ITERS * 2) / CHAINS / 4);
       const ms = await timeLaunch(device, () =>
         device.dispatch({
-          kernel: 'bench_ceiling',
+          kernel,
           entry: 'fma_peak',
           label: `fma_peak x${CHAINS} wg${WG}`,
           constants: { ITERS: iters, CHAINS, WG },
@@ -42,7 +54,7 @@ export async function measureCeilings(device: Device, quick: boolean): Promise<{
   const dst = Tensor.empty(device, [n], 'f32', 'bench');
   const copyMs = await timeLaunch(device, () =>
     device.dispatch({
-      kernel: 'bench_ceiling',
+      kernel,
       entry: 'copy',
       label: 'copy',
       bindings: { x: src.binding('bench'), out: dst.binding('bench') },

@@ -3,6 +3,7 @@
  * ceiling measured in the same run and against a one-f32-per-item copy (the naive baseline).
  */
 import type { BenchRow, BenchSuite } from '../harness.js';
+import { ceilingKernel } from '../ceilings.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { randn } from '../../src/ops/creation.js';
 import { binary, unary } from '../../src/ops/elementwise.js';
@@ -21,7 +22,7 @@ const suite: BenchSuite = {
       const naive = Tensor.empty(ctx.device, [n], 'f32', 'bench');
       const copyMs = await ctx.time(() =>
         ctx.device.dispatch({
-          kernel: 'bench_ceiling',
+          kernel: ceilingKernel(ctx.device),
           entry: 'copy_naive',
           label: 'copy_naive',
           bindings: { xs: x.binding('bench'), outs: naive.binding('bench') },

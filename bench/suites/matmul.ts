@@ -8,10 +8,10 @@
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.js';
 import { randn } from '../../src/ops/creation.js';
 import { matmul, tuneMatmul } from '../../src/ops/matmul.js';
-import { configureAutotune, defaultCacheDir } from '../../src/kernels/autotune.js';
+import { configureAutotune, defaultCacheDir } from '../../src/ops/autotune.js';
 import {
   NAIVE, PACKED_16, PACKED_32, REG_4X4, REG_8X8, TILED_64, configKey, matmulTraits, selectMatmul, type MatmulConfig,
-} from '../../src/kernels/matmul-select.js';
+} from '../../src/ops/matmul-select.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
 /** The naive kernel is timed only up to this many flops per launch (~1-2 s on lavapipe). */

@@ -4,6 +4,7 @@
  * cross-entropy forward/backward, the embedding backward and fused Adam over an MLP's parameters.
  */
 import type { BenchRow, BenchSuite } from '../harness.js';
+import { ceilingKernel } from '../ceilings.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fromArray, randn } from '../../src/ops/creation.js';
 import { layerNorm, layerNormBackward } from '../../src/ops/norm.js';
@@ -22,7 +23,7 @@ const suite: BenchSuite = {
       const out = Tensor.empty(dev, [n], 'f32', 'bench');
       const ms = await ctx.time(() =>
         dev.dispatch({
-          kernel: 'bench_ceiling',
+          kernel: ceilingKernel(dev),
           entry: 'copy_naive',
           label: 'copy_naive',
           bindings: { xs: x.binding('bench'), outs: out.binding('bench') },

@@ -525,7 +525,7 @@ function padHeadDim<A extends T>(x: A): A {
 }
 
 export {
-  unusedBinding, rowVariant, layerNormBackward, rmsNormBackward,
+  rowVariant, layerNormBackward, rmsNormBackward,
   type NormOptions, type LayerNormResult, type RmsNormResult, type NormBackwardOptions, type NormGrads, type RowVariant,
 } from '../ops/norm.js';
 export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';

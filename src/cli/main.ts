@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { init, shutdown } from '../tensor/runtime.js';
 import type { Device } from '../tensor/device.js';
 import { enumerateAdapters, formatAdapter } from '../tensor/adapters.js';
-import { autotuneDefault } from '../kernels/autotune.js';
+import { autotuneDefault } from '../ops/autotune.js';
 import { UsageError } from '../util/usage-error.js';
 import { checkModelOptions, oneOf, positiveInt, positiveIntList, positiveNumber, shard } from './options.js';
 import { runDemo } from './demo.js';

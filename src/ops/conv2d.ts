@@ -16,10 +16,10 @@ import type { Device } from '../tensor/device.js';
 import { fmt } from '../tensor/shape.js';
 import { checkF32, checkSameDevice } from './launch.js';
 import { zeros } from './creation.js';
-import { unusedBinding } from './norm.js';
+import { unusedBinding } from './launch.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
-import { autotunerFor, type TuneTarget } from '../kernels/autotune.js';
+import { autotunerFor, type TuneTarget } from './autotune.js';
 import { CONV_WG as WG, checkWorkgroups, convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit } from './conv2d_launch.js';
 import { groupedForward, groupedGradInput, groupedGradWeight } from './conv2d_grouped.js';
 

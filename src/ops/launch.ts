@@ -3,7 +3,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import type { BufferRange } from '../kernels/registry.js';
+import type { Device } from '../tensor/device.js';
+import type { BufferRange } from '../tensor/kernel-registry.js';
 
 /** Invocations per workgroup of the 1-D elementwise kernels. */
 export const WG = 256;
@@ -86,4 +87,26 @@ export function indexFlags(
   const dev = indices.device;
   const tag = dev.flags.tag({ kind: 'index', op, label, noun: names.noun, tensor: names.tensor, shape: indices.shape, bound });
   return { tag, flags: dev.flags.range };
+}
+
+const placeholders = new WeakMap<Device, Map<string, GPUBuffer>>();
+
+/**
+ * A small buffer for a binding the kernel never touches (an absent weight, bias or mean): every
+ * statically used binding must be bound, and one buffer may not appear in two bindings of a
+ * dispatch, so there is one placeholder per binding name. Not pooled, not counted as a tensor.
+ */
+export function unusedBinding(device: Device, name: string): BufferRange {
+  let byName = placeholders.get(device);
+  if (!byName) placeholders.set(device, (byName = new Map()));
+  let buffer = byName.get(name);
+  if (!buffer) {
+    buffer = device.gpu.createBuffer({
+      label: `placeholder ${name}`,
+      size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    byName.set(name, buffer);
+  }
+  return { buffer, offset: 0, size: 16 };
 }

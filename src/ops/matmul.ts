@@ -7,7 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
-import type { BufferRange } from '../kernels/registry.js';
+import type { BufferRange } from '../tensor/kernel-registry.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
 import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
 import {
@@ -21,10 +21,10 @@ import {
   selectMatmul,
   type MatmulConfig,
   type MatmulProblem,
-} from '../kernels/matmul-select.js';
-import { autotunerFor, type TuneResult, type TuneTarget } from '../kernels/autotune.js';
+} from './matmul-select.js';
+import { autotunerFor, type TuneResult, type TuneTarget } from './autotune.js';
 import { zeros } from './creation.js';
-import { unusedBinding } from './norm.js';
+import { unusedBinding } from './launch.js';
 
 export type MatmulActivation = 'relu' | 'gelu' | 'tanh';
 const ACT_CODE = { none: 0, relu: 1, gelu: 2, tanh: 3 } as const;

@@ -4,9 +4,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
-import type { BufferRange } from '../kernels/registry.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+import { checkF32, checkSameDevice, groupsFor, unusedBinding } from './launch.js';
 import { sum } from './reduce.js';
 
 /** Invocations per workgroup of the norm kernels (power of two: tree reduction). */
@@ -33,28 +32,6 @@ export interface NormOptions {
   eps?: number;
   /** Kernel choice: one invocation or one workgroup per row ('auto': by row length, named thresholds). */
   variant?: RowVariant;
-}
-
-const placeholders = new WeakMap<Device, Map<string, GPUBuffer>>();
-
-/**
- * A small buffer for a binding the kernel never touches (an absent weight, bias or mean): every
- * statically used binding must be bound, and one buffer may not appear in two bindings of a
- * dispatch, so there is one placeholder per binding name. Not pooled, not counted as a tensor.
- */
-export function unusedBinding(device: Device, name: string): BufferRange {
-  let byName = placeholders.get(device);
-  if (!byName) placeholders.set(device, (byName = new Map()));
-  let buffer = byName.get(name);
-  if (!buffer) {
-    buffer = device.gpu.createBuffer({
-      label: `placeholder ${name}`,
-      size: 16,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-    });
-    byName.set(name, buffer);
-  }
-  return { buffer, offset: 0, size: 16 };
 }
 
 /** Picks one invocation or one workgroup per row from row length and count. */

@@ -14,12 +14,12 @@
  * per dispatch instead of 4 (the record is a 17th storage binding otherwise).
  */
 import type { Device } from '../tensor/device.js';
-import type { BufferRange } from '../kernels/registry.js';
+import type { BufferRange } from '../tensor/kernel-registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { MAX_GROUPS, checkF32, checkSameDevice, groupsFor } from './launch.js';
-import { unusedBinding } from './norm.js';
+import { unusedBinding } from './launch.js';
 
 /** Invocations per workgroup of the update kernels. */
 const OPTIM_WG = 256;

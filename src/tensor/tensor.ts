@@ -3,7 +3,7 @@
  * Views (reshape, squeeze, unsqueeze) share storage; every other op writes a new tensor.
  */
 import type { Device } from './device.js';
-import type { BufferRange } from '../kernels/registry.js';
+import type { BufferRange } from './kernel-registry.js';
 import { checkShape, fmt, normAxis, sizeOf, type Shape } from './shape.js';
 import { track } from './scope.js';
 

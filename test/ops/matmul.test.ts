@@ -6,7 +6,7 @@ import { matmulRef } from '../../src/reference/matmul.js';
 import {
   NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, PACKED_ONE_PASS_MIN_MACS, REG_4X4, packedInPlace, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
-} from '../../src/kernels/matmul-select.js';
+} from '../../src/ops/matmul-select.js';
 import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
 
 /** Every rung of the ladder (the 'reg' ones take the vec4 entry where shapes align). */

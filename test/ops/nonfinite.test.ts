@@ -16,7 +16,7 @@ import { conv2d, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '.
 import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../../src/reference/conv.js';
 import { crossEntropyBackwardRef, crossEntropyRef } from '../../src/reference/loss.js';
 import { crossEntropy, crossEntropyBackward } from '../../src/ops/loss.js';
-import { NAIVE, PACKED_16, REG_4X4, TILED_64, type MatmulConfig } from '../../src/kernels/matmul-select.js';
+import { NAIVE, PACKED_16, REG_4X4, TILED_64, type MatmulConfig } from '../../src/ops/matmul-select.js';
 import { sgdState, sgdUpdate, adamState, adamUpdate } from '../../src/ops/optim.js';
 import { COMPOSITE_CASES, PRIMITIVE_CASES, caseData, f64Inputs, gpuInputs, type Case } from '../../src/autograd/suite.js';
 import { F64Tensor } from '../../src/autograd/f64.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
-import { NAIVE, PACKED_16, REG_4X4, TILED_64 } from '../../src/kernels/matmul-select.js';
+import { NAIVE, PACKED_16, REG_4X4, TILED_64 } from '../../src/ops/matmul-select.js';
 
 const noIdx = () => ws.fromArray(new Int32Array(0), [0]);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { Device, getDevice, init, shutdown } from '../../src/index.js';
 import { adapterMatches, DAWN_LIMIT_WARNING, enumerateAdapters, pickAdapter } from '../../src/tensor/adapters.js';
-import { autotuneDefault } from '../../src/kernels/autotune.js';
+import { autotuneDefault } from '../../src/ops/autotune.js';
 import { loadSpec, validateSpec } from '../../src/experiments/index.js';
 import { parseShard } from '../../src/experiments/shard.js';
 import { UsageError } from '../../src/util/usage-error.js';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { WgslReflect, ResourceType, type VariableInfo, type FunctionInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
 
-const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
+const KERNEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'kernels');
 
 export interface BufferRange {
   buffer: GPUBuffer;
@@ -72,6 +72,11 @@ export class KernelRegistry {
   pipelinesCreated = 0;
 
   constructor(private readonly gpu: GPUDevice) {}
+
+  /** Whether a module named `name` is loaded (from a file or with loadSource). */
+  has(name: string): boolean {
+    return this.modules.has(name);
+  }
 
   /** The kernel file `name` (without .wgsl), loaded, compiled and reflected once. */
   load(name: string): KernelModule {

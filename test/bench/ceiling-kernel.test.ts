@@ -3,6 +3,7 @@ import { getDevice } from '../../src/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fromArray } from '../../src/ops/creation.js';
 import { randomArray, freshSeed } from '../helpers.js';
+import { ceilingKernel } from '../../bench/ceilings.js';
 
 /** One f32 step a * m + c as lavapipe runs it (a rounded multiply, then a rounded add). */
 const step = (a: number, m: number, c: number) => Math.fround(Math.fround(a * m) + c);
@@ -31,7 +32,7 @@ describe('bench_ceiling: the kernels the bench divides by do the work it counts'
       const iters = 64;
       const out = Tensor.empty(device, [128 * 4], 'f32', 'test');
       device.dispatch({
-        kernel: 'bench_ceiling', entry: 'fma_peak', label: 'fma_peak test',
+        kernel: ceilingKernel(device), entry: 'fma_peak', label: 'fma_peak test',
         constants: { ITERS: iters, CHAINS: chains, WG: wg }, bindings: { out: out.binding('test') },
         params: { n }, workgroups: [Math.ceil(n / wg)],
       });
@@ -51,7 +52,7 @@ describe('bench_ceiling: the kernels the bench divides by do the work it counts'
     const x = fromArray(data, [vec4s * 4], { device });
     const out = Tensor.empty(device, [vec4s * 4], 'f32', 'test');
     device.dispatch({
-      kernel: 'bench_ceiling', entry: 'copy', label: 'copy test',
+      kernel: ceilingKernel(device), entry: 'copy', label: 'copy test',
       bindings: { x: x.binding('test'), out: out.binding('test') }, params: { n: vec4s }, workgroups: [2],
     });
     expect(Array.from(await out.toArray())).toEqual(Array.from(data));

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice } from '../../src/index.js';
-import { Autotuner, autotuneDefault, configureAutotune, tunePending } from '../../src/kernels/autotune.js';
+import { Autotuner, autotuneDefault, configureAutotune, tunePending } from '../../src/ops/autotune.js';
 import { MATMUL_KERNELS, chooseMatmulConfig, matmul, tuneMatmul } from '../../src/ops/matmul.js';
-import { configKey, matmulCandidates, matmulShapeClass, matmulTraits, type MatmulConfig } from '../../src/kernels/matmul-select.js';
+import { configKey, matmulCandidates, matmulShapeClass, matmulTraits, type MatmulConfig } from '../../src/ops/matmul-select.js';
 import { zeros } from '../../src/ops/creation.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'widthscope-autotune-'));

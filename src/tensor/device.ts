@@ -435,6 +435,7 @@ export class Device {
       pooledBytes: p.pooledBytes,
       peakBytes: p.peakBytes,
       buffersCreated: p.buffersCreated,
+      liveBindGroups: this.bindGroups.live,
     };
   }
 

@@ -22,6 +22,8 @@ export interface MemoryStats {
   peakBytes: number;
   /** GPUBuffers created so far (a flat count across a loop proves reuse). */
   buffersCreated: number;
+  /** Bind groups created and not yet collected by V8 (each holds native memory until then). */
+  liveBindGroups: number;
 }
 
 export function bucketBytes(bytes: number): number {

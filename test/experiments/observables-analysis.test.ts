@@ -204,6 +204,24 @@ describe('large learning rates: largest trainable lr and catapults', () => {
     // without probes.jsonl the catapult is not measured
     expect(runDynamics(memoryRun({ width: 16, seed: 0, trainLoss: calm })).catapult).toBeNull();
   });
+
+  it('a spike already under way at the first training-loss record is measured from the test loss at step 0', () => {
+    // as a trainer writes them: step 0 has only the test loss; the training loss starts at step 10
+    const r = memoryRun({ width: 64, seed: 0, lr: 0.4 });
+    r.metrics = [
+      { step: 0, testLoss: 1 },
+      { step: 10, trainLoss: 6, testLoss: 4 },
+      { step: 25, trainLoss: 0.8, testLoss: 0.7 },
+      { step: 50, trainLoss: 0.5, testLoss: 0.5 },
+      { step: 100, trainLoss: 0.3, testLoss: 0.3 },
+      { step: 150, trainLoss: 0.2, testLoss: 0.2 },
+    ];
+    writeProbeLines(r.dir, [[0, 30], [25, 8], [50, 6]].map(([step, sharpness]) => ({ step, sharpness, sharpnessIterations: 10, seconds: 1 })));
+    expect(runDynamics(r).catapult).toBe(true);
+    // the same curves without the spike: the loss falls from step 0, the sharpness too, no catapult
+    r.metrics[1] = { step: 10, trainLoss: 0.9, testLoss: 0.9 };
+    expect(runDynamics(r).catapult).toBe(false);
+  });
 });
 
 describe('the report of a fake sweep with probe files', async () => {

@@ -2,10 +2,10 @@
  * @file Large learning rates: over series that differ only in lr (grouped as for lr transfer),
  * per width the largest lr at which every seed trains (largestTrainableLr: the final test loss
  * finite and below the first) and, per (width, lr), how many seeds show a catapult (detectCatapult
- * on the trainLoss curve of metrics.jsonl and the sharpness curve of probes.jsonl; not measured
- * without sharpness).
+ * on the trainLoss curve of metrics.jsonl, from the test loss at step 0, and the sharpness curve
+ * of probes.jsonl; not measured without sharpness).
  */
-import { detectCatapult, largestTrainableLr, trains, type LrRun } from '../observables/index.js';
+import { detectCatapult, largestTrainableLr, trains, type CurvePoint, type LrRun } from '../observables/index.js';
 import type { RunResult } from '../results.js';
 import { readProbeLines } from './probe-files.js';
 
@@ -38,8 +38,19 @@ export interface LargeLr {
 }
 
 /** The `metric` curve of `run` (non-finite and null values as NaN, i.e. diverged). */
-function lossCurve(run: RunResult, metric: 'trainLoss' | 'testLoss'): { step: number; value: number }[] {
+function lossCurve(run: RunResult, metric: 'trainLoss' | 'testLoss'): CurvePoint[] {
   return run.metrics.filter((m) => metric in m).map((m) => ({ step: m.step, value: typeof m[metric] === 'number' ? (m[metric] as number) : Number.NaN }));
+}
+
+/**
+ * The training-loss curve with the loss at step 0 in front. The training loss is first recorded
+ * after some steps (a mean over them), when a catapult's spike may already be under way; the test
+ * loss at step 0 (the same distribution on the online tasks) is then the baseline the spike is
+ * measured against.
+ */
+function withStartingLoss(train: readonly CurvePoint[], test: readonly CurvePoint[]): CurvePoint[] {
+  const start = test.find((p) => p.step === 0);
+  return start && train[0].step > 0 ? [start, ...train] : [...train];
 }
 
 export function runDynamics(run: RunResult): RunDynamics {
@@ -56,7 +67,7 @@ export function runDynamics(run: RunResult): RunDynamics {
     lr: run.config.lr,
     initialLoss: trend[0]?.value ?? Number.NaN,
     finalLoss: diverged ? Number.NaN : (trend.at(-1)?.value ?? Number.NaN),
-    catapult: loss.length > 0 && sharp.length > 0 ? detectCatapult(loss, sharp).catapult : null,
+    catapult: loss.length > 0 && sharp.length > 0 ? detectCatapult(withStartingLoss(loss, test), sharp).catapult : null,
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Set in the worker's environment; the sweep command checks it to run instead of supervising. */
@@ -23,7 +23,7 @@ export interface SuperviseOptions {
   log?: (line: string) => void;
 }
 
-interface Exit {
+export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -37,7 +37,7 @@ export async function superviseSweep(opts: SuperviseOptions): Promise<number> {
       const before = readdirSync(hangDir).length;
       const exit = await runWorker(hangDir);
       const hung = exit.signal === 'SIGKILL' && readdirSync(hangDir).length > before;
-      if (!hung) return exit.code ?? (exit.signal === 'SIGINT' ? 130 : 1);
+      if (!hung) return exitStatus(exit, log);
       if (restart >= opts.restarts) {
         log(`widthscope sweep: the worker hung in a native call again; gave up after ${opts.restarts} restart(s). ` +
           'Finished runs are kept: run the same command to resume.');
@@ -49,6 +49,21 @@ export async function superviseSweep(opts: SuperviseOptions): Promise<number> {
   } finally {
     rmSync(hangDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The worker's status as a shell reports it: its exit code, or 128 + the signal's number when a
+ * signal ended it. A signal other than the user's Ctrl-C or SIGTERM (a native crash: SIGSEGV,
+ * SIGABRT; the kernel's OOM killer: SIGKILL) is named in a line of its own.
+ */
+export function exitStatus(exit: Exit, log: (line: string) => void): number {
+  if (exit.signal === null) return exit.code ?? 1;
+  if (exit.signal !== 'SIGINT' && exit.signal !== 'SIGTERM') {
+    log(`widthscope sweep: the worker was killed by ${exit.signal}` +
+      `${exit.signal === 'SIGKILL' ? ' (out of memory, or killed by hand)' : ' (a crash in native code)'}. ` +
+      'Finished runs are kept: run the same command to resume.');
+  }
+  return 128 + (constants.signals[exit.signal] ?? 0);
 }
 
 function runWorker(hangDir: string): Promise<Exit> {

@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tinySpec, tmp, writeSpec } from '../experiments/util.js';
+import { exitStatus } from '../../src/cli/supervise.js';
 
 const ROOT = join(__dirname, '../..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -49,4 +50,18 @@ describe('sweep hang supervision', () => {
       expect(r.stderr).toContain('sweep: --hang-timeout must be a number of seconds >= 0 and --restarts an integer >= 0');
     }
   }, 60_000);
+
+  it('a worker killed by a signal gives 128 + its number, and a crash is named', () => {
+    const lines: string[] = [];
+    const log = (l: string) => lines.push(l);
+    expect(exitStatus({ code: 0, signal: null }, log)).toBe(0);
+    expect(exitStatus({ code: 2, signal: null }, log)).toBe(2);
+    expect(exitStatus({ code: null, signal: 'SIGINT' }, log)).toBe(130);
+    expect(exitStatus({ code: null, signal: 'SIGTERM' }, log)).toBe(143);
+    expect(lines).toEqual([]); // the user's own stop needs no explanation
+    expect(exitStatus({ code: null, signal: 'SIGSEGV' }, log)).toBe(139);
+    expect(lines).toEqual(['widthscope sweep: the worker was killed by SIGSEGV (a crash in native code). Finished runs are kept: run the same command to resume.']);
+    expect(exitStatus({ code: null, signal: 'SIGKILL' }, log)).toBe(137);
+    expect(lines[1]).toContain('killed by SIGKILL (out of memory, or killed by hand)');
+  });
 });

@@ -68,6 +68,13 @@ function featureLearning(a: Analysis | undefined): SeriesAnalysis | undefined {
   return a?.series.find((s) => s.config.parameterization.name === 'mup' || s.config.parameterization.name === 'mf') ?? a?.series[0];
 }
 
+/** The teacher sweep's feature-learning series and what `read` takes from its probes; undefined when either is missing or empty. */
+function fromProbes<T>(an: Record<string, Analysis>, read: (s: SeriesAnalysis) => readonly T[] | undefined | null): { s: SeriesAnalysis; got: readonly T[] } | undefined {
+  const s = featureLearning(an.teacher);
+  const got = s && read(s);
+  return s && got && got.length > 0 ? { s, got } : undefined;
+}
+
 const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
 const NO_PROBES = 'the sweep has no probe files (its spec needs a "probes" field)';
@@ -84,13 +91,37 @@ function monotone(ys: readonly number[], direction: 1 | -1, slack: number): bool
   return ys.every((y, i) => i === 0 || direction * (y - ys[i - 1]) >= -slack);
 }
 
+/** The narrowest width's value per layer against the widest complete width (ckaNarrowVsWidest, w1NarrowVsWidest). */
+interface NarrowPoint {
+  layer: string;
+  step: number;
+  width: number;
+  refWidth: number;
+}
+
+/**
+ * Per layer at the narrow points' step: whether `value` of the widths' points (those `keep`
+ * admits, ordered by width) moves in `direction` with at most `slack(n)` against it, and the
+ * claim's numbers (the step, the widths, `${key}_${layer}` the narrowest width's value).
+ */
+function perLayerTrend<N extends NarrowPoint, P extends { layer: string; step: number; width: number }>(
+  narrow: readonly N[], points: readonly P[], o: { keep?: (p: P) => boolean; value: (p: P) => number; direction: 1 | -1; slack: (n: N) => number; key: string; headline: (n: N) => number },
+): { monotone: boolean; numbers: Record<string, number | null> } {
+  const ok = narrow.every((n) => {
+    const pts = points.filter((p) => p.layer === n.layer && p.step === n.step && (o.keep?.(p) ?? true)).sort((a, b) => a.width - b.width);
+    return monotone(pts.map(o.value), o.direction, o.slack(n));
+  });
+  const numbers: Record<string, number | null> = { step: narrow[0].step, narrowWidth: narrow[0].width, refWidth: narrow[0].refWidth };
+  for (const n of narrow) numbers[`${o.key}_${n.layer}`] = round(o.headline(n));
+  return { monotone: ok, numbers };
+}
+
 export const CLAIMS: Claim[] = [
   {
     id: 'early-agreement',
     claim: 'Loss curves and test predictions agree across widths early in training.',
     test: 'At the first evaluation after step 0: the seed-mean test loss of every width is within 10% of the widest, and the narrowest width\'s D_N is under 10% of Var(y) (on the standard teacher, whose targets have unit variance; elsewhere of the reference predictor\'s power).',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/metric-testLoss.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/metric-testLoss.svg',
     evaluate(an) {
       const { s, t } = teacherTimes(an);
       if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
@@ -108,8 +139,7 @@ export const CLAIMS: Claim[] = [
     id: 'variance-1-over-width',
     claim: 'The seed variance of the predictions falls like 1/width, and ensembling over seeds removes it.',
     test: 'The least-squares slope of log Var_N against log N, taken at every evaluation after step 0, has its median in [-1.1, -0.7] (the final one is reported too); ensembling the S seeds of the narrowest width removes the fraction (1 - 1/S) Var_N / D_N of its disagreement with the reference at the final evaluation.',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/variance-vs-width.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/variance-vs-width.svg',
     evaluate(an) {
       const { s, t } = teacherTimes(an);
       if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
@@ -131,19 +161,12 @@ export const CLAIMS: Claim[] = [
     id: 'representations',
     claim: 'Internal representations agree across widths: feature kernels approach the widest width\'s as width grows.',
     test: 'At the last probe step, for every hidden layer, the CKA of each width\'s feature kernel against the widest complete width rises with width (never falls by more than 0.02), and the narrowest width\'s CKA is at least 0.8.',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/cka-vs-width.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/cka-vs-width.svg',
     evaluate(an) {
-      const s = featureLearning(an.teacher);
-      const narrow = s && ckaNarrowVsWidest(s);
-      if (!s || !narrow || narrow.length === 0) return notMeasurable(NO_PROBES);
-      const cka = s.observables!.cka;
-      const rising = narrow.every((n) => {
-        const pts = cka.filter((p) => p.layer === n.layer && p.step === n.step).sort((a, b) => a.width - b.width);
-        return monotone(pts.map((p) => p.vsWidest), 1, 0.02);
-      });
-      const numbers: Record<string, number | null> = { step: narrow[0].step, narrowWidth: narrow[0].width, refWidth: narrow[0].refWidth };
-      for (const n of narrow) numbers[`cka_${n.layer}`] = round(n.cka);
+      const p = fromProbes(an, ckaNarrowVsWidest);
+      if (!p) return notMeasurable(NO_PROBES);
+      const { s, got: narrow } = p;
+      const { monotone: rising, numbers } = perLayerTrend(narrow, s.observables!.cka, { value: (p) => p.vsWidest, direction: 1, slack: () => 0.02, key: 'cka', headline: (n) => n.cka });
       const lowest = Math.min(...narrow.map((n) => n.cka));
       return {
         numbers,
@@ -156,19 +179,14 @@ export const CLAIMS: Claim[] = [
     id: 'preactivations',
     claim: 'Preactivation distributions agree across widths, closer the wider the net.',
     test: 'At the last probe step, for every layer, the 1-Wasserstein distance of each width\'s preactivations to the widest complete width\'s falls with width (never rises by more than 10% of the narrowest\'s).',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/preact-w1.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/preact-w1.svg',
     evaluate(an) {
-      const s = featureLearning(an.teacher);
-      const narrow = s && w1NarrowVsWidest(s);
-      if (!s || !narrow || narrow.length === 0) return notMeasurable(NO_PROBES);
-      const w1 = s.observables!.preactivations.w1;
-      const falling = narrow.every((n) => {
-        const pts = w1.filter((p) => p.layer === n.layer && p.step === n.step && p.width !== p.refWidth).sort((a, b) => a.width - b.width);
-        return monotone(pts.map((p) => p.w1), -1, 0.1 * n.w1);
+      const p = fromProbes(an, w1NarrowVsWidest);
+      if (!p) return notMeasurable(NO_PROBES);
+      const { s, got: narrow } = p;
+      const { monotone: falling, numbers } = perLayerTrend(narrow, s.observables!.preactivations.w1, {
+        keep: (p) => p.width !== p.refWidth, value: (p) => p.w1, direction: -1, slack: (n) => 0.1 * n.w1, key: 'w1', headline: (n) => n.w1,
       });
-      const numbers: Record<string, number | null> = { step: narrow[0].step, narrowWidth: narrow[0].width, refWidth: narrow[0].refWidth };
-      for (const n of narrow) numbers[`w1_${n.layer}`] = round(n.w1);
       return {
         numbers,
         verdict: falling ? 'holds' : 'does not hold',
@@ -180,12 +198,11 @@ export const CLAIMS: Claim[] = [
     id: 'sharpness',
     claim: 'Sharpness (the top Hessian eigenvalue) evolves alike across widths and stays at or below the edge of stability 2/lr.',
     test: 'At the last probe step, the seed-mean sharpness of the two widest widths differs by under 20%, and every width\'s sharpness / (2/lr) is at most 1.1.',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/sharpness.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/sharpness.svg',
     evaluate(an) {
-      const s = featureLearning(an.teacher);
-      const r = s && sharpnessRatios(s);
-      if (!s || !r || r.length < 2) return notMeasurable(NO_PROBES);
+      const p = fromProbes(an, sharpnessRatios);
+      if (!p || p.got.length < 2) return notMeasurable(NO_PROBES);
+      const { s, got: r } = p;
       const byWidth = [...r].sort((a, b) => a.width - b.width);
       const [a, b] = byWidth.slice(-2);
       const spread = Math.abs(a.sharpness - b.sharpness) / Math.max(Math.abs(a.sharpness), Math.abs(b.sharpness));
@@ -203,8 +220,7 @@ export const CLAIMS: Claim[] = [
     id: 'large-lr',
     claim: 'Large-learning-rate behaviour agrees at large width: the largest trainable learning rate (and a catapult, where it occurs) is the same for wide nets.',
     test: 'On the lr grid under muP, the largest lr at which every seed trains is the same at the two widest widths.',
-    sweeps: ['lr-grid'],
-    figure: 'lr-grid/report/figures/large-lr.svg',
+    sweeps: ['lr-grid'], figure: 'lr-grid/report/figures/large-lr.svg',
     evaluate(an) {
       const tables = an['lr-grid']?.largeLr ?? [];
       const mup = tables.find((t) => / mup$| mup /.test(` ${t.label} `));
@@ -226,12 +242,11 @@ export const CLAIMS: Claim[] = [
     id: 'spectral',
     claim: 'The spectral view: a narrow net\'s after-kernel puts less of the target in its top eigenvectors than a wide net\'s, which is the bias of narrow width.',
     test: 'At the last probe step, the cumulative target power C(10) of the widest complete width exceeds the narrowest width\'s.',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/target-power.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/target-power.svg',
     evaluate(an) {
-      const s = featureLearning(an.teacher);
-      const c = s && targetPowerAt(s, [1, 5, 10]);
-      if (!s || !c || c.length === 0) return notMeasurable(NO_PROBES);
+      const p = fromProbes(an, (s) => targetPowerAt(s, [1, 5, 10]));
+      if (!p) return notMeasurable(NO_PROBES);
+      const c = p.got;
       const widths = [...new Set(c.map((p) => p.width))].sort((x, y) => x - y);
       const at = (w: number, k: number) => c.find((p) => p.width === w && p.k === k)?.c ?? null;
       const k = Math.max(...c.map((p) => p.k));
@@ -250,8 +265,7 @@ export const CLAIMS: Claim[] = [
     id: 'narrow-ensemble-bias',
     claim: 'An ensemble of narrow nets is worse than one wide net: narrow width has a bias that ensembling cannot remove.',
     test: 'At the final evaluation, the test loss of the narrowest width\'s seed-averaged predictor (its ensemble) is above the seed-mean test loss of one net of the widest complete width. Without stored targets: the narrowest width\'s bias (its ensemble\'s distance to the reference) exceeds the variance of one widest net.',
-    sweeps: ['teacher'],
-    figure: 'teacher/report/figures/agreement.svg',
+    sweeps: ['teacher'], figure: 'teacher/report/figures/agreement.svg',
     evaluate(an) {
       const s = featureLearning(an.teacher);
       const loss = s && narrowEnsembleVsWideSingle(s);
@@ -279,8 +293,7 @@ export const CLAIMS: Claim[] = [
     id: 'deviations-grow',
     claim: 'Finite-width deviations grow later in training and on harder tasks.',
     test: 'The narrowest width\'s relative D_N (over Var(y) on the teacher, over the reference predictor\'s power on the classification and text tasks) is larger at the final evaluation than at the first one after step 0, and larger on the harder tasks (CNN on Fashion-MNIST, transformer on Moby Dick) than on the teacher task at the final evaluation.',
-    sweeps: ['teacher', 'harder-cnn', 'harder-text'],
-    figure: 'harder-cnn/report/figures/agreement.svg',
+    sweeps: ['teacher', 'harder-cnn', 'harder-text'], figure: 'harder-cnn/report/figures/agreement.svg',
     evaluate(an) {
       const { s: teacher, t: tt } = teacherTimes(an);
       if (!teacher || !tt) return notMeasurable(FEW_EVALUATIONS);
@@ -307,8 +320,7 @@ export const CLAIMS: Claim[] = [
     id: 'lr-transfer',
     claim: 'Under muP the best learning rate transfers across widths; under SP it drifts.',
     test: 'On the lr grid, log2(best lr at the widest width / best lr at the narrowest) is within ±1 (one grid step of 2x) for muP.',
-    sweeps: ['lr-grid'],
-    figure: 'lr-grid/report/figures/lr-transfer.svg',
+    sweeps: ['lr-grid'], figure: 'lr-grid/report/figures/lr-transfer.svg',
     evaluate(an) {
       const groups = an['lr-grid']?.lrTransfer ?? [];
       const mup = groups.find((g) => / mup$| mup /.test(` ${g.label} `));

@@ -283,19 +283,29 @@ function errorCases(): ErrorCase[] {
 
 // ---- fault cases ------------------------------------------------------------------------------
 
+/** A fresh directory with the child spec, its results path and the trained-runs counter file. */
+function workerSetup(): { dir: string; spec: string; results: string; counter: string } {
+  const dir = tmp('ws-rel-f-');
+  return { dir, spec: writeSpec(dir, childSpec), results: join(dir, 'results'), counter: join(dir, 'trained.txt') };
+}
+
+/** Two workers on one results directory, released at the same moment; both must exit 0. */
+async function twoAtOnce(w: { spec: string; results: string; counter: string }, a: Record<string, unknown>, b: Record<string, unknown>): Promise<[WorkerExit, WorkerExit]> {
+  const startAt = Date.now() + 2500;
+  const both = await Promise.all([worker(w.spec, w.results, w.counter, { ...a, startAt }), worker(w.spec, w.results, w.counter, { ...b, startAt })]);
+  expect(both.map((x) => x.code), both[0].stderr + both[1].stderr).toEqual([0, 0]);
+  return both;
+}
+
 function faultCases(): FaultCase[] {
   return [
     {
       name: 'two sweeps on one directory at once: every run trained exactly once, each eval once, the report counts 2 seeds',
       timeoutMs: 60_000,
       run: async () => {
-        const dir = tmp('ws-rel-f-');
-        const spec = writeSpec(dir, childSpec);
-        const results = join(dir, 'results');
-        const counter = join(dir, 'trained.txt');
-        const startAt = Date.now() + 2500;
-        const [a, b] = await Promise.all([worker(spec, results, counter, { sleepMs: 10, startAt }), worker(spec, results, counter, { sleepMs: 10, startAt })]);
-        expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+        const w = workerSetup();
+        const { spec, results, counter } = w;
+        const [a, b] = await twoAtOnce(w, { sleepMs: 10 }, { sleepMs: 10 });
         const sweep = resolveSweep(loadSpec(spec));
         const trained = trainedLines(counter);
         expect([...countBy(trained.map((t) => t[0])).values()].every((n) => n === 1), `trained twice: ${trained.join(' | ')}`).toBe(true);
@@ -312,10 +322,8 @@ function faultCases(): FaultCase[] {
       name: 'SIGKILL while holding a lock mid-run, then two resumers at once: everything finished, nothing trained twice, results equal an uninterrupted run byte for byte',
       timeoutMs: 60_000,
       run: async () => {
-        const dir = tmp('ws-rel-f-');
-        const spec = writeSpec(dir, childSpec);
-        const results = join(dir, 'results');
-        const counter = join(dir, 'trained.txt');
+        const w = workerSetup();
+        const { spec, results, counter } = w;
         let locksAtKill: string[] = [];
         const killed = await worker(spec, results, counter, { sleepMs: 10 }, () => {
           const done = doneRuns(results);
@@ -334,16 +342,14 @@ function faultCases(): FaultCase[] {
         const sweep = resolveSweep(loadSpec(spec));
         expect(doneBefore.length).toBeLessThan(sweep.runs.length);
         const before = trainedLines(counter).length;
-        const startAt = Date.now() + 2500;
-        const [b, c] = await Promise.all([worker(spec, results, counter, { startAt }), worker(spec, results, counter, { startAt })]);
-        expect([b.code, c.code], b.stderr + c.stderr).toEqual([0, 0]);
+        await twoAtOnce(w, {}, {});
         expect(existsSync(lockDir) ? readdirSync(lockDir).filter((f) => f.endsWith('.lock')) : [], 'no lock is left behind').toEqual([]);
         const resumed = trainedLines(counter).slice(before).map((t) => t[0]);
         expect([...countBy(resumed).values()].every((n) => n === 1), `a resumer trained a run twice: ${resumed.join(' ')}`).toBe(true);
         for (const id of doneBefore) expect(resumed, `finished run ${id} trained again`).not.toContain(id);
         expect(resumed.length + doneBefore.length).toBe(sweep.runs.length);
         expectAllFinished(results, sweep);
-        const ref = join(dir, 'reference');
+        const ref = join(w.dir, 'reference');
         await runSweep(sweep, { resultsDir: ref, trainer: createFakeTrainer(), ...quiet });
         expectSameResults(results, ref);
       },
@@ -352,13 +358,9 @@ function faultCases(): FaultCase[] {
       name: 'two shards of one spec start together on an empty directory: one sweep.json, every run once',
       timeoutMs: 60_000,
       run: async () => {
-        const dir = tmp('ws-rel-f-');
-        const spec = writeSpec(dir, childSpec);
-        const results = join(dir, 'results');
-        const counter = join(dir, 'trained.txt');
-        const startAt = Date.now() + 2500;
-        const [a, b] = await Promise.all([worker(spec, results, counter, { startAt, shard: '0/2' }), worker(spec, results, counter, { startAt, shard: '1/2' })]);
-        expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+        const w = workerSetup();
+        const { spec, results, counter } = w;
+        await twoAtOnce(w, { shard: '0/2' }, { shard: '1/2' });
         const sweep = resolveSweep(loadSpec(spec));
         expect(trainedLines(counter).map((t) => t[0]).sort()).toEqual(sweep.runs.map((r) => r.id).sort());
         expect(readResults(results).sweep!.name).toBe('tiny');

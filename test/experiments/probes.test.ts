@@ -9,7 +9,7 @@ import { verifyRun } from '../../src/experiments/verify.js';
 import { entkFile, gramFile, preactivationFile, predictionFile } from '../../src/experiments/layout.js';
 import type { SweepSpecInput } from '../../src/experiments/spec/schema.js';
 import type { Trainer, TrainHooks } from '../../src/experiments/trainer.js';
-import { tmp } from './util.js';
+import { tinySpec, tmp } from './util.js';
 
 const npy = (dir: string, f: string) => decodeNpy(readFileSync(join(dir, f)));
 
@@ -23,19 +23,15 @@ async function sweep(spec: SweepSpecInput, wrap?: (t: Trainer) => Trainer) {
   return { dir, runs: resolved.runs };
 }
 
-const mlp: SweepSpecInput = {
+const mlp: SweepSpecInput = tinySpec({
   name: 'probes-mlp',
   task: { name: 'teacher-gaussian', inputDim: 8, testSize: 24 },
-  model: { family: 'mlp', depth: 2 },
   widths: [16],
   seeds: 1,
-  parameterization: 'mup',
-  lr: 0.1,
-  batchSize: 8,
   steps: 4,
   eval: [0, 1, 2, 3, 4],
   probes: { every: 2, size: 16, entk: { size: 8 } },
-};
+});
 
 describe('probes during training', () => {
   it('`probes: {}` resolves to the defaults, part of every run config', () => {
@@ -102,20 +98,18 @@ describe('probes during training', () => {
   }, 60_000);
 
   it('a CNN ensemble member writes the files its single run writes; a transformer run writes its files', async () => {
-    const cnn: SweepSpecInput = {
+    const cnn: SweepSpecInput = tinySpec({
       name: 'probes-cnn',
       task: { name: 'teacher-image', size: 4, testSize: 12 },
       model: { family: 'cnn', depth: 1 },
       widths: [4],
-      seeds: 2,
-      parameterization: 'mup',
       lr: 0.05,
       batchSize: 4,
       steps: 2,
       eval: 2,
       // 2 iterations: far from converged, so the eigenvalue shows whether the starts match
       probes: { size: 8, entk: { size: 4 }, sharpness: { iterations: 2, warmIterations: 1 } },
-    };
+    });
     const together = await sweep(cnn);
     const alone = await sweep({ ...cnn, ensemble: 1 });
     const run = together.runs[1].id;

@@ -3,19 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { SpecError, loadSpec, parseSpecText, validateSpec, resolveSweep, resolveEvalSteps, canonicalJson, shortHash, type SweepSpecInput } from '../../src/experiments/index.js';
+import { tinySpec } from './util.js';
 
-const good: SweepSpecInput = {
-  name: 'tiny',
-  task: { name: 'teacher-image', testSize: 8 },
-  model: { family: 'mlp', depth: 2 },
-  widths: [16, 32],
-  seeds: 2,
-  parameterization: 'mup',
-  lr: 0.1,
-  batchSize: 8,
-  steps: 10,
-  eval: 5,
-};
+const good: SweepSpecInput = tinySpec({ task: { name: 'teacher-image', testSize: 8 }, widths: [16, 32], steps: 10, eval: 5 });
 
 function problems(input: unknown): string[] {
   try {

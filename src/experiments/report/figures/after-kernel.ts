@@ -5,7 +5,7 @@
 import type { Analysis } from '../../analysis/analyze.js';
 import type { AfterKernelPoint } from '../../analysis/after-kernel.js';
 import type { Figure } from '../charts.js';
-import { facetted, lastStepOf, widthColor } from './common.js';
+import { facettedFigure, lastStepOf, widthColor } from './common.js';
 
 /** Per series, the narrowest and widest widths' points at the last step with an eNTK. */
 function narrowAndWide(a: Analysis): { series: string; p: AfterKernelPoint }[] {
@@ -20,22 +20,16 @@ function narrowAndWide(a: Analysis): { series: string; p: AfterKernelPoint }[] {
 
 export function entkSpectrumFigure(a: Analysis): Figure | undefined {
   const rows = narrowAndWide(a).flatMap(({ series, p }) => p.spectrum.map((v, i) => ({ series, width: p.width, k: i + 1, eigenvalue: v })).filter((r) => r.eigenvalue > 0));
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'entk-spectrum',
-    title: 'eNTK eigen-spectrum, narrowest vs widest (last probe step)',
+  return facettedFigure({
+    name: 'entk-spectrum', title: 'eNTK eigen-spectrum, narrowest vs widest (last probe step)',
     caption: 'Eigenvalues of the empirical NTK on the probe points, largest first, seed mean; log-log.',
-    spec: facetted(rows, 'series', { mark: { type: 'line', point: true }, encoding: { x: { field: 'k', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'eigenvalue', type: 'quantitative', scale: { type: 'log' } }, color: widthColor } }, 2),
-  };
+  }, rows, 'series', { mark: { type: 'line', point: true }, encoding: { x: { field: 'k', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'eigenvalue', type: 'quantitative', scale: { type: 'log' } }, color: widthColor } }, 2);
 }
 
 export function targetPowerFigure(a: Analysis): Figure | undefined {
   const rows = narrowAndWide(a).flatMap(({ series, p }) => p.targetPower.map((c, i) => ({ series, width: p.width, k: i + 1, c })));
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'target-power',
-    title: 'cumulative target power C(k), narrowest vs widest (last probe step)',
+  return facettedFigure({
+    name: 'target-power', title: 'cumulative target power C(k), narrowest vs widest (last probe step)',
     caption: 'C(k): the share of the probe targets\' squared norm in the eNTK\'s top k eigenvectors, seed mean. A curve that rises sooner is a kernel better aligned with the target.',
-    spec: facetted(rows, 'series', { mark: { type: 'line' }, encoding: { x: { field: 'k', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'c', type: 'quantitative', title: 'C(k)', scale: { domain: [0, 1] } }, color: widthColor } }, 2),
-  };
+  }, rows, 'series', { mark: { type: 'line' }, encoding: { x: { field: 'k', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'c', type: 'quantitative', title: 'C(k)', scale: { domain: [0, 1] } }, color: widthColor } }, 2);
 }

@@ -2,6 +2,8 @@
  * @file What every figure shares: the Vega-Lite schema, page style, the width colour scale, and
  * picking a series' last probe step.
  */
+import type { Figure } from '../charts.js';
+
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 export const widthColor = { field: 'width', type: 'ordinal', title: 'width', scale: { scheme: 'viridis' }, legend: { symbolOpacity: 1 } };
 export const base = { $schema: SCHEMA, background: 'white', config: { font: 'DejaVu Sans, Liberation Sans, Arial, sans-serif', view: { stroke: '#ddd' } } };
@@ -12,6 +14,11 @@ export const lastStepOf = (points: readonly { step: number }[]) => (points.lengt
 /** A panel per facet value, `columns` to a row, each panel's y scale its own. */
 export function facetted(rows: readonly object[], field: string, spec: Record<string, unknown>, columns = 3): Record<string, unknown> {
   return { ...base, data: { values: rows }, facet: { field, type: 'nominal', title: null }, columns, spec: { width: 260, height: 180, ...spec }, resolve: { scale: { y: 'independent' } } };
+}
+
+/** A figure of `rows` in panels by `field` (see facetted), or undefined when there are no rows. */
+export function facettedFigure(meta: Omit<Figure, 'spec'>, rows: readonly object[], field: string, spec: Record<string, unknown>, columns = 3): Figure | undefined {
+  return rows.length === 0 ? undefined : { ...meta, spec: facetted(rows, field, spec, columns) };
 }
 
 /** One panel per lr-grid setting (series equal but for lr), lr on a log x axis. */

@@ -4,25 +4,22 @@
  */
 import type { Analysis } from '../../analysis/analyze.js';
 import type { Figure } from '../charts.js';
-import { facetted, perSetting, widthColor } from './common.js';
+import { facettedFigure, perSetting, widthColor } from './common.js';
 
 export function sharpnessFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {
     const sh = s.observables?.sharpness;
     return sh ? sh.points.map((p) => ({ series: s.label, width: p.width, step: p.step, sharpness: p.mean, edge: sh.edge })) : [];
   });
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'sharpness',
-    title: 'sharpness over training, against 2/lr',
+  return facettedFigure({
+    name: 'sharpness', title: 'sharpness over training, against 2/lr',
     caption: 'Seed mean of the top Hessian eigenvalue of the training loss per width; the dashed rule is 2/lr, the edge of stability of gradient descent at the series\' learning rate.',
-    spec: facetted(rows, 'series', {
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'sharpness', type: 'quantitative', title: 'sharpness' }, color: widthColor } },
-        { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'edge', type: 'quantitative', aggregate: 'max' } } },
-      ],
-    }, 2),
-  };
+  }, rows, 'series', {
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'sharpness', type: 'quantitative', title: 'sharpness' }, color: widthColor } },
+      { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'edge', type: 'quantitative', aggregate: 'max' } } },
+    ],
+  }, 2);
 }
 
 export function largeLrFigure(a: Analysis): Figure | undefined {

@@ -4,7 +4,7 @@
  */
 import type { Analysis } from '../../analysis/analyze.js';
 import type { Figure } from '../charts.js';
-import { facetted } from './common.js';
+import { facettedFigure } from './common.js';
 
 export function ensembleLossFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {
@@ -17,20 +17,17 @@ export function ensembleLossFigure(a: Analysis): Figure | undefined {
       ...refs.map((p) => ({ series: s.label, curve: 'widest ensemble', step: p.step, loss: p.widestEnsemble })),
     ].filter((r) => Number.isFinite(r.loss));
   });
-  if (rows.length === 0) return undefined;
   const log = rows.every((r) => r.loss > 0);
-  return {
-    name: 'ensemble-loss',
-    title: 'test loss of the seed-averaged predictor vs the widest single net',
+  return facettedFigure({
+    name: 'ensemble-loss', title: 'test loss of the seed-averaged predictor vs the widest single net',
     caption: 'Test loss of each width\'s seed-averaged predictor over training, against the widest complete width\'s single nets (seed mean of their losses) and its own seed average. A narrow ensemble that stays above the widest single net has a bias that averaging seeds does not remove.',
-    spec: facetted(rows, 'series', {
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'step', type: 'quantitative' },
-        y: { field: 'loss', type: 'quantitative', title: 'test loss', scale: log ? { type: 'log', nice: false } : { zero: false } },
-        color: { field: 'curve', type: 'nominal', title: null },
-        strokeDash: { condition: { test: "indexof(datum.curve, 'widest') === 0", value: [4, 3] }, value: [1, 0] },
-      },
-    }, 2),
-  };
+  }, rows, 'series', {
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative' },
+      y: { field: 'loss', type: 'quantitative', title: 'test loss', scale: log ? { type: 'log', nice: false } : { zero: false } },
+      color: { field: 'curve', type: 'nominal', title: null },
+      strokeDash: { condition: { test: "indexof(datum.curve, 'widest') === 0", value: [4, 3] }, value: [1, 0] },
+    },
+  }, 2);
 }

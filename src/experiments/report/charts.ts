@@ -3,7 +3,7 @@
  * loss curves, agreement, variance and lr transfer here, the observables' in figures/.
  */
 import type { Analysis } from '../analysis/analyze.js';
-import { base, perSetting, widthColor } from './figures/common.js';
+import { base, figureOf, perSetting, widthColor } from './figures/common.js';
 import { observableFigures } from './figures/index.js';
 
 export type VegaLiteSpec = Record<string, unknown>;
@@ -53,27 +53,24 @@ function agreementFigure(a: Analysis): Figure | undefined {
     { series: s.label, part: 'variance (across seeds)', width: p.width, step: p.step, value: p.variance },
     { series: s.label, part: 'bias (seed-averaged)', width: p.width, step: p.step, value: p.bias },
   ])).filter((r) => r.value > 0 && Number.isFinite(r.value));
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'agreement',
-    title: 'point-wise agreement with the widest complete width',
+  return figureOf({
+    name: 'agreement', title: 'point-wise agreement with the widest complete width',
     caption: 'D_N(t) = mean over test points of ‖f_N − f̄_ref‖², split into the variance across seeds and the bias of the seed average; f̄_ref is the seed average of the widest width whose seeds are all finite (its own bias is 0 and not drawn).',
+  }, rows, (rows) => ({
+    ...base,
+    data: { values: rows },
+    facet: { row: { field: 'series', type: 'nominal', title: null }, column: { field: 'part', type: 'nominal', title: null } },
     spec: {
-      ...base,
-      data: { values: rows },
-      facet: { row: { field: 'series', type: 'nominal', title: null }, column: { field: 'part', type: 'nominal', title: null } },
-      spec: {
-        width: 280,
-        height: 180,
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'step', type: 'quantitative' },
-          y: { field: 'value', type: 'quantitative', title: 'mean ‖·‖²', scale: { type: 'log' } },
-          color: widthColor,
-        },
+      width: 280,
+      height: 180,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'step', type: 'quantitative' },
+        y: { field: 'value', type: 'quantitative', title: 'mean ‖·‖²', scale: { type: 'log' } },
+        color: widthColor,
       },
     },
-  };
+  }));
 }
 
 function varianceWidthFigure(a: Analysis): Figure | undefined {
@@ -103,35 +100,29 @@ function varianceWidthFigure(a: Analysis): Figure | undefined {
 
 function slopeFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => s.varianceSlope.filter((p) => Number.isFinite(p.slope)).map((p) => ({ series: s.label, step: p.step, slope: p.slope, r2: p.r2 })));
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'variance-slope',
-    title: 'log-log slope of the variance against width',
+  return figureOf({
+    name: 'variance-slope', title: 'log-log slope of the variance against width',
     caption: 'Least-squares slope of log Var_N against log N at each evaluation; the dashed rule marks −1.',
-    spec: {
-      ...base,
-      width: 420,
-      height: 260,
-      layer: [
-        { data: { values: rows }, mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'slope', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } } },
-        { data: { values: [{ y: -1 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
-      ],
-    },
-  };
+  }, rows, (rows) => ({
+    ...base,
+    width: 420,
+    height: 260,
+    layer: [
+      { data: { values: rows }, mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'slope', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } } },
+      { data: { values: [{ y: -1 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    ],
+  }));
 }
 
 function lrTransferFigure(a: Analysis): Figure | undefined {
   const rows = a.lrTransfer.flatMap((g) => g.points.filter((p) => Number.isFinite(p.value)).map((p) => ({ setting: g.label, width: p.width, lr: p.lr, value: p.value })));
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'lr-transfer',
-    title: 'learning-rate transfer',
+  return figureOf({
+    name: 'lr-transfer', title: 'learning-rate transfer',
     caption: 'Final test loss against the learning rate, one line per width (seed mean; widths whose seeds all diverged at an lr have no point there). Under muP the minimum stays at the same lr as width grows.',
-    spec: perSetting(rows, 200, { type: 'line', point: true }, {
-      y: { field: 'value', type: 'quantitative', title: 'final test loss', scale: { zero: false } },
-      color: widthColor,
-    }),
-  };
+  }, rows, (rows) => perSetting(rows, 200, { type: 'line', point: true }, {
+    y: { field: 'value', type: 'quantitative', title: 'final test loss', scale: { zero: false } },
+    color: widthColor,
+  }));
 }
 
 export function buildFigures(a: Analysis): Figure[] {

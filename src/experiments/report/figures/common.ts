@@ -16,9 +16,14 @@ export function facetted(rows: readonly object[], field: string, spec: Record<st
   return { ...base, data: { values: rows }, facet: { field, type: 'nominal', title: null }, columns, spec: { width: 260, height: 180, ...spec }, resolve: { scale: { y: 'independent' } } };
 }
 
+/** A figure drawing `rows` with the Vega-Lite spec `spec(rows)`; undefined when there are no rows. */
+export function figureOf<R>(meta: Omit<Figure, 'spec'>, rows: readonly R[], spec: (rows: readonly R[]) => Record<string, unknown>): Figure | undefined {
+  return rows.length === 0 ? undefined : { ...meta, spec: spec(rows) };
+}
+
 /** A figure of `rows` in panels by `field` (see facetted), or undefined when there are no rows. */
 export function facettedFigure(meta: Omit<Figure, 'spec'>, rows: readonly object[], field: string, spec: Record<string, unknown>, columns = 3): Figure | undefined {
-  return rows.length === 0 ? undefined : { ...meta, spec: facetted(rows, field, spec, columns) };
+  return figureOf(meta, rows, (r) => facetted(r, field, spec, columns));
 }
 
 /** One panel per lr-grid setting (series equal but for lr), lr on a log x axis. */

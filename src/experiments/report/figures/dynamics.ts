@@ -4,7 +4,7 @@
  */
 import type { Analysis } from '../../analysis/analyze.js';
 import type { Figure } from '../charts.js';
-import { facettedFigure, perSetting, widthColor } from './common.js';
+import { facettedFigure, figureOf, perSetting, widthColor } from './common.js';
 
 export function sharpnessFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {
@@ -30,15 +30,12 @@ export function largeLrFigure(a: Analysis): Figure | undefined {
     outcome: p.trained < p.seeds ? (p.trained === 0 ? 'does not train' : 'some seeds do not train') : p.catapults === null ? 'trains (catapult not measured)' : p.catapults > 0 ? 'trains, catapult' : 'trains, no catapult',
     seeds: `${p.trained} of ${p.seeds} trained${p.catapults === null ? '' : `, ${p.catapults} catapult(s)`}`,
   })));
-  if (rows.length === 0) return undefined;
-  return {
-    name: 'large-lr',
-    title: 'large learning rates: training and catapults',
+  return figureOf({
+    name: 'large-lr', title: 'large learning rates: training and catapults',
     caption: 'Per width and learning rate: whether every seed trains (final test loss finite and below the one at step 0; the training loss where no test loss was recorded) and whether a catapult appears (the loss spikes early, recovers, and the sharpness drops).',
-    spec: perSetting(rows, 160, { type: 'point', filled: true, size: 120 }, {
-      y: { field: 'width', type: 'ordinal', sort: 'descending' },
-      color: { field: 'outcome', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },
-      tooltip: [{ field: 'seeds', type: 'nominal' }],
-    }),
-  };
+  }, rows, (rows) => perSetting(rows, 160, { type: 'point', filled: true, size: 120 }, {
+    y: { field: 'width', type: 'ordinal', sort: 'descending' },
+    color: { field: 'outcome', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: ['trains, no catapult', 'trains, catapult', 'trains (catapult not measured)', 'some seeds do not train', 'does not train'], range: ['#4c78a8', '#f58518', '#9ecae9', '#e45756', '#222222'] } },
+    tooltip: [{ field: 'seeds', type: 'nominal' }],
+  }));
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFakeTrainer, decodeNpy, loadSpec, parseMetrics, resolveSweep, runSweep } from '../../src/experiments/index.js';
-import { expectSameResults, listFiles, tinySpec, tmp, writeSpec } from './util.js';
+import { expectSameResults, listFiles, specDir, tinySpec } from './util.js';
 
 const CHILD = join(__dirname, 'fixtures', 'sweep-child.ts');
 const ROOT = join(__dirname, '../..');
@@ -47,10 +47,7 @@ describe('runner survives being killed', () => {
   const spec = tinySpec({ widths: [16, 32, 64], seeds: 2, ensemble: 1, steps: 30, eval: 10 });
 
   it('SIGKILL mid-sweep, run again: finished runs are not redone, no file is corrupt, results equal an uninterrupted run', async () => {
-    const dir = tmp();
-    const specPath = writeSpec(dir, spec);
-    const results = join(dir, 'results');
-    const counter = join(dir, 'trained.txt');
+    const { dir, spec: specPath, results, counter } = specDir(spec);
     const first = await runChild(specPath, results, counter, { sleepMs: 8, signal: 'SIGKILL', whenDone: 2 });
     expect(first.signal).toBe('SIGKILL');
     expectNoCorruptFile(results, true);
@@ -71,10 +68,7 @@ describe('runner survives being killed', () => {
   });
 
   it('SIGINT stops cleanly (exit 130, no partial files) and a rerun completes', async () => {
-    const dir = tmp();
-    const specPath = writeSpec(dir, spec);
-    const results = join(dir, 'results');
-    const counter = join(dir, 'trained.txt');
+    const { spec: specPath, results, counter } = specDir(spec);
     const first = await runChild(specPath, results, counter, { sleepMs: 8, signal: 'SIGINT', whenDone: 1 });
     expect(first.code).toBe(130);
     expectNoCorruptFile(results);

@@ -23,6 +23,12 @@ export function tinySpec(over: Partial<SweepSpecInput> = {}): SweepSpecInput {
   };
 }
 
+/** A fresh directory holding `spec` as spec.json, with the paths of its results and of the trained-runs counter file. */
+export function specDir(spec: SweepSpecInput, prefix?: string): { dir: string; spec: string; results: string; counter: string } {
+  const dir = tmp(prefix);
+  return { dir, spec: writeSpec(dir, spec), results: join(dir, 'results'), counter: join(dir, 'trained.txt') };
+}
+
 export function writeSpec(dir: string, spec: SweepSpecInput, name = 'spec.json'): string {
   const p = join(dir, name);
   writeFileSync(p, JSON.stringify(spec, null, 2));

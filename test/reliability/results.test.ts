@@ -14,7 +14,7 @@ import {
 } from '../../src/experiments/index.js';
 import { lockFile, stagingDir } from '../../src/experiments/layout.js';
 import { tryLock } from '../../src/experiments/lock.js';
-import { expectSameResults, listFiles, tinySpec, tmp, writeSpec } from '../experiments/util.js';
+import { expectSameResults, listFiles, specDir, tinySpec, tmp, writeSpec } from '../experiments/util.js';
 import { catalogue, type ErrorCase, type FaultCase } from './catalogue.js';
 
 const WORKER = join(__dirname, 'fixtures', 'sweep-worker.ts');
@@ -283,12 +283,6 @@ function errorCases(): ErrorCase[] {
 
 // ---- fault cases ------------------------------------------------------------------------------
 
-/** A fresh directory with the child spec, its results path and the trained-runs counter file. */
-function workerSetup(): { dir: string; spec: string; results: string; counter: string } {
-  const dir = tmp('ws-rel-f-');
-  return { dir, spec: writeSpec(dir, childSpec), results: join(dir, 'results'), counter: join(dir, 'trained.txt') };
-}
-
 /** Two workers on one results directory, released at the same moment; both must exit 0. */
 async function twoAtOnce(w: { spec: string; results: string; counter: string }, a: Record<string, unknown>, b: Record<string, unknown>): Promise<[WorkerExit, WorkerExit]> {
   const startAt = Date.now() + 2500;
@@ -303,7 +297,7 @@ function faultCases(): FaultCase[] {
       name: 'two sweeps on one directory at once: every run trained exactly once, each eval once, the report counts 2 seeds',
       timeoutMs: 60_000,
       run: async () => {
-        const w = workerSetup();
+        const w = specDir(childSpec, 'ws-rel-f-');
         const { spec, results, counter } = w;
         const [a, b] = await twoAtOnce(w, { sleepMs: 10 }, { sleepMs: 10 });
         const sweep = resolveSweep(loadSpec(spec));
@@ -322,7 +316,7 @@ function faultCases(): FaultCase[] {
       name: 'SIGKILL while holding a lock mid-run, then two resumers at once: everything finished, nothing trained twice, results equal an uninterrupted run byte for byte',
       timeoutMs: 60_000,
       run: async () => {
-        const w = workerSetup();
+        const w = specDir(childSpec, 'ws-rel-f-');
         const { spec, results, counter } = w;
         let locksAtKill: string[] = [];
         const killed = await worker(spec, results, counter, { sleepMs: 10 }, () => {
@@ -358,7 +352,7 @@ function faultCases(): FaultCase[] {
       name: 'two shards of one spec start together on an empty directory: one sweep.json, every run once',
       timeoutMs: 60_000,
       run: async () => {
-        const w = workerSetup();
+        const w = specDir(childSpec, 'ws-rel-f-');
         const { spec, results, counter } = w;
         await twoAtOnce(w, { shard: '0/2' }, { shard: '1/2' });
         const sweep = resolveSweep(loadSpec(spec));

@@ -14,10 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Device } from '../tensor/device.js';
+import { defaultCacheDir } from '../util/cache-dir.js';
 import { envFlag } from '../util/env.js';
+
+export { defaultCacheDir };
 
 export interface TuneTarget<C> {
   /** The op's name (one section of the cache file). */
@@ -60,12 +62,6 @@ interface CacheFile {
   version: 1;
   adapter: string;
   ops: Record<string, { hash: string; entries: Record<string, CacheEntry> }>;
-}
-
-/** $XDG_CACHE_HOME/widthscope, else ~/.cache/widthscope. */
-export function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'widthscope');
 }
 
 /** env WIDTHSCOPE_AUTOTUNE=1|0 decides (any other value is an error); otherwise on, except under vitest. */

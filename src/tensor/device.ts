@@ -10,6 +10,9 @@ import { defaultWaitStrategy, waitFor, type WaitStrategy } from './wait.js';
 import { KernelRegistry, writeParams, type BufferRange } from './kernel-registry.js';
 import { ErrorFlags, FLAG_BYTES, flagContext } from './error-flags.js';
 import { envChoice, envFlag, envInt } from '../util/env.js';
+import { pipelineCacheDefault } from './pipeline-cache.js';
+import { preloadReflector, reflectorLoadsOnDemand } from './reflect.js';
+import { startWarm, warmDefault, type Warmer } from './warm.js';
 import { UsageError } from '../util/usage-error.js';
 
 export interface DeviceOptions {
@@ -41,6 +44,11 @@ export interface DeviceOptions {
    * excepted: poison and full() write what they are asked). Off: no cost.
    */
   anomaly?: boolean;
+  /**
+   * Compile the pipelines this process will likely need first in the background (warm.ts; env
+   * WIDTHSCOPE_WARM=1|0, default on outside vitest).
+   */
+  warm?: boolean;
 }
 
 export type { AdapterDescription } from './adapters.js';
@@ -108,7 +116,7 @@ export const DISPATCHES_PER_SUBMIT = 1024;
 const WAIT_CHOICES = ['auto', 'sleep', 'spin'] as const;
 
 /** The options as given, else from the environment; bad values are UsageErrors naming the variable. */
-function resolveOptions(opts: DeviceOptions): { wait: WaitStrategy | 'auto'; maxDispatchesPerSubmit: number; poison: boolean; anomaly: boolean } {
+function resolveOptions(opts: DeviceOptions): { wait: WaitStrategy | 'auto'; maxDispatchesPerSubmit: number; poison: boolean; anomaly: boolean; warm: boolean; pipelineCache: boolean } {
   const wait = opts.wait ?? envChoice('WIDTHSCOPE_WAIT', WAIT_CHOICES) ?? 'auto';
   if (!WAIT_CHOICES.includes(wait)) throw new UsageError(`device: wait strategy must be 'auto', 'sleep' or 'spin', got '${wait}' (--wait / DeviceOptions.wait)`);
   const perSubmit = opts.maxDispatchesPerSubmit ?? envInt('WIDTHSCOPE_DISPATCHES_PER_SUBMIT', 1) ?? DISPATCHES_PER_SUBMIT;
@@ -119,6 +127,8 @@ function resolveOptions(opts: DeviceOptions): { wait: WaitStrategy | 'auto'; max
     wait, maxDispatchesPerSubmit: perSubmit,
     poison: opts.poison ?? envFlag('WIDTHSCOPE_POISON') ?? false,
     anomaly: opts.anomaly ?? envFlag('WIDTHSCOPE_ANOMALY') ?? false,
+    warm: opts.warm ?? warmDefault(),
+    pipelineCache: pipelineCacheDefault(),
   };
 }
 
@@ -154,6 +164,8 @@ export class Device {
   private lostInfo: string | null = null;
   private destroyed = false;
   private staging = new Map<number, GPUBuffer[]>();
+  /** The background pipeline warm-up (DeviceOptions.warm), if on. */
+  warmer: Warmer | null = null;
 
   private constructor(readonly gpu: GPUDevice, info: AdapterDescription, opts: DeviceOptions) {
     this.adapterInfo = info;
@@ -178,7 +190,8 @@ export class Device {
   }
 
   static async create(opts: DeviceOptions = {}): Promise<Device> {
-    resolveOptions(opts); // bad options or environment fail before any adapter is touched
+    const { warm } = resolveOptions(opts); // bad options or environment fail before any adapter is touched
+    if (!reflectorLoadsOnDemand()) await preloadReflector();
     const wish = opts.adapter ?? (process.env.WIDTHSCOPE_ADAPTER || undefined);
     const offered = await enumerateAdapters(opts.powerPreference, opts.verbose);
     if (offered.length === 0) {
@@ -206,6 +219,7 @@ export class Device {
     );
     const gpu = await adapter.requestDevice({ requiredLimits, requiredFeatures: features });
     const device = new Device(gpu, info, opts);
+    if (warm) device.warmer = startWarm(device);
     if (opts.verbose) console.log(`widthscope: adapter ${device.describe()}`);
     return device;
   }
@@ -227,6 +241,11 @@ export class Device {
 
   get isSoftware(): boolean {
     return defaultWaitStrategy(this.adapterInfo) === 'sleep';
+  }
+
+  /** Neither destroyed nor lost. */
+  get alive(): boolean {
+    return !this.destroyed && !this.lostInfo;
   }
 
   checkAlive(what: string): void {
@@ -442,6 +461,7 @@ export class Device {
   /** Destroys the device (Dawn's instance stays for the process, see adapters.ts). */
   destroy(): void {
     if (this.destroyed) return;
+    this.warmer?.finish();
     try {
       this.flush();
     } catch {

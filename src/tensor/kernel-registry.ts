@@ -1,12 +1,16 @@
 /**
- * @file Loads WGSL kernels from src/kernels/*.wgsl, reflects them with wgsl_reflect to build
- * bind-group layouts and uniform layouts, checks every dispatch against the reflection, and
- * caches pipelines by (file, entry point, override constants).
+ * @file Loads WGSL kernels from src/kernels/*.wgsl, reflects them (reflect.ts, or the disk cache
+ * of pipeline-cache.ts) to build bind-group layouts and uniform layouts, checks every dispatch
+ * against the reflection, and caches pipelines by (file, entry point, override constants).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { WgslReflect, ResourceType, type VariableInfo, type FunctionInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { performance } from 'node:perf_hooks';
+import { reflectModule, type BindingInfo, type EntryReflection, type ParamsInfo } from './reflect.js';
+import { KernelCache, type PipelineKey } from './pipeline-cache.js';
+
+export type { BindingInfo, ParamMember, ScalarKind } from './reflect.js';
 
 const KERNEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'kernels');
 
@@ -16,29 +20,12 @@ export interface BufferRange {
   size: number;
 }
 
-export type ScalarKind = 'u32' | 'i32' | 'f32';
-
-export interface ParamMember {
-  name: string;
-  offset: number;
-  words: number;
-  kind: ScalarKind;
-}
-
-export interface BindingInfo {
-  name: string;
-  binding: number;
-  kind: 'uniform' | 'storage' | 'read-only-storage';
-  /** A storage array's element kind (vec4f counts as f32; atomics as their scalar). */
-  element?: ScalarKind;
-}
-
 export interface EntryInfo {
   file: string;
   entry: string;
   bindings: BindingInfo[];
   /** The one uniform struct of the entry point, filled from a `params` object. */
-  params?: { name: string; binding: number; size: number; members: ParamMember[] };
+  params?: ParamsInfo;
   overrides: Set<string>;
   layout: GPUBindGroupLayout;
   pipelineLayout: GPUPipelineLayout;
@@ -55,23 +42,49 @@ export interface KernelModule {
   entries: Map<string, EntryInfo>;
 }
 
-function scalarKindOf(typeName: string): ScalarKind {
-  if (/f32|vec\df\b|f16/.test(typeName)) return 'f32';
-  if (/i32|vec\di\b/.test(typeName)) return 'i32';
-  return 'u32';
+/** Where the kernel toolchain's time went in this process (milliseconds and counts). */
+export interface KernelProfile {
+  /** Reflection: a disk-cache lookup, plus wgsl_reflect's parse on a miss. */
+  reflectMs: number;
+  reflectHits: number;
+  reflectMisses: number;
+  /** createShaderModule (Dawn's WGSL front end). */
+  moduleMs: number;
+  /** Bind-group and pipeline layouts. */
+  layoutMs: number;
+  /** createComputePipeline on the caller's thread (Dawn's back end and the driver's compiler). */
+  pipelineMs: number;
+  /** Pipelines compiled in the background (warm.ts) and found ready by an op. */
+  warmUsed: number;
+  /** Pipelines an op compiled itself while the same one was compiling in the background. */
+  warmRaced: number;
 }
 
-function typeNameOf(member: { type: { getTypeName(): string; name: string } }): string {
-  return member.type.getTypeName?.() ?? member.type.name;
+/** How many of a process's first pipelines are remembered for the next process to warm. */
+export const WARM_LIST_LENGTH = 32;
+
+/** The cache key of a pipeline; `keys` are the constants' names, sorted. */
+function pipelineKey(file: string, entry: string, constants: Record<string, number>, keys: readonly string[]): string {
+  return `${file}|${entry}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}`;
 }
 
 export class KernelRegistry {
   private modules = new Map<string, KernelModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** Pipelines being compiled in the background (pipelineAsync), by key. */
+  private compiling = new Set<string>();
   /** Number of compute pipelines created (a flat count across steps proves caching). */
   pipelinesCreated = 0;
+  readonly profile: KernelProfile = {
+    reflectMs: 0, reflectHits: 0, reflectMisses: 0, moduleMs: 0, layoutMs: 0, pipelineMs: 0, warmUsed: 0, warmRaced: 0,
+  };
+  /** The first pipelines this process asked for, in order (the next process's warm list). */
+  readonly firstPipelines: PipelineKey[] = [];
+  private warmed = new Set<string>();
+  /** Modules loaded from kernel files (load), as opposed to loadSource text. */
+  private files = new Set<string>();
 
-  constructor(private readonly gpu: GPUDevice) {}
+  constructor(private readonly gpu: GPUDevice, readonly cache: KernelCache = KernelCache.fromEnv()) {}
 
   /** Whether a module named `name` is loaded (from a file or with loadSource). */
   has(name: string): boolean {
@@ -89,7 +102,9 @@ export class KernelRegistry {
     } catch {
       throw new Error(`kernel '${name}': no file ${file} in ${KERNEL_DIR}`);
     }
-    return this.loadSource(name, source);
+    const kernel = this.loadSource(name, source);
+    this.files.add(name);
+    return kernel;
   }
 
   /**
@@ -126,16 +141,26 @@ export class KernelRegistry {
   loadSource(name: string, raw: string): KernelModule {
     const file = `${name}.wgsl`;
     const { source, lineOrigin } = KernelRegistry.expandIncludes(file, raw);
-    let reflect: WgslReflect;
-    try {
-      reflect = new WgslReflect(source);
-    } catch (e) {
-      throw new Error(`kernel ${file}: WGSL parse error: ${(e as Error).message}`);
+    const prof = this.profile;
+    const t0 = performance.now();
+    let reflection = this.cache.getReflection(source);
+    if (reflection) {
+      prof.reflectHits++;
+    } else {
+      prof.reflectMisses++;
+      reflection = reflectModule(file, source);
+      this.cache.putReflection(source, reflection);
     }
+    const t1 = performance.now();
     const module = this.gpu.createShaderModule({ label: file, code: source });
+    const t2 = performance.now();
     const entries = new Map<string, EntryInfo>();
-    const overrides = new Set(reflect.overrides.map((o) => o.name));
-    for (const fn of reflect.entry.compute) entries.set(fn.name, this.reflectEntry(file, fn, overrides));
+    const overrides = new Set(reflection.overrides);
+    for (const e of reflection.entries) entries.set(e.entry, this.entryInfo(file, e, overrides));
+    const t3 = performance.now();
+    prof.reflectMs += t1 - t0;
+    prof.moduleMs += t2 - t1;
+    prof.layoutMs += t3 - t2;
     const kernel: KernelModule = {
       file,
       module,
@@ -162,6 +187,57 @@ export class KernelRegistry {
   }
 
   pipeline(kernel: KernelModule, entry: EntryInfo, constants: Record<string, number>): GPUComputePipeline {
+    const key = this.checkedKey(kernel, entry, constants);
+    let p = this.pipelines.get(key);
+    if (p) {
+      if (this.warmed.delete(key)) {
+        this.profile.warmUsed++;
+        this.remember(kernel, entry, constants);
+      }
+      return p;
+    }
+    if (this.compiling.has(key)) this.profile.warmRaced++;
+    const t0 = performance.now();
+    p = this.gpu.createComputePipeline(this.descriptor(key, kernel, entry, constants));
+    this.profile.pipelineMs += performance.now() - t0;
+    this.pipelinesCreated++;
+    this.pipelines.set(key, p);
+    this.remember(kernel, entry, constants);
+    return p;
+  }
+
+  /** Whether the pipeline of (kernel, entry, constants) is compiled or compiling. */
+  hasPipeline(kernel: KernelModule, entry: EntryInfo, constants: Record<string, number>): boolean {
+    const key = this.checkedKey(kernel, entry, constants);
+    return this.pipelines.has(key) || this.compiling.has(key);
+  }
+
+  /**
+   * Compiles a pipeline off the JS thread (createComputePipelineAsync) and keeps it, so that
+   * `pipeline()` finds it ready; `wait` runs the await (the device's poll strategy).
+   */
+  async pipelineAsync(
+    kernel: KernelModule,
+    entry: EntryInfo,
+    constants: Record<string, number>,
+    wait: (start: () => Promise<GPUComputePipeline>) => Promise<GPUComputePipeline>,
+  ): Promise<void> {
+    const key = this.checkedKey(kernel, entry, constants);
+    if (this.pipelines.has(key) || this.compiling.has(key)) return;
+    this.compiling.add(key);
+    try {
+      const p = await wait(() => this.gpu.createComputePipelineAsync(this.descriptor(key, kernel, entry, constants)));
+      if (!this.pipelines.has(key)) {
+        this.pipelines.set(key, p);
+        this.pipelinesCreated++;
+        this.warmed.add(key);
+      }
+    } finally {
+      this.compiling.delete(key);
+    }
+  }
+
+  private checkedKey(kernel: KernelModule, entry: EntryInfo, constants: Record<string, number>): string {
     const keys = Object.keys(constants).sort();
     for (const k of keys) {
       if (!entry.overrides.has(k)) {
@@ -171,46 +247,24 @@ export class KernelRegistry {
         );
       }
     }
-    const key = `${kernel.file}|${entry.entry}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
-      p = this.gpu.createComputePipeline({
-        label: key,
-        layout: entry.pipelineLayout,
-        compute: { module: kernel.module, entryPoint: entry.entry, constants },
-      });
-      this.pipelinesCreated++;
-      this.pipelines.set(key, p);
-    }
-    return p;
+    return pipelineKey(kernel.file, entry.entry, constants, keys);
   }
 
-  private reflectEntry(file: string, fn: FunctionInfo, overrides: Set<string>): EntryInfo {
-    const bindings: BindingInfo[] = [];
-    let params: EntryInfo['params'];
-    for (const r of fn.resources as VariableInfo[]) {
-      if (r.group !== 0) throw new Error(`kernel ${file}:${fn.name}: only @group(0) is supported (${r.name})`);
-      if (r.resourceType === ResourceType.Uniform) {
-        if (params) throw new Error(`kernel ${file}:${fn.name}: more than one uniform binding`);
-        const members: ParamMember[] = (r.members ?? []).map((m) => ({
-          name: m.name,
-          offset: m.offset,
-          words: m.size / 4,
-          kind: scalarKindOf(typeNameOf(m)),
-        }));
-        params = { name: r.name, binding: r.binding, size: r.size, members };
-        bindings.push({ name: r.name, binding: r.binding, kind: 'uniform' });
-      } else if (r.resourceType === ResourceType.Storage) {
-        const kind = r.access === 'read' ? 'read-only-storage' : 'storage';
-        bindings.push({ name: r.name, binding: r.binding, kind, element: scalarKindOf(typeNameOf(r)) });
-      } else {
-        throw new Error(`kernel ${file}:${fn.name}: unsupported resource ${r.name}`);
-      }
-    }
-    bindings.sort((a, b) => a.binding - b.binding);
+  private descriptor(key: string, kernel: KernelModule, entry: EntryInfo, constants: Record<string, number>): GPUComputePipelineDescriptor {
+    return { label: key, layout: entry.pipelineLayout, compute: { module: kernel.module, entryPoint: entry.entry, constants } };
+  }
+
+  /** Notes a pipeline of a kernel file (not of loadSource text) among the process's first. */
+  private remember(kernel: KernelModule, entry: EntryInfo, constants: Record<string, number>): void {
+    const name = kernel.file.replace(/\.wgsl$/, '');
+    if (this.firstPipelines.length >= WARM_LIST_LENGTH || !this.files.has(name)) return;
+    this.firstPipelines.push({ kernel: name, entry: entry.entry, constants: { ...constants } });
+  }
+
+  private entryInfo(file: string, e: EntryReflection, overrides: Set<string>): EntryInfo {
     const layout = this.gpu.createBindGroupLayout({
-      label: `${file}:${fn.name}`,
-      entries: bindings.map((b) => ({
+      label: `${file}:${e.entry}`,
+      entries: e.bindings.map((b) => ({
         binding: b.binding,
         visibility: GPUShaderStage.COMPUTE,
         // The uniform takes a dynamic offset into the device's ring (cacheable bind groups).
@@ -218,15 +272,7 @@ export class KernelRegistry {
       })),
     });
     const pipelineLayout = this.gpu.createPipelineLayout({ bindGroupLayouts: [layout] });
-    return {
-      file,
-      entry: fn.name,
-      bindings,
-      params,
-      overrides,
-      layout,
-      pipelineLayout,
-    };
+    return { file, entry: e.entry, bindings: e.bindings, params: e.params, overrides, layout, pipelineLayout };
   }
 }
 

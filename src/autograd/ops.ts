@@ -528,6 +528,11 @@ export {
   rowVariant, layerNormBackward, rmsNormBackward,
   type NormOptions, type LayerNormResult, type RmsNormResult, type NormBackwardOptions, type NormGrads, type RowVariant,
 } from '../ops/norm.js';
+// the fused softmax kernels' raw launchers and their composed oracles (not differentiable)
+export {
+  softmaxBackward, logSoftmaxBackward, softmaxPlan, type SoftmaxOptions, type SoftmaxVariant, type SoftmaxPlan,
+} from '../ops/softmax.js';
+export { softmaxComposed, logSoftmaxComposed } from '../ops/reduce.js';
 export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
 export { checkIndices, memberRows, type EmbeddingBackwardVariant } from '../ops/embedding.js';
 export { checkActivation } from '../ops/matmul.js';

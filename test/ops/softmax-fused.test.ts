@@ -75,6 +75,25 @@ describe('fused softmax and logSoftmax match the f64 reference on every variant'
     expect(softmaxPlan('softmax', dev, 3, 17, 5).entry).toBe('strided');
   });
 
+  it('the differentiable softmax runs the fused kernel when no gradient is needed, and records the composed path otherwise', async () => {
+    const dev = ws.getDevice();
+    const { t, r } = pair([5, 40], freshSeed(), -3, 3);
+    const rec = recordDispatches(dev);
+    const y = ws.noGrad(() => ws.softmax(t));
+    const ly = ws.logSoftmax(t, 0); // t is not tracked
+    rec.stop();
+    expect(rec.entries.filter((e) => e !== 'fill')).toEqual([`fwd_${softmaxPlan('softmax', dev, 5, 40, 1).entry}`, 'fwd_strided']);
+    await expectMatches(y, softmaxRef(r), TOL.reduction, 'noGrad softmax');
+    await expectMatches(ly, logSoftmaxRef(r, 0), TOL.reduction, 'untracked logSoftmax');
+    const p = ws.fromArray(await t.toArray(), [5, 40]);
+    p.requiresGrad = true;
+    const rec2 = recordDispatches(dev);
+    const z = ws.softmax(p);
+    rec2.stop();
+    expect(rec2.entries.filter((e) => e !== 'fill').length).toBeGreaterThan(1);
+    await expectMatches(z, softmaxRef(r), TOL.reduction, 'tracked softmax');
+  });
+
   it('the composed path agrees with the fused one', async () => {
     const { t } = pair([6, 33], freshSeed(), -3, 3);
     const fused = await softmax(t).toArray();

@@ -15,6 +15,7 @@ import { Tensor } from '../tensor/tensor.js';
 import * as rawCreation from '../ops/creation.js';
 import { checkActivation, kernelBiasMode, matmul as rawMatmul } from '../ops/matmul.js';
 import { MAX_FUSED_HEAD_DIM } from '../ops/attention.js';
+import { logSoftmax as rawLogSoftmax, softmax as rawSoftmax } from '../ops/softmax.js';
 import { causalAttention } from './causal-attention.js';
 import type { Reduction } from '../ops/loss.js';
 
@@ -227,9 +228,18 @@ export function std<A extends T>(x: A, axes?: number | readonly number[], keepdi
   return tidy(() => sqrt(variance(x, axes, keepdims, correction)));
 }
 
-/** exp(x) / sum(exp(x)) along `axis`, shifted by the (detached) max. */
+/** A GPU tensor whose result needs no gradient: the fused raw kernels (src/ops/softmax.ts) apply. */
+function untrackedGpu(x: T): x is Tensor {
+  return x instanceof Tensor && (!isGradEnabled() || !isTracked(x));
+}
+
+/**
+ * exp(x) / sum(exp(x)) along `axis`, shifted by the (detached) max; composed on the tape, one
+ * fused dispatch when no gradient is needed.
+ */
 export function softmax<A extends T>(x: A, axis = -1): A {
   normAxis('softmax', axis, x.shape.length, x.shape);
+  if (untrackedGpu(x)) return rawSoftmax(x, axis) as unknown as A;
   if (sizeOf(x.shape) === 0) return mul(x, 1); // empty in, empty out (no max to shift by)
   return tidy(() => {
     const e = exp(sub(x, detach(max(x, axis, true))));
@@ -237,9 +247,10 @@ export function softmax<A extends T>(x: A, axis = -1): A {
   });
 }
 
-/** x - logsumexp(x) along `axis`. */
+/** x - logsumexp(x) along `axis`; one fused dispatch when no gradient is needed. */
 export function logSoftmax<A extends T>(x: A, axis = -1): A {
   normAxis('logSoftmax', axis, x.shape.length, x.shape);
+  if (untrackedGpu(x)) return rawLogSoftmax(x, axis) as unknown as A;
   if (sizeOf(x.shape) === 0) return mul(x, 1); // empty in, empty out
   return tidy(() => sub(x, logsumexp(x, axis, true)));
 }
@@ -528,6 +539,11 @@ export {
   rowVariant, layerNormBackward, rmsNormBackward,
   type NormOptions, type LayerNormResult, type RmsNormResult, type NormBackwardOptions, type NormGrads, type RowVariant,
 } from '../ops/norm.js';
+// the fused softmax kernels' raw launchers and their composed oracles (not differentiable)
+export {
+  softmaxBackward, logSoftmaxBackward, softmaxPlan, MAX_REGISTER_VEC4, type SoftmaxOptions, type SoftmaxVariant, type SoftmaxPlan,
+} from '../ops/softmax.js';
+export { softmaxComposed, logSoftmaxComposed } from '../ops/reduce.js';
 export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
 export { checkIndices, memberRows, type EmbeddingBackwardVariant } from '../ops/embedding.js';
 export { checkActivation } from '../ops/matmul.js';

@@ -16,6 +16,10 @@
 //   scalar:    out[i] = a[i] op s, or s op a[i] when p.swap == 1 (s is a uniform f32).
 //   same_vec4, scalar_vec4: the same on vec4 items (lengths % 4 == 0; p.n counts vec4s), since
 //              memory-bound kernels move ~2.5x more bytes per second this way on lavapipe.
+//   per_row, per_row_vec4: out [R, C] = a [R, C] op b [R] (one value per row; b op a when
+//              p.swap == 1), C in p.shape[0].x (in vec4s for the vec4 entry, C % 4 == 0): one
+//              division per item, no split3 (softmax-style row scalings and shifts).
+//   per_col, per_col_vec4: out [R, C] = a [R, C] op b [C] (b op a when p.swap == 1), C as above.
 // Bindings: 0 a (read), 1 b (read; absent in scalar), 2 out (read_write), 3 p (uniform);
 //           4 a4, 5 b4 (read), 6 out4 (read_write) for the vec4 entry points.
 // Tiling: WG invocations per workgroup, any workgroup count.
@@ -141,5 +145,42 @@ fn scalar_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let s = vec4f(p.s);
   for (var i = gid.x; i < p.n; i += stride) {
     out4[i] = select(apply4(a4[i], s), apply4(s, a4[i]), p.swap == 1u);
+  }
+}
+
+// The row of item i of an [R, C] space; C = p.shape[0].x.
+fn row_of(i: u32) -> u32 { return div_index(i, p.shape[0].x); }
+
+@compute @workgroup_size(WG)
+fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let y = b[row_of(i)];
+    if (p.swap == 1u) { out[i] = apply(y, a[i]); } else { out[i] = apply(a[i], y); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_row_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let y = vec4f(b[row_of(i)]);
+    if (p.swap == 1u) { out4[i] = apply4(y, a4[i]); } else { out4[i] = apply4(a4[i], y); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = p.shape[0].x;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let y = b[i - row_of(i) * c];
+    if (p.swap == 1u) { out[i] = apply(y, a[i]); } else { out[i] = apply(a[i], y); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_col_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = p.shape[0].x;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let y = b4[i - row_of(i) * c];
+    if (p.swap == 1u) { out4[i] = apply4(y, a4[i]); } else { out4[i] = apply4(a4[i], y); }
   }
 }

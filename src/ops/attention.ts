@@ -13,7 +13,8 @@ import { fmt } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { checkF32, checkSameDevice } from './launch.js';
 import { binary } from './elementwise.js';
-import { softmax, sum } from './reduce.js';
+import { sum } from './reduce.js';
+import { softmax } from './softmax.js';
 import { zeros } from './creation.js';
 import { specializeKernel } from './conv2d.js';
 

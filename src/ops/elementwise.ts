@@ -91,6 +91,11 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   if (c.shape.length > MAX_RANK) {
     throw new Error(`${label}: broadcasting needs ${c.shape.length} axes after merging, at most ${MAX_RANK} supported`);
   }
+  const rowCol = rowColPlan(c.shape, c.strides);
+  if (rowCol) {
+    dispatchRowCol(op, label, rowCol, a, b, out);
+    return out;
+  }
   const plan = index3Plan(c.shape, c.strides);
   if (plan) {
     const [sa, sb] = plan.strides;
@@ -114,6 +119,53 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
     },
   });
   return out;
+}
+
+/**
+ * A broadcast that is one [R, C] operand against one value per row ([R, 1]) or per column
+ * ([1, C]) after merging axes (a [C] operand over [n] is one row): `full` is the operand that is
+ * [R, C]. Null for any other pattern (broadcast3 / broadcast take those).
+ */
+export function rowColPlan(shape: readonly number[], [sa, sb]: readonly (readonly number[])[]):
+  { kind: 'row' | 'col'; full: 0 | 1; rows: number; cols: number } | null {
+  const [rows, cols] = shape.length === 1 ? [1, shape[0]] : shape.length === 2 ? shape : [0, 0];
+  if (rows === 0) return null;
+  const [ra, ca] = shape.length === 1 ? [0, sa[0]] : sa;
+  const [rb, cb] = shape.length === 1 ? [0, sb[0]] : sb;
+  const full = (r: number, c: number) => c === 1 && (rows === 1 || r === cols);
+  const perRow = (r: number, c: number) => c === 0 && (rows === 1 || r === 1);
+  const perCol = (r: number, c: number) => c === 1 && r === 0 && rows > 1;
+  for (const f of [0, 1] as const) {
+    const [fr, fc, or, oc] = f === 0 ? [ra, ca, rb, cb] : [rb, cb, ra, ca];
+    if (!full(fr, fc)) continue;
+    if (perRow(or, oc)) return { kind: 'row', full: f, rows, cols };
+    if (perCol(or, oc)) return { kind: 'col', full: f, rows, cols };
+  }
+  return null;
+}
+
+/** Launches binary.wgsl's per_row / per_col entry for a rowColPlan (vec4 when C % 4 == 0). */
+function dispatchRowCol(
+  op: BinaryOp, label: string, plan: NonNullable<ReturnType<typeof rowColPlan>>, a: Tensor, b: Tensor, out: Tensor,
+): void {
+  const [full, other] = plan.full === 0 ? [a, b] : [b, a];
+  const vec4 = plan.cols % 4 === 0;
+  const n = out.size / (vec4 ? 4 : 1);
+  const entry = `per_${plan.kind}${vec4 ? '_vec4' : ''}`;
+  const otherVec4 = vec4 && plan.kind === 'col';
+  a.device.dispatch({
+    kernel: 'binary',
+    entry,
+    label,
+    constants: { OP: BINARY_OPS[op], ...f32Div(n) },
+    bindings: {
+      [vec4 ? 'a4' : 'a']: full.binding(op),
+      [otherVec4 ? 'b4' : 'b']: other.binding(op),
+      [vec4 ? 'out4' : 'out']: out.binding(op),
+    },
+    params: { n, rank: 2, swap: plan.full, s: 0, shape: pad8([plan.cols / (vec4 ? 4 : 1)]), sa: pad8([]), sb: pad8([]) },
+    workgroups: groupsFor(n),
+  });
 }
 
 /** cond != 0 ? a : b, all three broadcast together. */

@@ -8,6 +8,7 @@ export { unary, binary, where, UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryO
 export * from './creation.js';
 export * from './layout.js';
 export * from './reduce.js';
+export * from './softmax.js';
 
 type Operand = Tensor | number;
 

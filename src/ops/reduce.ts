@@ -1,6 +1,7 @@
 /**
  * @file Reductions over any axes (sum, mean, max, min, argmax, argmin) and the ops composed
- * from them (logsumexp, variance, std, softmax, logSoftmax).
+ * from them (logsumexp, variance, std, and the composed softmax / logSoftmax that test and bench
+ * the fused ones of softmax.ts).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, normAxes, normAxis, sizeOf } from '../tensor/shape.js';
@@ -179,8 +180,8 @@ export function std(x: Tensor, axes?: number | readonly number[], keepdims = fal
   return tidy(() => unary('sqrt', variance(x, axes, keepdims, correction)));
 }
 
-/** exp(x) / sum(exp(x)) along `axis`, shifted by the max. */
-export function softmax(x: Tensor, axis = -1): Tensor {
+/** exp(x) / sum(exp(x)) along `axis`, shifted by the max, from 5 dispatches (softmax.ts fuses it). */
+export function softmaxComposed(x: Tensor, axis = -1): Tensor {
   normAxis('softmax', axis, x.rank, x.shape);
   if (x.size === 0) return binary('mul', x, 1); // empty in, empty out (no max to shift by)
   return tidy(() => {
@@ -189,8 +190,8 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   });
 }
 
-/** x - logsumexp(x) along `axis`. */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
+/** x - logsumexp(x) along `axis`, composed (softmax.ts fuses it). */
+export function logSoftmaxComposed(x: Tensor, axis = -1): Tensor {
   normAxis('logSoftmax', axis, x.rank, x.shape);
   if (x.size === 0) return binary('mul', x, 1); // empty in, empty out
   return tidy(() => binary('sub', x, logsumexp(x, axis, true)));

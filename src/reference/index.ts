@@ -4,6 +4,7 @@
 export * from './ndarray.js';
 export * from './elementwise.js';
 export * from './reduce.js';
+export * from './softmax.js';
 export * from './norm.js';
 export * from './loss.js';
 export * from './embedding.js';

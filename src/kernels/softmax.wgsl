@@ -1,0 +1,115 @@
+// softmax.wgsl: fused softmax (MODE 0) and log-softmax (MODE 1) of x viewed as [outer, len, inner]
+// along the middle axis, forward and backward, one dispatch each (math: include/softmax_row.wgsl).
+// Entry points:
+//   fwd_strided / bwd_strided: one invocation per slice (o, i): pass 1 folds the slice into
+//     (m, s) (forward) or d (backward), pass 2 writes it. For inner > 1 (a non-last axis)
+//     neighbouring invocations read neighbouring addresses; for inner == 1 it is one invocation
+//     per row (short rows, or adapters where barriers are slow).
+//   fwd_wg / bwd_wg: inner == 1, one workgroup per row: WG invocations stride over the row, their
+//     partials meet in a tree in workgroup memory, then they stride again to write (long or few
+//     rows on adapters without subgroups).
+//   The subgroup kernels for rows are in softmax_subgroup.wgsl.
+// Bindings: x (read; forward input), y (read; the forward's output), g (read; upstream gradient),
+//   out (read_write; y forward, dx backward), p (uniform: outer, len, inner, inf = +Infinity,
+//   lowest = the lowest finite f32).
+// Layout: x, y, g, out: [outer, len, inner] row-major contiguous.
+// Tiling: WG invocations per workgroup (override, power of two); every entry grid-strides over
+//   slices or rows, so any workgroup count covers any size.
+override MODE: u32 = 0u;
+override WG: u32 = 64u;
+
+struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+//!include nan_minmax.wgsl
+//!include softmax_row.wgsl
+
+var<workgroup> red: array<vec2f, WG>;
+
+@compute @workgroup_size(WG)
+fn fwd_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let total = p.outer * p.inner;
+  for (var j = gid.x; j < total; j += nwg.x * WG) {
+    let o = j / p.inner;
+    let base = o * p.len * p.inner + (j - o * p.inner);
+    var ms = vec2f(p.lowest, 0.0);
+    for (var r = 0u; r < p.len; r++) { ms = push_ms(ms, x[base + r * p.inner]); }
+    let k = row_factor(ms.x, ms.y);
+    for (var r = 0u; r < p.len; r++) {
+      let at = base + r * p.inner;
+      out[at] = fwd_value(x[at], ms.x, k);
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let total = p.outer * p.inner;
+  for (var j = gid.x; j < total; j += nwg.x * WG) {
+    let o = j / p.inner;
+    let base = o * p.len * p.inner + (j - o * p.inner);
+    // NOTE: blocked sum (32 items a block) so the error grows like 32 + len / 32 roundings.
+    var d = 0.0;
+    var r = 0u;
+    while (r < p.len) {
+      let end = min(p.len, r + 32u);
+      var part = 0.0;
+      while (r < end) {
+        let at = base + r * p.inner;
+        part += bwd_term(y[at], g[at]);
+        r++;
+      }
+      d += part;
+    }
+    for (var q = 0u; q < p.len; q++) {
+      let at = base + q * p.inner;
+      out[at] = bwd_value(y[at], g[at], d);
+    }
+  }
+}
+
+// Combines every invocation's pair of the workgroup (merge_ms when `ms`, else adds the sums in .y);
+// called in uniform control flow only.
+fn wg_combine(lid: u32, v: vec2f, ms: bool) -> vec2f {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      if (ms) { red[lid] = merge_ms(red[lid], red[lid + half]); } else { red[lid].y += red[lid + half].y; }
+    }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+          @builtin(num_workgroups) nwg: vec3u) {
+  for (var r = wid.x; r < p.outer; r += nwg.x) {
+    let base = r * p.len;
+    var ms = vec2f(p.lowest, 0.0);
+    for (var c = lid; c < p.len; c += WG) { ms = push_ms(ms, x[base + c]); }
+    let row = wg_combine(lid, ms, true);
+    let k = row_factor(row.x, row.y);
+    for (var c = lid; c < p.len; c += WG) { out[base + c] = fwd_value(x[base + c], row.x, k); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn bwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+          @builtin(num_workgroups) nwg: vec3u) {
+  for (var r = wid.x; r < p.outer; r += nwg.x) {
+    let base = r * p.len;
+    var d = 0.0;
+    for (var c = lid; c < p.len; c += WG) { d += bwd_term(y[base + c], g[base + c]); }
+    let total = wg_combine(lid, vec2f(0.0, d), false).y;
+    for (var c = lid; c < p.len; c += WG) { out[base + c] = bwd_value(y[base + c], g[base + c], total); }
+  }
+}

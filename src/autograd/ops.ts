@@ -4,12 +4,12 @@
  * reference tensors (F64Tensor), so one function runs on the GPU and in f64 for gradcheck.
  * The raw launchers in src/ops stay autograd-free.
  */
-import type { UnaryOp } from '../ops/elementwise.js';
+import { UNARY_OPS, type UnaryOp } from '../ops/elementwise.js';
 import type { ReduceOp } from '../ops/reduce.js';
 import { tidy } from '../tensor/scope.js';
 import { broadcastShapes, fmt, normAxes, normAxis, sameShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { backendOf } from './backends.js';
-import type { CompareBinary, ConvParams, GradTensor, NormParams, Operand, SmoothBinary } from './primitives.js';
+import { COMPARE_BINARY, SMOOTH_BINARY, type CompareBinary, type ConvParams, type GradTensor, type NormParams, type Operand, type SmoothBinary } from './primitives.js';
 import { apply, isGradEnabled, isTracked } from './tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as rawCreation from '../ops/creation.js';
@@ -37,45 +37,19 @@ export function binary<A extends T>(op: SmoothBinary | CompareBinary, a: Operand
   return apply(op, [a, b], {});
 }
 
-export const neg = <A extends T>(x: A) => unary('neg', x);
-export const abs = <A extends T>(x: A) => unary('abs', x);
-export const sign = <A extends T>(x: A) => unary('sign', x);
-export const exp = <A extends T>(x: A) => unary('exp', x);
-export const log = <A extends T>(x: A) => unary('log', x);
-export const sqrt = <A extends T>(x: A) => unary('sqrt', x);
-export const rsqrt = <A extends T>(x: A) => unary('rsqrt', x);
-export const square = <A extends T>(x: A) => unary('square', x);
-export const tanh = <A extends T>(x: A) => unary('tanh', x);
-export const sigmoid = <A extends T>(x: A) => unary('sigmoid', x);
-export const relu = <A extends T>(x: A) => unary('relu', x);
-export const gelu = <A extends T>(x: A) => unary('gelu', x);
-/** d gelu / dx = Phi(x) + x phi(x) (a primitive so gelu's rule stays differentiable). */
-export const geluGrad = <A extends T>(x: A) => unary('geluGrad', x);
-/** 1 where x > 0, else 0 (zero gradient). */
-export const reluMask = <A extends T>(x: A) => unary('reluMask', x);
-export const sin = <A extends T>(x: A) => unary('sin', x);
-export const cos = <A extends T>(x: A) => unary('cos', x);
-export const reciprocal = <A extends T>(x: A) => unary('reciprocal', x);
-export const floor = <A extends T>(x: A) => unary('floor', x);
-export const ceil = <A extends T>(x: A) => unary('ceil', x);
-export const round = <A extends T>(x: A) => unary('round', x);
-export const erf = <A extends T>(x: A) => unary('erf', x);
-export const log1p = <A extends T>(x: A) => unary('log1p', x);
-export const expm1 = <A extends T>(x: A) => unary('expm1', x);
+const unaryFns = Object.fromEntries(Object.keys(UNARY_OPS).map((op) => [op, <A extends T>(x: A) => unary(op as UnaryOp, x)])) as {
+  readonly [K in UnaryOp]: <A extends T>(x: A) => A;
+};
+const binaryFns = Object.fromEntries([...SMOOTH_BINARY, ...COMPARE_BINARY].map((op) => [op, <A extends T>(a: Operand<A>, b: Operand<A>) => binary(op, a, b)])) as {
+  readonly [K in SmoothBinary | CompareBinary]: <A extends T>(a: Operand<A>, b: Operand<A>) => A;
+};
 
-export const add = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('add', a, b);
-export const sub = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('sub', a, b);
-export const mul = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('mul', a, b);
-export const div = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('div', a, b);
-export const pow = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('pow', a, b);
-export const maximum = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('maximum', a, b);
-export const minimum = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('minimum', a, b);
-export const eq = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('eq', a, b);
-export const ne = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('ne', a, b);
-export const lt = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('lt', a, b);
-export const le = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('le', a, b);
-export const gt = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('gt', a, b);
-export const ge = <A extends T>(a: Operand<A>, b: Operand<A>) => binary('ge', a, b);
+// geluGrad: d gelu / dx = Phi(x) + x phi(x); reluMask: 1 where x > 0, else 0 (zero gradient)
+export const {
+  neg, abs, sign, exp, log, sqrt, rsqrt, square, tanh, sigmoid, relu, gelu, geluGrad, reluMask, sin, cos, reciprocal,
+  floor, ceil, round, erf, log1p, expm1,
+} = unaryFns;
+export const { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge } = binaryFns;
 
 /** cond != 0 ? a : b, all three broadcast together (cond gets no gradient). */
 export function where<A extends T>(cond: A, a: Operand<A>, b: Operand<A>): A {

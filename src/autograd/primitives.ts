@@ -4,24 +4,13 @@
  * compiler ask for its forward on each backend (backends.ts), its rule (rules.ts) and its
  * gradcheck case (suite.ts).
  */
-import type { BinaryOp, UnaryOp } from '../ops/elementwise.js';
 import type { GradNode } from '../tensor/tensor.js';
+import type { CompareBinary, SmoothBinary, SmoothUnary, StepUnary } from '../ops/elementwise-table.js';
 
-/** Unary primitives with a derivative. */
-export const SMOOTH_UNARY = [
-  'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'tanh', 'sigmoid', 'relu', 'gelu', 'geluGrad',
-  'sin', 'cos', 'reciprocal', 'erf', 'log1p', 'expm1',
-] as const satisfies readonly UnaryOp[];
-/** Piecewise-constant unary primitives: their gradient is zero (no node is recorded). */
-export const STEP_UNARY = ['sign', 'floor', 'ceil', 'round', 'reluMask'] as const satisfies readonly UnaryOp[];
-export const SMOOTH_BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const satisfies readonly BinaryOp[];
-/** Comparisons give 0/1 masks: zero gradient. */
-export const COMPARE_BINARY = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const satisfies readonly BinaryOp[];
-
-export type SmoothUnary = (typeof SMOOTH_UNARY)[number];
-export type StepUnary = (typeof STEP_UNARY)[number];
-export type SmoothBinary = (typeof SMOOTH_BINARY)[number];
-export type CompareBinary = (typeof COMPARE_BINARY)[number];
+export {
+  COMPARE_BINARY, SMOOTH_BINARY, SMOOTH_UNARY, STEP_UNARY,
+  type CompareBinary, type SmoothBinary, type SmoothUnary, type StepUnary,
+} from '../ops/elementwise-table.js';
 
 /** Axes normalized (non-negative, sorted, unique) before a reduction is recorded. */
 export interface ReduceParams {

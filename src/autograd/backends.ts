@@ -6,6 +6,7 @@
  */
 import * as creation from '../ops/creation.js';
 import { keep } from '../tensor/scope.js';
+import type { NDArray } from '../reference/ndarray.js';
 import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
 import { Tensor, type GradNode } from '../tensor/tensor.js';
 import { F64Tensor } from './f64.js';
@@ -72,6 +73,13 @@ export const f64: Backend<F64Tensor> = {
     return x.data;
   },
 };
+
+/** An f64 operand as an array (a number as a scalar). */
+export function nd(x: Operand<F64Tensor>, op: string): NDArray {
+  if (typeof x === 'number') return { shape: [], data: Float64Array.of(x) };
+  if (x.disposed) throw new Error(`${op}: ${x} was disposed`);
+  return x.nd;
+}
 
 /** The backend of the tensors among `xs` (all must agree). */
 export function backendOf(op: string, xs: readonly Operand<GradTensor>[]): Backend<GradTensor> {

@@ -14,22 +14,19 @@ export { argmax, argmin, type ReduceOp } from '../ops/reduce.js';
 export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../ops/elementwise.js';
 
 export { constantLike, zerosLike, onesLike, detach, indicesLike, labelsAsFloat } from './backends.js';
-export {
-  unary, binary, where, where as select,
-  neg, abs, sign, exp, log, sqrt, rsqrt, square, tanh, sigmoid, relu, gelu, geluGrad, reluMask, sin, cos, reciprocal,
-  floor, ceil, round, erf, log1p, expm1,
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-} from './primitives/elementwise.js';
-export { reduce, sum, mean, max, min, sumTo } from './primitives/reduce.js';
-export { reshape, flatten, squeeze, unsqueeze, permute, transpose, slice, concat, expand, contiguous } from './primitives/layout.js';
-export { logsumexp, variance, std, softmax, logSoftmax } from './composites.js';
-export { matmul, type MatmulOptions } from './primitives/matmul.js';
-export { conv2d, conv2dRaw, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from './primitives/conv.js';
-export { embedding, embeddingBackward } from './primitives/embedding.js';
-export { crossEntropy, mseLoss } from './primitives/loss.js';
+// Each family's defs, cases and differentiable ops (a new op in a family needs no line here).
+export * from './primitives/elementwise.js';
+export { where as select } from './primitives/elementwise.js';
+export * from './primitives/layout.js';
+export * from './primitives/reduce.js';
+export * from './primitives/matmul.js';
+export * from './primitives/conv.js';
+export * from './primitives/embedding.js';
+export * from './primitives/loss.js';
+export * from './primitives/norm.js';
+export * from './primitives/attention.js';
+export * from './composites.js';
 export type { Reduction } from '../ops/loss.js';
-export { layerNorm, rmsNorm } from './primitives/norm.js';
-export { attentionProbs, scaledDotProductAttention, type AttentionOptions } from './primitives/attention.js';
 
 export {
   rowVariant, layerNormBackward, rmsNormBackward,

@@ -8,13 +8,13 @@ import { attentionBackwardRef, attentionRef } from '../../reference/attention.js
 import { tidy } from '../../tensor/scope.js';
 import { fmt, sameShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { constantLike, onBackend } from '../backends.js';
+import { constantLike, nd, onBackend } from '../backends.js';
 import { causalAttention } from '../causal-attention.js';
 import { softmax } from '../composites.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
 import { apply, isGradEnabled } from '../tape.js';
-import { mul, nd, sub, where } from './elementwise.js';
+import { mul, sub, where } from './elementwise.js';
 import { concat, slice } from './layout.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';

@@ -8,10 +8,11 @@ import { binaryRef } from '../../reference/elementwise.js';
 import { tidy } from '../../tensor/scope.js';
 import { broadcastShapes, type Shape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { nd } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
 import { apply } from '../tape.js';
-import { add, nd } from './elementwise.js';
+import { add } from './elementwise.js';
 
 type T = GradTensor;
 

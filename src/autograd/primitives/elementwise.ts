@@ -14,7 +14,7 @@ import {
 import { binaryRef, unaryRef, whereRef } from '../../reference/elementwise.js';
 import type { NDArray } from '../../reference/ndarray.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { onBackend } from '../backends.js';
+import { nd, onBackend } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import {
   definePrimitives, noGradient,
@@ -34,12 +34,6 @@ export type ElementwiseParams = { [K in SmoothUnary | StepUnary | SmoothBinary |
 
 const G = (x: Operand<Tensor>): Tensor => x as Tensor;
 
-/** An f64 operand as an array (a number as a scalar). */
-export function nd(x: Operand<F64Tensor>, op: string): NDArray {
-  if (typeof x === 'number') return { shape: [], data: Float64Array.of(x) };
-  if (x.disposed) throw new Error(`${op}: ${x} was disposed`);
-  return x.nd;
-}
 const F = (a: NDArray) => F64Tensor.fromNd(a);
 
 const unaryForward = (op: UnaryOp) => ({

@@ -7,11 +7,11 @@ import { embedding as rawEmbedding, embeddingBackward as rawEmbeddingBackward } 
 import { embeddingBackwardRef, embeddingRef } from '../../reference/embedding.js';
 import { fmt } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { checkNotDifferentiated, indicesLike } from '../backends.js';
+import { checkNotDifferentiated, indicesLike, nd } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor, type NoParams } from '../primitive.js';
 import { apply } from '../tape.js';
-import { nd, square } from './elementwise.js';
+import { square } from './elementwise.js';
 import { sum } from './reduce.js';
 
 type T = GradTensor;

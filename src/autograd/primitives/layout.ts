@@ -9,11 +9,11 @@ import { concatRef, permuteRef, sliceRef } from '../../reference/reduce.js';
 import { mapBroadcast, ndZeros } from '../../reference/ndarray.js';
 import { broadcastShapes, fmt, normAxis, sameShape, sizeOf, type Shape } from '../../tensor/shape.js';
 import { autogradHooks, type Tensor } from '../../tensor/tensor.js';
-import { constantLike, gpu, type Backend } from '../backends.js';
+import { type Backend, constantLike, gpu, nd } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor, type NoParams, type Operand } from '../primitive.js';
 import { apply, isGradEnabled, isTracked, record } from '../tape.js';
-import { nd, mul, square } from './elementwise.js';
+import { mul, square } from './elementwise.js';
 
 type T = GradTensor;
 

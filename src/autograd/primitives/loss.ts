@@ -7,12 +7,12 @@ import { crossEntropyBackwardRef, crossEntropyRef } from '../../reference/loss.j
 import { tidy } from '../../tensor/scope.js';
 import { fmt, sameShape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { checkNotDifferentiated, constantLike, indicesLike, labelsAsFloat, onBackend } from '../backends.js';
+import { checkNotDifferentiated, constantLike, indicesLike, labelsAsFloat, nd, onBackend } from '../backends.js';
 import { softmax } from '../composites.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
 import { apply, isGradEnabled } from '../tape.js';
-import { eq, mul, nd, square, sub } from './elementwise.js';
+import { eq, mul, square, sub } from './elementwise.js';
 import { unsqueeze } from './layout.js';
 import { mean, sum } from './reduce.js';
 

@@ -8,10 +8,11 @@ import { matmulRef } from '../../reference/matmul.js';
 import { tidy } from '../../tensor/scope.js';
 import { broadcastShapes } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { nd } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
 import { apply, isGradEnabled, isTracked } from '../tape.js';
-import { add, nd, unary } from './elementwise.js';
+import { add, unary } from './elementwise.js';
 import { reshape, squeeze, unsqueeze } from './layout.js';
 
 type T = GradTensor;

@@ -7,11 +7,11 @@ import { normBackwardRef, normRef } from '../../reference/norm.js';
 import type { NDArray } from '../../reference/ndarray.js';
 import { fmt, sameShape, sizeOf } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { onBackend } from '../backends.js';
+import { nd, onBackend } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor, type Operand, type Rule, type WithSaved } from '../primitive.js';
 import { apply, isGradEnabled } from '../tape.js';
-import { add, mul, nd, rsqrt, square, sub } from './elementwise.js';
+import { add, mul, rsqrt, square, sub } from './elementwise.js';
 import { mean } from './reduce.js';
 
 type T = GradTensor;

@@ -8,10 +8,11 @@ import { reduceRef } from '../../reference/reduce.js';
 import { tidy } from '../../tensor/scope.js';
 import { normAxes, sameShape, type Shape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { nd } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor, type Operand, type PrimitiveDef, type Rule } from '../primitive.js';
 import { apply } from '../tape.js';
-import { div, eq, mul, nd } from './elementwise.js';
+import { div, eq, mul } from './elementwise.js';
 import { expand, reshape } from './layout.js';
 
 type T = GradTensor;

@@ -140,17 +140,7 @@ export function transpose<A extends T>(x: A, a = -2, b = -1): A {
 }
 
 export function slice<A extends T>(x: A, axis: number, start: number, end?: number): A {
-  const a = normAxis('slice', axis, x.shape.length, x.shape);
-  const len = x.shape[a];
-  const s = start < 0 ? start + len : start;
-  const e = end === undefined ? len : Math.min(len, end < 0 ? end + len : end);
-  if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || s > len || e < s) {
-    throw new Error(
-      `slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(x.shape)} ` +
-        `(expected integers with 0 <= start <= end <= ${len}, negative ones counting from the end)`,
-    );
-  }
-  return apply(LAYOUT.slice, [x], { axis: a, start: s, end: e });
+  return apply(LAYOUT.slice, [x], raw.resolveSlice(x.shape, axis, start, end));
 }
 
 export function concat<A extends T>(xs: readonly A[], axis = 0): A {

@@ -29,7 +29,7 @@ export class Node implements GradNode {
     /** Alias of the output's values, without a node. */
     readonly out: GradTensor | null,
     readonly backend: Backend<GradTensor>,
-    /** For op 'leaf': the tensor whose `.grad` receives the gradient (not owned). */
+    /** For a leaf (no def): the tensor whose `.grad` receives the gradient (not owned). */
     readonly leaf: GradTensor | null = null,
     /** Extra tensors the forward saved for the rule (aliases without a node, owned). */
     readonly saved: readonly GradTensor[] = [],

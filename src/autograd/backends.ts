@@ -1,66 +1,26 @@
 /**
- * @file The two places a primitive's forward runs: the GPU (the raw launchers of src/ops, f32)
- * and the f64 reference (src/reference). Both tables are typed over every primitive.
+ * @file The two backends a primitive runs on: the GPU (f32 tensors, the raw launchers of
+ * src/ops) and the f64 reference (F64Tensor, src/reference). A primitive's def carries its
+ * forward for each (primitive.ts); a backend supplies what the tape needs besides: aliases,
+ * constants, readback. Also the non-differentiable helpers that make tensors on a backend.
  */
-import * as raw from '../ops/index.js';
-import { binaryRef, unaryRef, whereRef } from '../reference/elementwise.js';
-import { concatRef, permuteRef, reduceRef, sliceRef } from '../reference/reduce.js';
-import { conv2d, conv2dGradInput, conv2dGradWeight } from '../ops/conv2d.js';
-import { matmul } from '../ops/matmul.js';
-import { matmulRef } from '../reference/matmul.js';
-import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../reference/conv.js';
-import { mapBroadcast, ndZeros, type NDArray } from '../reference/ndarray.js';
+import * as creation from '../ops/creation.js';
 import { keep } from '../tensor/scope.js';
+import type { NDArray } from '../reference/ndarray.js';
 import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
 import { Tensor, type GradNode } from '../tensor/tensor.js';
 import { F64Tensor } from './f64.js';
-import {
-  COMPARE_BINARY, SMOOTH_BINARY, SMOOTH_UNARY, STEP_UNARY,
-  type GradTensor, type NormParams, type Operand, type Primitive, type PrimitiveParams,
-} from './primitives.js';
-import { embedding, embeddingBackward } from '../ops/embedding.js';
-import { crossEntropy, crossEntropyBackward } from '../ops/loss.js';
-import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../ops/norm.js';
-import { attentionBackward, attentionForward } from '../ops/attention.js';
-import { embeddingBackwardRef, embeddingRef } from '../reference/embedding.js';
-import { crossEntropyBackwardRef, crossEntropyRef } from '../reference/loss.js';
-import { normBackwardRef, normRef } from '../reference/norm.js';
-import { attentionBackwardRef, attentionRef } from '../reference/attention.js';
+import type { GradTensor, Operand, PrimitiveDef, WithSaved } from './primitive.js';
 
 /** A tape node as the backends see it: a GradNode that counts the tensors referring to it. */
 export interface CountedNode extends GradNode {
   refs: number;
 }
 
-/** A forward that also hands tensors to its rule (a fused kernel's logsumexp, mean, rstd). */
-export interface WithSaved<A> {
-  out: A;
-  saved: A[];
-}
-
-export type Forward<A> = { [P in Primitive]: (xs: readonly Operand<A>[], params: PrimitiveParams[P]) => A | WithSaved<A> };
-
-/**
- * The first-order backward of the fused primitives on each backend (GPU: the fused backward
- * kernels; f64: the reference backward). Not recorded: rules use them only when the backward is
- * not being recorded (no createGraph); otherwise they compose the gradient from primitives.
- */
-export interface FusedBackward<A> {
-  crossEntropy(g: A, logits: A, labels: A, lse: A, reduction: PrimitiveParams['crossEntropy']['reduction']): A;
-  /** dx, dweight (when wantWeight), dbias (when wantBias), dweight/dbias in the normalized shape. */
-  norm(
-    kind: 'layerNorm' | 'rmsNorm', g: A, x: A, saved: readonly A[], p: NormParams, weight: A | null,
-    wantWeight: boolean, wantBias: boolean,
-  ): [A, A | null, A | null];
-  attention(g: A, q: A, k: A, v: A, out: A, lse: A, p: PrimitiveParams['attention']): [A, A, A];
-  /** g * act'(...) in one op: relu and gelu from the input x, tanh from the output y. */
-  activation(kind: 'relu' | 'tanh' | 'gelu', g: A, saved: A): A;
-}
-
 export interface Backend<A extends GradTensor> {
   readonly name: 'gpu' | 'f64';
-  readonly forward: Forward<A>;
-  readonly fused: FusedBackward<A>;
+  /** Runs the forward of `def` on this backend. */
+  forward<P>(def: PrimitiveDef<P>, xs: readonly Operand<A>[], params: P): A | WithSaved<A>;
   /**
    * Another handle on x's values carrying `node` (counted as one more reference to it). No
    * scope owns it unless `scoped`: the tape keeps these, so `tidy` can free what a user sees.
@@ -72,84 +32,9 @@ export interface Backend<A extends GradTensor> {
   read(x: A): Promise<Float64Array>;
 }
 
-type Some<K extends Primitive, A> = { [P in K]: (xs: readonly Operand<A>[], params: PrimitiveParams[P]) => A };
-function each<K extends Primitive, A>(names: readonly K[], f: (name: K) => Forward<A>[K]): Some<K, A> {
-  return Object.fromEntries(names.map((n) => [n, f(n)])) as unknown as Some<K, A>;
-}
-
-// ---------------------------------------------------------------- GPU (f32)
-
-/** The optional [weight, bias] of a norm primitive's inputs [x, weight?, bias?]. */
-function affine<A>(xs: readonly A[], p: NormParams): [A | null, A | null] {
-  return [p.weight ? xs[1] : null, p.bias ? xs[p.weight ? 2 : 1] : null];
-}
-
-const T = (x: Operand<Tensor>): Tensor => x as Tensor;
-
-function gpuWhere(xs: readonly Operand<Tensor>[]): Tensor {
-  const like = xs.find((x): x is Tensor => typeof x !== 'number')!;
-  const made: Tensor[] = [];
-  const t = xs.map((x) => (typeof x === 'number' ? (made[made.length] = raw.full([], x, { device: like.device })) : x));
-  const out = raw.where(t[0], t[1], t[2]);
-  for (const m of made) m.dispose();
-  return out;
-}
-
 export const gpu: Backend<Tensor> = {
   name: 'gpu',
-  forward: {
-    ...each([...SMOOTH_UNARY, ...STEP_UNARY], (op) => (xs) => raw.unary(op, T(xs[0]))),
-    ...each([...SMOOTH_BINARY, ...COMPARE_BINARY], (op) => (xs) => raw.binary(op, xs[0], xs[1])),
-    where: gpuWhere,
-    sum: (xs, p) => raw.reduce('sum', T(xs[0]), p.axes, p.keepdims),
-    mean: (xs, p) => raw.reduce('mean', T(xs[0]), p.axes, p.keepdims),
-    max: (xs, p) => raw.reduce('max', T(xs[0]), p.axes, p.keepdims),
-    min: (xs, p) => raw.reduce('min', T(xs[0]), p.axes, p.keepdims),
-    reshape: (xs, p) => T(xs[0]).reshape(p.shape),
-    permute: (xs, p) => raw.permute(T(xs[0]), p.axes),
-    slice: (xs, p) => raw.slice(T(xs[0]), p.axis, p.start, p.end),
-    concat: (xs, p) => raw.concat(xs as Tensor[], p.axis),
-    expand: (xs, p) => raw.expand(T(xs[0]), p.shape),
-    contiguous: (xs) => raw.contiguous(T(xs[0])),
-    matmul: (xs, p) => matmul(T(xs[0]), T(xs[1]), { transA: p.transA, transB: p.transB, alpha: p.alpha, bias: p.bias ? T(xs[2]) : undefined }),
-    conv2d: (xs, p) => conv2d(T(xs[0]), T(xs[1]), p.bias ? T(xs[2]) : null, p),
-    conv2dGradInput: (xs, p) => conv2dGradInput(T(xs[0]), T(xs[1]), p.inputShape, p),
-    conv2dGradWeight: (xs, p) => conv2dGradWeight(T(xs[0]), T(xs[1]), p.weightShape, p),
-    embedding: (xs) => embedding(T(xs[0]), T(xs[1])),
-    embeddingBackward: (xs, p) => embeddingBackward(T(xs[0]), T(xs[1]), p.vocab),
-    crossEntropy: (xs, p) => {
-      const { loss, lse } = crossEntropy(T(xs[0]), T(xs[1]), { reduction: p.reduction });
-      return { out: loss, saved: [lse] };
-    },
-    layerNorm: (xs, p) => {
-      const [w, b] = affine(xs as Tensor[], p);
-      const { y, mean, rstd } = layerNorm(T(xs[0]), p.normalizedShape, w, b, { eps: p.eps });
-      return { out: y, saved: [mean, rstd] };
-    },
-    rmsNorm: (xs, p) => {
-      const { y, rstd } = rmsNorm(T(xs[0]), p.normalizedShape, affine(xs as Tensor[], p)[0], { eps: p.eps });
-      return { out: y, saved: [rstd] };
-    },
-    attention: (xs, p) => {
-      const { out, lse } = attentionForward(T(xs[0]), T(xs[1]), T(xs[2]), p);
-      return { out, saved: [lse] };
-    },
-  },
-  fused: {
-    crossEntropy: (g, logits, labels, lse, reduction) => crossEntropyBackward(g, logits, labels, lse, { reduction }),
-    norm(kind, g, x, saved, p, weight, wantWeight, wantBias) {
-      const opts = { weightGrad: wantWeight && !!weight };
-      const r = kind === 'layerNorm'
-        ? layerNormBackward(g, x, { mean: saved[0], rstd: saved[1] }, p.normalizedShape, weight, { ...opts, biasGrad: wantBias })
-        : rmsNormBackward(g, x, { rstd: saved[0] }, p.normalizedShape, weight, opts);
-      return [r.dx, r.dweight, r.dbias];
-    },
-    activation: (kind, g, saved) => raw.binary(`${kind}Backward`, g, saved),
-    attention(g, q, k, v, out, lse, p) {
-      const { dq, dk, dv } = attentionBackward(q, k, v, out, lse, g, p);
-      return [dq, dk, dv];
-    },
-  },
+  forward: (def, xs, params) => def.gpu(xs, params),
   alias(x, node, scoped = false) {
     const s = x.storage('autograd');
     s.refs++;
@@ -160,91 +45,17 @@ export const gpu: Backend<Tensor> = {
     return view;
   },
   constant(like, shape, values) {
-    if (typeof values === 'number') return raw.full(shape, values, { device: like.device });
-    return raw.fromArray(Float32Array.from(values), shape, { device: like.device });
+    if (typeof values === 'number') return creation.full(shape, values, { device: like.device });
+    return creation.fromArray(Float32Array.from(values), shape, { device: like.device });
   },
   async read(x) {
     return Float64Array.from(await x.data());
   },
 };
 
-// ---------------------------------------------------------------- f64 reference
-
-function nd(x: Operand<F64Tensor>, op: string): NDArray {
-  if (typeof x === 'number') return { shape: [], data: Float64Array.of(x) };
-  if (x.disposed) throw new Error(`${op}: ${x} was disposed`);
-  return x.nd;
-}
-const F = (a: NDArray) => F64Tensor.fromNd(a);
-
-/** LayerNorm / RMSNorm on the reference; mean and rstd saved in the leading axes' shape. */
-function normF64(kind: 'layer' | 'rms', xs: readonly F64Tensor[], p: NormParams): WithSaved<F64Tensor> {
-  const [w, b] = affine(xs, p);
-  const x = nd(xs[0], `${kind}Norm`);
-  const r = normRef(kind, x, sizeOf(p.normalizedShape), w ? w.nd : null, b ? b.nd : null, p.eps);
-  const lead = x.shape.slice(0, x.shape.length - p.normalizedShape.length);
-  const saved = kind === 'layer' ? [r.mean, r.rstd] : [r.rstd];
-  return { out: F(r.y), saved: saved.map((s) => new F64Tensor(lead, s.data)) };
-}
-
 export const f64: Backend<F64Tensor> = {
   name: 'f64',
-  forward: {
-    ...each([...SMOOTH_UNARY, ...STEP_UNARY], (op) => (xs) => F(unaryRef(op, nd(xs[0], op)))),
-    ...each([...SMOOTH_BINARY, ...COMPARE_BINARY], (op) => (xs) => F(binaryRef(op, nd(xs[0], op), nd(xs[1], op)))),
-    where: (xs) => F(whereRef(nd(xs[0], 'where'), nd(xs[1], 'where'), nd(xs[2], 'where'))),
-    sum: (xs, p) => F(reduceRef('sum', nd(xs[0], 'sum'), p.axes, p.keepdims)),
-    mean: (xs, p) => F(reduceRef('mean', nd(xs[0], 'mean'), p.axes, p.keepdims)),
-    max: (xs, p) => F(reduceRef('max', nd(xs[0], 'max'), p.axes, p.keepdims)),
-    min: (xs, p) => F(reduceRef('min', nd(xs[0], 'min'), p.axes, p.keepdims)),
-    reshape: (xs, p) => new F64Tensor(p.shape, nd(xs[0], 'reshape').data),
-    permute: (xs, p) => F(permuteRef(nd(xs[0], 'permute'), p.axes)),
-    slice: (xs, p) => F(sliceRef(nd(xs[0], 'slice'), p.axis, p.start, p.end)),
-    concat: (xs, p) => F(concatRef(xs.map((x) => nd(x, 'concat')), p.axis)),
-    expand: (xs, p) => F(mapBroadcast('expand', [nd(xs[0], 'expand'), ndZeros(p.shape)], (v) => v)),
-    contiguous: (xs) => {
-      const a = nd(xs[0], 'contiguous');
-      return new F64Tensor(a.shape, a.data.slice());
-    },
-    matmul: (xs, p) =>
-      F(matmulRef(nd(xs[0], 'matmul'), nd(xs[1], 'matmul'), { transA: p.transA, transB: p.transB, alpha: p.alpha, bias: p.bias ? nd(xs[2], 'matmul') : undefined })),
-    conv2d: (xs, p) => {
-      const y = conv2dRef(nd(xs[0], 'conv2d'), nd(xs[1], 'conv2d'), null, p);
-      return F(p.bias ? binaryRef('add', y, nd(xs[2], 'conv2d')) : y);
-    },
-    conv2dGradInput: (xs, p) => F(conv2dGradInputRef(nd(xs[0], 'conv2dGradInput'), nd(xs[1], 'conv2dGradInput'), p.inputShape, p)),
-    conv2dGradWeight: (xs, p) => F(conv2dGradWeightRef(nd(xs[0], 'conv2dGradWeight'), nd(xs[1], 'conv2dGradWeight'), p.weightShape, p)),
-    embedding: (xs) => {
-      const idx = nd(xs[1], 'embedding');
-      return F(embeddingRef(nd(xs[0], 'embedding'), idx.data, idx.shape));
-    },
-    embeddingBackward: (xs, p) => F(embeddingBackwardRef(nd(xs[0], 'embeddingBackward'), nd(xs[1], 'embeddingBackward').data, p.vocab)),
-    crossEntropy: (xs, p) => {
-      const labels = nd(xs[1], 'crossEntropy');
-      const { loss, lse } = crossEntropyRef(nd(xs[0], 'crossEntropy'), labels.data, p.reduction);
-      return { out: F(loss), saved: [new F64Tensor(labels.shape, lse.data)] };
-    },
-    layerNorm: (xs, p) => normF64('layer', xs as F64Tensor[], p),
-    rmsNorm: (xs, p) => normF64('rms', xs as F64Tensor[], p),
-    attention: (xs, p) => {
-      const { out, lse } = attentionRef(nd(xs[0], 'attention'), nd(xs[1], 'attention'), nd(xs[2], 'attention'), p);
-      return { out: F(out), saved: [F(lse)] };
-    },
-  },
-  fused: {
-    crossEntropy: (g, logits, labels, _lse, reduction) => F(crossEntropyBackwardRef(g.nd, logits.nd, labels.data, reduction)),
-    norm(kind, g, x, _saved, p, weight, wantWeight, wantBias) {
-      const d = sizeOf(p.normalizedShape);
-      const r = normBackwardRef(kind === 'layerNorm' ? 'layer' : 'rms', g.nd, x.nd, d, weight?.nd ?? null, p.eps);
-      const norm = (a: NDArray) => new F64Tensor(p.normalizedShape, a.data);
-      return [F(r.dx), wantWeight ? norm(r.dweight) : null, wantBias ? norm(r.dbias) : null];
-    },
-    activation: (kind, g, saved) => F(binaryRef(`${kind}Backward`, g.nd, saved.nd)),
-    attention(g, q, k, v, _out, _lse, p) {
-      const { dq, dk, dv } = attentionBackwardRef(q.nd, k.nd, v.nd, g.nd, p);
-      return [F(dq), F(dk), F(dv)];
-    },
-  },
+  forward: (def, xs, params) => def.f64(xs, params),
   alias(x, node) {
     if (x.disposed) throw new Error(`autograd: ${x} was disposed`);
     const view = new F64Tensor(x.shape, x.data);
@@ -263,6 +74,13 @@ export const f64: Backend<F64Tensor> = {
   },
 };
 
+/** An f64 operand as an array (a number as a scalar). */
+export function nd(x: Operand<F64Tensor>, op: string): NDArray {
+  if (typeof x === 'number') return { shape: [], data: Float64Array.of(x) };
+  if (x.disposed) throw new Error(`${op}: ${x} was disposed`);
+  return x.nd;
+}
+
 /** The backend of the tensors among `xs` (all must agree). */
 export function backendOf(op: string, xs: readonly Operand<GradTensor>[]): Backend<GradTensor> {
   let found: Backend<GradTensor> | null = null;
@@ -275,4 +93,45 @@ export function backendOf(op: string, xs: readonly Operand<GradTensor>[]): Backe
   }
   if (!found) throw new Error(`${op}: at least one operand must be a tensor`);
   return found;
+}
+
+/**
+ * A fused backward on the backend of `g`: `impl.gpu` on GPU tensors (a fused backward kernel),
+ * `impl.f64` on reference tensors (the reference backward). Rules call it when the backward is
+ * not recorded (no createGraph); otherwise they compose the gradient from primitives.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function onBackend(op: string, g: GradTensor, impl: { gpu: (...args: any[]) => unknown; f64: (...args: any[]) => unknown }): (...args: any[]) => any {
+  return impl[backendOf(op, [g]).name];
+}
+
+// ---------------------------------------------------------------- tensors on a backend (not recorded)
+
+/** A constant (untracked) tensor of `shape` on the backend and device of `like`. */
+export function constantLike<A extends GradTensor>(like: A, shape: Shape, values: number | ArrayLike<number>): A {
+  return backendOf('constantLike', [like]).constant(like, shape, values) as A;
+}
+export const zerosLike = <A extends GradTensor>(x: A) => constantLike(x, x.shape, 0);
+export const onesLike = <A extends GradTensor>(x: A) => constantLike(x, x.shape, 1);
+
+/** The same values with no gradient history (a view; not recorded). */
+export function detach<A extends GradTensor>(x: A): A {
+  return backendOf('detach', [x]).alias(x, null, true) as A;
+}
+
+/** An integer tensor (i32 on the GPU, an integer-valued F64Tensor in f64) on the backend of `like`. */
+export function indicesLike<A extends GradTensor>(like: A, shape: Shape, values: ArrayLike<number>): A {
+  if (like instanceof Tensor) return creation.fromArray(Int32Array.from(values), shape, { device: like.device }) as unknown as A;
+  return backendOf('indicesLike', [like]).constant(like, shape, values) as A;
+}
+
+/** Integer labels/indices as float values (GPU: an i32 -> f32 cast; f64: as is). Not differentiable. */
+export function labelsAsFloat<A extends GradTensor>(labels: A): A {
+  if (labels instanceof Tensor && labels.dtype === 'i32') return creation.cast(labels, 'f32') as unknown as A;
+  return labels;
+}
+
+/** Integer inputs (indices, labels) take no part in differentiation. */
+export function checkNotDifferentiated(op: string, name: string, x: GradTensor): void {
+  if (x.requiresGrad || x.node) throw new Error(`${op}: ${name} ${fmt(x.shape)} are integers and cannot require grad`);
 }

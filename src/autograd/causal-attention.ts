@@ -12,8 +12,13 @@
  * against ~1-3 s for matmul(softmax(masked scores), v) on lavapipe (8-row blocks measured best of
  * 4, 8, 16, 32): the path of composed: true and of head dims above the fused kernels' limit.
  */
-import type { GradTensor } from './primitives.js';
-import { add, concat, constantLike, matmul, mul, slice, softmax, sum, unsqueeze, where } from './ops.js';
+import { constantLike } from './backends.js';
+import { softmax } from './primitives/softmax.js';
+import type { GradTensor } from './primitive.js';
+import { add, mul, where } from './primitives/elementwise.js';
+import { concat, slice, unsqueeze } from './primitives/layout.js';
+import { matmul } from './primitives/matmul.js';
+import { sum } from './primitives/reduce.js';
 
 type T = GradTensor;
 

@@ -7,8 +7,9 @@ import { tidy } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { backendOf } from './backends.js';
 import { add, detach, mul, sub, sum } from './ops.js';
-import type { GradTensor } from './primitives.js';
-import { gradients, isTracked, noGrad, type BackwardOptions } from './tape.js';
+import type { GradTensor } from './primitive.js';
+import { isTracked, noGrad } from './tape.js';
+import { gradients, type BackwardOptions } from './backward.js';
 
 type T = GradTensor;
 

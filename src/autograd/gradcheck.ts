@@ -12,8 +12,9 @@ import { fmt, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { F64Tensor } from './f64.js';
 import { concat, constantLike, flatten, mul, sum, zerosLike } from './ops.js';
-import type { GradTensor } from './primitives.js';
-import { gradients, isTracked, noGrad } from './tape.js';
+import type { GradTensor } from './primitive.js';
+import { isTracked, noGrad } from './tape.js';
+import { gradients } from './backward.js';
 import { mulberry32 } from '../data/prng.js';
 
 /** fn takes and returns tensors of widthscope's differentiable ops (GPU Tensor or F64Tensor). */

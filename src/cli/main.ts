@@ -210,15 +210,13 @@ program
 program
   .command('gradcheck')
   .description('check every primitive and a few composites: f64 central differences, f32 on the GPU, GPU vs reference, double backward')
-  .action(() =>
-    withDevice(async (d) => {
-      const { runGradcheckSuite, formatSuite } = await import('../autograd/suite.js');
-      const rows = await runGradcheckSuite(d, (r) => process.stderr.write(`${r.ok ? '.' : 'F'}`));
-      process.stderr.write('\n');
-      console.log(formatSuite(rows));
-      return rows.every((r) => r.ok) ? 0 : 1;
-    }),
-  );
+  .option('--only <names>', "comma-separated primitives (e.g. sin,matmul), 'composite', or full case names")
+  .action(async (o: { only?: string }) => {
+    const { allCases, gradcheckCommand, selectCases } = await import('./gradcheck.js');
+    const only = o.only?.split(',').map((n) => n.trim()).filter((n) => n);
+    const cases = only ? selectCases(allCases(), only) : allCases();
+    await withDevice((d) => gradcheckCommand({ device: d }, cases));
+  });
 
 program
   .command('coordcheck')

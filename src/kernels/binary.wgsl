@@ -1,9 +1,7 @@
 // binary.wgsl: elementwise f32 (op) f32 with NumPy broadcasting, one pipeline per op.
-// Algorithm: grid-stride loop over the output; OP selects
-//   (0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum (both NaN if either operand is), 7 eq, 8 ne, 9 lt, 10 le, 11 gt,
-//    12 ge; activation backwards, x the upstream gradient and y what the rule keeps: 13 relu
-//    (y the input: x [y > 0], NaN where y is NaN, as mul and reluMask give), 14 tanh (y the output: x (1 - y^2)), 15 gelu (y the
-//    input: x gelu'(y))); comparisons give 1.0 or 0.0.
+// Algorithm: grid-stride loop over the output; the override OP selects the function, a row of
+//   BINARY_TABLE in src/ops/elementwise-table.ts, which generates `apply` (the include
+//   binary_ops.wgsl); comparisons give 1.0 or 0.0.
 // Entry points:
 //   same:      a, b and out contiguous with one shape: out[i] = a[i] op b[i].
 //   broadcast: out index -> (a, b) offsets through per-axis strides (0 on broadcast axes), rank <= 8
@@ -57,27 +55,7 @@ fn pow_signed(x: f32, y: f32) -> f32 {
   return select(r, -r, odd);
 }
 
-fn apply(x: f32, y: f32) -> f32 {
-  switch OP {
-    case 0u: { return x + y; }
-    case 1u: { return x - y; }
-    case 2u: { return x * y; }
-    case 3u: { return x / y; }
-    case 4u: { return pow_signed(x, y); }
-    case 5u: { return max_nan(x, y); }
-    case 6u: { return min_nan(x, y); }
-    case 7u: { return select(0.0, 1.0, x == y); }
-    case 8u: { return select(0.0, 1.0, x != y || is_nan(x) || is_nan(y)); }
-    case 9u: { return select(0.0, 1.0, x < y); }
-    case 10u: { return select(0.0, 1.0, x <= y); }
-    case 11u: { return select(0.0, 1.0, x > y); }
-    case 12u: { return select(0.0, 1.0, x >= y); }
-    case 13u: { return x * select(select(0.0, 1.0, y > 0.0), y, is_nan(y)); }
-    case 14u: { return x * (1.0 - y * y); }
-    case 15u: { return x * gelu_grad(y); }
-    default: { return x; }
-  }
-}
+//!include binary_ops.wgsl
 
 @compute @workgroup_size(WG)
 fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

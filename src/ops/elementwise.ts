@@ -1,24 +1,17 @@
 /**
- * @file Unary and binary elementwise ops (with NumPy broadcasting) and `where`.
+ * @file Unary and binary elementwise ops (with NumPy broadcasting) and `where`; the ops
+ * themselves are the rows of elementwise-table.ts.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, sameShape } from '../tensor/shape.js';
+import { KernelRegistry } from '../tensor/kernel-registry.js';
 import { MAX_RANK, checkF32, checkSameDevice, f32Div, groupsFor, index3Plan, pad8 } from './launch.js';
+import { BINARY_OPS, BINARY_TABLE, BINARY_WGSL, UNARY_OPS, UNARY_TABLE, UNARY_WGSL, type BinaryOp, type UnaryOp } from './elementwise-table.js';
 
-export const UNARY_OPS = {
-  neg: 0, abs: 1, sign: 2, exp: 3, log: 4, sqrt: 5, rsqrt: 6, square: 7, tanh: 8, sigmoid: 9,
-  relu: 10, gelu: 11, sin: 12, cos: 13, reciprocal: 14, floor: 15, ceil: 16, erf: 17, round: 18,
-  reluMask: 19, geluGrad: 20, log1p: 21, expm1: 22,
-} as const;
-export type UnaryOp = keyof typeof UNARY_OPS;
+export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from './elementwise-table.js';
 
-export const BINARY_OPS = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
-  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
-  // activation backwards (upstream gradient, saved value): one dispatch instead of 2-3
-  reluBackward: 13, tanhBackward: 14, geluBackward: 15,
-} as const;
-export type BinaryOp = keyof typeof BINARY_OPS;
+KernelRegistry.provideInclude('unary_ops.wgsl', UNARY_WGSL);
+KernelRegistry.provideInclude('binary_ops.wgsl', BINARY_WGSL);
 
 export function unary(op: UnaryOp, x: Tensor): Tensor {
   checkF32(op, x);
@@ -192,3 +185,15 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   });
   return out;
 }
+
+type Operand = Tensor | number;
+
+/** One function per unary op (the rows of UNARY_TABLE): `neg(x)` is `unary('neg', x)`. */
+export const UNARY_FNS = Object.fromEntries(
+  Object.keys(UNARY_TABLE).map((op) => [op, (x: Tensor) => unary(op as UnaryOp, x)]),
+) as { readonly [K in UnaryOp]: (x: Tensor) => Tensor };
+
+/** One function per binary op (the rows of BINARY_TABLE): `add(a, b)` is `binary('add', a, b)`. */
+export const BINARY_FNS = Object.fromEntries(
+  Object.keys(BINARY_TABLE).map((op) => [op, (a: Operand, b: Operand) => binary(op as BinaryOp, a, b)]),
+) as { readonly [K in BinaryOp]: (a: Operand, b: Operand) => Tensor };

@@ -80,19 +80,28 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   return permute(x, axes);
 }
 
-/** x[start:end] along `axis` (negative indices count from the end; end clamps). */
-export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
-  x.storage('slice');
-  const a = normAxis('slice', axis, x.rank, x.shape);
-  const len = x.shape[a];
+/**
+ * `axis`, `start` and `end` of x[start:end] resolved against `shape`: 0 <= start <= end <= size
+ * (negative indices count from the end; end clamps); a clear error otherwise.
+ */
+export function resolveSlice(shape: Shape, axis: number, start: number, end?: number): { axis: number; start: number; end: number } {
+  const a = normAxis('slice', axis, shape.length, shape);
+  const len = shape[a];
   const s = start < 0 ? start + len : start;
   const e = end === undefined ? len : Math.min(len, end < 0 ? end + len : end);
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || s > len || e < s) {
     throw new Error(
-      `slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(x.shape)} ` +
+      `slice: range [${start}, ${end}) is invalid for axis ${axis} of size ${len} in shape ${fmt(shape)} ` +
         `(expected integers with 0 <= start <= end <= ${len}, negative ones counting from the end)`,
     );
   }
+  return { axis: a, start: s, end: e };
+}
+
+/** x[start:end] along `axis` (negative indices count from the end; end clamps). */
+export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  x.storage('slice');
+  const { axis: a, start: s, end: e } = resolveSlice(x.shape, axis, start, end);
   const shape = x.shape.map((d, i) => (i === a ? e - s : d));
   const out = Tensor.empty(x.device, shape, x.dtype, 'slice');
   const xs = stridesOf(x.shape);

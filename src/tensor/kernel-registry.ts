@@ -69,6 +69,20 @@ function pipelineKey(file: string, entry: string, constants: Record<string, numb
 }
 
 export class KernelRegistry {
+  /** Includes served from text made at run time (by name, e.g. 'unary_ops.wgsl'), for every device. */
+  private static provided = new Map<string, string>();
+
+  /**
+   * Serves `//!include NAME` from `text` instead of src/kernels/include/NAME (a generated
+   * include). Providing a name twice with different text is an error: compiled modules would
+   * disagree.
+   */
+  static provideInclude(name: string, text: string): void {
+    const had = KernelRegistry.provided.get(name);
+    if (had !== undefined && had !== text) throw new Error(`kernel include ${name}: provided twice with different text`);
+    KernelRegistry.provided.set(name, text);
+  }
+
   private modules = new Map<string, KernelModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
   /** Pipelines being compiled in the background (pipelineAsync), by key. */
@@ -108,8 +122,8 @@ export class KernelRegistry {
   }
 
   /**
-   * Expands `//!include NAME.wgsl` lines with src/kernels/include/NAME.wgsl (WGSL has no
-   * includes), remembering each line's origin so errors still name the right file and line.
+   * Expands `//!include NAME.wgsl` lines with src/kernels/include/NAME.wgsl, or with the text
+   * given to provideInclude (WGSL has no includes), remembering each line's origin so errors still name the right file and line.
    */
   static expandIncludes(file: string, source: string, seen: ReadonlySet<string> = new Set([file])): { source: string; lineOrigin: { file: string; line: number }[] } {
     const out: string[] = [];
@@ -123,11 +137,13 @@ export class KernelRegistry {
       }
       const inc = `include/${m[1]}`;
       if (seen.has(inc)) throw new Error(`kernel ${file}:${i + 1}: ${inc} includes itself`);
-      let body: string;
-      try {
-        body = readFileSync(join(KERNEL_DIR, inc), 'utf8');
-      } catch {
-        throw new Error(`kernel ${file}:${i + 1}: included file ${inc} not found in ${KERNEL_DIR}`);
+      let body = KernelRegistry.provided.get(m[1]);
+      if (body === undefined) {
+        try {
+          body = readFileSync(join(KERNEL_DIR, inc), 'utf8');
+        } catch {
+          throw new Error(`kernel ${file}:${i + 1}: included file ${inc} not found in ${KERNEL_DIR}`);
+        }
       }
       // included files may include others (each expanded where it is named)
       const nested = KernelRegistry.expandIncludes(inc, body, new Set([...seen, inc]));

@@ -9,10 +9,11 @@ import { recordDispatches } from '../helpers.js';
 import * as o from '../../src/autograd/ops.js';
 import { F64Tensor, backward, grad, gradients, hvp, hvpFiniteDiff, noGrad } from '../../src/autograd/index.js';
 import {
-  FUSED_PRIMITIVES, GPU_VS_REF_TOL, PRIMITIVE_CASES, backwardMismatch, caseData, f64Inputs, gpuInputs, transformerLoss,
+  FUSED_PRIMITIVES, PRIMITIVE_CASES, transformerLoss,
   type Case,
 } from '../../src/autograd/suite.js';
-import type { GradTensor } from '../../src/autograd/primitives.js';
+import type { GradTensor } from '../../src/autograd/primitive.js';
+import { GPU_VS_REF_TOL, backwardMismatch, caseData, f64Inputs, gpuInputs } from '../../src/cli/gradcheck.js';
 
 function rel(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let num = 0;

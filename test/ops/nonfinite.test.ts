@@ -18,11 +18,13 @@ import { crossEntropyBackwardRef, crossEntropyRef } from '../../src/reference/lo
 import { crossEntropy, crossEntropyBackward } from '../../src/ops/loss.js';
 import { NAIVE, PACKED_16, REG_4X4, TILED_64, type MatmulConfig } from '../../src/ops/matmul-select.js';
 import { sgdState, sgdUpdate, adamState, adamUpdate } from '../../src/ops/optim.js';
-import { COMPOSITE_CASES, PRIMITIVE_CASES, caseData, f64Inputs, gpuInputs, type Case } from '../../src/autograd/suite.js';
+import { COMPOSITE_CASES, PRIMITIVE_CASES, type Case } from '../../src/autograd/suite.js';
+import { caseData, f64Inputs, gpuInputs } from '../../src/cli/gradcheck.js';
 import { F64Tensor } from '../../src/autograd/f64.js';
 import * as o from '../../src/autograd/ops.js';
-import type { GradTensor } from '../../src/autograd/primitives.js';
-import { gradients, isTracked } from '../../src/autograd/tape.js';
+import type { GradTensor } from '../../src/autograd/primitive.js';
+import { isTracked } from '../../src/autograd/tape.js';
+import { gradients } from '../../src/autograd/backward.js';
 import { mulberry32 } from '../../src/data/prng.js';
 import { freshSeed, randomArray } from '../helpers.js';
 

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import * as ws from '../../src/index.js';
 import * as o from '../../src/autograd/ops.js';
-import { gradients } from '../../src/autograd/tape.js';
+import { gradients } from '../../src/autograd/backward.js';
 import { F64Tensor } from '../../src/autograd/f64.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../../src/ops/conv2d.js';
 import { crossEntropy } from '../../src/ops/loss.js';

@@ -75,23 +75,24 @@ describe('fused softmax and logSoftmax match the f64 reference on every variant'
     expect(softmaxPlan('softmax', dev, 3, 17, 5).entry).toBe('strided');
   });
 
-  it('the differentiable softmax runs the fused kernel when no gradient is needed, and records the composed path otherwise', async () => {
+  it('the differentiable softmax and logSoftmax are one fused dispatch forward and one backward', async () => {
     const dev = ws.getDevice();
     const { t, r } = pair([5, 40], freshSeed(), -3, 3);
-    const rec = recordDispatches(dev);
-    const y = ws.noGrad(() => ws.softmax(t));
-    const ly = ws.logSoftmax(t, 0); // t is not tracked
-    rec.stop();
-    expect(rec.entries.filter((e) => e !== 'fill')).toEqual([`fwd_${softmaxPlan('softmax', dev, 5, 40, 1).entry}`, 'fwd_strided']);
-    await expectMatches(y, softmaxRef(r), TOL.reduction, 'noGrad softmax');
-    await expectMatches(ly, logSoftmaxRef(r, 0), TOL.reduction, 'untracked logSoftmax');
     const p = ws.fromArray(await t.toArray(), [5, 40]);
     p.requiresGrad = true;
-    const rec2 = recordDispatches(dev);
-    const z = ws.softmax(p);
-    rec2.stop();
-    expect(rec2.entries.filter((e) => e !== 'fill').length).toBeGreaterThan(1);
-    await expectMatches(z, softmaxRef(r), TOL.reduction, 'tracked softmax');
+    const rec = recordDispatches(dev);
+    const y = ws.softmax(p);
+    const ly = ws.logSoftmax(p, 0);
+    rec.stop();
+    expect(rec.entries.filter((e) => e !== 'fill')).toEqual([`fwd_${softmaxPlan('softmax', dev, 5, 40, 1).entry}`, 'fwd_strided']);
+    await expectMatches(y, softmaxRef(r), TOL.reduction, 'softmax');
+    await expectMatches(ly, logSoftmaxRef(r, 0), TOL.reduction, 'logSoftmax');
+    const g = ws.randn([5, 40], { seed: 3 });
+    const recB = recordDispatches(dev);
+    const [dx] = ws.grad((x: ws.Tensor) => ws.sum(ws.mul(ws.softmax(x), g)))(p);
+    recB.stop();
+    expect(recB.entries.filter((e) => e.startsWith('bwd_')).length, recB.entries.join(' ')).toBe(1);
+    await expectMatches(dx, softmaxBackwardRef({ shape: [5, 40], data: Float64Array.from(await g.toArray()) }, softmaxRef(r)), TOL.reduction, 'softmax backward');
   });
 
   it('the composed path agrees with the fused one', async () => {

@@ -58,40 +58,40 @@ fn add_live_rows(acc: ptr<function, Block>, tap: Block, ok: array<bool, TM>) {
 }
 
 // fwd's K loop of tap k: sum over ci of x[row, ci] * weight[k, ci, column].
-fn fwd_tap(acc: ptr<function, Block>, cols: Cols, rows: TapRows, k: u32) {
+fn fwd_tap(acc: ptr<function, Block>, cols: Cols, off: array<u32, TM>, ok: array<bool, TM>, k: u32) {
   let wrow = cols.base + k * p.c * p.co;
   // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
   var tap = Block();
   for (var ci = 0u; ci < p.c; ci++) {
     var a: array<f32, TM>;
-    for (var r = 0u; r < TM; r++) { a[r] = x[rows.off[r] + ci]; }
+    for (var r = 0u; r < TM; r++) { a[r] = x[off[r] + ci]; }
     let wo = wrow + ci * p.co;
     for (var c = 0u; c < TN; c++) {
       let b = weight[wo + min(cols.c0 + c, p.co - 1u)];
       for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
     }
   }
-  add_live_rows(acc, tap, rows.ok);
+  add_live_rows(acc, tap, ok);
 }
 
 // dgrad's K loop of tap k: sum over co of dy[row, co] * weight[k, column, co]; a tap that no row
 // reaches is skipped.
-fn dgrad_tap(acc: ptr<function, Block>, cols: Cols, rows: TapRows, k: u32) {
+fn dgrad_tap(acc: ptr<function, Block>, cols: Cols, off: array<u32, TM>, ok: array<bool, TM>, k: u32) {
   var any_ok = false;
-  for (var r = 0u; r < TM; r++) { any_ok = any_ok || rows.ok[r]; }
+  for (var r = 0u; r < TM; r++) { any_ok = any_ok || ok[r]; }
   if (!any_ok) { return; }
   let wrow = cols.base + k * p.c * p.co;
   // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
   var tap = Block();
   for (var co = 0u; co < p.co; co++) {
     var a: array<f32, TM>;
-    for (var r = 0u; r < TM; r++) { a[r] = dy[rows.off[r] + co]; }
+    for (var r = 0u; r < TM; r++) { a[r] = dy[off[r] + co]; }
     for (var c = 0u; c < TN; c++) {
       let b = weight[wrow + min(cols.c0 + c, p.c - 1u) * p.co + co];
       for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
     }
   }
-  add_live_rows(acc, tap, rows.ok);
+  add_live_rows(acc, tap, ok);
 }
 
 // wgrad's step at output pixel m: acc[r][c] += x[pixel, ci0 + r] * dy[m, column c].

@@ -85,17 +85,14 @@ struct Cols { c4: u32, live: bool, base: u32, xc: u32 }
 
 // fwd's K loop of tap k: per 4 input channels, lane l loads x for its rows and the weight rows
 // ci .. ci + 3 for its 4 output channels, then shuffle_fma.
-fn fwd_tap(acc: ptr<function, Acc>, cols: Cols, rows: TapRows, k: u32) {
+fn fwd_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
   let C4 = p.c / 4u;
   let CO4 = p.co / 4u;
-  var off: array<u32, 4>;
-  var ok: array<bool, 4>;
-  for (var g = 0u; g < RM / SG; g++) { off[g] = rows.off[g] / 4u; ok[g] = rows.ok[g]; }
   let live = live_rows(ok);
   let wrow = cols.base + k * p.c * CO4;
   for (var ci4 = 0u; ci4 < C4; ci4++) {
     var al: array<vec4f, 4>;
-    for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] + ci4]; }
+    for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] / 4u + ci4]; }
     var bv: array<vec4f, 4>;
     // Lanes past the channels skip their loads (a load is a loop over the active lanes).
     if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + cols.c4]; } }
@@ -128,17 +125,14 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //   so the 4 weight loads per (kh, kw, 4 output channels) are contiguous across lanes as in fwd.
 // dgrad's K loop of tap k: per 4 output channels, lane l loads dy for its rows and the swapped
 // weight rows co .. co + 3 for its 4 input channels, then shuffle_fma.
-fn dgrad_tap(acc: ptr<function, Acc>, cols: Cols, rows: TapRows, k: u32) {
+fn dgrad_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
   let C4 = p.c / 4u;
   let CO4 = p.co / 4u;
-  var off: array<u32, 4>;
-  var ok: array<bool, 4>;
-  for (var g = 0u; g < RM / SG; g++) { off[g] = rows.off[g] / 4u; ok[g] = rows.ok[g]; }
   let live = live_rows(ok);
   let wrow = cols.base + k * p.co * C4;
   for (var co4 = 0u; co4 < CO4; co4++) {
     var al: array<vec4f, 4>;
-    for (var g = 0u; g < RM / SG; g++) { al[g] = dy4[off[g] + co4]; }
+    for (var g = 0u; g < RM / SG; g++) { al[g] = dy4[off[g] / 4u + co4]; }
     var bv: array<vec4f, 4>;
     if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + cols.c4]; } }
     shuffle_fma(acc, al, bv, live);

@@ -2,20 +2,19 @@
 // tap loops of the three implicit GEMMs, written once. Each walks the taps (fwd, dgrad) or the
 // output pixels (wgrad) of one invocation's tile, works out where each row reads and whether that
 // read is inside the image, and hands that to the includer's body, which does the K loop:
-//   fwd_tap(acc, cols, rows: TapRows, k)    tap k = kh * KW + kw of fwd: row r reads x at
-//                                           rows.off[r] + ci (an element index), live when rows.ok[r]
-//   dgrad_tap(acc, cols, rows: TapRows, k)  the same for dgrad: row r reads dy at rows.off[r] + co
-//   wgrad_pixel(acc, cols, xo, m)           output pixel m of wgrad's K walk, whose tap (kh, kw)
-//                                           is in the image: x[xo + ci] is (n, ih, iw, ci)
+//   fwd_tap(acc, cols, off, ok, k)    tap k = kh * KW + kw of fwd: row r reads x at off[r] + ci
+//                                     (an element index), inside the image when ok[r]
+//   dgrad_tap(acc, cols, off, ok, k)  the same for dgrad: row r reads dy at off[r] + co
+//   wgrad_pixel(acc, cols, xo, m)     output pixel m of wgrad's K walk, whose tap (kh, kw) is
+//                                     in the image: x[xo + ci] is (n, ih, iw, ci)
 // The includer defines const TAP_ROWS (the most rows an invocation addresses per tap), alias Acc
 // (its accumulator) and struct Cols (what its bodies need of the invocation's columns), and
 // passes `rows` (<= TAP_ROWS) and `step`: row r is GEMM row m0 + r * step (clamped to the last).
 // A padded row reads a harmless in-range address (base) and is flagged dead: the body adds
 // nothing for it (0 * an infinite operand would be NaN).
 
-// Where each row of a tile reads for one tap, and whether that read is inside the image.
-struct TapRows { off: array<u32, TAP_ROWS>, ok: array<bool, TAP_ROWS> }
-
+// NOTE: the rows' offsets and flags travel as two arrays, not a struct of arrays: with the struct,
+// lavapipe ran the shuffle kernels' fwd and dgrad 3-4x slower (bench/conv-ab.ts).
 // fwd: rows m = (n, oh, ow) of out [N, OH, OW]; x of this problem starts at xb.
 fn fwd_gemm(acc: ptr<function, Acc>, cols: Cols, m0: u32, step: u32, rows: u32, xb: u32) {
   let M = p.n * p.oh * p.ow;
@@ -31,14 +30,15 @@ fn fwd_gemm(acc: ptr<function, Acc>, cols: Cols, m0: u32, step: u32, rows: u32, 
   }
   for (var kh = 0u; kh < p.kh; kh++) {
     for (var kw = 0u; kw < p.kw; kw++) {
-      var tap: TapRows;
+      var off: array<u32, TAP_ROWS>;
+      var ok: array<bool, TAP_ROWS>;
       for (var r = 0u; r < rows; r++) {
         let ih = in_coord(ih0[r], p.sh, p.ph, kh, p.dh);
         let iw = in_coord(iw0[r], p.sw, p.pw, kw, p.dw);
-        tap.ok[r] = inside(ih, iw);
-        tap.off[r] = select(xb, nb[r] + (u32(ih) * p.w + u32(iw)) * p.c, tap.ok[r]);
+        ok[r] = inside(ih, iw);
+        off[r] = select(xb, nb[r] + (u32(ih) * p.w + u32(iw)) * p.c, ok[r]);
       }
-      fwd_tap(acc, cols, tap, kh * p.kw + kw);
+      fwd_tap(acc, cols, off, ok, kh * p.kw + kw);
     }
   }
 }
@@ -63,16 +63,17 @@ fn dgrad_gemm(acc: ptr<function, Acc>, cols: Cols, m0: u32, step: u32, rows: u32
   }
   for (var kh = p.kh0; kh < p.kh; kh += p.khs) {
     for (var kw = p.kw0; kw < p.kw; kw += p.kws) {
-      var tap: TapRows;
+      var off: array<u32, TAP_ROWS>;
+      var ok: array<bool, TAP_ROWS>;
       for (var r = 0u; r < rows; r++) {
         let nh = ih[r] - i32(kh * p.dh);
         let nw = iw[r] - i32(kw * p.dw);
         let oh = nh / i32(p.sh);
         let ow = nw / i32(p.sw);
-        tap.ok[r] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
-        tap.off[r] = select(yb, nb[r] + (u32(oh) * p.ow + u32(ow)) * p.co, tap.ok[r]);
+        ok[r] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
+        off[r] = select(yb, nb[r] + (u32(oh) * p.ow + u32(ow)) * p.co, ok[r]);
       }
-      dgrad_tap(acc, cols, tap, kh * p.kw + kw);
+      dgrad_tap(acc, cols, off, ok, kh * p.kw + kw);
     }
   }
 }

@@ -10,7 +10,8 @@ import { fromArray, randn } from '../../src/ops/creation.js';
 import { layerNorm, layerNormBackward } from '../../src/ops/norm.js';
 import { crossEntropy, crossEntropyBackward } from '../../src/ops/loss.js';
 import { embeddingBackward } from '../../src/ops/embedding.js';
-import { adamState, adamUpdate } from '../../src/ops/optim.js';
+import { adamUpdate } from '../../src/ops/optim.js';
+import { adamHyper, adamState } from '../../src/nn/optim.js';
 
 const suite: BenchSuite = {
   name: 'training',
@@ -119,7 +120,7 @@ const suite: BenchSuite = {
       let dispatches = 0;
       const ms = await ctx.time(() => {
         const before = dev.dispatchCount;
-        adamUpdate(params, grads, state, { lr: 1e-3, decoupled: true, weightDecay: 0.01 });
+        adamUpdate(params, grads, state, adamHyper({ lr: 1e-3, decoupled: true, weightDecay: 0.01 }));
         dispatches = dev.dispatchCount - before;
       });
       rows.push(row(`adamW update (${shapes.length} params, ${dispatches} dispatches)`, `MLP w=${wdt} (${n} floats)`, ms, 28 * n, n, copyMs));

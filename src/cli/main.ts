@@ -2,7 +2,7 @@
  * @file The `widthscope` command: one command, subcommands, `--help` for each.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
@@ -102,7 +102,6 @@ program
     }
     // Not stopped: it also covers the device's teardown and the exit (its worker is unref'd).
     if (hangS > 0 && !o.dryRun) startWatchdog(`sweep ${spec}`, hangS);
-    injectHangForTests();
     await sweep(spec, o);
   });
 
@@ -117,20 +116,6 @@ interface SweepOptions {
   hangTimeout: string;
   restarts: string;
   waitForOthers?: string;
-}
-
-/**
- * Test hook: WIDTHSCOPE_FAULT_HANG=<file> blocks the main thread as a stuck native call would,
- * once (the file marks that it happened); WIDTHSCOPE_FAULT_HANG=always blocks every time.
- */
-function injectHangForTests(): void {
-  const fault = process.env.WIDTHSCOPE_FAULT_HANG;
-  if (!fault) return;
-  if (fault !== 'always') {
-    if (existsSync(fault)) return;
-    writeFileSync(fault, 'hung once\n');
-  }
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 async function sweep(spec: string, o: SweepOptions): Promise<void> {

@@ -24,7 +24,9 @@
 // and dy (wgrad) addresses are the same for every invocation of a workgroup (lavapipe still
 // loads them lane by lane: only constant addresses get its one-load-and-broadcast path; see
 // conv2d_shuffle.wgsl for the kernels that work around it). No workgroup memory, no barriers
-// (slow on lavapipe, see DESIGN.md). workgroup_id.z = problem (and chunk for wgrad).
+// (both are slow on lavapipe). workgroup_id.z = problem (and chunk for wgrad).
+// The tap loops (where each row reads, whether that is padding) are include/conv2d_taps.wgsl's,
+// shared with conv2d_shuffle.wgsl; this file holds the K loops (fwd_tap, dgrad_tap, wgrad_pixel).
 // Bindings: 0 x, 1 weight, 2 bias (a placeholder when p.has_bias is 0), 3 dy (read); 4 out
 //   (read_write); 5 p (uniform).
 const TM: u32 = 4u;
@@ -36,6 +38,15 @@ override WG: u32 = 64u;
 // A TM x TN block of outputs (fwd, dgrad: rows m, columns c; wgrad: rows ci, columns co).
 alias Block = array<array<f32, TN>, TM>;
 
+// The tap loops (include/conv2d_taps.wgsl) over TM rows; the bodies below do the K loops.
+const TAP_ROWS: u32 = TM;
+alias Acc = Block;
+// The invocation's columns c0 + [0, TN) and, for the bodies, the problem's weight (fwd, dgrad)
+// or dy (wgrad) base and, in wgrad, its row tile's first input channel.
+struct Cols { c0: u32, base: u32, ci0: u32 }
+
+//!include conv2d_taps.wgsl
+
 // acc[r] += tap[r] for the rows r whose tap is in the image (ok[r]). fwd and dgrad sum one tap
 // (kh, kw) over the channels into `tap`, then drop it whole for a padded row: the padding adds
 // nothing, as in the reference (0 * an infinite weight would be NaN), at one select per output
@@ -46,6 +57,54 @@ fn add_live_rows(acc: ptr<function, Block>, tap: Block, ok: array<bool, TM>) {
   }
 }
 
+// fwd's K loop of tap k: sum over ci of x[row, ci] * weight[k, ci, column].
+fn fwd_tap(acc: ptr<function, Block>, cols: Cols, off: array<u32, TM>, ok: array<bool, TM>, k: u32) {
+  let wrow = cols.base + k * p.c * p.co;
+  // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
+  var tap = Block();
+  for (var ci = 0u; ci < p.c; ci++) {
+    var a: array<f32, TM>;
+    for (var r = 0u; r < TM; r++) { a[r] = x[off[r] + ci]; }
+    let wo = wrow + ci * p.co;
+    for (var c = 0u; c < TN; c++) {
+      let b = weight[wo + min(cols.c0 + c, p.co - 1u)];
+      for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
+    }
+  }
+  add_live_rows(acc, tap, ok);
+}
+
+// dgrad's K loop of tap k: sum over co of dy[row, co] * weight[k, column, co]; a tap that no row
+// reaches is skipped.
+fn dgrad_tap(acc: ptr<function, Block>, cols: Cols, off: array<u32, TM>, ok: array<bool, TM>, k: u32) {
+  var any_ok = false;
+  for (var r = 0u; r < TM; r++) { any_ok = any_ok || ok[r]; }
+  if (!any_ok) { return; }
+  let wrow = cols.base + k * p.c * p.co;
+  // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
+  var tap = Block();
+  for (var co = 0u; co < p.co; co++) {
+    var a: array<f32, TM>;
+    for (var r = 0u; r < TM; r++) { a[r] = dy[off[r] + co]; }
+    for (var c = 0u; c < TN; c++) {
+      let b = weight[wrow + min(cols.c0 + c, p.c - 1u) * p.co + co];
+      for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
+    }
+  }
+  add_live_rows(acc, tap, ok);
+}
+
+// wgrad's step at output pixel m: acc[r][c] += x[pixel, ci0 + r] * dy[m, column c].
+fn wgrad_pixel(acc: ptr<function, Block>, cols: Cols, xo: u32, m: u32) {
+  var a: array<f32, TM>;
+  for (var r = 0u; r < TM; r++) { a[r] = x[xo + cols.ci0 + min(r, p.c - 1u - cols.ci0)]; }
+  let yo = cols.base + m * p.co;
+  for (var c = 0u; c < TN; c++) {
+    let b = dy[yo + min(cols.c0 + c, p.co - 1u)];
+    for (var r = 0u; r < TM; r++) { (*acc)[r][c] = fma(a[r], b, (*acc)[r][c]); }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let M = p.n * p.oh * p.ow;
@@ -53,49 +112,12 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
   if (m0 >= M) { return; }
   let c0 = wid.y * TN;
   let s = wid.z;
-  let xb = s * p.x_stride;
-  let wb = s * p.w_stride;
   var acc: Block;
   for (var c = 0u; c < TN; c++) {
     let bv = bias_at(s, min(c0 + c, p.co - 1u));
     for (var r = 0u; r < TM; r++) { acc[r][c] = bv; }
   }
-  var ih0: array<u32, TM>;
-  var iw0: array<u32, TM>;
-  var nb: array<u32, TM>;
-  for (var r = 0u; r < TM; r++) {
-    let m = min(m0 + r, M - 1u);
-    let ow = m % p.ow;
-    let t = m / p.ow;
-    ih0[r] = t % p.oh;
-    iw0[r] = ow;
-    nb[r] = xb + (t / p.oh) * p.h * p.w * p.c;
-  }
-  for (var kh = 0u; kh < p.kh; kh++) {
-    for (var kw = 0u; kw < p.kw; kw++) {
-      var off: array<u32, TM>;
-      var ok: array<bool, TM>;
-      for (var r = 0u; r < TM; r++) {
-        let ih = in_coord(ih0[r], p.sh, p.ph, kh, p.dh);
-        let iw = in_coord(iw0[r], p.sw, p.pw, kw, p.dw);
-        ok[r] = inside(ih, iw);
-        off[r] = select(xb, nb[r] + (u32(ih) * p.w + u32(iw)) * p.c, ok[r]);
-      }
-      let wrow = wb + (kh * p.kw + kw) * p.c * p.co;
-      // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
-      var tap = Block();
-      for (var ci = 0u; ci < p.c; ci++) {
-        var a: array<f32, TM>;
-        for (var r = 0u; r < TM; r++) { a[r] = x[off[r] + ci]; }
-        let wo = wrow + ci * p.co;
-        for (var c = 0u; c < TN; c++) {
-          let b = weight[wo + min(c0 + c, p.co - 1u)];
-          for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
-        }
-      }
-      add_live_rows(&acc, tap, ok);
-    }
-  }
+  fwd_gemm(&acc, Cols(c0, s * p.w_stride, 0u), m0, 1u, TM, s * p.x_stride);
   let ob = s * p.y_stride;
   for (var r = 0u; r < TM; r++) {
     if (m0 + r < M) {
@@ -113,49 +135,8 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   if (m0 >= M) { return; }
   let c0 = wid.y * TN;
   let s = wid.z;
-  let yb = s * p.y_stride;
-  let wb = s * p.w_stride;
   var acc: Block;
-  var ih: array<i32, TM>;
-  var iw: array<i32, TM>;
-  var nb: array<u32, TM>;
-  for (var r = 0u; r < TM; r++) {
-    let m = min(m0 + r, M - 1u);
-    let t = m / p.w;
-    iw[r] = i32(m % p.w) + i32(p.pw);
-    ih[r] = i32(t % p.h) + i32(p.ph);
-    nb[r] = yb + (t / p.h) * p.oh * p.ow * p.co;
-  }
-  for (var kh = 0u; kh < p.kh; kh++) {
-    for (var kw = 0u; kw < p.kw; kw++) {
-      // oh*sh = ih + ph - kh*dh must be a multiple of sh and land in [0, OH).
-      var off: array<u32, TM>;
-      var ok: array<bool, TM>;
-      var any_ok = false;
-      for (var r = 0u; r < TM; r++) {
-        let nh = ih[r] - i32(kh * p.dh);
-        let nw = iw[r] - i32(kw * p.dw);
-        let oh = nh / i32(p.sh);
-        let ow = nw / i32(p.sw);
-        ok[r] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
-        off[r] = select(yb, nb[r] + (u32(oh) * p.ow + u32(ow)) * p.co, ok[r]);
-        any_ok = any_ok || ok[r];
-      }
-      if (!any_ok) { continue; }
-      let wrow = wb + (kh * p.kw + kw) * p.c * p.co;
-      // NOTE: an explicit zero (a bare declaration in a loop is zeroed once on lavapipe, see matmul_reg)
-      var tap = Block();
-      for (var co = 0u; co < p.co; co++) {
-        var a: array<f32, TM>;
-        for (var r = 0u; r < TM; r++) { a[r] = dy[off[r] + co]; }
-        for (var c = 0u; c < TN; c++) {
-          let b = weight[wrow + min(c0 + c, p.c - 1u) * p.co + co];
-          for (var r = 0u; r < TM; r++) { tap[r][c] = fma(a[r], b, tap[r][c]); }
-        }
-      }
-      add_live_rows(&acc, tap, ok);
-    }
-  }
+  dgrad_gemm(&acc, Cols(c0, s * p.w_stride, 0u), m0, 1u, TM, s * p.y_stride, vec2u(1u, 1u));
   let ob = s * p.x_stride;
   for (var r = 0u; r < TM; r++) {
     if (m0 + r < M) {
@@ -173,36 +154,12 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   if (rt >= p.kh * p.kw * ci_tiles) { return; }
   let khkw = rt / ci_tiles;
   let ci0 = (rt % ci_tiles) * TM;
-  let kh = khkw / p.kw;
-  let kw = khkw % p.kw;
   let c0 = wid.y * TN;
   let s = wid.z / p.chunks;
   let chunk = wid.z % p.chunks;
-  let M = p.n * p.oh * p.ow;
   let k0 = chunk * p.kchunk;
-  let k1 = min(M, k0 + p.kchunk);
-  let xb = s * p.x_stride;
-  let yb = s * p.y_stride;
   var acc: Block;
-  var ow = k0 % p.ow;
-  var oh = (k0 / p.ow) % p.oh;
-  var n = k0 / (p.ow * p.oh);
-  for (var m = k0; m < k1; m++) {
-    let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
-    let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
-    // A padded tap is skipped (dy there may be infinite: 0 * Inf would be NaN).
-    if (inside(ih, iw)) {
-      let xo = xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci0;
-      var a: array<f32, TM>;
-      for (var r = 0u; r < TM; r++) { a[r] = x[xo + min(r, p.c - 1u - ci0)]; }
-      let yo = yb + m * p.co;
-      for (var c = 0u; c < TN; c++) {
-        let b = dy[yo + min(c0 + c, p.co - 1u)];
-        for (var r = 0u; r < TM; r++) { acc[r][c] = fma(a[r], b, acc[r][c]); }
-      }
-    }
-    next_pixel(&n, &oh, &ow, p.oh, p.ow);
-  }
+  wgrad_gemm(&acc, Cols(c0, s * p.y_stride, ci0), khkw / p.kw, khkw % p.kw, k0, min(p.n * p.oh * p.ow, k0 + p.kchunk), s * p.x_stride);
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
   for (var r = 0u; r < TM; r++) {
     if (ci0 + r < p.c) {

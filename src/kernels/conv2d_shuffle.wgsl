@@ -10,6 +10,8 @@
 //   loads) and weight rows ci .. ci + 3 for its 4 channels (4 vec4 loads), then 4 RM FMAs.
 //   Pixel tiles grid-stride; workgroup_id.z = problem.
 // Entry points dgrad and wgrad: the same pattern on the backward GEMMs (described above each).
+// The tap loops are include/conv2d_taps.wgsl's (shared with conv2d.wgsl); this file holds the
+// K loops (fwd_tap, dgrad_tap, wgrad_pixel).
 // All need C % 4 == 0 and CO % 4 == 0 (vec4 views) and subgroups of at least SG lanes; the host
 // takes conv2d.wgsl's kernels otherwise.
 // Bindings: x4 (6), w4 (7), dy4 (8), out4 (9): x, weight, dy and out as array<vec4f>; bias (2),
@@ -71,59 +73,44 @@ fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, t
   }
 }
 
-// (n, y, x) of pixel m0 + g * SG + lane (clamped to the last of M) in an image of h x w pixels.
-fn tile_pixel(m0: u32, g: u32, lane: u32, M: u32, h: u32, w: u32) -> vec3u {
-  let m = min(m0 + g * SG + lane, M - 1u);
-  let t = m / w;
-  return vec3u(t / h, t % h, m % w);
+// The tap loops (include/conv2d_taps.wgsl) over a lane's RM / SG rows (pixels m0 + g * SG +
+// lane); the bodies below do the K loops.
+const TAP_ROWS: u32 = 4u;
+// The lane's 4 columns c4 (clamped to the last) and whether they exist (live), the problem's
+// weight (fwd, dgrad, in vec4s) or dy (wgrad, in vec4s) base, and in wgrad the lane's first
+// input channel xc.
+struct Cols { c4: u32, live: bool, base: u32, xc: u32 }
+
+//!include conv2d_taps.wgsl
+
+// fwd's K loop of tap k: per 4 input channels, lane l loads x for its rows and the weight rows
+// ci .. ci + 3 for its 4 output channels, then shuffle_fma.
+fn fwd_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
+  let C4 = p.c / 4u;
+  let CO4 = p.co / 4u;
+  let live = live_rows(ok);
+  let wrow = cols.base + k * p.c * CO4;
+  for (var ci4 = 0u; ci4 < C4; ci4++) {
+    var al: array<vec4f, 4>;
+    for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] / 4u + ci4]; }
+    var bv: array<vec4f, 4>;
+    // Lanes past the channels skip their loads (a load is a loop over the active lanes).
+    if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + cols.c4]; } }
+    shuffle_fma(acc, al, bv, live);
+  }
 }
 
 @compute @workgroup_size(SG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
        @builtin(subgroup_invocation_id) lane: u32) {
   let M = p.n * p.oh * p.ow;
-  let C4 = p.c / 4u;
   let CO4 = p.co / 4u;
   let s = wid.z;
-  let xb = s * p.x_stride;
-  let wb = s * p.w_stride / 4u;
-  let co4 = min(wid.y * SG + lane, CO4 - 1u);
-  let co_live = wid.y * SG + lane < CO4;
+  let cols = Cols(min(wid.y * SG + lane, CO4 - 1u), wid.y * SG + lane < CO4, s * p.w_stride / 4u, 0u);
   for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
     let m0 = tm * RM;
-    // The lane's output pixel in each row group.
-    var ih0: array<u32, 4>;
-    var iw0: array<u32, 4>;
-    var nb: array<u32, 4>;
-    for (var g = 0u; g < RM / SG; g++) {
-      let px = tile_pixel(m0, g, lane, M, p.oh, p.ow);
-      ih0[g] = px.y;
-      iw0[g] = px.z;
-      nb[g] = xb + px.x * p.h * p.w * p.c;
-    }
     var acc = Acc();
-    for (var kh = 0u; kh < p.kh; kh++) {
-      for (var kw = 0u; kw < p.kw; kw++) {
-        var off: array<u32, 4>;
-        var ok: array<bool, 4>;
-        for (var g = 0u; g < RM / SG; g++) {
-          let ih = in_coord(ih0[g], p.sh, p.ph, kh, p.dh);
-          let iw = in_coord(iw0[g], p.sw, p.pw, kw, p.dw);
-          ok[g] = inside(ih, iw);
-          off[g] = select(xb, nb[g] + (u32(ih) * p.w + u32(iw)) * p.c, ok[g]) / 4u;
-        }
-        let live = live_rows(ok);
-        let wrow = wb + (kh * p.kw + kw) * p.c * CO4;
-        for (var ci4 = 0u; ci4 < C4; ci4++) {
-          var al: array<vec4f, 4>;
-          for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] + ci4]; }
-          var bv: array<vec4f, 4>;
-          // Lanes past the channels skip their loads (a load is a loop over the active lanes).
-          if (co_live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + co4]; } }
-          shuffle_fma(&acc, al, bv, live);
-        }
-      }
-    }
+    fwd_gemm(&acc, cols, m0 + lane, SG, RM / SG, s * p.x_stride);
     store_tile(&acc, m0, M, s * p.y_stride, p.co, wid.y, lane, p.has_bias != 0u, s * p.co);
   }
 }
@@ -136,52 +123,33 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //   is still checked per pixel. Stride 1 is one phase with every tap.
 //   w4 here is the weight with its last two axes swapped ([S, KH, KW, CO, C], made by the host),
 //   so the 4 weight loads per (kh, kw, 4 output channels) are contiguous across lanes as in fwd.
+// dgrad's K loop of tap k: per 4 output channels, lane l loads dy for its rows and the swapped
+// weight rows co .. co + 3 for its 4 input channels, then shuffle_fma.
+fn dgrad_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
+  let C4 = p.c / 4u;
+  let CO4 = p.co / 4u;
+  let live = live_rows(ok);
+  let wrow = cols.base + k * p.co * C4;
+  for (var co4 = 0u; co4 < CO4; co4++) {
+    var al: array<vec4f, 4>;
+    for (var g = 0u; g < RM / SG; g++) { al[g] = dy4[off[g] / 4u + co4]; }
+    var bv: array<vec4f, 4>;
+    if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + cols.c4]; } }
+    shuffle_fma(acc, al, bv, live);
+  }
+}
+
 @compute @workgroup_size(SG)
 fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
          @builtin(subgroup_invocation_id) lane: u32) {
   let M = p.n * p.hq * p.wq;
-  let CO4 = p.co / 4u;
   let s = wid.z;
-  let yb = s * p.y_stride;
-  let wb = s * p.w_stride / 4u;
   let C4 = p.c / 4u;
-  let ci4 = min(wid.y * SG + lane, C4 - 1u);
-  let ci_live = wid.y * SG + lane < C4;
+  let cols = Cols(min(wid.y * SG + lane, C4 - 1u), wid.y * SG + lane < C4, s * p.w_stride / 4u, 0u);
   for (var tm = wid.x; tm * RM < M; tm += nwg.x) {
     let m0 = tm * RM;
-    var ih: array<i32, 4>;
-    var iw: array<i32, 4>;
-    var nb: array<u32, 4>;
-    for (var g = 0u; g < RM / SG; g++) {
-      let px = tile_pixel(m0, g, lane, M, p.hq, p.wq);
-      ih[g] = i32(p.py + px.y * p.sh) + i32(p.ph);
-      iw[g] = i32(p.px + px.z * p.sw) + i32(p.pw);
-      nb[g] = yb + px.x * p.oh * p.ow * p.co;
-    }
     var acc = Acc();
-    for (var kh = p.kh0; kh < p.kh; kh += p.khs) {
-      for (var kw = p.kw0; kw < p.kw; kw += p.kws) {
-        var off: array<u32, 4>;
-        var ok: array<bool, 4>;
-        for (var g = 0u; g < RM / SG; g++) {
-          let nh = ih[g] - i32(kh * p.dh);
-          let nw = iw[g] - i32(kw * p.dw);
-          let oh = nh / i32(p.sh);
-          let ow = nw / i32(p.sw);
-          ok[g] = nh >= 0 && nw >= 0 && oh * i32(p.sh) == nh && ow * i32(p.sw) == nw && oh < i32(p.oh) && ow < i32(p.ow);
-          off[g] = select(yb, nb[g] + (u32(oh) * p.ow + u32(ow)) * p.co, ok[g]) / 4u;
-        }
-        let live = live_rows(ok);
-        let wrow = wb + (kh * p.kw + kw) * p.co * C4;
-        for (var co4 = 0u; co4 < CO4; co4++) {
-          var al: array<vec4f, 4>;
-          for (var g = 0u; g < RM / SG; g++) { al[g] = dy4[off[g] + co4]; }
-          var bv: array<vec4f, 4>;
-          if (ci_live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + ci4]; } }
-          shuffle_fma(&acc, al, bv, live);
-        }
-      }
-    }
+    dgrad_gemm(&acc, cols, m0 + lane, SG, RM / SG, s * p.y_stride, vec2u(p.sh, p.sw));
     // Row m is input pixel (n, py + sh a, px + sw b), stepped from m0's without a division per
     // row (8 scalar divisions each on lavapipe).
     var b = m0 % p.wq;
@@ -202,42 +170,30 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //   channels 4 (wid.y * SG + l) + [0, 4). Per pixel: one vec4 load of x (lane l holds input
 //   channels ci0 + 4 l .. + 3, so row r comes from lane r / 4, component r % 4) and one of dy.
 //   Written as partials [S, chunks, KH*KW*C*CO] that the host sums (deterministic).
+// wgrad's step at output pixel m: one vec4 load of x (lane l holds input channels xc .. xc + 3,
+// so row r comes from lane r / 4, component r % 4) and one of dy; the tap and the pixel are the
+// workgroup's, so wgrad_gemm's padding branch is uniform.
+fn wgrad_pixel(acc: ptr<function, Acc>, cols: Cols, xo: u32, m: u32) {
+  let xl = x4[(xo + cols.xc) / 4u];
+  let bv = dy4[cols.base + m * (p.co / 4u) + cols.c4];
+  for (var r = 0u; r < RM; r++) {
+    let av = subgroupShuffle(xl, r / 4u);
+    (*acc)[r] = fma(vec4f(av[r % 4u]), bv, (*acc)[r]);
+  }
+}
+
 @compute @workgroup_size(SG)
 fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
   let ci_tiles = (p.c + RM - 1u) / RM;
   let khkw = wid.x / ci_tiles;
   let ci0 = (wid.x % ci_tiles) * RM;
-  let kh = khkw / p.kw;
-  let kw = khkw % p.kw;
   let s = wid.z / p.chunks;
   let chunk = wid.z % p.chunks;
-  let M = p.n * p.oh * p.ow;
   let k0 = chunk * p.kchunk;
-  let k1 = min(M, k0 + p.kchunk);
-  let xb = s * p.x_stride;
   let CO4 = p.co / 4u;
-  let yb4 = s * p.y_stride / 4u;
-  let co4 = min(wid.y * SG + lane, CO4 - 1u);
-  let xc = min(ci0 + 4u * lane, p.c - 4u);
+  let cols = Cols(min(wid.y * SG + lane, CO4 - 1u), true, s * p.y_stride / 4u, min(ci0 + 4u * lane, p.c - 4u));
   var acc = Acc();
-  var ow = k0 % p.ow;
-  var oh = (k0 / p.ow) % p.oh;
-  var n = k0 / (p.ow * p.oh);
-  for (var m = k0; m < k1; m++) {
-    let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
-    let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
-    // A padded tap is skipped (dy there may be infinite: 0 * Inf would be NaN); the tap and the
-    // pixel are the workgroup's, so the branch is uniform.
-    if (inside(ih, iw)) {
-      let xl = x4[(xb + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + xc) / 4u];
-      let bv = dy4[yb4 + m * CO4 + co4];
-      for (var r = 0u; r < RM; r++) {
-        let av = subgroupShuffle(xl, r / 4u);
-        acc[r] = fma(vec4f(av[r % 4u]), bv, acc[r]);
-      }
-    }
-    next_pixel(&n, &oh, &ow, p.oh, p.ow);
-  }
+  wgrad_gemm(&acc, cols, khkw / p.kw, khkw % p.kw, k0, min(p.n * p.oh * p.ow, k0 + p.kchunk), s * p.x_stride);
   let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
   let c4 = wid.y * SG + lane;
   let tile_rows = acc;

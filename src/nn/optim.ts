@@ -1,16 +1,106 @@
 /**
- * @file Optimizers over a model's parameters: SGD (momentum, weight decay) and Adam/AdamW, each
- * parameter's learning rate multiplied by its parameterization rule's lrMultiplier, on the fused
- * update kernels (src/ops/optim.ts). `step()` appends the updates to the open encoder.
+ * @file The optimizer concept: SGD (momentum, weight decay) and Adam/AdamW, their options and
+ * defaults (SGD_DEFAULTS, ADAM_DEFAULTS: the one place; the sweep spec schema takes its defaults
+ * from here), their state (momentum buffers, moments) and the optimizers over a model's
+ * parameters, each parameter's learning rate multiplied by its parameterization rule's
+ * lrMultiplier. The updates are src/ops/optim.ts's fused launches; `step()` appends them to the
+ * open encoder.
  */
 import type { Parameter } from './module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
-import { fromArray } from '../ops/creation.js';
+import { fromArray, zeros } from '../ops/creation.js';
 import type { HostTensor } from './safetensors.js';
-import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type GradientCheck, type SgdState } from '../ops/optim.js';
+import {
+  adamUpdate, sgdUpdate, type AdamBuffers, type AdamHyper, type GradientCheck, type SgdBuffers, type SgdHyper,
+} from '../ops/optim.js';
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
 import { flagContext } from '../tensor/error-flags.js';
+
+/** SGD's defaults (as PyTorch's): plain SGD. */
+export const SGD_DEFAULTS = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false } as const;
+
+/** Adam's defaults (as PyTorch's), with decoupled (AdamW-style) weight decay. */
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: true } as const;
+
+/** AdamW's defaults (as PyTorch's AdamW: weight decay 0.01). */
+export const ADAMW_DEFAULTS = { ...ADAM_DEFAULTS, weightDecay: 0.01 } as const;
+
+/** `defaults` with every value of `given` that is not undefined. */
+function withDefaults<T extends object>(defaults: T, given: Partial<T>): T {
+  const out = { ...defaults };
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** A launch's SGD hyper-parameters: the given ones (undefined: not given) over SGD_DEFAULTS. */
+export function sgdHyper(h: Partial<SgdHyper> & { lr: number }): SgdHyper {
+  return withDefaults<SgdHyper>({ ...SGD_DEFAULTS, lr: h.lr }, h);
+}
+
+/** A launch's Adam hyper-parameters: the given ones (undefined: not given) over ADAM_DEFAULTS. */
+export function adamHyper(h: Partial<AdamHyper> & { lr: number }): AdamHyper {
+  return withDefaults<AdamHyper>({ ...ADAM_DEFAULTS, lr: h.lr }, h);
+}
+
+abstract class OptimizerState {
+  /** Updates applied to each parameter so far. */
+  readonly steps: number[];
+  readonly shapes: (readonly number[])[];
+  private disposedFlag = false;
+
+  constructor(params: readonly Tensor[]) {
+    this.shapes = params.map((p) => p.shape);
+    this.steps = params.map(() => 0);
+  }
+
+  get disposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  protected abstract tensors(): (Tensor | null)[];
+
+  dispose(): void {
+    for (const t of this.tensors()) t?.dispose();
+    this.disposedFlag = true;
+  }
+}
+
+/**
+ * SGD's per-parameter momentum buffers (the update allocates one on first use when momentum != 0),
+ * kept out of scopes and freed by `dispose()`.
+ */
+export class SgdState extends OptimizerState implements SgdBuffers {
+  readonly momentumBuffers: (Tensor | null)[];
+
+  constructor(params: readonly Tensor[]) {
+    super(params);
+    this.momentumBuffers = params.map(() => null);
+  }
+
+  protected tensors() {
+    return this.momentumBuffers;
+  }
+}
+
+/** Adam's first and second moments per parameter (zeros), kept out of scopes and freed by `dispose()`. */
+export class AdamState extends OptimizerState implements AdamBuffers {
+  readonly m: Tensor[];
+  readonly v: Tensor[];
+
+  constructor(params: readonly Tensor[]) {
+    super(params);
+    this.m = params.map((p) => keep(zeros(p.shape, { device: p.device })));
+    this.v = params.map((p) => keep(zeros(p.shape, { device: p.device })));
+  }
+
+  protected tensors() {
+    return [...this.m, ...this.v];
+  }
+}
+
+export const sgdState = (params: readonly Tensor[]) => new SgdState(params);
+export const adamState = (params: readonly Tensor[]) => new AdamState(params);
 
 export interface SgdOptions {
   lr: number;
@@ -40,7 +130,7 @@ export abstract class Optimizer {
   gradientCheck: ((step: number) => GradientCheck) | null = null;
   protected readonly schedule: Schedule;
   /** The fused-kernel state (moments, momentum buffers) and per-parameter step counts. */
-  protected abstract readonly state: { readonly steps: number[]; dispose(): void };
+  protected abstract readonly state: OptimizerState;
 
   constructor(readonly params: readonly Parameter[], readonly baseLr: number, schedule?: ScheduleSpec) {
     this.schedule = makeSchedule(schedule);
@@ -122,7 +212,9 @@ export class SGD extends Optimizer {
 
   protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
     const o = this.opts;
-    sgdUpdate(values, grads, this.state, { lr, lrMult, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false, check });
+    sgdUpdate(values, grads, this.state, sgdHyper({
+      lr, lrMult, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, check,
+    }));
   }
 
   protected slots(): [string, (Tensor | null)[]][] {
@@ -140,10 +232,9 @@ export class Adam extends Optimizer {
 
   protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
     const o = this.opts;
-    adamUpdate(values, grads, this.state, {
-      lr, lrMult, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true, check,
-    });
+    adamUpdate(values, grads, this.state, adamHyper({
+      lr, lrMult, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: o.decoupled, check,
+    }));
   }
 
   protected slots(): [string, (Tensor | null)[]][] {

@@ -20,10 +20,12 @@ import { unusedBinding } from './launch.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
 import { autotunerFor, type TuneTarget } from './autotune.js';
-import { CONV_WG as WG, checkWorkgroups, convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit } from './conv2d_launch.js';
+import {
+  CONV_WG as WG, checkWorkgroups, convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit, type Conv2dGeometry,
+} from './conv2d_launch.js';
 import { groupedForward, groupedGradInput, groupedGradWeight } from './conv2d_grouped.js';
 
-export { specializeKernel } from './conv2d_launch.js';
+export { specializeKernel, type Conv2dGeometry } from './conv2d_launch.js';
 
 export type Pair = number | [number, number];
 
@@ -121,14 +123,6 @@ function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: 
   return p;
 }
 
-/** Sizes of one convolution problem (ensemble axis S separate; C, CO count all groups). */
-export interface Conv2dGeometry {
-  S: number; N: number; H: number; W: number; C: number;
-  KH: number; KW: number; CO: number; OH: number; OW: number;
-  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
-  groups: number;
-  ensemble: boolean;
-}
 
 /** Checks shapes and options and returns the geometry (errors name the op and the shapes). */
 export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}): Conv2dGeometry {

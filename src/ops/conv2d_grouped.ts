@@ -8,8 +8,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import type { BufferRange } from '../tensor/kernel-registry.js';
 import { zeros } from './creation.js';
-import type { Conv2dGeometry } from './conv2d.js';
-import { convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit } from './conv2d_launch.js';
+import { convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit, type Conv2dGeometry } from './conv2d_launch.js';
 
 /** fwd, dgrad: adjacent output (input) columns per invocation (the kernel's TW). */
 const GROUPED_COLUMNS = 4;

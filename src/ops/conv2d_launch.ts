@@ -7,7 +7,15 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import { sum } from './reduce.js';
-import type { Conv2dGeometry } from './conv2d.js';
+
+/** Sizes of one convolution problem (ensemble axis S separate; C, CO count all groups). */
+export interface Conv2dGeometry {
+  S: number; N: number; H: number; W: number; C: number;
+  KH: number; KW: number; CO: number; OH: number; OW: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  groups: number;
+  ensemble: boolean;
+}
 
 /** Invocations per workgroup of every conv2d entry point (the kernels' `override WG`). */
 export const CONV_WG = 64;

@@ -7,8 +7,8 @@
  * multiplier) and the step-dependent constants computed in f64 on the host. So any number of
  * steps may be appended before one submit and each sees its own lr and step count. A parameter
  * whose grad is null is skipped (its step count does not advance), as in PyTorch.
- * State tensors (momentum buffers, Adam's m and v) are owned by an `SgdState`/`AdamState`, kept
- * out of scopes, and freed by its `dispose()`.
+ * This file holds the launches only: the state tensors (momentum buffers, Adam's m and v), the
+ * options and their defaults are src/nn/optim.ts's; a launch takes every hyper-parameter.
  * With `check`, the update kernels also flag each ensemble member's first non-finite gradient in a
  * training health record (src/nn/health.ts): no extra dispatch, grouped Adam takes 3 parameters
  * per dispatch instead of 4 (the record is a 17th storage binding otherwise).
@@ -39,15 +39,19 @@ function checkParams(check: GradientCheck | undefined, paramIndex: number): { me
   return { members: check?.members ?? 0, train_step: check?.step ?? 0, param_index: paramIndex };
 }
 
+/**
+ * SGD's hyper-parameters for one launch, all given (their defaults are src/nn/optim.ts's
+ * SGD_DEFAULTS; `sgdHyper` there fills them in).
+ */
 export interface SgdHyper {
   lr: number;
-  /** Momentum factor (default 0: no momentum buffer is used). */
-  momentum?: number;
-  /** Dampening of the momentum buffer's gradient term (default 0). */
-  dampening?: number;
-  /** L2 penalty added to the gradient (default 0). */
-  weightDecay?: number;
-  nesterov?: boolean;
+  /** Momentum factor (0: no momentum buffer is used). */
+  momentum: number;
+  /** Dampening of the momentum buffer's gradient term. */
+  dampening: number;
+  /** L2 penalty added to the gradient. */
+  weightDecay: number;
+  nesterov: boolean;
   /** Per-parameter learning-rate multipliers (muP), one per parameter (default 1). */
   lrMult?: readonly number[];
   /** Per-parameter weight-decay multipliers, one per parameter (default 1). */
@@ -55,108 +59,61 @@ export interface SgdHyper {
   check?: GradientCheck;
 }
 
+/** Adam's hyper-parameters for one launch, all given (defaults: src/nn/optim.ts's ADAM_DEFAULTS, `adamHyper`). */
 export interface AdamHyper {
   lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
   /** true: AdamW's decoupled decay w *= 1 - lr * wd; false: Adam's L2 term in the gradient. */
-  decoupled?: boolean;
+  decoupled: boolean;
   lrMult?: readonly number[];
   wdMult?: readonly number[];
   check?: GradientCheck;
 }
 
-abstract class OptimizerStateBase {
-  /** Updates applied to each parameter so far. */
+/**
+ * What an update reads and advances besides the parameters (src/nn/optim.ts's SgdState and
+ * AdamState own it): each parameter's shape and update count.
+ */
+export interface OptimizerBuffers {
+  /** Updates applied to each parameter so far (a launch advances the entries it updates). */
   readonly steps: number[];
-  readonly shapes: (readonly number[])[];
-  protected disposedFlag = false;
-
-  constructor(params: readonly Tensor[]) {
-    this.shapes = params.map((p) => p.shape);
-    this.steps = params.map(() => 0);
-  }
-
-  get disposed(): boolean {
-    return this.disposedFlag;
-  }
-
-  protected abstract tensors(): (Tensor | null)[];
-
-  dispose(): void {
-    for (const t of this.tensors()) t?.dispose();
-    this.disposedFlag = true;
-  }
-
-  check(op: string, params: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
-    if (this.disposedFlag) throw new Error(`${op}: the optimizer state was disposed`);
-    if (params.length !== this.shapes.length) {
-      throw new Error(`${op}: ${params.length} parameters given, the state was made for ${this.shapes.length}`);
-    }
-    if (grads.length !== params.length) throw new Error(`${op}: ${grads.length} grads for ${params.length} parameters`);
-    params.forEach((p, i) => {
-      checkF32(op, p, `parameter ${i}`);
-      if (!sameShape(p.shape, this.shapes[i])) {
-        throw new Error(`${op}: parameter ${i} has shape ${fmt(p.shape)}, the state was made for ${fmt(this.shapes[i])}`);
-      }
-      const g = grads[i];
-      if (!g) return;
-      checkF32(op, g, `grad ${i}`);
-      checkSameDevice(op, p, g);
-      if (!sameShape(g.shape, p.shape)) throw new Error(`${op}: grad ${i} has shape ${fmt(g.shape)}, expected the parameter's ${fmt(p.shape)}`);
-    });
-  }
+  readonly shapes: readonly (readonly number[])[];
+  readonly disposed: boolean;
 }
 
-function zerosFor(p: Tensor, what: string): Tensor {
-  const t = keep(Tensor.empty(p.device, p.shape, 'f32', what));
-  if (t.size > 0) {
-    p.device.dispatch({
-      kernel: 'fill',
-      entry: 'fill',
-      label: `${what} zeros ${fmt(p.shape)}`,
-      bindings: { out: t.binding(what) },
-      params: { n: t.size, bits: 0, start: 0, step: 0 },
-      workgroups: groupsFor(t.size),
-    });
-  }
-  return t;
-}
-
-/** SGD's per-parameter momentum buffers (allocated on first use when momentum != 0). */
-export class SgdState extends OptimizerStateBase {
+/** SGD's momentum buffers, one per parameter; a launch allocates a missing one (momentum > 0). */
+export interface SgdBuffers extends OptimizerBuffers {
   readonly momentumBuffers: (Tensor | null)[];
-
-  constructor(params: readonly Tensor[]) {
-    super(params);
-    this.momentumBuffers = params.map(() => null);
-  }
-
-  protected tensors() {
-    return this.momentumBuffers;
-  }
 }
 
-/** Adam's first and second moments per parameter (zeros). */
-export class AdamState extends OptimizerStateBase {
-  readonly m: Tensor[];
-  readonly v: Tensor[];
-
-  constructor(params: readonly Tensor[]) {
-    super(params);
-    this.m = params.map((p) => zerosFor(p, 'adam m'));
-    this.v = params.map((p) => zerosFor(p, 'adam v'));
-  }
-
-  protected tensors() {
-    return [...this.m, ...this.v];
-  }
+/** Adam's first and second moments, one each per parameter. */
+export interface AdamBuffers extends OptimizerBuffers {
+  readonly m: readonly Tensor[];
+  readonly v: readonly Tensor[];
 }
 
-export const sgdState = (params: readonly Tensor[]) => new SgdState(params);
-export const adamState = (params: readonly Tensor[]) => new AdamState(params);
+/** Throws (naming the op) unless params and grads match the state they are updated with. */
+function checkState(op: string, state: OptimizerBuffers, params: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
+  if (state.disposed) throw new Error(`${op}: the optimizer state was disposed`);
+  if (params.length !== state.shapes.length) {
+    throw new Error(`${op}: ${params.length} parameters given, the state was made for ${state.shapes.length}`);
+  }
+  if (grads.length !== params.length) throw new Error(`${op}: ${grads.length} grads for ${params.length} parameters`);
+  params.forEach((p, i) => {
+    checkF32(op, p, `parameter ${i}`);
+    if (!sameShape(p.shape, state.shapes[i])) {
+      throw new Error(`${op}: parameter ${i} has shape ${fmt(p.shape)}, the state was made for ${fmt(state.shapes[i])}`);
+    }
+    const g = grads[i];
+    if (!g) return;
+    checkF32(op, g, `grad ${i}`);
+    checkSameDevice(op, p, g);
+    if (!sameShape(g.shape, p.shape)) throw new Error(`${op}: grad ${i} has shape ${fmt(g.shape)}, expected the parameter's ${fmt(p.shape)}`);
+  });
+}
 
 function checkNumber(op: string, name: string, v: number, lo: number, hi = Infinity, hiOpen = false): void {
   if (!Number.isFinite(v) || v < lo || v > hi || (hiOpen && v === hi)) {
@@ -172,10 +129,10 @@ function multipliers(op: string, name: string, m: readonly number[] | undefined,
 }
 
 /** Appends one fused SGD update per parameter (in place on `params` and the momentum buffers). */
-export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: SgdState, hyper: SgdHyper): void {
+export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: SgdBuffers, hyper: SgdHyper): void {
   const op = 'sgdUpdate';
-  state.check(op, params, grads);
-  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = hyper;
+  checkState(op, state, params, grads);
+  const { lr, momentum, dampening, weightDecay, nesterov } = hyper;
   checkNumber(op, 'lr', lr, 0);
   checkNumber(op, 'momentum', momentum, 0);
   checkNumber(op, 'dampening', dampening, 0, 1);
@@ -225,10 +182,10 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
  * transformer step, width 64, depth 2, 38 parameters, takes 169 dispatches instead of 166), one
  * per parameter otherwise.
  */
-export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: AdamState, hyper: AdamHyper): void {
+export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: AdamBuffers, hyper: AdamHyper): void {
   const op = hyper.decoupled ? 'adamwUpdate' : 'adamUpdate';
-  state.check(op, params, grads);
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false } = hyper;
+  checkState(op, state, params, grads);
+  const { lr, beta1, beta2, eps, weightDecay, decoupled } = hyper;
   checkNumber(op, 'lr', lr, 0);
   checkNumber(op, 'beta1', beta1, 0, 1, true);
   checkNumber(op, 'beta2', beta2, 0, 1, true);
@@ -357,7 +314,7 @@ function dispatchAdamGroup(op: string, items: AdamItem[], shared: Record<string,
   });
 }
 
-/** AdamW: Adam with decoupled weight decay (default weightDecay 0.01, as in PyTorch). */
-export function adamwUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: AdamState, hyper: Omit<AdamHyper, 'decoupled'>): void {
-  adamUpdate(params, grads, state, { weightDecay: 0.01, ...hyper, decoupled: true });
+/** AdamW: Adam with decoupled weight decay. */
+export function adamwUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: AdamBuffers, hyper: Omit<AdamHyper, 'decoupled'>): void {
+  adamUpdate(params, grads, state, { ...hyper, decoupled: true });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { SpecError, loadSpec, parseSpecText, validateSpec, resolveSweep, resolveEvalSteps, canonicalJson, shortHash, type SweepSpecInput } from '../../src/experiments/index.js';
 import { tinySpec } from './util.js';
+import { ADAM_DEFAULTS, SGD_DEFAULTS } from '../../src/nn/optim.js';
 
 const good: SweepSpecInput = tinySpec({ task: { name: 'teacher-image', testSize: 8 }, widths: [16, 32], steps: 10, eval: 5 });
 
@@ -22,6 +23,17 @@ describe('sweep spec validation names the bad field', () => {
     const s = validateSpec(good);
     expect(s.optimizer).toEqual({ name: 'sgd', momentum: 0, weightDecay: 0 });
     expect(s.ensemble).toBe('all');
+  });
+  it("fills each optimizer field with src/nn/optim.ts's default for it", () => {
+    const cases: [string, Record<string, unknown>][] = [['sgd', SGD_DEFAULTS], ['adam', ADAM_DEFAULTS]];
+    for (const [name, defaults] of cases) {
+      const { name: got, ...fields } = validateSpec({ ...good, optimizer: { name } as SweepSpecInput['optimizer'] }).optimizer;
+      expect(got).toBe(name);
+      expect(Object.keys(fields).length, name).toBeGreaterThan(0);
+      for (const [k, v] of Object.entries(fields)) expect(v, `${name}.${k}`).toBe(defaults[k]);
+    }
+    const { name: _, ...sgd } = validateSpec(good).optimizer;
+    for (const [k, v] of Object.entries(sgd)) expect(v, `default optimizer ${k}`).toBe((SGD_DEFAULTS as Record<string, unknown>)[k]);
   });
   it('unknown model family', () => {
     const p = problems({ ...good, model: { family: 'resnet' } });

@@ -17,7 +17,8 @@ import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../../src/re
 import { crossEntropyBackwardRef, crossEntropyRef } from '../../src/reference/loss.js';
 import { crossEntropy, crossEntropyBackward } from '../../src/ops/loss.js';
 import { NAIVE, PACKED_16, REG_4X4, TILED_64, type MatmulConfig } from '../../src/ops/matmul-select.js';
-import { sgdState, sgdUpdate, adamState, adamUpdate } from '../../src/ops/optim.js';
+import { sgdUpdate, adamUpdate } from '../../src/ops/optim.js';
+import { adamHyper, adamState, sgdHyper, sgdState } from '../../src/nn/optim.js';
 import { COMPOSITE_CASES, PRIMITIVE_CASES, type Case } from '../../src/autograd/suite.js';
 import { caseData, f64Inputs, gpuInputs } from '../../src/cli/gradcheck.js';
 import { F64Tensor } from '../../src/autograd/f64.js';
@@ -203,11 +204,11 @@ describe('optimizers: a non-finite gradient gives a non-finite parameter, as in 
       for (const g of grads) {
         const gt = g.map((d, i) => ws.fromArray(d, OPT_SHAPES[i]));
         if (kind === 'sgd' || kind === 'sgd-nesterov') {
-          const h = { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: kind === 'sgd-nesterov' };
+          const h = sgdHyper({ lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: kind === 'sgd-nesterov' });
           sgdUpdate(params, gt, sgd, h);
           refW.forEach((w, i) => sgdStepRef(w, g[i], refSgd[i], h));
         } else {
-          const h = { lr: 0.01, weightDecay: 0.1, decoupled: kind === 'adamw' };
+          const h = adamHyper({ lr: 0.01, weightDecay: 0.1, decoupled: kind === 'adamw' });
           adamUpdate(params, gt, adam, h);
           refW.forEach((w, i) => adamStepRef(w, g[i], refAdam[i], h));
         }

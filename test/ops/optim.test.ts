@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
-import { adamState, adamUpdate, adamwUpdate, sgdState, sgdUpdate, type AdamHyper, type SgdHyper } from '../../src/ops/optim.js';
+import { adamUpdate, adamwUpdate, sgdUpdate, type AdamHyper, type SgdHyper } from '../../src/ops/optim.js';
+import { ADAMW_DEFAULTS, adamHyper, adamState, sgdHyper, sgdState } from '../../src/nn/optim.js';
 import { adamRefState, adamStepRef, sgdStepRef, type SgdRefState } from '../../src/reference/optim.js';
 import { expectMatches, freshSeed, randomArray, recordDispatches } from '../helpers.js';
 
@@ -66,7 +67,7 @@ function appendSteps(run: Run, update: (params: ws.Tensor[], grads: (ws.Tensor |
 const lrMult = SHAPES.map((_, i) => 1 / (i + 1));
 
 describe('fused optimizer updates match the f64 reference step by step', () => {
-  const sgdCases: Omit<SgdHyper, 'lr'>[] = [
+  const sgdCases: Partial<Omit<SgdHyper, 'lr'>>[] = [
     {},
     { weightDecay: 0.1 },
     { momentum: 0.9 },
@@ -78,7 +79,7 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
       await ws.tidyAsync(async () => {
         const run = makeRun();
         const state = sgdState(run.init.map((d, i) => ws.zeros(SHAPES[i])));
-        const snaps = appendSteps(run, (params, grads, t) => sgdUpdate(params, grads, state, { ...h, lr: LR(t), lrMult }));
+        const snaps = appendSteps(run, (params, grads, t) => sgdUpdate(params, grads, state, sgdHyper({ ...h, lr: LR(t), lrMult })));
         const w = run.init.map((d) => Float64Array.from(d));
         const rs: SgdRefState[] = SHAPES.map(() => ({ buf: null }));
         for (let t = 0; t < STEPS; t++) {
@@ -96,9 +97,9 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
     });
   }
 
-  const adamCases: Omit<AdamHyper, 'lr'>[] = [
+  const adamCases: Partial<Omit<AdamHyper, 'lr'>>[] = [
     {},
-    { weightDecay: 0.1 },
+    { decoupled: false, weightDecay: 0.1 },
     { decoupled: true, weightDecay: 0.1 },
     { beta1: 0.5, beta2: 0.9, eps: 1e-3, decoupled: true, weightDecay: 0.3 },
   ];
@@ -112,7 +113,7 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
         const { entries, stop } = recordDispatches(device);
         let snaps: ws.Tensor[][];
         try {
-          snaps = appendSteps(run, (params, grads, t) => adamUpdate(params, grads, state, { ...h, lr: LR(t), lrMult, wdMult }));
+          snaps = appendSteps(run, (params, grads, t) => adamUpdate(params, grads, state, adamHyper({ ...h, lr: LR(t), lrMult, wdMult })));
         } finally {
           stop();
         }
@@ -145,7 +146,7 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
     const before = ws.memoryStats().liveTensors;
     const p = ws.zeros([10]);
     const state = ws.tidy(() => adamState([p]));
-    ws.tidy(() => adamwUpdate([p], [ws.ones([10])], state, { lr: 0.1 }));
+    ws.tidy(() => adamwUpdate([p], [ws.ones([10])], state, { ...ADAMW_DEFAULTS, lr: 0.1 }));
     expect(state.m[0].disposed).toBe(false);
     // First Adam step: m/sqrt(v) after bias correction is sign(g), so w = -lr (up to eps).
     for (const v of await p.toArray()) expect(v).toBeCloseTo(-0.1, 6);
@@ -161,21 +162,21 @@ describe('optimizer input errors', () => {
       const p = [ws.zeros([3]), ws.zeros([2, 2])];
       const s = sgdState(p);
       const a = adamState(p);
-      expect(() => sgdUpdate(p, [ws.zeros([3]), ws.zeros([4])], s, { lr: 0.1 })).toThrow(
+      expect(() => sgdUpdate(p, [ws.zeros([3]), ws.zeros([4])], s, sgdHyper({ lr: 0.1 }))).toThrow(
         "sgdUpdate: grad 1 has shape [4], expected the parameter's [2, 2]",
       );
-      expect(() => sgdUpdate([p[0]], [null], s, { lr: 0.1 })).toThrow('sgdUpdate: 1 parameters given, the state was made for 2');
-      expect(() => sgdUpdate(p, [null, null], s, { lr: 0.1, nesterov: true })).toThrow(
+      expect(() => sgdUpdate([p[0]], [null], s, sgdHyper({ lr: 0.1 }))).toThrow('sgdUpdate: 1 parameters given, the state was made for 2');
+      expect(() => sgdUpdate(p, [null, null], s, sgdHyper({ lr: 0.1, nesterov: true }))).toThrow(
         'sgdUpdate: nesterov needs momentum > 0 and dampening 0 (got momentum 0, dampening 0)',
       );
-      expect(() => adamUpdate(p, [null, null], a, { lr: 0.1, beta2: 1 })).toThrow('adamUpdate: beta2 must be in [0, 1), got 1');
-      expect(() => adamUpdate(p, [null, null], a, { lr: NaN })).toThrow('adamUpdate: lr must be in [0, Infinity], got NaN');
-      expect(() => adamUpdate(p, [null, null], a, { lr: 0.1, lrMult: [1] })).toThrow('adamUpdate: lrMult has 1 entries for 2 parameters');
-      expect(() => adamUpdate(p, [ws.zeros([3], { dtype: 'i32' }), null], a, { lr: 0.1 })).toThrow(
+      expect(() => adamUpdate(p, [null, null], a, adamHyper({ decoupled: false, lr: 0.1, beta2: 1 }))).toThrow('adamUpdate: beta2 must be in [0, 1), got 1');
+      expect(() => adamUpdate(p, [null, null], a, adamHyper({ decoupled: false, lr: NaN }))).toThrow('adamUpdate: lr must be in [0, Infinity], got NaN');
+      expect(() => adamUpdate(p, [null, null], a, adamHyper({ decoupled: false, lr: 0.1, lrMult: [1] }))).toThrow('adamUpdate: lrMult has 1 entries for 2 parameters');
+      expect(() => adamUpdate(p, [ws.zeros([3], { dtype: 'i32' }), null], a, adamHyper({ decoupled: false, lr: 0.1 }))).toThrow(
         'adamUpdate: grad 0 [3] has dtype i32, expected f32',
       );
       a.dispose();
-      expect(() => adamUpdate(p, [null, null], a, { lr: 0.1 })).toThrow('adamUpdate: the optimizer state was disposed');
+      expect(() => adamUpdate(p, [null, null], a, adamHyper({ decoupled: false, lr: 0.1 }))).toThrow('adamUpdate: the optimizer state was disposed');
       s.dispose();
     });
   });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
 import { NAIVE, PACKED_16, REG_4X4, TILED_64 } from '../../src/ops/matmul-select.js';
+import { adamHyper, adamState } from '../../src/nn/optim.js';
 
 const noIdx = () => ws.fromArray(new Int32Array(0), [0]);
 
@@ -115,8 +116,8 @@ describe('zero-size outputs', () => {
       expect(await valuesThenSync(t)).toEqual([]);
     }
     const p = [ws.zeros([0]), ws.zeros([4])];
-    const state = ws.raw.adamState(p);
-    ws.raw.adamUpdate(p, [ws.zeros([0]), ws.ones([4])], state, { lr: 0.1 });
+    const state = adamState(p);
+    ws.raw.adamUpdate(p, [ws.zeros([0]), ws.ones([4])], state, adamHyper({ lr: 0.1 }));
     expect((await valuesThenSync(p[1])).map((v) => v.toFixed(4))).toEqual(new Array(4).fill('-0.1000'));
   });
 

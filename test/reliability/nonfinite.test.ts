@@ -12,7 +12,8 @@ import { makeTask } from '../../src/experiments/tasks.js';
 import { runDir, DONE_FILE, METRICS_FILE } from '../../src/experiments/layout.js';
 import type { Model } from '../../src/nn/models.js';
 import { TrainingHealth } from '../../src/nn/health.js';
-import { adamState, adamUpdate, sgdState, sgdUpdate } from '../../src/ops/optim.js';
+import { adamUpdate, sgdUpdate } from '../../src/ops/optim.js';
+import { adamHyper, adamState, sgdHyper, sgdState } from '../../src/nn/optim.js';
 import { fromArray, full } from '../../src/ops/creation.js';
 import { keep } from '../../src/tensor/scope.js';
 import { catalogue, type ErrorCase, type FaultCase } from './catalogue.js';
@@ -170,8 +171,8 @@ const faults: FaultCase[] = [
         const step = (t: number, bad: [number, number] | null) => {
           const check = health.check(t);
           const g = grads(bad);
-          if (opt === 'sgd') sgdUpdate(params, g, state as ReturnType<typeof sgdState>, { lr: 0.1, check });
-          else adamUpdate(params, g, state as ReturnType<typeof adamState>, { lr: 0.1, check });
+          if (opt === 'sgd') sgdUpdate(params, g, state as ReturnType<typeof sgdState>, sgdHyper({ lr: 0.1, check }));
+          else adamUpdate(params, g, state as ReturnType<typeof adamState>, adamHyper({ lr: 0.1, check }));
           health.addLoss(fromArray([1, 2, 3]), t);
         };
         step(0, null);
@@ -194,7 +195,7 @@ const faults: FaultCase[] = [
     run: () => ws.tidyAsync(async () => {
       const health = new TrainingHealth(ws.getDevice(), 2);
       const p = ws.zeros([2, 4]);
-      sgdUpdate([p], [fromArray([0, 0, 0, 0, NaN, 0, 0, 0], [2, 4])], sgdState([p]), { lr: 1, check: health.check(6) });
+      sgdUpdate([p], [fromArray([0, 0, 0, 0, NaN, 0, 0, 0], [2, 4])], sgdState([p]), sgdHyper({ lr: 1, check: health.check(6) }));
       health.addLoss(fromArray([0.5, NaN]), 6);
       const r = await health.read();
       expect(r.diverged).toEqual([{ member: 1, step: 6, what: 'loss', param: 0 }]);

@@ -7,41 +7,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { readPredictions, readResults, type ResultsDir, type RunResult, type SkippedRun } from '../results.js';
-import { seriesLabel, type RunConfig } from '../spec/resolve.js';
-import { pointwiseAgreement, type AgreementPoint } from './agreement.js';
+import { seriesLabel } from '../spec/resolve.js';
+import { pointwiseAgreement } from './agreement.js';
 import { metricCurves, type CurvePoint } from './losses.js';
-import { slopesByStep, type SlopePoint } from './slope.js';
+import { slopesByStep } from './slope.js';
 import { toCsv } from './csv.js';
 import { lrTransfer, type LrTransfer } from './lr-transfer.js';
 import type { LargeLr } from './large-lr.js';
-import { analyzeObservables, largeLrTables, writeObservablesCsv, type SeriesObservables } from './observables.js';
+import { analyzeObservables, largeLrTables, writeObservablesCsv } from './observables.js';
+import type { SeriesAnalysis } from './series.js';
 
-export interface SeriesAnalysis {
-  seriesId: string;
-  label: string;
-  /** The setting shared by the series' runs (width and seed removed). */
-  config: Omit<RunConfig, 'width' | 'seed'>;
-  widths: number[];
-  seeds: number[];
-  /** Runs per status, e.g. { ok: 11, diverged: 1 }. */
-  statuses: Record<string, number>;
-  /** metric name → curve points. */
-  curves: Record<string, CurvePoint[]>;
-  /**
-   * Per evaluation step: D_N = Var + Bias against the widest width whose seeds are all finite
-   * there (`refWidth`); `complete` is false for a width that lost seeds to divergence by then
-   * (`seeds` counts the survivors).
-   */
-  agreement: (AgreementPoint & { step: number; refWidth: number; complete: boolean })[];
-  /** The slope of log Var against log N over the complete widths only. */
-  varianceSlope: SlopePoint[];
-  /** Widths with diverged seeds: how many of how many, and the first step one diverged. */
-  divergedWidths: { width: number; diverged: number; of: number; firstStep: number }[];
-  /** Steps with predictions at which no width had all its seeds, so nothing could be the reference. */
-  noReference: number[];
-  /** What the runs' probe files measure (notes/observables.md); set by analyzeResults. */
-  observables?: SeriesObservables;
-}
+export type { SeriesAnalysis, SeriesObservables } from './series.js';
+
 
 export interface Analysis {
   sweep?: string;

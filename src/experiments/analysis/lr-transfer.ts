@@ -4,7 +4,7 @@
  * width grows; under SP it drifts (the paper's motivation for muP).
  */
 import { canonicalJson } from '../spec/canonical.js';
-import type { SeriesAnalysis } from './analyze.js';
+import type { SeriesAnalysis } from './series.js';
 
 export interface LrPoint {
   width: number;

@@ -9,31 +9,17 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import type { RunResult } from '../results.js';
-import type { SeriesAnalysis } from './analyze.js';
-import { afterKernelAnalysis, type AfterKernelPoint } from './after-kernel.js';
+import type { SeriesAnalysis, SeriesObservables } from './series.js';
+import { afterKernelAnalysis } from './after-kernel.js';
 import { toCsv, type Cell } from './csv.js';
-import { ensembleAnalysis, type EnsembleAnalysis } from './ensemble-loss.js';
-import { largeLr, runDynamics, type LargeLr, type RunDynamics } from './large-lr.js';
+import { ensembleAnalysis } from './ensemble-loss.js';
+import { largeLr, runDynamics, type LargeLr } from './large-lr.js';
 import { groupByLr, lrGroupLabel } from './lr-transfer.js';
-import { preactivationAnalysis, type PreactivationAnalysis } from './preactivations.js';
-import { representationAnalysis, type CkaPoint } from './representations.js';
-import { sharpnessAnalysis, type SharpnessAnalysis } from './sharpness.js';
+import { preactivationAnalysis } from './preactivations.js';
+import { representationAnalysis } from './representations.js';
+import { sharpnessAnalysis } from './sharpness.js';
 
-export interface SeriesObservables {
-  /** Kernel CKA per layer, probe step and width (empty: no Gram files). */
-  cka: CkaPoint[];
-  preactivations: PreactivationAnalysis;
-  /** Null: no run measured sharpness. */
-  sharpness: SharpnessAnalysis | null;
-  /** Empty: no eNTK files. */
-  afterKernel: AfterKernelPoint[];
-  /** Per run: first and final train loss and the catapult verdict (null without sharpness). */
-  dynamics: RunDynamics[];
-  /** Null: the runs hold no targets.npy, so the ensemble's loss is not measurable. */
-  ensemble: EnsembleAnalysis | null;
-  /** Parts left out because a probe file is malformed, each with the error that names the file. */
-  problems: string[];
-}
+export type { SeriesObservables } from './series.js';
 
 /**
  * The observables of one series. A part whose files are malformed (a corrupt .npy, a Gram of the

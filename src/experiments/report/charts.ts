@@ -3,18 +3,10 @@
  * loss curves, agreement, variance and lr transfer here, the observables' in figures/.
  */
 import type { Analysis } from '../analysis/analyze.js';
-import { base, figureOf, perSetting, widthColor } from './figures/common.js';
+import { base, figureOf, perSetting, widthColor, type Figure } from './figures/common.js';
 import { observableFigures } from './figures/index.js';
 
-export type VegaLiteSpec = Record<string, unknown>;
-
-export interface Figure {
-  /** File stem: `<name>.svg`, `<name>.png`. */
-  name: string;
-  title: string;
-  caption: string;
-  spec: VegaLiteSpec;
-}
+export type { Figure, VegaLiteSpec } from './figures/common.js';
 
 
 const METRIC_TITLES: Record<string, string> = { trainLoss: 'train loss', testLoss: 'test loss', testAccuracy: 'test accuracy' };

@@ -6,6 +6,7 @@
  * the Cartesian product of its axes (see resolve.ts).
  */
 import { z } from 'zod';
+import { ADAM_DEFAULTS, SGD_DEFAULTS } from '../../nn/optim.js';
 
 const posInt = (what = 'a positive integer') => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 const nonNegInt = z.number({ error: 'expected an integer >= 0' }).int({ error: 'expected an integer >= 0' }).nonnegative({ error: 'expected an integer >= 0' });
@@ -127,13 +128,13 @@ const parameterizationSchema = z.preprocess(
 );
 
 const optimizerSchema = shorthand('name', z.discriminatedUnion('name', [
-  z.strictObject({ name: z.literal('sgd'), momentum: prob.default(0), weightDecay: nonNegNum.default(0) }),
+  z.strictObject({ name: z.literal('sgd'), momentum: prob.default(SGD_DEFAULTS.momentum), weightDecay: nonNegNum.default(SGD_DEFAULTS.weightDecay) }),
   z.strictObject({
     name: z.literal('adam'),
-    beta1: prob.default(0.9),
-    beta2: prob.default(0.999),
-    eps: posNum.default(1e-8),
-    weightDecay: nonNegNum.default(0),
+    beta1: prob.default(ADAM_DEFAULTS.beta1),
+    beta2: prob.default(ADAM_DEFAULTS.beta2),
+    eps: posNum.default(ADAM_DEFAULTS.eps),
+    weightDecay: nonNegNum.default(ADAM_DEFAULTS.weightDecay),
   }),
 ], { error: 'expected sgd | adam' }));
 
@@ -186,7 +187,7 @@ export const sweepSpecSchema = z.strictObject({
   parameterization: axis(parameterizationSchema),
   /** Width at which every parameterization coincides with SP (muP's base shapes); default: the smallest width. */
   baseWidth: posInt().optional(),
-  optimizer: optimizerSchema.default({ name: 'sgd', momentum: 0, weightDecay: 0 }),
+  optimizer: optimizerSchema.default({ name: 'sgd', momentum: SGD_DEFAULTS.momentum, weightDecay: SGD_DEFAULTS.weightDecay }),
   lr: axis(posNum),
   batchSize: posInt(),
   steps: posInt(),

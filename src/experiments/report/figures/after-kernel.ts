@@ -4,8 +4,7 @@
  */
 import type { Analysis } from '../../analysis/analyze.js';
 import type { AfterKernelPoint } from '../../analysis/after-kernel.js';
-import type { Figure } from '../charts.js';
-import { facettedFigure, lastStepOf, widthColor } from './common.js';
+import { facettedFigure, lastStepOf, widthColor, type Figure } from './common.js';
 
 /** Per series, the narrowest and widest widths' points at the last step with an eNTK. */
 function narrowAndWide(a: Analysis): { series: string; p: AfterKernelPoint }[] {

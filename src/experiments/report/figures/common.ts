@@ -1,8 +1,17 @@
 /**
- * @file What every figure shares: the Vega-Lite schema, page style, the width colour scale, and
- * picking a series' last probe step.
+ * @file What every figure shares: the Figure type, the Vega-Lite schema, page style, the width
+ * colour scale, and picking a series' last probe step.
  */
-import type { Figure } from '../charts.js';
+export type VegaLiteSpec = Record<string, unknown>;
+
+/** One figure of the report: a Vega-Lite spec and the words around it. */
+export interface Figure {
+  /** File stem: `<name>.svg`, `<name>.png`. */
+  name: string;
+  title: string;
+  caption: string;
+  spec: VegaLiteSpec;
+}
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 export const widthColor = { field: 'width', type: 'ordinal', title: 'width', scale: { scheme: 'viridis' }, legend: { symbolOpacity: 1 } };

@@ -3,8 +3,7 @@
  * large-lr map (which lrs train, where a catapult appears).
  */
 import type { Analysis } from '../../analysis/analyze.js';
-import type { Figure } from '../charts.js';
-import { facettedFigure, figureOf, perSetting, widthColor } from './common.js';
+import { facettedFigure, figureOf, perSetting, widthColor, type Figure } from './common.js';
 
 export function sharpnessFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {

@@ -3,8 +3,7 @@
  * training, against the widest single net and the widest ensemble.
  */
 import type { Analysis } from '../../analysis/analyze.js';
-import type { Figure } from '../charts.js';
-import { facettedFigure } from './common.js';
+import { facettedFigure, type Figure } from './common.js';
 
 export function ensembleLossFigure(a: Analysis): Figure | undefined {
   const rows = a.series.flatMap((s) => {

@@ -3,7 +3,7 @@
  * the runs did not measure it.
  */
 import type { Analysis } from '../../analysis/analyze.js';
-import type { Figure } from '../charts.js';
+import type { Figure } from './common.js';
 import { entkSpectrumFigure, targetPowerFigure } from './after-kernel.js';
 import { largeLrFigure, sharpnessFigure } from './dynamics.js';
 import { ensembleLossFigure } from './ensemble.js';

@@ -2,8 +2,7 @@
  * @file Figures of the representations (kernel CKA) and the preactivations (histograms, W1).
  */
 import type { Analysis } from '../../analysis/analyze.js';
-import type { Figure } from '../charts.js';
-import { facettedFigure, lastStepOf, widthColor } from './common.js';
+import { facettedFigure, lastStepOf, widthColor, type Figure } from './common.js';
 
 const log2Width = { field: 'width', type: 'quantitative', scale: { type: 'log', base: 2 } };
 

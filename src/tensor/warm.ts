@@ -10,10 +10,18 @@
  * On/off: DeviceOptions.warm, else env WIDTHSCOPE_WARM=1|0, else on outside tests and off under
  * vitest (tests count pipelines and must not race a background compile).
  */
-import type { Device } from './device.js';
+import type { KernelRegistry } from './kernel-registry.js';
 import type { PipelineKey } from './pipeline-cache.js';
-import { waitFor } from './wait.js';
+import { waitFor, type WaitStrategy } from './wait.js';
 import { envFlag } from '../util/env.js';
+
+/** What warming needs of a device (the Device in device.ts, which starts it). */
+export interface WarmTarget {
+  readonly kernels: KernelRegistry;
+  readonly adapterSlug: string;
+  readonly wait: WaitStrategy;
+  readonly alive: boolean;
+}
 
 /** env WIDTHSCOPE_WARM=1|0 decides (any other value is an error); otherwise on, except under vitest. */
 export function warmDefault(): boolean {
@@ -46,7 +54,7 @@ export class Warmer {
   readonly done: Promise<void>;
   private stopped = false;
 
-  constructor(private readonly device: Device, readonly list: readonly PipelineKey[]) {
+  constructor(private readonly device: WarmTarget, readonly list: readonly PipelineKey[]) {
     this.done = this.run();
   }
 
@@ -88,7 +96,7 @@ export class Warmer {
 }
 
 /** Starts warming `device`'s pipelines in the background (the list from the cache, else the default). */
-export function startWarm(device: Device): Warmer {
+export function startWarm(device: WarmTarget): Warmer {
   const recorded = device.kernels.cache.getWarmList(device.adapterSlug);
   return new Warmer(device, recorded.length > 0 ? recorded : DEFAULT_WARM_LIST);
 }

@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { fromArray } from '../ops/creation.js';
 import type { HostTensor } from './safetensors.js';
-import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type GradientCheck, type SgdState } from '../ops/optim.js';
+import { adamState, adamUpdate, sgdState, sgdUpdate, type AdamState, type GradientCheck, type LiveHyper, type SgdState } from '../ops/optim.js';
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
 import { flagContext } from '../tensor/error-flags.js';
 
@@ -51,25 +51,37 @@ export abstract class Optimizer {
     return this.baseLr * this.schedule(this.stepCount);
   }
 
-  /** Appends one update of every parameter that has a gradient. */
+  /**
+   * Appends one update of every parameter that has a gradient. In a captured step
+   * (src/tensor/capture.ts) each replay refreshes the lr and step count here, and the update's
+   * uniforms are recomputed from them.
+   */
   step(): void {
     const phase = flagContext.phase;
     flagContext.phase = 'optimizer update';
+    const live: LiveHyper = { lr: this.currentLr(), checkStep: this.stepCount };
+    const rec = this.params[0]?.value.device.recorder;
+    rec?.onReplay(() => {
+      live.lr = this.currentLr();
+      live.checkStep = this.stepCount;
+    });
     try {
       this.update(
         this.params.map((p) => p.value),
         this.params.map((p) => p.value.grad),
-        this.currentLr(),
+        live.lr,
         this.params.map((p) => p.rule.lrMultiplier),
         this.gradientCheck?.(this.stepCount),
+        live,
       );
     } finally {
       flagContext.phase = phase;
     }
     this.stepCount++;
+    rec?.onReplay(() => this.stepCount++);
   }
 
-  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void;
+  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void;
 
   zeroGrad(): void {
     for (const p of this.params) {
@@ -120,9 +132,9 @@ export class SGD extends Optimizer {
     this.state = sgdState(params.map((p) => p.value));
   }
 
-  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void {
     const o = this.opts;
-    sgdUpdate(values, grads, this.state, { lr, lrMult, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false, check });
+    sgdUpdate(values, grads, this.state, { lr, lrMult, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0, nesterov: o.nesterov ?? false, check, live });
   }
 
   protected slots(): [string, (Tensor | null)[]][] {
@@ -138,11 +150,11 @@ export class Adam extends Optimizer {
     this.state = adamState(params.map((p) => p.value));
   }
 
-  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void {
     const o = this.opts;
     adamUpdate(values, grads, this.state, {
       lr, lrMult, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true, check,
+      weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true, check, live,
     });
   }
 

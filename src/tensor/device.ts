@@ -146,6 +146,8 @@ export class Device {
   liveTensors = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline the open pass has set (a dispatch with the same one skips setPipeline). */
+  private passPipeline: GPUComputePipeline | null = null;
   private dispatches = 0;
   /** Dispatches recorded since creation (benchmarks report counts from it). */
   dispatchCount = 0;
@@ -343,7 +345,10 @@ export class Device {
    */
   encodeDispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, offsets: readonly number[], x: number, y: number, z: number): void {
     const pass = this.pass ?? this.openPass();
-    pass.setPipeline(pipeline);
+    if (pipeline !== this.passPipeline) {
+      pass.setPipeline(pipeline);
+      this.passPipeline = pipeline;
+    }
     pass.setBindGroup(0, bindGroup, offsets);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
@@ -494,7 +499,10 @@ export class Device {
   }
 
   private openPass(): GPUComputePassEncoder {
-    if (!this.pass) this.pass = this.openEncoder().beginComputePass();
+    if (!this.pass) {
+      this.pass = this.openEncoder().beginComputePass();
+      this.passPipeline = null;
+    }
     return this.pass;
   }
 

@@ -339,6 +339,7 @@ export class CapturedFunction {
     const dev = this.device;
     const inputBuffers = inputs.map((t) => t.storage(name).buffer);
     if (inputBuffers.some((b) => rec.acquired.has(b))) return 'an input was released and made again inside the step';
+    if (new Set(inputBuffers).size < inputBuffers.length) return 'two of its inputs share a buffer';
     const outBuffers = new Set<GPUBuffer>();
     for (const t of outs) {
       const b = t.storage(name).buffer;

@@ -128,7 +128,7 @@ describe('captured training steps', () => {
       on.params.forEach((p, i) => expect(p, `parameter ${i}`).toEqual(off.params[i]));
       // the run moved: a test that cannot fail is a defect
       expect(off.losses[0]).not.toEqual(off.losses.at(-1));
-    }, 60_000);
+    }, 120_000);
   }
 
   it('a batch of new shapes runs uncaptured with a note, and the results stay exact', async () => {
@@ -152,7 +152,7 @@ describe('captured training steps', () => {
     } finally {
       run.dispose();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a step that draws unseeded random numbers is not captured, with the reason in a note', async () => {
     const notes: string[] = [];
@@ -197,7 +197,7 @@ describe('captured training steps', () => {
       off.dispose();
       on.dispose();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('a non-finite gradient in a replayed step is reported as diverged at its step', async () => {
     const result = async (capturing: boolean) => {
@@ -227,7 +227,7 @@ describe('captured training steps', () => {
     expect(off.diverged).toHaveLength(1);
     expect(off.diverged[0].step).toBe(5);
     expect(on.diverged).toEqual(off.diverged);
-  }, 30_000);
+  }, 60_000);
 
   it('a bad label in a replayed step is still reported by the next readback', async () => {
     const run = setup({ family: 'mlp', optimizer: 'sgd' }, true);
@@ -247,7 +247,7 @@ describe('captured training steps', () => {
     } finally {
       run.dispose();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('a parameter replaced between steps makes the step record again', async () => {
     const notes: string[] = [];
@@ -272,5 +272,5 @@ describe('captured training steps', () => {
     } finally {
       run.dispose();
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -4,6 +4,7 @@
  *   mlp: 784 -> w -> w -> 10, ReLU, biases, softmax cross-entropy;
  *   cnn: conv3x3(w -> w) + b, ReLU, conv3x3(w -> w) + b, ReLU, mean-pool, dense w -> 10 on
  *        16x16xw inputs.
+ * The step is captured (src/nn/captured-step.ts) unless `capture` is false.
  */
 import { crossEntropy, detach, mean, mul, relu, reshape } from '../src/autograd/ops.js';
 import { backward } from '../src/autograd/index.js';
@@ -14,6 +15,7 @@ import { tidy } from '../src/tensor/scope.js';
 import type { Device } from '../src/tensor/device.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { fromArray, randn } from '../src/ops/creation.js';
+import { CapturedTrainStep } from '../src/nn/captured-step.js';
 
 export type WidthsFamily = 'mlp' | 'cnn';
 
@@ -51,13 +53,15 @@ class WidthsCNN extends Module {
 export interface WidthsStep {
   /** Appends one SGD step (forward, backward, update) and reads its loss back. */
   step(): Promise<number>;
+  /** Milliseconds of JS the last step took to append its dispatches (before its readback). */
+  appendMs: number;
   dispose(): void;
   /** FLOP of one step: 6 * params * batch (MLP) or 6 * MACs * batch (CNN), times the ensemble size. */
   flop: number;
 }
 
 /** One of the suite's steps at width `w`, batch 256 (MLP) or 32 (CNN); `seeds` > 1 is an ensemble. */
-export function widthsStep(device: Device, family: WidthsFamily, w: number, seeds = 1): WidthsStep {
+export function widthsStep(device: Device, family: WidthsFamily, w: number, seeds = 1, capture = true): WidthsStep {
   const ctx: ModelContext = { device, seed: 1, seeds: seeds > 1 ? Array.from({ length: seeds }, (_, i) => i + 1) : undefined, param: { parameterization: 'sp', optimizer: 'sgd' } };
   const model = family === 'mlp' ? new WidthsMLP(ctx, w) : new WidthsCNN(ctx, w);
   const batch = family === 'mlp' ? 256 : 32;
@@ -69,24 +73,32 @@ export function widthsStep(device: Device, family: WidthsFamily, w: number, seed
   const opt = new SGD(model.parameters(), { lr: 0.05 });
   const params = family === 'mlp' ? 784 * w + w + w * w + w + 10 * w + 10 : 2 * (9 * w * w + w) + 10 * w + 10;
   const macs = family === 'mlp' ? params : 2 * 16 * 16 * 9 * w * w + 10 * w;
+  const captured = new CapturedTrainStep(opt, (xb, yb) => {
+    const loss = tidy(() => {
+      const out = model.forward(xb);
+      // the sum over members of each member's mean loss
+      const l = crossEntropy(reshape(out, [-1, 10]), yb);
+      const total = seeds > 1 ? mul(l, seeds) : l;
+      backward(total);
+      return detach(total);
+    });
+    opt.step();
+    opt.zeroGrad();
+    return loss;
+  }, { enabled: capture, name: `widths ${family} w=${w}` });
   return {
     flop: 6 * macs * batch * seeds,
+    appendMs: 0,
     async step() {
-      const loss = tidy(() => {
-        const out = model.forward(x);
-        // the sum over members of each member's mean loss
-        const l = crossEntropy(reshape(out, [-1, 10]), y);
-        const total = seeds > 1 ? mul(l, seeds) : l;
-        backward(total);
-        return detach(total);
-      });
-      opt.step();
-      opt.zeroGrad();
+      const t0 = performance.now();
+      const loss = captured.run({ x, y });
+      this.appendMs = performance.now() - t0;
       const v = await loss.item();
       loss.dispose();
       return v;
     },
     dispose() {
+      captured.dispose();
       for (const t of [x, y]) t.dispose();
       opt.dispose();
       model.dispose();

@@ -4,7 +4,9 @@
  * 16x16xw inputs (batch 32), single and as a seed-batched ensemble of 8 (bench/widths-models.ts).
  * Median of at least 11 steps after 2 warm-up steps; GFLOP/s against the FMA ceiling of the
  * same run; dispatches per step. The ensemble rows' baseline is 8 single steps of the same
- * width, timed in the same run.
+ * width, timed in the same run. Steps are captured (src/nn/captured-step.ts); each single step
+ * also has an uncaptured row, timed in the same run, with its ratio, and both report the JS time
+ * a step takes to append its dispatches, per dispatch (jsUsPerDispatch).
  */
 import type { BenchRow, BenchSuite } from '../harness.js';
 import { widthsStep, type WidthsFamily } from '../widths-models.js';
@@ -25,31 +27,36 @@ const suite: BenchSuite = {
       : [['mlp', [64, 128, 256, 512, 1024, 2048]], ['cnn', [16, 32, 64, 128]]];
     const steps = ctx.quick ? 11 : 21;
     // one step's median time and dispatches
-    const measure = async (family: WidthsFamily, w: number, seeds: number) => {
-      const s = widthsStep(dev, family, w, seeds);
+    const measure = async (family: WidthsFamily, w: number, seeds: number, capture = true) => {
+      const s = widthsStep(dev, family, w, seeds, capture);
       for (let i = 0; i < 2; i++) await s.step();
       const before = dev.dispatchCount;
       await s.step();
       const dispatches = dev.dispatchCount - before;
       const times: number[] = [];
+      const append: number[] = [];
       for (let i = 0; i < steps; i++) {
         const t0 = performance.now();
         const loss = await s.step();
         times.push(performance.now() - t0);
+        append.push(s.appendMs);
         if (!Number.isFinite(loss)) throw new Error(`widths: ${family} w=${w} seeds=${seeds}: loss ${loss} at step ${i + 3}`);
       }
       const flop = s.flop;
       s.dispose();
-      return { ms: median(times), dispatches, flop };
+      return { ms: median(times), dispatches, flop, jsUs: (1000 * median(append)) / dispatches };
     };
     for (const [family, widths] of cases) {
       for (const w of widths) {
+        const uncaptured = await measure(family, w, 1, false);
         const single = await measure(family, w, 1);
         const row = (name: string, r: typeof single, extra: Partial<BenchRow> = {}): BenchRow => ({
           suite: 'widths', name, shape: `w=${w}`, medianMs: r.ms, gflops: r.flop / (r.ms * 1e6),
-          pctCeiling: (100 * r.flop) / (r.ms * 1e6) / ctx.ceilings.gflops, extra: { dispatches: r.dispatches }, ...extra,
+          pctCeiling: (100 * r.flop) / (r.ms * 1e6) / ctx.ceilings.gflops,
+          extra: { dispatches: r.dispatches, jsUsPerDispatch: Number(r.jsUs.toFixed(2)) }, ...extra,
         });
-        rows.push(row(`${family} SGD step`, single));
+        rows.push(row(`${family} SGD step, uncaptured`, uncaptured));
+        rows.push(row(`${family} SGD step`, single, { xBaseline: uncaptured.ms / single.ms, baseline: 'uncaptured' }));
         if (ctx.quick ? w === widths[0] : w <= 256) {
           const ens = await measure(family, w, 8);
           rows.push(row(`${family} SGD step, ensemble of 8`, ens, { xBaseline: (8 * single.ms) / ens.ms, baseline: '8 single steps' }));

@@ -9,6 +9,10 @@
  * reported diverged alone: it keeps its (isolated) slice of the batched step but is no longer
  * reported; its siblings go on unchanged.
  *
+ * Training steps are captured (src/nn/captured-step.ts; off with WIDTHSCOPE_CAPTURE=0 or
+ * ModelTrainerOptions.capture false): the first step of a batch shape runs normally, the second
+ * is recorded, later ones replay it, bit-identical to the uncaptured step.
+ *
  * Divergence is found on the device (src/nn/health.ts): each step's loss is added into a health
  * record that also flags the first non-finite loss, and the optimizer's update kernels flag the
  * first non-finite gradient; the readback every `logEvery` steps brings the exact step (and
@@ -31,6 +35,7 @@ import { makeTask, regressionLossScale, type Task } from './tasks.js';
 import type { RunConfig } from './spec/resolve.js';
 import { defaultCost, type MetricRecord, type TrainHooks, type TrainJob, type Trainer } from './trainer.js';
 import { TrainingProbes, writeTargets } from './probes/run-probes.js';
+import { CapturedTrainStep } from '../nn/captured-step.js';
 
 /** The nn model spec of a run on its task. */
 export function modelSpecFor(c: RunConfig, task: Task): ModelSpec {
@@ -220,12 +225,15 @@ export interface ModelTrainerOptions {
   maxTensorBytes?: number;
   /** Called before each training step is appended (fault injection in tests, debugging). */
   beforeStep?: (step: number, model: Model) => void;
+  /** Capture training steps (default: env WIDTHSCOPE_CAPTURE, on). */
+  capture?: boolean;
 }
 
 /** What trainMember and trainEnsemble take besides the job. */
 interface LoopOptions {
   logEvery: number;
   beforeStep?: (step: number, model: Model) => void;
+  capture?: boolean;
 }
 
 async function trainMember(device: Device, c: RunConfig, member: number, evalSteps: number[], outer: TrainHooks, o: LoopOptions): Promise<void> {
@@ -244,7 +252,8 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   const evals = new Set(evalSteps);
   const health = new TrainingHealth(device, 1);
   opt.gradientCheck = health.check;
-  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => lossOf(task, out, y), seeds: [c.seed] });
+  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => lossOf(task, out, y), seeds: [c.seed], capture: o.capture });
+  const captured = new CapturedTrainStep(opt, (x, y) => trainStep(model, opt, task, { x, y }), { enabled: o.capture });
   let first = true;
   try {
     for (let step = 0; step <= c.steps; step++) {
@@ -264,7 +273,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
       flagContext.step = step;
       o.beforeStep?.(step, model);
       const batch = task.train(c.batchSize, step);
-      const loss = trainStep(model, opt, task, batch);
+      const loss = captured.run(batch);
       health.addLoss(loss, step);
       for (const t of [loss, batch.x, batch.y]) t.dispose();
       if ((step + 1) % o.logEvery === 0) {
@@ -275,7 +284,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
     }
   } finally {
     flagContext.step = null;
-    for (const r of [probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+    for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
   }
 }
 
@@ -342,7 +351,8 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     for (const m of reportDivergences({ ...reading, diverged: reading.diverged.filter((d) => alive(d.member)) }, opt, hooks)) dead[m] = true;
     return reading.means;
   };
-  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => sum(memberLosses(task, out, y)), seeds });
+  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => sum(memberLosses(task, out, y)), seeds, capture: o.capture });
+  const captured = new CapturedTrainStep(opt, (x, y) => ensembleTrainStep(model, opt, task, { x, y }), { enabled: o.capture });
   let firstEval = true;
   try {
     for (let step = 0; step <= c.steps; step++) {
@@ -365,7 +375,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
       flagContext.step = step;
       o.beforeStep?.(step, model);
       const batch = task.train(c.batchSize, step);
-      const losses = ensembleTrainStep(model, opt, task, batch);
+      const losses = captured.run(batch);
       health.addLoss(losses, step);
       for (const t of [losses, batch.x, batch.y]) t.dispose();
       if ((step + 1) % o.logEvery === 0) {
@@ -376,12 +386,12 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     }
   } finally {
     flagContext.step = null;
-    for (const r of [probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+    for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
   }
 }
 
 export function createModelTrainer(opts: ModelTrainerOptions): Trainer {
-  const loop: LoopOptions = { logEvery: opts.logEvery ?? 10, beforeStep: opts.beforeStep };
+  const loop: LoopOptions = { logEvery: opts.logEvery ?? 10, beforeStep: opts.beforeStep, capture: opts.capture };
   return {
     async trainRun(job: TrainJob, hooks: TrainHooks) {
       const anomaly = opts.device.anomaly;

@@ -12,7 +12,7 @@ import { keep } from '../tensor/scope.js';
 import { fromArray, zeros } from '../ops/creation.js';
 import type { HostTensor } from './safetensors.js';
 import {
-  adamUpdate, sgdUpdate, type AdamBuffers, type AdamHyper, type GradientCheck, type SgdBuffers, type SgdHyper,
+  adamUpdate, sgdUpdate, type AdamBuffers, type AdamHyper, type GradientCheck, type LiveHyper, type SgdBuffers, type SgdHyper,
 } from '../ops/optim.js';
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
 import { flagContext } from '../tensor/error-flags.js';
@@ -141,25 +141,37 @@ export abstract class Optimizer {
     return this.baseLr * this.schedule(this.stepCount);
   }
 
-  /** Appends one update of every parameter that has a gradient. */
+  /**
+   * Appends one update of every parameter that has a gradient. In a captured step
+   * (src/tensor/capture.ts) each replay refreshes the lr and step count here, and the update's
+   * uniforms are recomputed from them.
+   */
   step(): void {
     const phase = flagContext.phase;
     flagContext.phase = 'optimizer update';
+    const live: LiveHyper = { lr: this.currentLr(), checkStep: this.stepCount };
+    const rec = this.params[0]?.value.device.recorder;
+    rec?.onReplay(() => {
+      live.lr = this.currentLr();
+      live.checkStep = this.stepCount;
+    });
     try {
       this.update(
         this.params.map((p) => p.value),
         this.params.map((p) => p.value.grad),
-        this.currentLr(),
+        live.lr,
         this.params.map((p) => p.rule.lrMultiplier),
         this.gradientCheck?.(this.stepCount),
+        live,
       );
     } finally {
       flagContext.phase = phase;
     }
     this.stepCount++;
+    rec?.onReplay(() => this.stepCount++);
   }
 
-  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void;
+  protected abstract update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void;
 
   zeroGrad(): void {
     for (const p of this.params) {
@@ -210,10 +222,10 @@ export class SGD extends Optimizer {
     this.state = sgdState(params.map((p) => p.value));
   }
 
-  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void {
     const o = this.opts;
     sgdUpdate(values, grads, this.state, sgdHyper({
-      lr, lrMult, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, check,
+      lr, lrMult, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, check, live,
     }));
   }
 
@@ -230,10 +242,10 @@ export class Adam extends Optimizer {
     this.state = adamState(params.map((p) => p.value));
   }
 
-  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check?: GradientCheck): void {
+  protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void {
     const o = this.opts;
     adamUpdate(values, grads, this.state, adamHyper({
-      lr, lrMult, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: o.decoupled, check,
+      lr, lrMult, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: o.decoupled, check, live,
     }));
   }
 

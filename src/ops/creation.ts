@@ -115,6 +115,7 @@ function seedWords(op: string, opts: RandomOptions): { seed_lo: number; seed_hi:
 function random(op: string, entry: 'rand_uniform' | 'rand_normal', shape: Shape, a: number, b: number, opts: RandomOptions): Tensor {
   if (checkDType(op, opts.dtype) !== 'f32') throw new Error(`${op}: dtype '${opts.dtype}' is not supported; expected 'f32'`);
   const device = opts.device ?? getDevice();
+  if (opts.seed === undefined) device.recorder?.refuse(`${op} without an explicit seed draws a new seed at each call`);
   const out = Tensor.empty(device, shape, 'f32', op);
   if (out.size === 0) return out;
   if (out.size > 2 ** 32) throw new Error(`${op}: at most 2^32 elements per call, got ${out.size}`);

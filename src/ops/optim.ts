@@ -40,6 +40,24 @@ function checkParams(check: GradientCheck | undefined, paramIndex: number): { me
 }
 
 /**
+ * The hyperparameters that change from step to step, as a captured step (src/tensor/capture.ts)
+ * sees them: its caller refreshes them before each replay, and the update's uniforms are
+ * recomputed from them (nothing per-step is baked into the recording).
+ */
+export interface LiveHyper {
+  lr: number;
+  /** The gradient check's training step. */
+  checkStep: number;
+}
+
+/** The recorder of a step being captured, or null; refuses the capture when `live` is missing. */
+function recorderFor(op: string, device: Device, live: LiveHyper | undefined) {
+  const rec = device.recorder;
+  if (rec && !live) rec.refuse(`${op} was called without live hyperparameters (use an Optimizer, or pass hyper.live)`);
+  return live ? rec : null;
+}
+
+/**
  * SGD's hyper-parameters for one launch, all given (their defaults are src/nn/optim.ts's
  * SGD_DEFAULTS; `sgdHyper` there fills them in).
  */
@@ -57,6 +75,8 @@ export interface SgdHyper {
   /** Per-parameter weight-decay multipliers, one per parameter (default 1). */
   wdMult?: readonly number[];
   check?: GradientCheck;
+  /** Where a captured step reads lr and the check's step at each replay (needed to be captured). */
+  live?: LiveHyper;
 }
 
 /** Adam's hyper-parameters for one launch, all given (defaults: src/nn/optim.ts's ADAM_DEFAULTS, `adamHyper`). */
@@ -71,6 +91,8 @@ export interface AdamHyper {
   lrMult?: readonly number[];
   wdMult?: readonly number[];
   check?: GradientCheck;
+  /** Where a captured step reads lr and the check's step at each replay (needed to be captured). */
+  live?: LiveHyper;
 }
 
 /**
@@ -142,10 +164,13 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
   }
   const lrMult = multipliers(op, 'lrMult', hyper.lrMult, params.length);
   const wdMult = multipliers(op, 'wdMult', hyper.wdMult, params.length);
+  const { live } = hyper;
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
     const step = ++state.steps[i];
+    const rec = recorderFor(op, p.device, live);
+    rec?.onReplay(() => ++state.steps[i]);
     if (p.size === 0) return;
     // A fresh momentum buffer is set to the gradient (PyTorch's clone), never read.
     const fresh = momentum > 0 && !state.momentumBuffers[i];
@@ -170,6 +195,7 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
         beta1: 0, one_minus_beta1: 0, beta2: 0, one_minus_beta2: 0, eps: 0, step_size: 0, bc2_sqrt: 1, decay_factor: 1,
         ...checkParams(hyper.check, i),
       },
+      dynamic: live && (() => ({ lr: live.lr * lrMult[i], train_step: hyper.check ? live.checkStep : 0 })),
       workgroups: groupsFor(vec4 ? p.size / 4 : p.size, OPTIM_WG),
     });
   });
@@ -198,20 +224,28 @@ export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | 
   const grouped: AdamItem[] = [];
   const check = hyper.check;
   const slots = check ? ADAM_SLOTS - 1 : ADAM_SLOTS;
+  const { live } = hyper;
+  // Step-dependent constants in f64: bias corrections 1 - beta^step.
+  const constsOf = (i: number, lri: number, step: number) => {
+    const wd = weightDecay * wdMult[i];
+    return { weight_decay: wd, step_size: lri / (1 - beta1 ** step), bc2_sqrt: Math.sqrt(1 - beta2 ** step), decay_factor: 1 - lri * wd };
+  };
+  // what a captured step recomputes at each replay (the items' lr, step and constants)
+  const refresh = (it: AdamItem) => {
+    it.lr = live!.lr * lrMult[it.i];
+    it.step = state.steps[it.i];
+    it.consts = constsOf(it.i, it.lr, it.step);
+  };
+  const checkStep = () => (check ? live!.checkStep : 0);
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
     const step = ++state.steps[i];
+    const rec = recorderFor(op, p.device, live);
+    rec?.onReplay(() => ++state.steps[i]);
     if (p.size === 0) return;
     const lri = lr * lrMult[i];
-    const wd = weightDecay * wdMult[i];
-    // Step-dependent constants in f64: bias corrections 1 - beta^step.
-    const bc1 = 1 - beta1 ** step;
-    const bc2 = 1 - beta2 ** step;
-    const item: AdamItem = {
-      i, p, g, m: state.m[i], v: state.v[i], step, lr: lri,
-      consts: { weight_decay: wd, step_size: lri / bc1, bc2_sqrt: Math.sqrt(bc2), decay_factor: 1 - lri * wd },
-    };
+    const item: AdamItem = { i, p, g, m: state.m[i], v: state.v[i], step, lr: lri, consts: constsOf(i, lri, step) };
     if (p.size % 4 === 0 && p.size <= ADAM_GROUP_MAX && canGroupAdam(p.device)) grouped.push(item);
     else single(item);
   });
@@ -219,7 +253,10 @@ export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | 
   for (let k = 0; k < grouped.length; k += slots) {
     const chunk = grouped.slice(k, k + slots);
     if (chunk.length === 1) single(chunk[0]);
-    else dispatchAdamGroup(op, chunk, shared, constants, check);
+    else dispatchAdamGroup(op, chunk, shared, constants, check, live && (() => {
+      chunk.forEach(refresh);
+      return { ...groupValues(chunk), train_step: checkStep() };
+    }));
   }
 
   function single(item: AdamItem): void {
@@ -238,6 +275,10 @@ export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | 
         n: vec4 ? p.size / 4 : p.size, first: step === 1 ? 1 : 0, lr: item.lr, momentum: 0, one_minus_dampening: 1, ...shared, ...item.consts,
         ...checkParams(check, i),
       },
+      dynamic: live && (() => {
+        refresh(item);
+        return { first: item.step === 1 ? 1 : 0, lr: item.lr, ...item.consts, train_step: checkStep() };
+      }),
       workgroups: groupsFor(vec4 ? p.size / 4 : p.size, OPTIM_WG),
     });
   }
@@ -275,7 +316,10 @@ function canGroupAdam(device: Device): boolean {
  * adam_multi_vec4 on up to ADAM_SLOTS vec4 parameters (adam_multi_checked_vec4 on up to
  * ADAM_SLOTS - 1 with a gradient check); empty slots get placeholders and n = 0.
  */
-function dispatchAdamGroup(op: string, items: AdamItem[], shared: Record<string, number>, constants: Record<string, number>, check?: GradientCheck): void {
+function dispatchAdamGroup(
+  op: string, items: AdamItem[], shared: Record<string, number>, constants: Record<string, number>, check: GradientCheck | undefined,
+  dynamic: (() => Record<string, number | readonly number[]>) | undefined,
+): void {
   const device = items[0].p.device;
   const bindings: Record<string, BufferRange> = {};
   const bound = check ? ADAM_SLOTS - 1 : ADAM_SLOTS;
@@ -286,7 +330,7 @@ function dispatchAdamGroup(op: string, items: AdamItem[], shared: Record<string,
       bindings[`${name}${k}`] = t ? t.binding(op) : unusedBinding(device, `${name}${k}`);
     }
   }
-  const per = (f: (it: AdamItem) => number) => Array.from({ length: ADAM_SLOTS }, (_, k) => (items[k] ? f(items[k]) : 0));
+  const per = perSlot(items);
   // Each slot gets the workgroups its own dispatch would take (capped so the sum fits a dimension).
   const counts = per((it) => Math.min(Math.floor(MAX_GROUPS / ADAM_SLOTS), groupsFor(it.p.size / 4, OPTIM_WG)[0]));
   const starts = counts.map((_, k) => counts.slice(0, k).reduce((a, b) => a + b, 0));
@@ -301,17 +345,31 @@ function dispatchAdamGroup(op: string, items: AdamItem[], shared: Record<string,
       n: per((it) => it.p.size / 4),
       wg_start: starts.map((st, k) => (items[k] ? st : total)),
       wg_count: counts.map((c) => Math.max(1, c)),
-      weight_decay: per((it) => it.consts.weight_decay),
-      decay_factor: per((it) => it.consts.decay_factor),
-      step_size: per((it) => it.consts.step_size),
-      bc2_sqrt: per((it) => it.consts.bc2_sqrt),
+      ...groupValues(items),
       ...shared,
       param_index: per((it) => it.i),
       members: check?.members ?? 0,
       train_step: check?.step ?? 0,
     },
+    dynamic,
     workgroups: [total],
   });
+}
+
+/** One value per slot of a group (0 for an empty slot). */
+function perSlot(items: AdamItem[]): (f: (it: AdamItem) => number) => number[] {
+  return (f) => Array.from({ length: ADAM_SLOTS }, (_, k) => (items[k] ? f(items[k]) : 0));
+}
+
+/** The step-dependent uniform members of a group. */
+function groupValues(items: AdamItem[]): Record<string, number[]> {
+  const per = perSlot(items);
+  return {
+    weight_decay: per((it) => it.consts.weight_decay),
+    decay_factor: per((it) => it.consts.decay_factor),
+    step_size: per((it) => it.consts.step_size),
+    bc2_sqrt: per((it) => it.consts.bc2_sqrt),
+  };
 }
 
 /** AdamW: Adam with decoupled weight decay. */

@@ -14,6 +14,7 @@ import { pipelineCacheDefault } from './pipeline-cache.js';
 import { preloadReflector, reflectorLoadsOnDemand } from './reflect.js';
 import { startWarm, warmDefault, type Warmer } from './warm.js';
 import { UsageError } from '../util/usage-error.js';
+import type { Recording } from './capture.js';
 
 export interface DeviceOptions {
   /**
@@ -62,6 +63,12 @@ export interface DispatchSpec {
   bindings: Record<string, BufferRange>;
   params?: Record<string, number | readonly number[]>;
   workgroups: readonly [number, number?, number?];
+  /**
+   * Uniform members that change from one step to the next (a learning rate, a step count): a
+   * captured step (src/tensor/capture.ts) calls this at every replay and writes what it returns
+   * over the recorded `params`. Ignored outside a recording.
+   */
+  dynamic?: () => Record<string, number | readonly number[]>;
 }
 
 const UNIFORM_CHUNK = 64 * 1024;
@@ -149,9 +156,15 @@ export class Device {
   liveTensors = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline the open pass has set (a dispatch with the same one skips setPipeline). */
+  private passPipeline: GPUComputePipeline | null = null;
   private dispatches = 0;
   /** Dispatches recorded since creation (benchmarks report counts from it). */
   dispatchCount = 0;
+  /** Submits since creation (a captured step flushes before rewriting uniforms an unsubmitted replay reads). */
+  submitCount = 0;
+  /** The step being recorded (src/tensor/capture.ts), told of every dispatch, copy, upload and readback. */
+  recorder: Recording | null = null;
   /**
    * The largest buffer asked of allocStorage since creation (bytes; set it to 0 to start a
    * measurement). The sweep sizes ensembles by it: every tensor of an S-member model is S times
@@ -298,6 +311,7 @@ export class Device {
     const readers = new Set<GPUBuffer>();
     const maxBinding = this.limits.maxStorageBufferBindingSize;
     let uniformOffset: number | null = null;
+    let uniform: DataView | null = null;
     for (const b of entry.bindings) {
       if (b.kind === 'uniform') {
         if (!spec.params) throw new Error(`${where}: kernel ${kernel.file}:${entryName} needs params`);
@@ -306,6 +320,7 @@ export class Device {
         writeParams(where, p, spec.params, slot.view, 0);
         // A dynamic offset (the layout's uniform has one), so the group can be cached.
         uniformOffset = slot.offset;
+        uniform = slot.view;
         entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: 0, size: p.size } });
         continue;
       }
@@ -337,13 +352,26 @@ export class Device {
       throw new Error(`${where}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds ${maxWg} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const pass = this.openPass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup, uniformOffset === null ? [] : [uniformOffset]);
+    const offsets = uniformOffset === null ? [] : [uniformOffset];
+    this.recorder?.dispatch({ spec, pipeline, layout: entry.layout, entries, params: entry.params ?? null, uniform, offsets, workgroups: [x, y, z] });
+    this.encodeDispatch(pipeline, bindGroup, offsets, x, y, z);
+    if (this.anomaly && spec.kernel !== 'anomaly' && spec.kernel !== 'fill') this.checkOutputs(spec, entry.bindings);
+  }
+
+  /**
+   * Appends one resolved dispatch to the open encoder, unchecked: what `dispatch` does after its
+   * checks, and all a captured step's replay does per dispatch.
+   */
+  encodeDispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, offsets: readonly number[], x: number, y: number, z: number): void {
+    const pass = this.pass ?? this.openPass();
+    if (pipeline !== this.passPipeline) {
+      pass.setPipeline(pipeline);
+      this.passPipeline = pipeline;
+    }
+    pass.setBindGroup(0, bindGroup, offsets);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
     if (++this.dispatches >= this.maxDispatchesPerSubmit) this.flush();
-    if (this.anomaly && spec.kernel !== 'anomaly' && spec.kernel !== 'fill') this.checkOutputs(spec, entry.bindings);
   }
 
   /** Anomaly mode: one dispatch per f32 output of `spec` that flags its first non-finite word. */
@@ -369,6 +397,7 @@ export class Device {
   copy(src: BufferRange, dst: BufferRange): void {
     this.checkAlive('copy');
     if (src.size !== dst.size) throw new Error(`copy: source has ${src.size} bytes, destination ${dst.size}`);
+    this.recorder?.copy(src, dst);
     this.closePass();
     this.openEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
   }
@@ -379,6 +408,7 @@ export class Device {
     this.closePass();
     this.ring.upload(this.gpu.queue);
     this.gpu.queue.submit([this.encoder.finish()]);
+    this.submitCount++;
     this.encoder = null;
     this.dispatches = 0;
     this.pool.onSubmit();
@@ -405,6 +435,7 @@ export class Device {
    */
   async read(src: BufferRange, into: ArrayBuffer, intoOffset = 0): Promise<void> {
     this.checkAlive('read');
+    this.recorder?.refuse('it reads a tensor back');
     await this.readWithFlags(src, into, intoOffset);
   }
 
@@ -443,6 +474,7 @@ export class Device {
   /** Uploads bytes into a buffer no pending dispatch uses (see BufferPool). */
   write(dst: BufferRange, data: ArrayBufferView): void {
     this.checkAlive('write');
+    this.recorder?.write(dst, data);
     this.gpu.queue.writeBuffer(dst.buffer, dst.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -488,7 +520,10 @@ export class Device {
   }
 
   private openPass(): GPUComputePassEncoder {
-    if (!this.pass) this.pass = this.openEncoder().beginComputePass();
+    if (!this.pass) {
+      this.pass = this.openEncoder().beginComputePass();
+      this.passPipeline = null;
+    }
     return this.pass;
   }
 

@@ -106,6 +106,11 @@ export class ErrorFlags {
     return t;
   }
 
+  /** What tag `t` was handed out for, while it is not yet covered by a readback. */
+  described(t: number): FlagTag | undefined {
+    return this.tags.get(t);
+  }
+
   /** The last tag handed out: a readback whose copy is recorded now covers every tag up to it. */
   get last(): number {
     return this.next - 1;

@@ -44,6 +44,16 @@ export class BufferPool {
 
   /** Runs before trim destroys buffers (the device drops bind groups that may bind them). */
   beforeDestroy: (() => void) | null = null;
+  /**
+   * Told of every acquire and release while set (a step being recorded, src/tensor/capture.ts,
+   * learns which buffers the step made).
+   */
+  observer: { acquired(b: GPUBuffer): void; released(b: GPUBuffer): void } | null = null;
+  /**
+   * Buffers that captured steps read or write without owning them (parameters, optimizer
+   * state): releasing one calls its listeners, which retire the captures that bind it.
+   */
+  readonly watched = new Map<GPUBuffer, Set<() => void>>();
 
   constructor(private readonly create: (bytes: number) => GPUBuffer) {}
 
@@ -58,16 +68,40 @@ export class BufferPool {
     const out = buffer ?? this.allocate(size);
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    this.observer?.acquired(out);
     return out;
   }
 
   release(buffer: GPUBuffer): void {
+    this.observer?.released(buffer);
+    if (this.watched.size > 0) {
+      const listeners = this.watched.get(buffer);
+      if (listeners) for (const f of [...listeners]) f();
+    }
     const size = buffer.size;
     this.liveBytes -= size;
     this.pooledBytes += size;
     let list = this.freeInEncoder.get(size);
     if (!list) this.freeInEncoder.set(size, (list = []));
     list.push(buffer);
+  }
+
+  /**
+   * Takes a free buffer out of the pool for a captured step's lifetime (it counts as live);
+   * false when `buffer` is not free here.
+   */
+  pin(buffer: GPUBuffer): boolean {
+    for (const lists of [this.freeInEncoder, this.free]) {
+      const list = lists.get(buffer.size);
+      const at = list ? list.indexOf(buffer) : -1;
+      if (at < 0) continue;
+      list!.splice(at, 1);
+      this.pooledBytes -= buffer.size;
+      this.liveBytes += buffer.size;
+      if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+      return true;
+    }
+    return false;
   }
 
   /** Called after each submit: buffers released before it are safe for uploads again. */

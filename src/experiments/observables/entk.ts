@@ -24,6 +24,8 @@ import { asFunctionOf, readValues } from './parameters.js';
 import type { Matrix } from './matrix.js';
 import { symmetricEigen, type SymmetricEigen } from './eigen.js';
 import { cumulativeTargetPower } from './target-power.js';
+import { Tensor as GpuTensor } from '../../tensor/tensor.js';
+import { capture } from '../../tensor/capture.js';
 
 export type NtkOutput = 'sum' | { index: number } | { projection: ArrayLike<number> };
 
@@ -33,6 +35,8 @@ export interface NtkOptions {
   maxExamples?: number;
   /** Largest piece of J multiplied at once, bytes (default 64 MiB, under every adapter's binding limit). */
   chunkBytes?: number;
+  /** Capture the n products on GPU tensors (src/tensor/capture.ts; default: env WIDTHSCOPE_CAPTURE, on). */
+  capture?: boolean;
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
@@ -73,14 +77,28 @@ export async function tangentKernel<A extends GradTensor>(f: (...ps: A[]) => A, 
     const per = shape.slice(lead + 1).reduce((a, b) => a * b, 1);
     const u = projection(opts.output ?? 'sum', per);
     const members = S ?? 1;
-    for (let i = 0; i < n; i++) {
-      const ct = new Float32Array(members * n * per);
-      for (let s = 0; s < members; s++) ct.set(u, (s * n + i) * per);
-      const cot = constantLike(pull.out, shape, ct);
+    // one vector-Jacobian product, J's rows of one example ([members, 1, size_p] per parameter)
+    const product = (cot: A): A[] => {
       const grads = pull.vjp(cot);
-      cot.dispose();
-      grads.forEach((g, p) => rows[p].push(keep(noGrad(() => tidy(() => reshape(g, [members, 1, -1]))))));
+      const out = grads.map((g) => noGrad(() => tidy(() => reshape(g, [members, 1, -1]))));
       for (const g of grads) g.dispose();
+      return out;
+    };
+    // on the GPU the n products are one captured step (the retained graph's buffers do not change)
+    const captured = pull.out instanceof GpuTensor
+      ? capture(pull.out.device, ([cot]) => product(cot as unknown as A) as unknown as GpuTensor[], { name: 'eNTK product', enabled: opts.capture })
+      : null;
+    try {
+      for (let i = 0; i < n; i++) {
+        const ct = new Float32Array(members * n * per);
+        for (let s = 0; s < members; s++) ct.set(u, (s * n + i) * per);
+        const cot = constantLike(pull.out, shape, ct);
+        const out = captured ? (captured.run([cot as unknown as GpuTensor]) as unknown as A[]) : product(cot);
+        cot.dispose();
+        out.forEach((g, p) => rows[p].push(keep(g)));
+      }
+    } finally {
+      captured?.dispose();
     }
     // Θ = Σ_p J_p J_pᵀ, each J_p [members, n, size_p] taken in column chunks under chunkBytes
     const chunkCols = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / (4 * members * n)));

@@ -31,6 +31,11 @@ export interface PowerIterationOptions<A extends T> {
   seed?: number;
   /** Ensemble size S: every parameter's axis 0 is the member axis (default: a single model). */
   members?: number | null;
+  /**
+   * Runs one iteration in place of `powerStep(f, params, v, members)` (a captured one, see
+   * TrainingProbes); it must compute exactly that.
+   */
+  step?: (v: readonly A[]) => { lambda: A; v: A[] };
 }
 
 export interface TopEigen<A extends T> {
@@ -51,6 +56,14 @@ function normalise<A extends T>(v: readonly A[], S: number | null): A[] {
   return v.map((x) => div(x, reshape(norm, [S ?? 1, ...Array<number>(Math.max(0, x.shape.length - 1)).fill(1)])));
 }
 
+/** One iteration: λ = <v, H v> per member (v a unit vector) and the next unit vector H v / ||H v||. */
+export function powerStep<A extends T>(f: (...ps: A[]) => A, params: readonly A[], v: readonly A[], S: number | null): { lambda: A; v: A[] } {
+  const w = hvp(f, params, v);
+  const next = noGrad(() => tidy(() => ({ lambda: memberDots(v, w, S), v: normalise(w, S) })));
+  for (const t of w) t.dispose();
+  return next;
+}
+
 /** The top Hessian eigenvalue of a one-element `f` at `params` (per member for an ensemble). */
 export async function topHessianEigen<A extends T>(f: (...ps: A[]) => A, params: readonly A[], opts: PowerIterationOptions<A> = {}): Promise<TopEigen<A>> {
   const S = opts.members ?? null;
@@ -68,10 +81,10 @@ export async function topHessianEigen<A extends T>(f: (...ps: A[]) => A, params:
   const r = mulberry32(opts.seed ?? 0x5eed);
   let v: A[] = noGrad(() => tidy(() => normalise(opts.init ? [...opts.init] : params.map((p) => constantLike(p, p.shape, Float32Array.from({ length: p.size }, () => r() * 2 - 1))), S)));
   let lambda: A | null = null;
+  const step = opts.step ?? ((u: readonly A[]) => powerStep(f, params, u, S));
   for (let k = 0; k < iterations; k++) {
-    const w = hvp(f, params, v);
-    const next = noGrad(() => tidy(() => ({ lambda: memberDots(v, w, S), v: normalise(w, S) })));
-    for (const t of [...v, ...w]) t.dispose();
+    const next = step(v);
+    for (const t of v) t.dispose();
     lambda?.dispose();
     v = next.v;
     lambda = next.lambda;

@@ -19,7 +19,9 @@ import { tidy } from '../../tensor/scope.js';
 import type { Model } from '../../nn/models.js';
 import { mulberry32 } from '../../data/prng.js';
 import { asFeatures, captureLayers, featureLayers, preactivationLayers } from '../observables/features.js';
-import { modelSharpness } from '../observables/sharpness.js';
+import { modelSharpness, powerStep } from '../observables/sharpness.js';
+import { asFunctionOf } from '../observables/parameters.js';
+import { capture, type CapturedFunction } from '../../tensor/capture.js';
 import { empiricalNTK, type NtkOutput } from '../observables/entk.js';
 import { PROBE_TARGETS_FILE, TARGETS_FILE, entkFile, gramFile, preactivationFile } from '../layout.js';
 import type { Batch, Task } from '../tasks.js';
@@ -96,6 +98,8 @@ export interface ProbeContext {
   loss: (out: Tensor, y: Tensor) => Tensor;
   /** The seeds of the model's members (one for a single model), for the first power iteration's start. */
   seeds: readonly number[];
+  /** Capture the power iteration and the eNTK's products (default: env WIDTHSCOPE_CAPTURE, on). */
+  capture?: boolean;
 }
 
 export class TrainingProbes {
@@ -108,6 +112,8 @@ export class TrainingProbes {
   private entkOutput: NtkOutput = 'sum';
   private entkTargets: Float32Array | null = null;
   private targetsWritten = false;
+  /** The power iteration on the sharpness batch, captured once for the run (its parameters' buffers never change). */
+  private sharpStep: CapturedFunction | null = null;
 
   /** The probes of a run, or null when its config has none. */
   static create(ctx: ProbeContext): TrainingProbes | null {
@@ -189,7 +195,7 @@ export class TrainingProbes {
       iterations = this.vector ? p.sharpness.warmIterations : p.sharpness.iterations;
       const init = this.vector ?? this.randomStart();
       try {
-        const top = await modelSharpness(model, x, (out) => this.ctx.loss(out, y), { iterations, init });
+        const top = await modelSharpness(model, x, (out) => this.ctx.loss(out, y), { iterations, init, step: this.sharpnessStep(x, y) });
         sharpness = top.eigenvalues.map((e) => (Number.isFinite(e) ? e : null));
         this.vector = top.vector;
       } finally {
@@ -202,6 +208,25 @@ export class TrainingProbes {
       for (const f of files) hooks.onArtifact?.(step, f.name, f.data[m], f.shape, m);
       hooks.onProbe?.(step, { sharpness: sharpness[m] ?? null, sharpnessIterations: iterations, seconds }, m);
     }
+  }
+
+  /** One captured power iteration on the sharpness batch (x, y). */
+  private sharpnessStep(x: Tensor, y: Tensor): (v: readonly Tensor[]) => { lambda: Tensor; v: Tensor[] } {
+    const { model } = this.ctx;
+    if (!this.sharpStep) {
+      const params = model.parameters();
+      const f = asFunctionOf(params, () => this.ctx.loss(model.forward(x), y));
+      const S = model.ensemble;
+      this.sharpStep = capture(x.device, (v) => {
+        const next = powerStep(f, params.map((p) => p.value), v, S);
+        return [next.lambda, ...next.v];
+      }, { name: 'sharpness iteration', enabled: this.ctx.capture, identity: () => params.map((p) => p.value) });
+    }
+    const step = this.sharpStep;
+    return (v) => {
+      const [lambda, ...next] = step.run(v);
+      return { lambda, v: next };
+    };
   }
 
   /**
@@ -221,6 +246,8 @@ export class TrainingProbes {
   }
 
   dispose(): void {
+    this.sharpStep?.dispose();
+    this.sharpStep = null;
     for (const t of [this.x, this.entkX, this.sharpBatch?.x, this.sharpBatch?.y, ...(this.vector ?? [])]) t?.dispose();
     this.vector = null;
   }

@@ -117,8 +117,9 @@ fn ce_fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
 fn ce_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.rows * p.c;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    let r = div_index(i, p.c);
-    let j = i - r * p.c;
+    let rj = split2(i, p.c);
+    let r = rj.x;
+    let j = rj.y;
     let l = labels[r];
     if (j == 0u && !label_ok(l)) { flag_index(p.tag, l, r); }
     let onehot = select(0.0, 1.0, u32(l) == j);
@@ -133,8 +134,9 @@ fn ce_bwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let c4 = p.c / 4u;
   let total = p.rows * c4;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    let r = div_index(i, c4);
-    let j = 4u * (i - r * c4);
+    let rj = split2(i, c4);
+    let r = rj.x;
+    let j = 4u * rj.y;
     let l = labels[r];
     if (j == 0u && !label_ok(l)) { flag_index(p.tag, l, r); }
     let onehot = select(vec4f(0.0), vec4f(1.0), vec4u(u32(l)) == vec4u(j, j + 1u, j + 2u, j + 3u));

@@ -52,14 +52,7 @@ struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f3
 const NO_KEY: u32 = 0xffffffffu;
 
 fn index_ok(v: i32) -> bool {
-  return v >= 0 && u32(v) < p.vocab;
-}
-
-// idx[i], flagged when `check` holds and it is out of range.
-fn read_index(i: u32, check: bool) -> i32 {
-  let v = idx[i];
-  if (check && !index_ok(v)) { flag_index(p.tag, v, i); }
-  return v;
+  return index_in_range(v, p.vocab);
 }
 
 @compute @workgroup_size(WG)
@@ -67,7 +60,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let total = p.n * p.d;
   for (var t = gid.x; t < total; t += nwg.x * WG) {
     let ic = split2(t, p.d);
-    let v = read_index(ic.x, ic.y == 0u);
+    let v = read_index(&idx, ic.x, p.vocab, p.tag, ic.y == 0u);
     let ok = index_ok(v);
     let row = u32(select(0, v, ok));
     out[t] = select(p.nan, table[row * p.d + ic.y], ok);
@@ -82,7 +75,7 @@ fn bwd_scan(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let c = t % p.d;
     var s = 0.0;
     for (var i = 0u; i < p.n; i++) {
-      if (read_index(i, t == 0u) == v) { s += dout[i * p.d + c]; }
+      if (read_index(&idx, i, p.vocab, p.tag, t == 0u) == v) { s += dout[i * p.d + c]; }
     }
     dtable[t] = s;
   }
@@ -93,7 +86,7 @@ fn sort_init(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   for (var i = gid.x; i < p.padded; i += nwg.x * WG) {
     var pair = vec2u(NO_KEY, NO_KEY);
     if (i < p.n) {
-      let v = read_index(i, true);
+      let v = read_index(&idx, i, p.vocab, p.tag, true);
       pair = vec2u(select(NO_KEY, u32(v), index_ok(v)), i);
     }
     pairs[i] = pair;
@@ -121,7 +114,7 @@ fn bitonic(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 fn counting_sort() {
   for (var v = 0u; v < p.vocab; v++) { runs[v] = vec2u(0u); }
   for (var i = 0u; i < p.n; i++) {
-    let v = read_index(i, true);
+    let v = read_index(&idx, i, p.vocab, p.tag, true);
     if (index_ok(v)) { runs[u32(v)].y += 1u; }
   }
   var start = 0u;
@@ -177,7 +170,7 @@ fn member_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let members = p.d;
   let per = p.n / members;
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let v = read_index(i, true);
+    let v = read_index(&idx, i, p.vocab, p.tag, true);
     rows[i] = select(i32(members * p.vocab), v + i32((i / per) * p.vocab), index_ok(v));
   }
 }

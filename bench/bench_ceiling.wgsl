@@ -8,21 +8,17 @@
 //             best. The loop body holds 4 steps of every chain: on lavapipe each loop iteration
 //             costs a vector compare, a mask test and a branch, and with one step per
 //             iteration that overhead halved the measured peak (18 vs 30-37 GFLOP/s).
-//   copy:     out[i] = x[i] as vec4<f32> (bandwidth ceiling: 8 bytes moved per f32).
-//   copy_naive: the same copy one f32 per item (the elementwise kernels' access pattern).
-// Bindings: x (read), out (read_write), p (uniform: n = items, vec4s for copy).
+//   copy:     out4[i] = x4[i], vec4s (bandwidth ceiling: 8 bytes moved per f32).
+//   copy_naive: out[i] = x[i], the same copy one f32 per item (the elementwise kernels' access
+//             pattern).
+// Bindings (include/elementwise_io.wgsl, those of unary.wgsl): x, x4 (read), out, out4 (read_write;
+//   fma_peak writes out4), p (uniform: n = items, vec4s for copy).
 // Tiling: WG invocations per workgroup; copy grid-strides over any workgroup count.
 override WG: u32 = 256u;
 override ITERS: u32 = 256u;
 override CHAINS: u32 = 3u;
 
-struct Params { n: u32 }
-
-@group(0) @binding(0) var<storage, read> x: array<vec4f>;
-@group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(2) var<uniform> p: Params;
-@group(0) @binding(3) var<storage, read> xs: array<f32>;
-@group(0) @binding(4) var<storage, read_write> outs: array<f32>;
+//!include elementwise_io.wgsl
 
 @compute @workgroup_size(WG)
 fn fma_peak(@builtin(global_invocation_id) gid: vec3u) {
@@ -43,15 +39,15 @@ fn fma_peak(@builtin(global_invocation_id) gid: vec3u) {
       if (CHAINS > 3u) { a3 = fma(a3, m, c); }
     }
   }
-  if (gid.x < p.n) { out[gid.x] = a0 + a1 + a2 + a3; }
+  if (gid.x < p.n) { out4[gid.x] = a0 + a1 + a2 + a3; }
 }
 
 @compute @workgroup_size(WG)
 fn copy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out[i] = x[i]; }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out4[i] = x4[i]; }
 }
 
 @compute @workgroup_size(WG)
 fn copy_naive(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) { outs[i] = xs[i]; }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out[i] = x[i]; }
 }

@@ -25,7 +25,7 @@ const suite: BenchSuite = {
           kernel: ceilingKernel(ctx.device),
           entry: 'copy_naive',
           label: 'copy_naive',
-          bindings: { xs: x.binding('bench'), outs: naive.binding('bench') },
+          bindings: { x: x.binding('bench'), out: naive.binding('bench') },
           params: { n },
           workgroups: [Math.min(65535, Math.ceil(n / 256))],
         }),

@@ -27,7 +27,7 @@ const suite: BenchSuite = {
           kernel: ceilingKernel(dev),
           entry: 'copy_naive',
           label: 'copy_naive',
-          bindings: { xs: x.binding('bench'), outs: out.binding('bench') },
+          bindings: { x: x.binding('bench'), out: out.binding('bench') },
           params: { n },
           workgroups: [Math.min(65535, Math.ceil(n / 256))],
         }),

@@ -26,9 +26,10 @@
 // vec4 of scores). WG invocations (rows) per workgroup.
 fn init_lane() {}
 
-fn fetch_q(o: u32) -> Row { var r: Row; for (var d = 0u; d < D4; d++) { r[d] = q[o + d]; } return r; }
-fn fetch_k(o: u32) -> Row { var r: Row; for (var d = 0u; d < D4; d++) { r[d] = k[o + d]; } return r; }
-fn fetch_v(o: u32) -> Row { var r: Row; for (var d = 0u; d < D4; d++) { r[d] = v[o + d]; } return r; }
-fn fetch_dout(o: u32) -> Row { var r: Row; for (var d = 0u; d < D4; d++) { r[d] = dout[o + d]; } return r; }
+fn fetch_row(src: ptr<storage, array<vec4f>, read>, o: u32) -> Row {
+  var r: Row;
+  for (var d = 0u; d < D4; d++) { r[d] = (*src)[o + d]; }
+  return r;
+}
 
 //!include attention_body.wgsl

@@ -25,24 +25,9 @@ fn gather_row(parts: array<vec4f, PARTS>) -> Row {
   return r;
 }
 
-fn fetch_q(o: u32) -> Row {
+fn fetch_row(src: ptr<storage, array<vec4f>, read>, o: u32) -> Row {
   var parts: array<vec4f, PARTS>;
-  for (var pi = 0u; pi < PARTS; pi++) { parts[pi] = q[o + part_index(pi)]; }
-  return gather_row(parts);
-}
-fn fetch_k(o: u32) -> Row {
-  var parts: array<vec4f, PARTS>;
-  for (var pi = 0u; pi < PARTS; pi++) { parts[pi] = k[o + part_index(pi)]; }
-  return gather_row(parts);
-}
-fn fetch_v(o: u32) -> Row {
-  var parts: array<vec4f, PARTS>;
-  for (var pi = 0u; pi < PARTS; pi++) { parts[pi] = v[o + part_index(pi)]; }
-  return gather_row(parts);
-}
-fn fetch_dout(o: u32) -> Row {
-  var parts: array<vec4f, PARTS>;
-  for (var pi = 0u; pi < PARTS; pi++) { parts[pi] = dout[o + part_index(pi)]; }
+  for (var pi = 0u; pi < PARTS; pi++) { parts[pi] = (*src)[o + part_index(pi)]; }
   return gather_row(parts);
 }
 

@@ -6,7 +6,8 @@
 //   3 x4, 4 out4: vec4 views of x and out (copy3_vec4).
 // Entry points: main (any rank <= 8, a division per axis and item), copy3 and
 //   copy3_vec4 (at most 4 merged axes: 3 split per item, an outermost one along the grid's y).
-// Tiling: WG invocations per workgroup, any workgroup count (x: items, y: outermost axis).
+// Tiling: WG invocations per workgroup; x: any workgroup count over the items; y (copy3,
+//   copy3_vec4): one grid row per outer slice (the host dispatches p.shape[0].w rows).
 override WG: u32 = 256u;
 
 struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si: array<vec4u, 2>, so: array<vec4u, 2> }
@@ -19,10 +20,15 @@ struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si:
 
 //!include strided_index.wgsl
 
+// Offsets (in, out) of item i for main: rank p.rank, strides p.si and p.so (a division per axis).
+fn item_offsets(i: u32) -> vec2u {
+  return vec2u(p.io, p.oo) + strided_offsets(i, p.rank, p.shape, p.si, p.so, array<vec4u, 2>()).xy;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let off = vec2u(p.io, p.oo) + strided_offsets(i, p.rank, p.shape, p.si, p.so, array<vec4u, 2>()).xy;
+    let off = item_offsets(i);
     out[off.y] = x[off.x];
   }
 }
@@ -30,7 +36,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 // Offsets (in, out) of item i of outer slice o for copy3 / copy3_vec4: (Z, R, C) in
 // p.shape[0].xyz, strides in p.si[0].xyz and p.so[0].xyz (include/strided_index.wgsl: no loop
 // over axes); an outermost fourth axis of p.shape[0].w items (1 when there is none), strides
-// p.si[0].w and p.so[0].w, is walked by the caller along the grid's y.
+// p.si[0].w and p.so[0].w, is the grid's y.
 fn copy3_offsets(o: u32, i: u32) -> vec2u {
   let at = split3(i, p.shape[0].xyz);
   return vec2u(p.io + o * p.si[0].w + dot(at, p.si[0].xyz), p.oo + o * p.so[0].w + dot(at, p.so[0].xyz));
@@ -39,11 +45,9 @@ fn copy3_offsets(o: u32, i: u32) -> vec2u {
 // main for at most 4 merged axes; p.n = Z * R * C items a slice.
 @compute @workgroup_size(WG)
 fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  for (var o = gid.y; o < p.shape[0].w; o += nwg.y) {
-    for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-      let off = copy3_offsets(o, i);
-      out[off.y] = x[off.x];
-    }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let off = copy3_offsets(gid.y, i);
+    out[off.y] = x[off.x];
   }
 }
 
@@ -51,10 +55,8 @@ fn copy3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 // both last strides are 1 and everything else is a multiple of 4).
 @compute @workgroup_size(WG)
 fn copy3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  for (var o = gid.y; o < p.shape[0].w; o += nwg.y) {
-    for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-      let off = copy3_offsets(o, i);
-      out4[off.y] = x4[off.x];
-    }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let off = copy3_offsets(gid.y, i);
+    out4[off.y] = x4[off.x];
   }
 }

@@ -52,20 +52,18 @@ struct Params { n: u32, d: u32, vocab: u32, padded: u32, k: u32, j: u32, nan: f3
 const NO_KEY: u32 = 0xffffffffu;
 
 fn index_ok(v: i32) -> bool {
-  return v >= 0 && u32(v) < p.vocab;
+  return index_in_range(v, p.vocab);
 }
 
 @compute @workgroup_size(WG)
 fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.n * p.d;
   for (var t = gid.x; t < total; t += nwg.x * WG) {
-    let i = div_index(t, p.d);
-    let c = t - i * p.d;
-    let v = idx[i];
+    let ic = split2(t, p.d);
+    let v = read_index(&idx, ic.x, p.vocab, p.tag, ic.y == 0u);
     let ok = index_ok(v);
-    if (!ok && c == 0u) { flag_index(p.tag, v, i); }
     let row = u32(select(0, v, ok));
-    out[t] = select(p.nan, table[row * p.d + c], ok);
+    out[t] = select(p.nan, table[row * p.d + ic.y], ok);
   }
 }
 
@@ -77,9 +75,7 @@ fn bwd_scan(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let c = t % p.d;
     var s = 0.0;
     for (var i = 0u; i < p.n; i++) {
-      let vi = idx[i];
-      if (t == 0u && !index_ok(vi)) { flag_index(p.tag, vi, i); }
-      if (vi == v) { s += dout[i * p.d + c]; }
+      if (read_index(&idx, i, p.vocab, p.tag, t == 0u) == v) { s += dout[i * p.d + c]; }
     }
     dtable[t] = s;
   }
@@ -90,8 +86,7 @@ fn sort_init(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   for (var i = gid.x; i < p.padded; i += nwg.x * WG) {
     var pair = vec2u(NO_KEY, NO_KEY);
     if (i < p.n) {
-      let v = idx[i];
-      if (!index_ok(v)) { flag_index(p.tag, v, i); }
+      let v = read_index(&idx, i, p.vocab, p.tag, true);
       pair = vec2u(select(NO_KEY, u32(v), index_ok(v)), i);
     }
     pairs[i] = pair;
@@ -119,8 +114,8 @@ fn bitonic(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 fn counting_sort() {
   for (var v = 0u; v < p.vocab; v++) { runs[v] = vec2u(0u); }
   for (var i = 0u; i < p.n; i++) {
-    let v = idx[i];
-    if (index_ok(v)) { runs[u32(v)].y += 1u; } else { flag_index(p.tag, v, i); }
+    let v = read_index(&idx, i, p.vocab, p.tag, true);
+    if (index_ok(v)) { runs[u32(v)].y += 1u; }
   }
   var start = 0u;
   for (var v = 0u; v < p.vocab; v++) {
@@ -162,11 +157,10 @@ fn row_runs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 fn bwd_sorted(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.vocab * p.d;
   for (var t = gid.x; t < total; t += nwg.x * WG) {
-    let v = div_index(t, p.d);
-    let c = t - v * p.d;
-    let run = runs[v];
+    let vc = split2(t, p.d);
+    let run = runs[vc.x];
     var s = 0.0;
-    for (var r = run.x; r < run.y; r++) { s += dout[pairs[r].y * p.d + c]; }
+    for (var r = run.x; r < run.y; r++) { s += dout[pairs[r].y * p.d + vc.y]; }
     dtable[t] = s;
   }
 }
@@ -176,13 +170,7 @@ fn member_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let members = p.d;
   let per = p.n / members;
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let v = idx[i];
-    let s = i / per;
-    if (index_ok(v)) {
-      rows[i] = v + i32(s * p.vocab);
-    } else {
-      flag_index(p.tag, v, i);
-      rows[i] = i32(members * p.vocab);
-    }
+    let v = read_index(&idx, i, p.vocab, p.tag, true);
+    rows[i] = select(i32(members * p.vocab), v + i32((i / per) * p.vocab), index_ok(v));
   }
 }

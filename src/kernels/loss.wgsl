@@ -14,6 +14,7 @@
 //   ce_fwd_row: one invocation per row (short rows); ce_fwd_wg: one workgroup per row, a tree of
 //   (m, s) pairs in workgroup memory (long rows, e.g. vocabularies); ce_bwd: one invocation per
 //   element (ce_bwd_vec4: per 4 elements of a row, c % 4 == 0); mse_fwd, mse_bwd: elementwise.
+//   The tree is include/wg_reduce.wgsl's; both forward entries scan their columns with row_ms.
 // Bindings: x, labels, lse, g, a, b (read); loss, lse_out, dx, out, flags (read_write); p (uniform:
 //   rows, c, n, g_stride, scale, nan, lowest, tag); x4, dx4: vec4 views of x and dx (ce_bwd_vec4).
 // Layout: row-major contiguous. Tiling: WG invocations per workgroup (override, power of two),
@@ -40,14 +41,14 @@ struct Params { rows: u32, c: u32, n: u32, g_stride: u32, scale: f32, nan: f32, 
 //!include error_flags.wgsl
 //!include nan_minmax.wgsl
 
-var<workgroup> red: array<vec2f, WG>;
-
 // NOTE: the running max starts at the lowest finite f32 (p.lowest), not -inf: with -inf, an empty
 // partial would combine as exp(-inf - -inf) = NaN. exp(lowest - m) underflows to 0 for any real m.
+alias WgValue = vec2f;
 fn combine(u: vec2f, v: vec2f) -> vec2f {
   let m = max_nan(u.x, v.x);
   return vec2f(m, u.y * exp(u.x - m) + v.y * exp(v.x - m));
 }
+//!include wg_reduce.wgsl
 
 // exp(v - v) for a new running max v: 1, or NaN for v = +Inf (written out: the driver folds
 // v - v to 0).
@@ -56,12 +57,11 @@ fn new_max_weight(v: f32) -> f32 {
 }
 
 fn label_ok(l: i32) -> bool {
-  return l >= 0 && u32(l) < p.c;
+  return index_in_range(l, p.c);
 }
 
 fn finish_row(r: u32, ms: vec2f) {
-  let l = labels[r];
-  if (!label_ok(l)) { flag_index(p.tag, l, r); }
+  let l = read_index(&labels, r, p.c, p.tag, true);
   let lse_r = ms.x + log(ms.y);
   lse_out[r] = lse_r;
   // NOTE: loss = lse - x[label] stays finite for logits of +-1e4: the shift by the max keeps every
@@ -69,20 +69,25 @@ fn finish_row(r: u32, ms: vec2f) {
   loss[r] = select(p.nan, lse_r - x[r * p.c + u32(select(0, l, label_ok(l)))], label_ok(l));
 }
 
+// The (m, s) pair of columns j0, j0 + js, ... of row r, in one online pass.
+fn row_ms(r: u32, j0: u32, js: u32) -> vec2f {
+  let base = r * p.c;
+  var ms = vec2f(p.lowest, 0.0);
+  for (var j = j0; j < p.c; j += js) {
+    let v = x[base + j];
+    if (v > ms.x) {
+      ms = vec2f(v, ms.y * exp(ms.x - v) + new_max_weight(v));
+    } else {
+      ms.y += exp(v - ms.x);
+    }
+  }
+  return ms;
+}
+
 @compute @workgroup_size(WG)
 fn ce_fwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var r = gid.x; r < p.rows; r += nwg.x * WG) {
-    let base = r * p.c;
-    var ms = vec2f(p.lowest, 0.0);
-    for (var j = 0u; j < p.c; j++) {
-      let v = x[base + j];
-      if (v > ms.x) {
-        ms = vec2f(v, ms.y * exp(ms.x - v) + new_max_weight(v));
-      } else {
-        ms.y += exp(v - ms.x);
-      }
-    }
-    finish_row(r, ms);
+    finish_row(r, row_ms(r, 0u, 1u));
   }
 }
 
@@ -90,40 +95,30 @@ fn ce_fwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 fn ce_fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
              @builtin(num_workgroups) nwg: vec3u) {
   for (var r = wid.x; r < p.rows; r += nwg.x) {
-    let base = r * p.c;
-    var ms = vec2f(p.lowest, 0.0);
-    for (var j = lid; j < p.c; j += WG) {
-      let v = x[base + j];
-      if (v > ms.x) {
-        ms = vec2f(v, ms.y * exp(ms.x - v) + new_max_weight(v));
-      } else {
-        ms.y += exp(v - ms.x);
-      }
-    }
-    red[lid] = ms;
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-      if (lid < half) { red[lid] = combine(red[lid], red[lid + half]); }
-      workgroupBarrier();
-    }
-    if (lid == 0u) { finish_row(r, red[0]); }
-    workgroupBarrier();
+    let ms = wg_reduce(lid, row_ms(r, lid, WG));
+    if (lid == 0u) { finish_row(r, ms); }
   }
 }
 
 //!include strided_index.wgsl
 
+// What dx needs of row r: its label (flagged when out of range and `report` holds), whether the
+// label is in range, lse and the upstream factor.
+struct RowTerms { label: i32, ok: bool, lse: f32, up: f32 }
+
+fn row_terms(r: u32, report: bool) -> RowTerms {
+  let l = read_index(&labels, r, p.c, p.tag, report);
+  return RowTerms(l, label_ok(l), lse[r], g[r * p.g_stride] * p.scale);
+}
+
 @compute @workgroup_size(WG)
 fn ce_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.rows * p.c;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    let r = div_index(i, p.c);
-    let j = i - r * p.c;
-    let l = labels[r];
-    if (j == 0u && !label_ok(l)) { flag_index(p.tag, l, r); }
-    let onehot = select(0.0, 1.0, u32(l) == j);
-    let up = g[r * p.g_stride] * p.scale;
-    dx[i] = select(p.nan, (exp(x[i] - lse[r]) - onehot) * up, label_ok(l));
+    let rj = split2(i, p.c);
+    let t = row_terms(rj.x, rj.y == 0u);
+    let onehot = select(0.0, 1.0, u32(t.label) == rj.y);
+    dx[i] = select(p.nan, (exp(x[i] - t.lse) - onehot) * t.up, t.ok);
   }
 }
 
@@ -133,13 +128,11 @@ fn ce_bwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let c4 = p.c / 4u;
   let total = p.rows * c4;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    let r = div_index(i, c4);
-    let j = 4u * (i - r * c4);
-    let l = labels[r];
-    if (j == 0u && !label_ok(l)) { flag_index(p.tag, l, r); }
-    let onehot = select(vec4f(0.0), vec4f(1.0), vec4u(u32(l)) == vec4u(j, j + 1u, j + 2u, j + 3u));
-    let up = g[r * p.g_stride] * p.scale;
-    dx4[i] = select(vec4f(p.nan), (exp(x4[i] - vec4f(lse[r])) - onehot) * up, label_ok(l));
+    let rj = split2(i, c4);
+    let j = 4u * rj.y;
+    let t = row_terms(rj.x, j == 0u);
+    let onehot = select(vec4f(0.0), vec4f(1.0), vec4u(u32(t.label)) == vec4u(j, j + 1u, j + 2u, j + 3u));
+    dx4[i] = select(vec4f(p.nan), (exp(x4[i] - vec4f(t.lse)) - onehot) * t.up, t.ok);
   }
 }
 

@@ -10,7 +10,9 @@
 // Entry points:
 //   fwd_row / bwd_row: one invocation per row, sequential loops (short rows, many of them).
 //   fwd_wg  / bwd_wg:  one workgroup per row, WG invocations stride over the row and combine their
-//                      partial sums by a tree in workgroup memory (long rows or few rows).
+//                      partial sums by a tree in workgroup memory (include/wg_reduce.wgsl; long
+//                      rows or few rows). Both pairs share the row helpers, which take one
+//                      invocation's columns of a row.
 //   dparams:           pass 1 of dw/db: one invocation per (chunk c, column j) sums rows
 //                      [c*chunk, (c+1)*chunk) into dw_part[c*d + j], db_part[c*d + j]; the host
 //                      sums the [chunks, d] partials over chunks (reduce.wgsl). Deterministic: fixed
@@ -42,7 +44,10 @@ struct Params { rows: u32, d: u32, eps: f32, chunk: u32, chunks: u32 }
 @group(0) @binding(11) var<storage, read_write> dw_part: array<f32>;
 @group(0) @binding(12) var<storage, read_write> db_part: array<f32>;
 
-var<workgroup> red: array<vec2f, WG>;
+alias WgValue = vec2f;
+fn combine(lhs: vec2f, rhs: vec2f) -> vec2f { return lhs + rhs; }
+//!include wg_reduce.wgsl
+//!include strided_index.wgsl
 
 fn w_at(j: u32) -> f32 {
   if (HAS_WEIGHT) { return weight[j]; }
@@ -59,40 +64,63 @@ fn saved_mean(r: u32) -> f32 {
   return 0.0;
 }
 
-// Sum of v over the workgroup (both lanes); called in uniform control flow only.
-fn wg_sum(lid: u32, v: vec2f) -> vec2f {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half /= 2u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
+// The row helpers below take one invocation's share of the row at `base`: columns j0, j0 + js, ...
+// (j0 = 0, js = 1 in the *_row entries; j0 = lid, js = WG in the *_wg entries).
+
+fn sum_x(base: u32, j0: u32, js: u32) -> f32 {
+  var s = 0.0;
+  for (var j = j0; j < p.d; j += js) { s += x[base + j]; }
+  return s;
+}
+
+fn sum_sq_centered(base: u32, j0: u32, js: u32, mu: f32) -> f32 {
+  var q = 0.0;
+  for (var j = j0; j < p.d; j += js) {
+    let c = x[base + j] - mu;
+    q += c * c;
   }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
+  return q;
+}
+
+// NOTE: 1/sqrt rather than inverseSqrt: inverseSqrt may be a low-precision approximation.
+fn rstd_of(sum_sq: f32) -> f32 {
+  return 1.0 / sqrt(sum_sq / f32(p.d) + p.eps);
+}
+
+fn write_y(base: u32, j0: u32, js: u32, mu: f32, rs: f32) {
+  for (var j = j0; j < p.d; j += js) { y[base + j] = (x[base + j] - mu) * rs * w_at(j) + b_at(j); }
+}
+
+// (sum g, sum g * xhat) with g = dy * w.
+fn grad_sums(base: u32, j0: u32, js: u32, mu: f32, rs: f32) -> vec2f {
+  var acc = vec2f(0.0);
+  for (var j = j0; j < p.d; j += js) {
+    let g = dy[base + j] * w_at(j);
+    acc += vec2f(g, g * (x[base + j] - mu) * rs);
+  }
+  return acc;
+}
+
+// dx from the row's grad_sums `tot`.
+fn write_dx(base: u32, j0: u32, js: u32, mu: f32, rs: f32, tot: vec2f) {
+  let a = select(tot.x / f32(p.d), 0.0, MODE == 1u);
+  let b = tot.y / f32(p.d);
+  for (var j = j0; j < p.d; j += js) {
+    let g = dy[base + j] * w_at(j);
+    dx[base + j] = rs * (g - a - (x[base + j] - mu) * rs * b);
+  }
 }
 
 // NOTE: the variance is computed in a second pass over (x - mu), never as E[x^2] - mu^2, which
 // cancels catastrophically when |mu| >> std (e.g. activations with a large offset).
 @compute @workgroup_size(WG)
 fn fwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = f32(p.d);
   for (var r = gid.x; r < p.rows; r += nwg.x * WG) {
     let base = r * p.d;
     var mu = 0.0;
-    if (MODE == 0u) {
-      var s = 0.0;
-      for (var j = 0u; j < p.d; j++) { s += x[base + j]; }
-      mu = s / n;
-    }
-    var q = 0.0;
-    for (var j = 0u; j < p.d; j++) {
-      let c = x[base + j] - mu;
-      q += c * c;
-    }
-    // NOTE: 1/sqrt rather than inverseSqrt: inverseSqrt may be a low-precision approximation.
-    let rs = 1.0 / sqrt(q / n + p.eps);
-    for (var j = 0u; j < p.d; j++) { y[base + j] = (x[base + j] - mu) * rs * w_at(j) + b_at(j); }
+    if (MODE == 0u) { mu = sum_x(base, 0u, 1u) / f32(p.d); }
+    let rs = rstd_of(sum_sq_centered(base, 0u, 1u, mu));
+    write_y(base, 0u, 1u, mu, rs);
     if (MODE == 0u) { mean_out[r] = mu; }
     rstd_out[r] = rs;
   }
@@ -101,22 +129,12 @@ fn fwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
           @builtin(num_workgroups) nwg: vec3u) {
-  let n = f32(p.d);
   for (var r = wid.x; r < p.rows; r += nwg.x) {
     let base = r * p.d;
     var mu = 0.0;
-    if (MODE == 0u) {
-      var s = 0.0;
-      for (var j = lid; j < p.d; j += WG) { s += x[base + j]; }
-      mu = wg_sum(lid, vec2f(s, 0.0)).x / n;
-    }
-    var q = 0.0;
-    for (var j = lid; j < p.d; j += WG) {
-      let c = x[base + j] - mu;
-      q += c * c;
-    }
-    let rs = 1.0 / sqrt(wg_sum(lid, vec2f(q, 0.0)).x / n + p.eps);
-    for (var j = lid; j < p.d; j += WG) { y[base + j] = (x[base + j] - mu) * rs * w_at(j) + b_at(j); }
+    if (MODE == 0u) { mu = wg_reduce(lid, vec2f(sum_x(base, lid, WG), 0.0)).x / f32(p.d); }
+    let rs = rstd_of(wg_reduce(lid, vec2f(sum_sq_centered(base, lid, WG, mu), 0.0)).x);
+    write_y(base, lid, WG, mu, rs);
     if (lid == 0u) {
       if (MODE == 0u) { mean_out[r] = mu; }
       rstd_out[r] = rs;
@@ -126,47 +144,22 @@ fn fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
 
 @compute @workgroup_size(WG)
 fn bwd_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = f32(p.d);
   for (var r = gid.x; r < p.rows; r += nwg.x * WG) {
     let base = r * p.d;
     let mu = saved_mean(r);
     let rs = rstd[r];
-    var sg = 0.0;
-    var sgx = 0.0;
-    for (var j = 0u; j < p.d; j++) {
-      let g = dy[base + j] * w_at(j);
-      sg += g;
-      sgx += g * (x[base + j] - mu) * rs;
-    }
-    let a = select(sg / n, 0.0, MODE == 1u);
-    let b = sgx / n;
-    for (var j = 0u; j < p.d; j++) {
-      let g = dy[base + j] * w_at(j);
-      dx[base + j] = rs * (g - a - (x[base + j] - mu) * rs * b);
-    }
+    write_dx(base, 0u, 1u, mu, rs, grad_sums(base, 0u, 1u, mu, rs));
   }
 }
 
 @compute @workgroup_size(WG)
 fn bwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
           @builtin(num_workgroups) nwg: vec3u) {
-  let n = f32(p.d);
   for (var r = wid.x; r < p.rows; r += nwg.x) {
     let base = r * p.d;
     let mu = saved_mean(r);
     let rs = rstd[r];
-    var acc = vec2f(0.0);
-    for (var j = lid; j < p.d; j += WG) {
-      let g = dy[base + j] * w_at(j);
-      acc += vec2f(g, g * (x[base + j] - mu) * rs);
-    }
-    let tot = wg_sum(lid, acc);
-    let a = select(tot.x / n, 0.0, MODE == 1u);
-    let b = tot.y / n;
-    for (var j = lid; j < p.d; j += WG) {
-      let g = dy[base + j] * w_at(j);
-      dx[base + j] = rs * (g - a - (x[base + j] - mu) * rs * b);
-    }
+    write_dx(base, lid, WG, mu, rs, wg_reduce(lid, grad_sums(base, lid, WG, mu, rs)));
   }
 }
 
@@ -174,9 +167,9 @@ fn bwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
 fn dparams(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.chunks * p.d;
   for (var t = gid.x; t < total; t += nwg.x * WG) {
-    let j = t % p.d;
-    let c = t / p.d;
-    let r0 = c * p.chunk;
+    let cj = split2(t, p.d);
+    let j = cj.y;
+    let r0 = cj.x * p.chunk;
     let r1 = min(p.rows, r0 + p.chunk);
     var sw = 0.0;
     var sb = 0.0;

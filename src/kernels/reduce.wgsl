@@ -7,7 +7,7 @@
 //   strided:     one invocation per output (o, c, i), a sequential loop over its slice; for inner > 1
 //                (neighbouring invocations read neighbouring addresses) or many short rows.
 //   rows:        inner == 1: one workgroup per (o, c), WG invocations stride over the slice, then a
-//                tree reduction in workgroup memory; for long rows.
+//                tree reduction in workgroup memory (include/wg_reduce.wgsl); for long rows.
 //   strided_arg: argmax (OP 1) / argmin (OP 2) over the whole axis (chunks = 1), first index on
 //                ties, the first NaN when there is one (as NumPy); writes i32 indices to out_idx.
 // Bindings: 0 x (read), 1 out (read_write f32) or 3 out_idx (read_write i32), 2 p (uniform).
@@ -22,9 +22,8 @@ struct Params { outer: u32, len: u32, inner: u32, chunks: u32, chunk: u32, scale
 @group(0) @binding(2) var<uniform> p: Params;
 @group(0) @binding(3) var<storage, read_write> out_idx: array<i32>;
 
-var<workgroup> partial: array<f32, WG>;
-
 //!include nan_minmax.wgsl
+//!include strided_index.wgsl
 
 fn identity() -> f32 {
   switch OP {
@@ -40,6 +39,15 @@ fn combine(a: f32, b: f32) -> f32 {
     case 2u: { return min_nan(a, b); }
     default: { return a + b; }
   }
+}
+
+alias WgValue = f32;
+//!include wg_reduce.wgsl
+
+// Rows [c * chunk, min(len, (c + 1) * chunk)) of chunk c.
+fn chunk_rows(c: u32) -> vec2u {
+  let r0 = c * p.chunk;
+  return vec2u(r0, min(p.len, r0 + p.chunk));
 }
 
 // Reduces x[base + r * step] for r in [r0, r1).
@@ -67,13 +75,9 @@ fn reduce_slice(base: u32, step: u32, r0: u32, r1: u32) -> f32 {
 fn strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.chunks * p.inner;
   for (var j = gid.x; j < total; j += nwg.x * WG) {
-    let i = j % p.inner;
-    let t = j / p.inner;
-    let c = t % p.chunks;
-    let o = t / p.chunks;
-    let r0 = c * p.chunk;
-    let r1 = min(p.len, r0 + p.chunk);
-    out[j] = reduce_slice(o * p.len * p.inner + i, p.inner, r0, r1) * p.scale;
+    let oci = split3(j, vec3u(p.outer, p.chunks, p.inner));
+    let rows = chunk_rows(oci.y);
+    out[j] = reduce_slice(oci.x * p.len * p.inner + oci.z, p.inner, rows.x, rows.y) * p.scale;
   }
 }
 
@@ -82,20 +86,14 @@ fn rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.chunks;
   for (var w = wid.x; w < total; w += nwg.x) {
-    let c = w % p.chunks;
-    let o = w / p.chunks;
-    let r0 = c * p.chunk;
-    let r1 = min(p.len, r0 + p.chunk);
+    let oc = split2(w, p.chunks);
+    let rows = chunk_rows(oc.y);
     // Invocation lid takes items r0 + lid, r0 + lid + WG, ...
+    let r0 = rows.x;
+    let r1 = rows.y;
     let mine = select(0u, (r1 - min(r1, r0 + lid) + WG - 1u) / WG, r0 + lid < r1);
-    partial[lid] = reduce_slice(o * p.len + r0 + lid, WG, 0u, mine);
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-      if (lid < half) { partial[lid] = combine(partial[lid], partial[lid + half]); }
-      workgroupBarrier();
-    }
-    if (lid == 0u) { out[w] = partial[0] * p.scale; }
-    workgroupBarrier();
+    let reduced = wg_reduce(lid, reduce_slice(oc.x * p.len + r0 + lid, WG, 0u, mine));
+    if (lid == 0u) { out[w] = reduced * p.scale; }
   }
 }
 
@@ -103,9 +101,8 @@ fn rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 fn strided_arg(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.inner;
   for (var j = gid.x; j < total; j += nwg.x * WG) {
-    let i = j % p.inner;
-    let o = j / p.inner;
-    let base = o * p.len * p.inner + i;
+    let oi = split2(j, p.inner);
+    let base = oi.x * p.len * p.inner + oi.y;
     var best = x[base];
     var at = 0u;
     for (var r = 1u; r < p.len; r++) {

@@ -4,19 +4,13 @@
 //   unary_ops.wgsl).
 // Entry points: main (one f32 per item), main_vec4 (one vec4 per item, for lengths % 4 == 0:
 //   memory-bound kernels move ~2.5x more bytes per second this way on lavapipe).
-// Bindings: 0 x / 3 x4 (read), 1 out / 4 out4 (read_write), 2 p (uniform: n items).
+// Bindings (include/elementwise_io.wgsl): 0 x / 3 x4 (read), 1 out / 4 out4 (read_write), 2 p
+//   (uniform: n items).
 // Layout: both contiguous, same length. Tiling: WG invocations per workgroup, any workgroup count.
 override OP: u32 = 0u;
 override WG: u32 = 256u;
 
-struct Params { n: u32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-@group(0) @binding(3) var<storage, read> x4: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> out4: array<vec4f>;
-
+//!include elementwise_io.wgsl
 //!include activations.wgsl
 
 fn sigmoid_stable(v: f32) -> f32 {

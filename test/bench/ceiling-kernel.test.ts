@@ -33,7 +33,7 @@ describe('bench_ceiling: the kernels the bench divides by do the work it counts'
       const out = Tensor.empty(device, [128 * 4], 'f32', 'test');
       device.dispatch({
         kernel: ceilingKernel(device), entry: 'fma_peak', label: 'fma_peak test',
-        constants: { ITERS: iters, CHAINS: chains, WG: wg }, bindings: { out: out.binding('test') },
+        constants: { ITERS: iters, CHAINS: chains, WG: wg }, bindings: { out4: out.binding('test') },
         params: { n }, workgroups: [Math.ceil(n / wg)],
       });
       const got = await out.toArray();
@@ -53,7 +53,7 @@ describe('bench_ceiling: the kernels the bench divides by do the work it counts'
     const out = Tensor.empty(device, [vec4s * 4], 'f32', 'test');
     device.dispatch({
       kernel: ceilingKernel(device), entry: 'copy', label: 'copy test',
-      bindings: { x: x.binding('test'), out: out.binding('test') }, params: { n: vec4s }, workgroups: [2],
+      bindings: { x4: x.binding('test'), out4: out.binding('test') }, params: { n: vec4s }, workgroups: [2],
     });
     expect(Array.from(await out.toArray())).toEqual(Array.from(data));
     x.dispose();

@@ -1,6 +1,6 @@
 // attention_body.wgsl (included by attention and attention_shuffle): Params, bindings, the
-// entry points fwd, prep, dkdv and dq_main. The including file defines init_lane() and the row
-// fetches fetch_q/k/v/dout(o) -> Row (the D4 vec4s of one row, from its vec4 offset).
+// entry points fwd, prep, dkdv and dq_main. The including file defines init_lane() and
+// fetch_row(src, o) -> Row: the D4 vec4s of the row at vec4 offset o of src (q, k, v or dout).
 const D: u32 = 64u;
 const D4: u32 = D / 4u;
 const TQ: u32 = 2u;
@@ -41,6 +41,36 @@ alias Row = array<vec4f, D4>;
 
 fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 
+// (a . ra, b . rb): the score and dout . v terms of dkdv (a = q_i, b = dout_i) and dq (k_j, v_j).
+fn dots_ra_rb(a: Row, b: Row) -> vec2f {
+  var s = vec4f(0.0);
+  var dp = vec4f(0.0);
+  for (var d = 0u; d < D4; d++) {
+    s = fma(a[d], ra[d], s);
+    dp = fma(b[d], rb[d], dp);
+  }
+  return vec2f(hsum(s), hsum(dp));
+}
+
+// This invocation's row of the dkdv / dq block along an axis of n rows (workgroup_id.y = bh):
+// (its index, the index clamped into [0, n)): a row past the end reads the last row and writes
+// nothing.
+fn own_row(blk: u32, lid: u32, n: u32) -> vec2u {
+  let i = blk * WG + lid;
+  return vec2u(i, min(i, n - 1u));
+}
+
+// The invocation's own rows of dkdv and dq: ra = scale * a's row at vec4 offset o, rb = b's row,
+// ga = gb = 0.
+fn init_own_rows(a: ptr<storage, array<vec4f>, read>, b: ptr<storage, array<vec4f>, read>, o: u32) {
+  for (var d = 0u; d < D4; d++) {
+    ra[d] = (*a)[o + d] * p.scale;
+    rb[d] = (*b)[o + d];
+    ga[d] = vec4f(0.0);
+    gb[d] = vec4f(0.0);
+  }
+}
+
 // One past the last key any row of query block `blk` can see (uniform within a workgroup).
 fn key_end(blk: u32) -> u32 {
   return select(p.tk, min(p.tk, (blk + 1u) * WG), p.causal != 0u);
@@ -79,7 +109,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
     var s: array<vec4f, TQ>;
     for (var t = 0u; t < TQ; t++) { s[t] = vec4f(0.0); }
     for (var jj = 0u; jj < 4u; jj++) {
-      let kr = fetch_k(o[jj]);
+      let kr = fetch_row(&k, o[jj]);
       for (var t = 0u; t < TQ; t++) {
         var acc = vec4f(0.0);
         for (var d = 0u; d < D4; d++) { acc = fma(fq[t][d], kr[d], acc); }
@@ -103,7 +133,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
       for (var d = 0u; d < D4; d++) { fa[t][d] *= corr[t]; }
     }
     for (var jj = 0u; jj < 4u; jj++) {
-      let vr = fetch_v(o[jj]);
+      let vr = fetch_row(&v, o[jj]);
       for (var t = 0u; t < TQ; t++) {
         // NOTE: a key the row cannot see is skipped, not weighted by 0: 0 * NaN in its V row
         // (a future token's, or the clamped tail's) would reach the row. An `if`, not a
@@ -139,43 +169,32 @@ fn prep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 @compute @workgroup_size(WG)
 fn dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   init_lane();
-  let j = wid.x * WG + lid;
+  let j = own_row(wid.x, lid, p.tk);
   let bh = wid.y;
-  let col = min(j, p.tk - 1u);
-  let ko = (bh * p.tk + col) * D4;
+  let ko = (bh * p.tk + j.y) * D4;
   // ra = scale * k_j, rb = v_j, ga = dk_j / scale, gb = dv_j
-  for (var d = 0u; d < D4; d++) {
-    ra[d] = k[ko + d] * p.scale;
-    rb[d] = v[ko + d];
-    ga[d] = vec4f(0.0);
-    gb[d] = vec4f(0.0);
-  }
+  init_own_rows(&k, &v, ko);
   // Causal: rows before this block's first key see none of its keys.
   let i0 = select(0u, min(p.tq, wid.x * WG), p.causal != 0u);
   for (var i = i0; i < p.tq; i++) {
     let r = bh * p.tq + i;
     let qo = r * D4;
-    let qr = fetch_q(qo);
-    let dr = fetch_dout(qo);
-    var s = vec4f(0.0);
-    var dp = vec4f(0.0);
-    for (var d = 0u; d < D4; d++) {
-      s = fma(qr[d], ra[d], s);
-      dp = fma(dr[d], rb[d], dp);
-    }
+    let qr = fetch_row(&q, qo);
+    let dr = fetch_row(&dout, qo);
+    let sd = dots_ra_rb(qr, dr);
     // NOTE: a row that cannot see this key is skipped, not weighted by 0: 0 * NaN in its q or
     // dout row would reach dk and dv (and exp(s - lse) could overflow). An `if`, not a `continue`
     // (subgroup uniformity, as in fwd).
-    if (p.causal == 0u || col <= i) {
-      let pij = exp(hsum(s) - lse_in[r]);
-      let ds = pij * (hsum(dp) - delta_in[r]);
+    if (p.causal == 0u || j.y <= i) {
+      let pij = exp(sd.x - lse_in[r]);
+      let ds = pij * (sd.y - delta_in[r]);
       for (var d = 0u; d < D4; d++) {
         gb[d] = fma(vec4f(pij), dr[d], gb[d]);
         ga[d] = fma(vec4f(ds), qr[d], ga[d]);
       }
     }
   }
-  if (j < p.tk) {
+  if (j.x < p.tk) {
     for (var d = 0u; d < D4; d++) { dk[ko + d] = ga[d] * p.scale; dv[ko + d] = gb[d]; }
   }
 }
@@ -183,33 +202,26 @@ fn dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 @compute @workgroup_size(WG)
 fn dq_main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   init_lane();
-  let i = wid.x * WG + lid;
+  let i = own_row(wid.x, lid, p.tq);
   let bh = wid.y;
-  let row = min(i, p.tq - 1u);
-  let r = bh * p.tq + row;
+  let r = bh * p.tq + i.y;
   let qo = r * D4;
   // ra = scale * q_i, rb = dout_i, ga = dq_i / scale
-  for (var d = 0u; d < D4; d++) { ra[d] = q[qo + d] * p.scale; rb[d] = dout[qo + d]; ga[d] = vec4f(0.0); }
+  init_own_rows(&q, &dout, qo);
   let l = lse_in[r];
   let dl = delta_in[r];
   let kend = key_end(wid.x);
   for (var j = 0u; j < kend; j++) {
     let ko = (bh * p.tk + j) * D4;
-    let kr = fetch_k(ko);
-    let vr = fetch_v(ko);
-    var s = vec4f(0.0);
-    var dp = vec4f(0.0);
-    for (var d = 0u; d < D4; d++) {
-      s = fma(ra[d], kr[d], s);
-      dp = fma(rb[d], vr[d], dp);
-    }
+    let kr = fetch_row(&k, ko);
+    let sd = dots_ra_rb(kr, fetch_row(&v, ko));
     // a key the row cannot see is skipped (0 * NaN in its k or v row would reach dq)
-    if (p.causal == 0u || j <= row) {
-      let ds = exp(hsum(s) - l) * (hsum(dp) - dl);
+    if (p.causal == 0u || j <= i.y) {
+      let ds = exp(sd.x - l) * (sd.y - dl);
       for (var d = 0u; d < D4; d++) { ga[d] = fma(vec4f(ds), kr[d], ga[d]); }
     }
   }
-  if (i < p.tq) {
+  if (i.x < p.tq) {
     for (var d = 0u; d < D4; d++) { dq[qo + d] = ga[d] * p.scale; }
   }
 }

@@ -21,3 +21,16 @@ fn flag_first(base: u32, tag: u32, value: u32, pos: u32) {
 fn flag_index(tag: u32, value: i32, pos: u32) {
   flag_first(0u, tag, bitcast<u32>(value), pos);
 }
+
+// Whether index `value` lies in [0, limit).
+fn index_in_range(value: i32, limit: u32) -> bool {
+  return value >= 0 && u32(value) < limit;
+}
+
+// indices[pos] (an index binding of the including kernel), flagged in record 0 with `tag` when
+// `report` holds and it lies outside [0, limit).
+fn read_index(indices: ptr<storage, array<i32>, read>, pos: u32, limit: u32, tag: u32, report: bool) -> i32 {
+  let value = (*indices)[pos];
+  if (report && !index_in_range(value, limit)) { flag_index(tag, value, pos); }
+  return value;
+}

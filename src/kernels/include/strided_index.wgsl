@@ -1,5 +1,6 @@
 // strided_index.wgsl (included by binary, copy, where, loss and embedding): where item i of a row-major index space
-// lives in strided operands, the host having merged contiguous axes.
+// lives in strided operands, the host having merged contiguous axes. No bindings.
+//   split2: (row, column) of an item of a [rows, cols] space: one division.
 //   split3: coordinates in a space of at most 3 axes (Z, R, C), padded with leading 1s: two
 //     divisions per item (the fast entries).
 //   strided_offsets: offsets through up to three stride sets in a space of up to 8 axes: a division per
@@ -16,12 +17,16 @@ fn div_index(n: u32, d: u32) -> u32 {
   return n / d;
 }
 
+// (row, col) of item i of a [rows, cols] index space.
+fn split2(i: u32, cols: u32) -> vec2u {
+  let row = div_index(i, cols);
+  return vec2u(row, i - row * cols);
+}
+
 // (z, row, col) of item i of a (Z, R, C) = dims index space.
 fn split3(i: u32, dims: vec3u) -> vec3u {
-  let z = div_index(i, dims.y * dims.z);
-  let rest = i - z * dims.y * dims.z;
-  let row = div_index(rest, dims.z);
-  return vec3u(z, row, rest - row * dims.z);
+  let z = split2(i, dims.y * dims.z);
+  return vec3u(z.x, split2(z.y, dims.z));
 }
 
 // Offsets of item i through strides s0, s1 and s2 (pass array<vec4u, 2>() for an unused set) in

@@ -5,7 +5,8 @@
 //   fwd: a copy of conv2d_shuffle.wgsl's fwd and its helpers (the control: it must time as the
 //        library's kernel does).
 //   fwd_compute: the loads of x and weight in the channel loop replaced by lane-dependent register
-//        arithmetic (8 vec4 FMAs per step beside the loop's 128): the compute-only bound.
+//        arithmetic (8 vec4 FMAs per step beside the loop's 128). Meant as the compute-only bound,
+//        it runs slower than fwd itself on lavapipe (cause not found), so it bounds nothing.
 //   fwd_loads: the loads only (no shuffles, no FMAs), summed into one vec4 stored in row 0.
 // Bindings: x4 (6), w4 (7), out4 (9) as array<vec4f>; bias (2), p (5) from conv2d_common.wgsl.
 enable subgroups;
@@ -120,6 +121,9 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 @compute @workgroup_size(SG)
 fn fwd_compute(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
        @builtin(subgroup_invocation_id) lane: u32) {
+  let s0 = f32(lane + 8u * wid.x) * 1e-3;
+  let sa = vec4f(s0, s0 + 0.25, s0 + 0.5, s0 + 0.75);
+  let sb = sa.wzyx;
   let M = p.n * p.oh * p.ow;
   let C4 = p.c / 4u;
   let CO4 = p.co / 4u;
@@ -141,9 +145,6 @@ fn fwd_compute(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       nb[g] = xb + px.x * p.h * p.w * p.c;
     }
     var acc = Acc();
-    let s0 = f32(lane + 8u * tm) * 1e-3;
-    let sa = vec4f(s0, s0 + 0.25, s0 + 0.5, s0 + 0.75);
-    let sb = sa.wzyx;
     for (var kh = 0u; kh < p.kh; kh++) {
       for (var kw = 0u; kw < p.kw; kw++) {
         var off: array<u32, 4>;
@@ -158,7 +159,7 @@ fn fwd_compute(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
         let wrow = wb + (kh * p.kw + kw) * p.c * CO4;
         for (var ci4 = 0u; ci4 < C4; ci4++) {
           // the loads replaced by lane-dependent arithmetic (8 vec4 FMAs)
-          let kf = vec4f(f32(ci4 + wrow) * 1e-4);
+          let kf = vec4f(f32(ci4) * 1e-4);
           var al: array<vec4f, 4>;
           for (var g = 0u; g < RM / SG; g++) { al[g] = fma(kf, vec4f(f32(g + 1u)), sa); }
           var bv: array<vec4f, 4>;

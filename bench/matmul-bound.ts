@@ -3,12 +3,13 @@
  * (conv2d_shuffle, batch 8, 32 x 32, 3x3, 64 -> 64) goes: the real kernels beside copies of their
  * inner loops with the loads replaced by register arithmetic (compute-only bound), with the
  * arithmetic removed (loads only), with the loads confined to a cache-resident footprint, read
- * from workgroup memory, or read as texels (bench/matmul_bound*.wgsl, bench/conv_bound.wgsl).
+ * from workgroup memory, or read as texels, and with 2 or 4 accumulator blocks per lane (fewer
+ * loads per FMA) (bench/matmul_bound*.wgsl, bench/conv_bound.wgsl).
  * Every variant runs in the same interleaved rounds as the FMA ceiling (bench/bench_ceiling.wgsl),
  * so each row's "% ceiling" and "x real" are medians of same-round ratios. The real kernels'
  * outputs (and the variants that compute the product) are checked against the f64 reference
  * first, so the kernel measured is the one the library runs.
- *   nice -n 19 npx tsx bench/matmul-bound.ts [--quick] [--out FILE]
+ *   nice -n 19 npx tsx bench/matmul-bound.ts [--quick] [--only matmul|conv] [--out FILE]
  * Writes bench/results/matmul-bound.json (default) and prints a table.
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -206,6 +207,15 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
   };
   await check('matmul_bound real_loop (the loop copy)', bound('real_loop'));
 
+  const blocksName = 'matmul_bound_blocks';
+  if (!device.kernels.has(blocksName)) device.kernels.loadSource(blocksName, readFileSync(join(here, 'matmul_bound_blocks.wgsl'), 'utf8'));
+  const blocks = (RB: number, CB: number) => () =>
+    device.dispatch({
+      kernel: blocksName, entry: 'blocks', label: `matmul_bound_blocks ${RB}x${CB}`, params, constants: { RB, CB },
+      bindings: { pa: pa.binding('bench'), pb: pb.binding('bench'), out4: out.binding('bench') },
+      workgroups: [N / (4 * SG * CB), M / (RM * RB), 1],
+    });
+  for (const [rb, cb] of [[2, 1], [1, 2], [2, 2]]) await check(`matmul_bound_blocks ${32 * rb} x ${4 * cb} per lane`, blocks(rb, cb));
   const tex = textureVariant(device, packA(A, M, K), packB(B, K, N), M, N, K, out);
   await check('matmul_bound_texture texel', tex.launch);
 
@@ -217,6 +227,9 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
     { name: 'loads only', what: 'loads, no FMAs (flops: the real product)', launch: bound('loads'), flops },
     { name: 'small footprint', what: 'real loop, loads within 16 KiB (index & 1023)', launch: bound('small'), flops },
     { name: 'workgroup memory', what: 'real loop, A and B from 2 x 8 KiB workgroup arrays', launch: bound('wg'), flops },
+    { name: 'blocks 64 x 4', what: 'two 32-row blocks per lane (matmul_bound_blocks 2x1)', launch: blocks(2, 1), flops },
+    { name: 'blocks 32 x 8', what: 'two 4-column blocks per lane (matmul_bound_blocks 1x2)', launch: blocks(1, 2), flops },
+    { name: 'blocks 64 x 8', what: 'four blocks per lane (matmul_bound_blocks 2x2)', launch: blocks(2, 2), flops },
     { name: 'texture loads', what: 'real loop, A and B as rgba32float texels (textureLoad)', launch: tex.launch, flops },
   ];
   return {
@@ -385,15 +398,21 @@ async function main() {
   const { ceilings, rows: ceilingRows } = await measureCeilings(device, true);
   console.log(`FMA ceiling (measureCeilings): ${ceilings.gflops.toFixed(1)} GFLOP/s`);
   const ceiling = ceilingLaunch(device, ceilingRows[0].name);
+  const onlyIdx = process.argv.indexOf('--only');
+  const only = onlyIdx > 0 ? process.argv[onlyIdx + 1] : undefined;
   const rows: Row[] = [];
-  console.log('matmul 1024^3 ...');
-  const mm = await matmulVariants(device, 1024);
-  rows.push(...(await measure(device, 'matmul 1024^3', ceiling, mm, quick)));
-  mm.dispose();
-  console.log('conv2d 8x32x32, 3x3, 64 -> 64 ...');
-  const cv = await convVariants(device, quick);
-  rows.push(...(await measure(device, 'conv2d 64->64', ceiling, cv, quick)));
-  cv.dispose();
+  if (only !== 'conv') {
+    console.log('matmul 1024^3 ...');
+    const mm = await matmulVariants(device, 1024);
+    rows.push(...(await measure(device, 'matmul 1024^3', ceiling, mm, quick)));
+    mm.dispose();
+  }
+  if (only !== 'matmul') {
+    console.log('conv2d 8x32x32, 3x3, 64 -> 64 ...');
+    const cv = await convVariants(device, quick);
+    rows.push(...(await measure(device, 'conv2d 64->64', ceiling, cv, quick)));
+    cv.dispose();
+  }
   console.log(`\n${table(rows)}\n\n% ceiling and x real: medians of same-round ratios (interleaved rounds)`);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify({ adapter: device.adapterInfo, date: new Date().toISOString(), quick, ceilingGflops: ceilings.gflops, rows }, null, 1));

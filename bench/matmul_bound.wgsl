@@ -2,8 +2,7 @@
 // arithmetic; compiled by bench/matmul-bound.ts with device.kernels.loadSource. Not used by the
 // library. Each entry is a copy of matmul_packed.wgsl's main (same overrides, bindings, packed
 // layouts, tiling and epilogue; run with A_DIRECT = B_DIRECT = 0, OUT_VEC4 = 1) with only the
-// lines named below changed (hand-written loops of the same shape ran several times slower:
-// keep them copies):
+// lines named below changed (so the control below times as the library's main does):
 //   real_loop: unchanged (the control: it must time as the library's main does).
 //   compute: the loads of A and B replaced by lane-dependent register arithmetic (8 vec4 FMAs per
 //            k4 step beside the loop's 128): the compute-only bound.

@@ -93,6 +93,14 @@ function checkRows(what: string, out: Float32Array, N: number, rows: number[], r
   console.log(`  checked ${what}: relative error ${e.toExponential(2)} on ${rows.length} rows`);
 }
 
+/** Fills t with NaN, so a kernel that leaves an element unwritten fails its check. */
+function poison(device: Device, t: Tensor): void {
+  device.dispatch({
+    kernel: 'fill', entry: 'fill', label: 'poison', bindings: { out: t.binding('bench') },
+    params: { n: t.size, bits: 0x7fc00000, start: 0, step: 0 }, workgroups: [Math.min(65535, Math.ceil(t.size / 256))],
+  });
+}
+
 /** The FMA ceiling's launch with the chain count and workgroup size measureCeilings found best. */
 function ceilingLaunch(device: Device, bestName: string): Variant {
   const m = /(\d) vec4 chains, workgroup (\d+)/.exec(bestName);
@@ -181,6 +189,7 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
       workgroups: [N / (4 * SG), M / RM, 1],
     });
   const check = async (what: string, launch: () => void) => {
+    poison(device, out);
     launch();
     checkRows(what, (await out.data()) as Float32Array, N, rows, ref);
   };
@@ -346,6 +355,7 @@ async function convVariants(device: Device, quick: boolean): Promise<{ variants:
       },
       workgroups: [Math.min(65535, Math.ceil(M / RM)), Math.ceil(C / (4 * SG)), 1],
     });
+  poison(device, out);
   bound('fwd')();
   await check('conv_bound fwd (the loop copy)', (await out.data()) as Float32Array);
   const real = () => conv2d(x, w, null, opts).dispose();

@@ -215,6 +215,7 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
       });
   };
   await check('matmul_bound real_loop (the loop copy)', bound('real_loop'));
+  await check('matmul_bound unroll_k2', bound('unroll_k2'));
 
   const blocksName = 'matmul_bound_blocks';
   if (!device.kernels.has(blocksName)) device.kernels.loadSource(blocksName, readFileSync(join(here, 'matmul_bound_blocks.wgsl'), 'utf8'));
@@ -232,6 +233,7 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
     { name: 'real: matmul()', what: `${configKey(config)}: pack_a + pack_b + main`, launch: full, flops },
     { name: 'real: main only', what: 'matmul_packed main on pre-packed operands', launch: mainOnly, flops },
     { name: 'loop copy', what: 'matmul_bound real_loop (same loop, bench file)', launch: bound('real_loop'), flops },
+    { name: 'K unrolled x2', what: 'real loop, two k4 steps per iteration', launch: bound('unroll_k2'), flops },
     { name: 'compute only', what: 'loads replaced by register arithmetic', launch: bound('compute'), flops },
     { name: 'loads only', what: 'loads, no FMAs (flops: the real product)', launch: bound('loads'), flops },
     { name: 'small footprint', what: 'real loop, loads within 16 KiB (index & 1023)', launch: bound('small'), flops },

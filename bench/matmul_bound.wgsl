@@ -1,0 +1,553 @@
+// matmul_bound.wgsl: variants of matmul_packed.wgsl's main loop that split its time into loads and
+// arithmetic; compiled by bench/matmul-bound.ts with device.kernels.loadSource. Not used by the
+// library. Each entry is a copy of matmul_packed.wgsl's main (same overrides, bindings, packed
+// layouts, tiling and epilogue; run with A_DIRECT = B_DIRECT = 0, OUT_VEC4 = 1) with only the
+// lines named below changed (so the control below times as the library's main does):
+//   real_loop: unchanged (the control: it must time as the library's main does).
+//   compute: the loads of A and B replaced by lane-dependent register arithmetic (8 vec4 FMAs per
+//            k4 step beside the loop's 128): the compute-only bound.
+//   loads: the shuffles and FMAs removed; the 8 loaded vec4s of a step are summed into one vec4
+//          (8 vec4 adds) stored as row 0, so the loads stay live: the loads-only bound.
+//   small: the real loop with every pa / pb index masked by p.pad1 (a power of 2 minus 1, given
+//          at run time so LLVM cannot fold it): every load hits the first pad1 + 1 vec4s.
+//   unroll_k2: the real loop with two k4 steps per iteration (needs K % 8 == 0).
+//   wg: the real loop reading A and B from workgroup arrays of 512 vec4s (8 KiB each; index &
+//       511), filled from pa / pb once per tile: what a workgroup-memory load costs here.
+// Bindings and layouts: matmul_packed.wgsl.
+enable subgroups;
+
+override RM: u32 = 32u;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+// Pack passes read 4 floats per load through a4 / b4 (the host sets them only when
+// !TRANS_A and K % 4 == 0 / !TRANS_B and N % 4 == 0, so every vec4 is aligned and in its row).
+override VEC4_A: bool = false;
+override VEC4_B: bool = false;
+// main reads A unpacked through a4 (no pack_a pass). The host sets it when VEC4_A holds and rows
+// are short enough that 32 of them stay in cache, or with TRANS_A when M % 4 == 0 and
+// K % 4 == 0 (see packedInPlace in matmul-select.ts).
+override A_DIRECT: bool = false;
+// main reads B in place through b4 (no pack_b pass; the host sets it when !TRANS_B and
+// K % 4 == 0 and N % 4 == 0, and rows are short; see matmul.ts).
+override B_DIRECT: bool = false;
+// main stores a row's 4 outputs as one vec4 through out4 (the host sets it when N % 4 == 0 and
+// binds a placeholder to out; otherwise out4 gets the placeholder).
+override OUT_VEC4: bool = false;
+const SG = 8u;
+
+//!include matmul_common.wgsl
+//!include row_block.wgsl
+@group(0) @binding(5) var<storage, read_write> packed: array<vec4f>;
+@group(0) @binding(6) var<storage, read> pa: array<vec4f>;
+@group(0) @binding(7) var<storage, read> pb: array<vec4f>;
+@group(0) @binding(8) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(9) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> out4: array<vec4f>;
+
+fn k4_count() -> u32 { return (p.K + 3u) / 4u; }
+fn row_groups() -> u32 { return (p.M + RM - 1u) / RM * (RM / SG); }
+fn col_groups() -> u32 { return (p.N + 4u * SG - 1u) / (4u * SG); }
+fn a_shared() -> bool { return (p.pad0 & 1u) != 0u; }
+fn b_shared() -> bool { return (p.pad0 & 2u) != 0u; }
+
+var<workgroup> wa: array<vec4f, 512>;
+var<workgroup> wb: array<vec4f, 512>;
+
+@compute @workgroup_size(SG)
+fn real_loop(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
+        var acc = RowBlock();
+        for (var k = 0u; k < K4; k++) {
+          // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < 4u; g++) {
+            if (A_DIRECT && TRANS_A) {
+              al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+            } else if (g < RM / SG) {
+              if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
+            }
+          }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) {
+            if (B_DIRECT) { bv[kk] = b4[bcol + (4u * k + kk) * (p.N / 4u)]; } else { bv[kk] = pb[bbase + (4u * k + kk) * SG]; }
+          }
+          for (var r = 0u; r < RM; r++) {
+            var av: vec4f;
+            if (A_DIRECT && TRANS_A) {
+              // row r is component r % 4 of lane r / 4's vectors, one per k
+              let src = r / 4u;
+              let c = r % 4u;
+              av = vec4f(subgroupShuffle(al[0][c], src), subgroupShuffle(al[1][c], src),
+                         subgroupShuffle(al[2][c], src), subgroupShuffle(al[3][c], src));
+            } else {
+              av = subgroupShuffle(al[r / SG], r % SG);
+            }
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+          }
+        }
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        let tile_rows = acc;
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
+          let i = tm * RM + r;
+          var v = tile_rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(SG)
+fn unroll_k2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
+        var acc = RowBlock();
+        // K4 % 2 == 0 (the bench's K): two k4 steps per iteration
+        for (var k2 = 0u; k2 < K4; k2 += 2u) {
+          for (var u = 0u; u < 2u; u++) {
+            let k = k2 + u;
+            // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+            // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
+            var al: array<vec4f, 4>;
+            for (var g = 0u; g < 4u; g++) {
+              if (A_DIRECT && TRANS_A) {
+                al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+              } else if (g < RM / SG) {
+                if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
+              }
+            }
+            var bv: array<vec4f, 4>;
+            for (var kk = 0u; kk < 4u; kk++) {
+              if (B_DIRECT) { bv[kk] = b4[bcol + (4u * k + kk) * (p.N / 4u)]; } else { bv[kk] = pb[bbase + (4u * k + kk) * SG]; }
+            }
+            for (var r = 0u; r < RM; r++) {
+              var av: vec4f;
+              if (A_DIRECT && TRANS_A) {
+                // row r is component r % 4 of lane r / 4's vectors, one per k
+                let src = r / 4u;
+                let c = r % 4u;
+                av = vec4f(subgroupShuffle(al[0][c], src), subgroupShuffle(al[1][c], src),
+                           subgroupShuffle(al[2][c], src), subgroupShuffle(al[3][c], src));
+              } else {
+                av = subgroupShuffle(al[r / SG], r % SG);
+              }
+              acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+              acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+              acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+              acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+            }
+          }
+        }
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        let tile_rows = acc;
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
+          let i = tm * RM + r;
+          var v = tile_rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+
+@compute @workgroup_size(SG)
+fn compute(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
+        var acc = RowBlock();
+        let s0 = f32(lane + 8u * (tm + tn)) * 1e-3;
+        let sa = vec4f(s0, s0 + 0.25, s0 + 0.5, s0 + 0.75);
+        let sb = sa.wzyx;
+        for (var k = 0u; k < K4; k++) {
+          // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
+          let kf = vec4f(f32(k) * 1e-4);
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < 4u; g++) {
+            if (A_DIRECT && TRANS_A) {
+              al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+            } else if (g < RM / SG) {
+              al[g] = fma(kf, vec4f(f32(g + 1u)), sa);
+            }
+          }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) {
+            bv[kk] = fma(kf, vec4f(f32(kk + 5u)), sb);
+          }
+          for (var r = 0u; r < RM; r++) {
+            var av: vec4f;
+            if (A_DIRECT && TRANS_A) {
+              // row r is component r % 4 of lane r / 4's vectors, one per k
+              let src = r / 4u;
+              let c = r % 4u;
+              av = vec4f(subgroupShuffle(al[0][c], src), subgroupShuffle(al[1][c], src),
+                         subgroupShuffle(al[2][c], src), subgroupShuffle(al[3][c], src));
+            } else {
+              av = subgroupShuffle(al[r / SG], r % SG);
+            }
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+          }
+        }
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        let tile_rows = acc;
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
+          let i = tm * RM + r;
+          var v = tile_rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(SG)
+fn loads(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
+        var acc = RowBlock();
+        var lsum = vec4f(0.0);
+        for (var k = 0u; k < K4; k++) {
+          // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < 4u; g++) {
+            if (A_DIRECT && TRANS_A) {
+              al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+            } else if (g < RM / SG) {
+              if (A_DIRECT) { al[g] = a4[arow[g] + k]; } else { al[g] = pa[abase + (g * K4 + k) * SG]; }
+            }
+          }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) {
+            if (B_DIRECT) { bv[kk] = b4[bcol + (4u * k + kk) * (p.N / 4u)]; } else { bv[kk] = pb[bbase + (4u * k + kk) * SG]; }
+          }
+          lsum += al[0] + al[1] + al[2] + al[3] + bv[0] + bv[1] + bv[2] + bv[3];
+        }
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        acc[0] = lsum;
+        let tile_rows = acc;
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
+          let i = tm * RM + r;
+          var v = tile_rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(SG)
+fn small(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
+        var acc = RowBlock();
+        for (var k = 0u; k < K4; k++) {
+          // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < 4u; g++) {
+            if (A_DIRECT && TRANS_A) {
+              al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+            } else if (g < RM / SG) {
+              al[g] = pa[(abase + (g * K4 + k) * SG) & p.pad1];
+            }
+          }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) {
+            bv[kk] = pb[(bbase + (4u * k + kk) * SG) & p.pad1];
+          }
+          for (var r = 0u; r < RM; r++) {
+            var av: vec4f;
+            if (A_DIRECT && TRANS_A) {
+              // row r is component r % 4 of lane r / 4's vectors, one per k
+              let src = r / 4u;
+              let c = r % 4u;
+              av = vec4f(subgroupShuffle(al[0][c], src), subgroupShuffle(al[1][c], src),
+                         subgroupShuffle(al[2][c], src), subgroupShuffle(al[3][c], src));
+            } else {
+              av = subgroupShuffle(al[r / SG], r % SG);
+            }
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+          }
+        }
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        let tile_rows = acc;
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
+          let i = tm * RM + r;
+          var v = tile_rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(SG)
+fn wg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let K4 = k4_count();
+  let MG = row_groups();
+  let NG = col_groups();
+  let tiles_m = MG * SG / RM;
+  for (var z = wid.z; z < p.batch; z += nwg.z) {
+    let za = select(z, 0u, a_shared());
+    let aoff = select(0u, batch_offsets(z).x, A_DIRECT);
+    let boff4 = select(0u, batch_offsets(z).y / 4u, B_DIRECT);
+    let zb = select(z, 0u, b_shared());
+    for (var tm = wid.y; tm < tiles_m; tm += nwg.y) {
+      for (var tn = wid.x; tn < NG; tn += nwg.x) {
+        let abase = (za * MG + tm * (RM / SG)) * K4 * SG + lane;
+        // A_DIRECT: lane l's rows tm * RM + g * SG + l (clamped: padding rows are never stored).
+        var arow: array<u32, 4>;
+        for (var g = 0u; g < RM / SG; g++) {
+          arow[g] = (aoff + min(tm * RM + g * SG + lane, p.M - 1u) * p.K) / 4u;
+        }
+        // A_DIRECT with TRANS_A (a is [K, M]): lane l's vec4 of rows tm * RM + 4 l + [0, 4) in
+        // each k row (adjacent lanes read adjacent bytes; clamped past M: never stored).
+        let acol = aoff / 4u + min(tm * (RM / 4u) + lane, p.M / 4u - 1u);
+        let bbase = (zb * NG + tn) * K4 * 4u * SG + lane;
+        // B_DIRECT: the lane's vec4 column (clamped past N: never stored); rows 4 k + kk < K since K % 4 == 0.
+        let bcol = boff4 + min(tn * SG + lane, p.N / 4u - 1u);
+        // NOTE: an explicit zero (see matmul_reg.wgsl: lavapipe zeroes a bare declaration only once).
+        var acc = RowBlock();
+        for (var i = lane; i < 512u; i += SG) {
+          wa[i] = pa[abase - lane + i];
+          wb[i] = pb[bbase - lane + i];
+        }
+        workgroupBarrier();
+        for (var k = 0u; k < K4; k++) {
+          // al[g] holds rows g * SG + lane; row r reaches every lane by a shuffle from lane r % SG.
+          // (transposed in place: al[kk] holds rows 4 lane + [0, 4) at k = 4 k4 + kk instead)
+          var al: array<vec4f, 4>;
+          for (var g = 0u; g < 4u; g++) {
+            if (A_DIRECT && TRANS_A) {
+              al[g] = a4[acol + (4u * k + g) * (p.M / 4u)];
+            } else if (g < RM / SG) {
+              al[g] = wa[(lane + (g * K4 + k) * SG) & 511u];
+            }
+          }
+          var bv: array<vec4f, 4>;
+          for (var kk = 0u; kk < 4u; kk++) {
+            bv[kk] = wb[(lane + (4u * k + kk) * SG) & 511u];
+          }
+          for (var r = 0u; r < RM; r++) {
+            var av: vec4f;
+            if (A_DIRECT && TRANS_A) {
+              // row r is component r % 4 of lane r / 4's vectors, one per k
+              let src = r / 4u;
+              let c = r % 4u;
+              av = vec4f(subgroupShuffle(al[0][c], src), subgroupShuffle(al[1][c], src),
+                         subgroupShuffle(al[2][c], src), subgroupShuffle(al[3][c], src));
+            } else {
+              av = subgroupShuffle(al[r / SG], r % SG);
+            }
+            acc[r] = fma(vec4f(av.x), bv[0], acc[r]);
+            acc[r] = fma(vec4f(av.y), bv[1], acc[r]);
+            acc[r] = fma(vec4f(av.z), bv[2], acc[r]);
+            acc[r] = fma(vec4f(av.w), bv[3], acc[r]);
+          }
+        }
+        // Rows leave from a copy that the row loop indexes: the block itself stays indexed by
+        // constants only (see row_block.wgsl), and the loop stays rolled.
+        let tile_rows = acc;
+        let j0 = (tn * SG + lane) * 4u;
+        for (var r = 0u; r < min(RM, p.M - tm * RM); r++) {
+          let i = tm * RM + r;
+          var v = tile_rows[r];
+          if (OUT_VEC4) {
+            // the bias index is clamped for lanes past N (their store is skipped)
+            for (var q = 0u; q < 4u; q++) { v[q] = epilogue(v[q], z, min(j0 + q, p.N - 1u)); }
+            if (j0 < p.N) { out4[((z * p.M + i) * p.N + j0) / 4u] = v; }
+          } else {
+            for (var q = 0u; q < 4u; q++) {
+              let j = j0 + q;
+              if (j < p.N) { out[(z * p.M + i) * p.N + j] = epilogue(v[q], z, j); }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -2,7 +2,8 @@
  * @file A training step's time against the device's dispatches per submit
  * (`maxDispatchesPerSubmit`, default `DISPATCHES_PER_SUBMIT`): one device per setting, each with
  * its own MLP (width 32, depth 3, 28x28x1, batch 128; muP, Adam: step-profile's MLP), their steps
- * timed in turn in one run so a slow spell of a shared machine lands on all of them. Prints each
+ * timed in turn in one run (the order rotating each round) so a slow spell of a shared machine
+ * lands on all of them. Prints each
  * setting's median step time and its median per-round ratio to the default.
  *
  *   npx tsx bench/ab-dispatches-per-submit.ts [--quick] [--width N]
@@ -45,7 +46,13 @@ const sample = async (r: (typeof runs)[number]) => {
   return (performance.now() - t) / stepsPerSample;
 };
 for (const r of runs) await sample(r); // warm-up: pipelines, pool, bind groups
-for (let round = 0; round < rounds; round++) for (const r of runs) r.samples.push(await sample(r));
+// Each round starts at the next setting, so no setting always runs first or after the same one.
+for (let round = 0; round < rounds; round++) {
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[(round + i) % runs.length];
+    r.samples.push(await sample(r));
+  }
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const r of runs) {

@@ -1,7 +1,8 @@
 /**
  * @file One single-seed training step of an MLP, CNN or transformer: its time (median of
  * repeated steps), its dispatches, and each kernel's dispatches re-run in isolation (a profile,
- * not a bench suite: isolated times ignore overlap).
+ * not a bench suite: isolated times ignore overlap), and the bind-group cache's hit rate over the
+ * timed steps.
  *
  *   npx tsx bench/step-profile.ts <mlp|cnn|transformer> [width] [--top N] [--labels]
  *
@@ -60,8 +61,12 @@ dev.dispatch = (s: DispatchSpec) => { specs.push(s); return dispatch(s); };
 step();
 await dev.sync();
 dev.dispatch = dispatch;
+const cache = dev.bindGroups;
+const [hits0, misses0] = [cache.hits, cache.misses];
 const ms = await timeLaunch(dev, step, { maxTimeS: 2 });
+const [hits, misses] = [cache.hits - hits0, cache.misses - misses0];
 console.log(`${family} width ${spec.width}: step ${ms.toFixed(2)} ms, ${specs.length} dispatches`);
+console.log(`bind groups over the timed steps: ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% cache hits (${hits} hits, ${misses} created)`);
 
 const byKernel = new Map<string, { count: number; ms: number }>();
 for (const s of specs) {

@@ -1,7 +1,7 @@
 /**
  * @file The probes of a run with every default filled (part of its RunConfig, so its id), and
  * which evaluation steps they run at. A spec without `probes` resolves to none: its runs' configs
- * and ids are what they were before probes existed.
+ * have no `probes` key, so their ids are those of the same spec with no probe settings at all.
  */
 import type { ModelFamily, ProbesSpec } from '../spec/schema.js';
 import type { Model } from '../../nn/models.js';

@@ -22,7 +22,7 @@ export interface RunConfig {
   steps: number;
   /** Sorted, distinct steps (0 = before the first update) at which test metrics and predictions are taken. */
   evalSteps: number[];
-  /** Probes during training (absent: none, and the config is what it was before probes existed). */
+  /** Probes during training (absent: none, and the config has no `probes` key, so its id does not depend on probes). */
   probes?: ProbeSettings;
 }
 

@@ -32,15 +32,14 @@
  * its tensor inputs and of the state it updates through registered hooks.
  */
 import type { Device } from './device.js';
-import type { BufferRange, EntryInfo } from './kernel-registry.js';
+import type { BufferRange } from './kernel-registry.js';
+import type { DispatchRecorder, ParamsLayout, ResolvedDispatch, Values } from './recorder.js';
 import { writeParams } from './kernel-registry.js';
 import type { FlagTag } from './error-flags.js';
 import { Tensor, type DType, type Storage } from './tensor.js';
 import { fmt } from './shape.js';
 import { envFlag } from '../util/env.js';
 
-type ParamsLayout = NonNullable<EntryInfo['params']>;
-type Values = Record<string, number | readonly number[]>;
 
 /** Whether captured steps are on (env WIDTHSCOPE_CAPTURE, default 1). */
 export function captureEnabled(): boolean {
@@ -50,19 +49,6 @@ export function captureEnabled(): boolean {
 /** Prints `message` to stderr when WIDTHSCOPE_DEBUG=1. */
 export function debugNote(message: string): void {
   if (envFlag('WIDTHSCOPE_DEBUG')) process.stderr.write(`widthscope debug: ${message}\n`);
-}
-
-/** What Device.dispatch reports for one dispatch it encodes while a step is recorded. */
-export interface ResolvedDispatch {
-  spec: { label: string; params?: Values; dynamic?: () => Values };
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-  entries: GPUBindGroupEntry[];
-  params: ParamsLayout | null;
-  /** The uniform's bytes as written for this dispatch (null without one). */
-  uniform: DataView | null;
-  offsets: readonly number[];
-  workgroups: [number, number, number];
 }
 
 interface DispatchEvent {
@@ -92,7 +78,7 @@ type Event =
   | { kind: 'hook'; fn: () => void };
 
 /** The device's view of a step being recorded (Device.recorder). */
-export class Recording {
+export class Recording implements DispatchRecorder {
   readonly events: Event[] = [];
   /** Buffers acquired from the pool while recording, and those of them not released since. */
   readonly acquired = new Set<GPUBuffer>();

@@ -14,7 +14,7 @@ import { pipelineCacheDefault } from './pipeline-cache.js';
 import { preloadReflector, reflectorLoadsOnDemand } from './reflect.js';
 import { startWarm, warmDefault, type Warmer } from './warm.js';
 import { UsageError } from '../util/usage-error.js';
-import type { Recording } from './capture.js';
+import type { DispatchRecorder } from './recorder.js';
 
 export interface DeviceOptions {
   /**
@@ -164,7 +164,7 @@ export class Device {
   /** Submits since creation (a captured step flushes before rewriting uniforms an unsubmitted replay reads). */
   submitCount = 0;
   /** The step being recorded (src/tensor/capture.ts), told of every dispatch, copy, upload and readback. */
-  recorder: Recording | null = null;
+  recorder: DispatchRecorder | null = null;
   /**
    * The largest buffer asked of allocStorage since creation (bytes; set it to 0 to start a
    * measurement). The sweep sizes ensembles by it: every tensor of an S-member model is S times

@@ -57,19 +57,9 @@ function recorderFor(op: string, device: Device, live: LiveHyper | undefined) {
   return live ? rec : null;
 }
 
-/**
- * SGD's hyper-parameters for one launch, all given (their defaults are src/nn/optim.ts's
- * SGD_DEFAULTS; `sgdHyper` there fills them in).
- */
-export interface SgdHyper {
+/** The hyper-parameters every optimizer's launch takes (SgdHyper and AdamHyper add their own). */
+export interface UpdateHyper {
   lr: number;
-  /** Momentum factor (0: no momentum buffer is used). */
-  momentum: number;
-  /** Dampening of the momentum buffer's gradient term. */
-  dampening: number;
-  /** L2 penalty added to the gradient. */
-  weightDecay: number;
-  nesterov: boolean;
   /** Per-parameter learning-rate multipliers (muP), one per parameter (default 1). */
   lrMult?: readonly number[];
   /** Per-parameter weight-decay multipliers, one per parameter (default 1). */
@@ -79,20 +69,28 @@ export interface SgdHyper {
   live?: LiveHyper;
 }
 
+/**
+ * SGD's hyper-parameters for one launch, all given (their defaults are src/nn/optim.ts's
+ * SGD_DEFAULTS; `sgdHyper` there fills them in).
+ */
+export interface SgdHyper extends UpdateHyper {
+  /** Momentum factor (0: no momentum buffer is used). */
+  momentum: number;
+  /** Dampening of the momentum buffer's gradient term. */
+  dampening: number;
+  /** L2 penalty added to the gradient. */
+  weightDecay: number;
+  nesterov: boolean;
+}
+
 /** Adam's hyper-parameters for one launch, all given (defaults: src/nn/optim.ts's ADAM_DEFAULTS, `adamHyper`). */
-export interface AdamHyper {
-  lr: number;
+export interface AdamHyper extends UpdateHyper {
   beta1: number;
   beta2: number;
   eps: number;
   weightDecay: number;
   /** true: AdamW's decoupled decay w *= 1 - lr * wd; false: Adam's L2 term in the gradient. */
   decoupled: boolean;
-  lrMult?: readonly number[];
-  wdMult?: readonly number[];
-  check?: GradientCheck;
-  /** Where a captured step reads lr and the check's step at each replay (needed to be captured). */
-  live?: LiveHyper;
 }
 
 /**

@@ -39,6 +39,7 @@ struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
 
 //!include nan_minmax.wgsl
 //!include softmax_row.wgsl
+//!include softmax_row_pass.wgsl
 
 // NOTE: subgroupMax need not propagate NaN (lavapipe's does not), hence the butterfly.
 fn lanes_max(v: f32) -> f32 {
@@ -144,11 +145,7 @@ fn fwd_stream(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
               @builtin(subgroup_invocation_id) lane: u32) {
   for (var r = wid.x; r < p.outer; r += nwg.x) {
     let base = r * p.len;
-    var ms = vec2f(p.lowest, 0.0);
-    for (var c = lane; c < p.len; c += LANES) { ms = push_ms(ms, x[base + c]); }
-    let row = lanes_merge(ms);
-    let k = row_factor(row.x, row.y);
-    for (var c = lane; c < p.len; c += LANES) { out[base + c] = fwd_value(x[base + c], row.x, k); }
+    row_fwd_write(base, lane, LANES, lanes_merge(row_ms_part(base, lane, LANES)));
   }
 }
 
@@ -157,9 +154,6 @@ fn bwd_stream(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
               @builtin(subgroup_invocation_id) lane: u32) {
   for (var r = wid.x; r < p.outer; r += nwg.x) {
     let base = r * p.len;
-    var d = 0.0;
-    for (var c = lane; c < p.len; c += LANES) { d += bwd_term(y[base + c], g[base + c]); }
-    let total = subgroupAdd(d);
-    for (var c = lane; c < p.len; c += LANES) { out[base + c] = bwd_value(y[base + c], g[base + c], total); }
+    row_bwd_write(base, lane, LANES, subgroupAdd(row_d_part(base, lane, LANES)));
   }
 }

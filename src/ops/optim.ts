@@ -50,6 +50,16 @@ export interface LiveHyper {
   checkStep: number;
 }
 
+/**
+ * Advances parameter i's update count and returns it; in a captured step, each replay advances it
+ * again (refused when `live` is missing).
+ */
+function advanceStep(op: string, state: OptimizerBuffers, i: number, device: Device, live: LiveHyper | undefined): number {
+  const step = ++state.steps[i];
+  recorderFor(op, device, live)?.onReplay(() => ++state.steps[i]);
+  return step;
+}
+
 /** The recorder of a step being captured, or null; refuses the capture when `live` is missing. */
 function recorderFor(op: string, device: Device, live: LiveHyper | undefined) {
   const rec = device.recorder;
@@ -166,9 +176,7 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
-    const step = ++state.steps[i];
-    const rec = recorderFor(op, p.device, live);
-    rec?.onReplay(() => ++state.steps[i]);
+    const step = advanceStep(op, state, i, p.device, live);
     if (p.size === 0) return;
     // A fresh momentum buffer is set to the gradient (PyTorch's clone), never read.
     const fresh = momentum > 0 && !state.momentumBuffers[i];
@@ -238,9 +246,7 @@ export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | 
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
-    const step = ++state.steps[i];
-    const rec = recorderFor(op, p.device, live);
-    rec?.onReplay(() => ++state.steps[i]);
+    const step = advanceStep(op, state, i, p.device, live);
     if (p.size === 0) return;
     const lri = lr * lrMult[i];
     const item: AdamItem = { i, p, g, m: state.m[i], v: state.v[i], step, lr: lri, consts: constsOf(i, lri, step) };

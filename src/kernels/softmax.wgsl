@@ -9,7 +9,8 @@
 //     partials meet in a tree in workgroup memory, then they stride again to write (long or few
 //     rows on adapters without subgroups).
 //   The subgroup kernels for rows are in softmax_subgroup.wgsl.
-// Bindings: x (read; forward input), y (read; the forward's output), g (read; upstream gradient),
+// Bindings (0-4 from include/softmax_bindings.wgsl): x (read; forward input), y (read; the
+//   forward's output), g (read; upstream gradient),
 //   out (read_write; y forward, dx backward), p (uniform: outer, len, inner, inf = +Infinity,
 //   lowest = the lowest finite f32).
 // Layout: x, y, g, out: [outer, len, inner] row-major contiguous.
@@ -18,13 +19,7 @@
 override MODE: u32 = 0u;
 override WG: u32 = 64u;
 
-struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+//!include softmax_bindings.wgsl
 
 //!include nan_minmax.wgsl
 //!include softmax_row.wgsl

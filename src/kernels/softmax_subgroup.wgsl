@@ -25,13 +25,7 @@ override MODE: u32 = 0u;
 override LANES: u32 = 8u;
 override K: u32 = 8u;
 
-struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+//!include softmax_bindings.wgsl
 @group(0) @binding(5) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(6) var<storage, read> y4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> g4: array<vec4f>;

@@ -170,6 +170,19 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   }
 }
 
+// Element offsets, in problem s, of x (n, ih, iw, ci), weight (kh, kw, ci, co) and dy (n, oh, ow, co).
+fn x_index(s: u32, n: u32, ih: u32, iw: u32, ci: u32) -> u32 {
+  return s * p.x_stride + ((n * p.h + ih) * p.w + iw) * p.c + ci;
+}
+
+fn w_index(s: u32, kh: u32, kw: u32, ci: u32, co: u32) -> u32 {
+  return s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co;
+}
+
+fn dy_index(s: u32, n: u32, oh: u32, ow: u32, co: u32) -> u32 {
+  return s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co;
+}
+
 // Index of this invocation in a grid of [x, y] workgroups of WG (problem in z).
 fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -193,8 +206,7 @@ fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
       let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
       if (!inside(ih, iw)) { continue; }
       for (var ci = 0u; ci < p.c; ci++) {
-        acc += x[s * p.x_stride + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci] *
-               weight[s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co];
+        acc += x[x_index(s, n, u32(ih), u32(iw), ci)] * weight[w_index(s, kh, kw, ci, co)];
       }
     }
   }
@@ -222,8 +234,7 @@ fn direct_dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
       let ow = u32(nw) / p.sw;
       if (oh >= p.oh || ow >= p.ow) { continue; }
       for (var co = 0u; co < p.co; co++) {
-        acc += dy[s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co] *
-               weight[s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co];
+        acc += dy[dy_index(s, n, oh, ow, co)] * weight[w_index(s, kh, kw, ci, co)];
       }
     }
   }
@@ -247,8 +258,7 @@ fn direct_wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
         let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
         let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
         if (!inside(ih, iw)) { continue; }
-        acc += x[s * p.x_stride + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci] *
-               dy[s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co];
+        acc += x[x_index(s, n, u32(ih), u32(iw), ci)] * dy[dy_index(s, n, oh, ow, co)];
       }
     }
   }

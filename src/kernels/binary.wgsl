@@ -67,34 +67,37 @@ fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 //!include strided_index.wgsl
 
+// The item a op b of the (a, b) offsets `off`.
+fn apply_at(off: vec2u) -> f32 { return apply(a[off.x], b[off.y]); }
+
 @compute @workgroup_size(WG)
 fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let off = strided_offsets(i, p.rank, p.shape, p.sa, p.sb, array<vec4u, 2>());
-    out[i] = apply(a[off.x], b[off.y]);
+    out[i] = apply_at(strided_offsets(i, p.rank, p.shape, p.sa, p.sb, array<vec4u, 2>()).xy);
   }
+}
+
+// broadcast3's extents (Z, R, C) and the strides of a and b, read once per invocation.
+struct Axes3 { dims: vec3u, sa: vec3u, sb: vec3u }
+
+fn axes3() -> Axes3 { return Axes3(p.shape[0].xyz, p.sa[0].xyz, p.sb[0].xyz); }
+
+// The (a, b) offsets of output item i.
+fn offsets3(i: u32, ax: Axes3) -> vec2u {
+  let at = split3(i, ax.dims);
+  return vec2u(dot(at, ax.sa), dot(at, ax.sb));
 }
 
 @compute @workgroup_size(WG)
 fn broadcast3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let dims = p.shape[0].xyz;
-  let sa = p.sa[0].xyz;
-  let sb = p.sb[0].xyz;
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let at = split3(i, dims);
-    out[i] = apply(a[dot(at, sa)], b[dot(at, sb)]);
-  }
+  let ax = axes3();
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out[i] = apply_at(offsets3(i, ax)); }
 }
 
 @compute @workgroup_size(WG)
 fn broadcast3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let dims = p.shape[0].xyz;
-  let sa = p.sa[0].xyz;
-  let sb = p.sb[0].xyz;
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let at = split3(i, dims);
-    out4[i] = apply4(a4[dot(at, sa)], b4[dot(at, sb)]);
-  }
+  let ax = axes3();
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out4[i] = apply4_at(offsets3(i, ax)); }
 }
 
 @compute @workgroup_size(WG)
@@ -108,6 +111,9 @@ fn scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 fn apply4(x: vec4f, y: vec4f) -> vec4f {
   return vec4f(apply(x.x, y.x), apply(x.y, y.y), apply(x.z, y.z), apply(x.w, y.w));
 }
+
+// The vec4 item a4 op b4 of the (a4, b4) offsets `off`.
+fn apply4_at(off: vec2u) -> vec4f { return apply4(a4[off.x], b4[off.y]); }
 
 @compute @workgroup_size(WG)
 fn same_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

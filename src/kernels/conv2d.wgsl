@@ -105,6 +105,18 @@ fn wgrad_pixel(acc: ptr<function, Block>, cols: Cols, xo: u32, m: u32) {
   }
 }
 
+// Writes the invocation's TM x TN block to rows r0 + [0, TM) and columns c0 + [0, TN) of the
+// [rows, width] matrix at ob of out, skipping rows >= rows and columns >= width.
+fn store_tile(acc: ptr<function, Block>, ob: u32, r0: u32, rows: u32, c0: u32, width: u32) {
+  for (var r = 0u; r < TM; r++) {
+    if (r0 + r < rows) {
+      for (var c = 0u; c < TN; c++) {
+        if (c0 + c < width) { out[ob + (r0 + r) * width + c0 + c] = (*acc)[r][c]; }
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let M = p.n * p.oh * p.ow;
@@ -118,14 +130,7 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: 
     for (var r = 0u; r < TM; r++) { acc[r][c] = bv; }
   }
   fwd_gemm(&acc, Cols(c0, s * p.w_stride, 0u), m0, 1u, TM, s * p.x_stride);
-  let ob = s * p.y_stride;
-  for (var r = 0u; r < TM; r++) {
-    if (m0 + r < M) {
-      for (var c = 0u; c < TN; c++) {
-        if (c0 + c < p.co) { out[ob + (m0 + r) * p.co + c0 + c] = acc[r][c]; }
-      }
-    }
-  }
+  store_tile(&acc, s * p.y_stride, m0, M, c0, p.co);
 }
 
 @compute @workgroup_size(WG)
@@ -137,14 +142,7 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let s = wid.z;
   var acc: Block;
   dgrad_gemm(&acc, Cols(c0, s * p.w_stride, 0u), m0, 1u, TM, s * p.y_stride, vec2u(1u, 1u));
-  let ob = s * p.x_stride;
-  for (var r = 0u; r < TM; r++) {
-    if (m0 + r < M) {
-      for (var c = 0u; c < TN; c++) {
-        if (c0 + c < p.c) { out[ob + (m0 + r) * p.c + c0 + c] = acc[r][c]; }
-      }
-    }
-  }
+  store_tile(&acc, s * p.x_stride, m0, M, c0, p.c);
 }
 
 @compute @workgroup_size(WG)
@@ -160,14 +158,20 @@ fn wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
   let k0 = chunk * p.kchunk;
   var acc: Block;
   wgrad_gemm(&acc, Cols(c0, s * p.y_stride, ci0), khkw / p.kw, khkw % p.kw, k0, min(p.n * p.oh * p.ow, k0 + p.kchunk), s * p.x_stride);
-  let ob = (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co;
-  for (var r = 0u; r < TM; r++) {
-    if (ci0 + r < p.c) {
-      for (var c = 0u; c < TN; c++) {
-        if (c0 + c < p.co) { out[ob + (ci0 + r) * p.co + c0 + c] = acc[r][c]; }
-      }
-    }
-  }
+  store_tile(&acc, (s * p.chunks + chunk) * p.kh * p.kw * p.c * p.co + khkw * p.c * p.co, ci0, p.c, c0, p.co);
+}
+
+// Element offsets, in problem s, of x (n, ih, iw, ci), weight (kh, kw, ci, co) and dy (n, oh, ow, co).
+fn x_index(s: u32, n: u32, ih: u32, iw: u32, ci: u32) -> u32 {
+  return s * p.x_stride + ((n * p.h + ih) * p.w + iw) * p.c + ci;
+}
+
+fn w_index(s: u32, kh: u32, kw: u32, ci: u32, co: u32) -> u32 {
+  return s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co;
+}
+
+fn dy_index(s: u32, n: u32, oh: u32, ow: u32, co: u32) -> u32 {
+  return s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co;
 }
 
 // Index of this invocation in a grid of [x, y] workgroups of WG (problem in z).
@@ -193,8 +197,7 @@ fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
       let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
       if (!inside(ih, iw)) { continue; }
       for (var ci = 0u; ci < p.c; ci++) {
-        acc += x[s * p.x_stride + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci] *
-               weight[s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co];
+        acc += x[x_index(s, n, u32(ih), u32(iw), ci)] * weight[w_index(s, kh, kw, ci, co)];
       }
     }
   }
@@ -222,8 +225,7 @@ fn direct_dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
       let ow = u32(nw) / p.sw;
       if (oh >= p.oh || ow >= p.ow) { continue; }
       for (var co = 0u; co < p.co; co++) {
-        acc += dy[s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co] *
-               weight[s * p.w_stride + ((kh * p.kw + kw) * p.c + ci) * p.co + co];
+        acc += dy[dy_index(s, n, oh, ow, co)] * weight[w_index(s, kh, kw, ci, co)];
       }
     }
   }
@@ -247,8 +249,7 @@ fn direct_wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
         let ih = in_coord(oh, p.sh, p.ph, kh, p.dh);
         let iw = in_coord(ow, p.sw, p.pw, kw, p.dw);
         if (!inside(ih, iw)) { continue; }
-        acc += x[s * p.x_stride + ((n * p.h + u32(ih)) * p.w + u32(iw)) * p.c + ci] *
-               dy[s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co];
+        acc += x[x_index(s, n, u32(ih), u32(iw), ci)] * dy[dy_index(s, n, oh, ow, co)];
       }
     }
   }

@@ -26,8 +26,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       for (var j = gid.x; j < p.N; j += nwg.x * WG_X) {
         var acc = 0.0;
         for (var k = 0u; k < p.K; k++) {
-          let ia = select(i * p.K + k, k * p.M + i, TRANS_A);
-          let ib = select(k * p.N + j, j * p.K + k, TRANS_B);
+          let ia = a_index(i, k, TRANS_A);
+          let ib = b_index(k, j, TRANS_B);
           acc = fma(a[off.x + ia], b[off.y + ib], acc);
         }
         out[(z * p.M + i) * p.N + j] = epilogue(acc, z, j);

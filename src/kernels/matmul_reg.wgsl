@@ -60,12 +60,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
             for (var c = 0u; c < VN; c++) {
               for (var q = 0u; q < 4u; q++) {
                 let j = min(col0 + 4u * c + q, p.N - 1u);
-                bv[c][q] = b[off.y + select(k * p.N + j, j * p.K + k, TRANS_B)];
+                bv[c][q] = b[off.y + b_index(k, j, TRANS_B)];
               }
             }
             for (var r = 0u; r < RM; r++) {
               let i = min(row0 + r, p.M - 1u);
-              let av = vec4f(a[off.x + select(i * p.K + k, k * p.M + i, TRANS_A)]);
+              let av = vec4f(a[off.x + a_index(i, k, TRANS_A)]);
               for (var c = 0u; c < VN; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
             }
           }

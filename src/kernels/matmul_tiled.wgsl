@@ -28,6 +28,18 @@ override B_TILE: u32 = TK * WG_X * TN;
 var<workgroup> As: array<f32, A_TILE>;
 var<workgroup> Bs: array<f32, B_TILE>;
 
+// opA[i, k] of the batch whose A starts at base; 0 past the edges.
+fn a_or_zero(base: u32, i: u32, k: u32) -> f32 {
+  if (i < p.M && k < p.K) { return a[base + a_index(i, k, TRANS_A)]; }
+  return 0.0;
+}
+
+// opB[k, j] of the batch whose B starts at base; 0 past the edges.
+fn b_or_zero(base: u32, k: u32, j: u32) -> f32 {
+  if (j < p.N && k < p.K) { return b[base + b_index(k, j, TRANS_B)]; }
+  return 0.0;
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) lidx: u32, @builtin(num_workgroups) nwg: vec3u) {
@@ -43,22 +55,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         // NOTE: explicitly zeroed per tile (see matmul_reg.wgsl: lavapipe zeroes a bare declaration once).
         var acc = array<array<f32, 4>, 4>();
         for (var k0 = 0u; k0 < p.K; k0 += TK) {
-          for (var e = lidx; e < A_TILE; e += threads) {
-            let kk = e / BM;
-            let i = row0 + e % BM;
-            let k = k0 + kk;
-            var v = 0.0;
-            if (i < p.M && k < p.K) { v = a[off.x + select(i * p.K + k, k * p.M + i, TRANS_A)]; }
-            As[e] = v;
-          }
-          for (var e = lidx; e < B_TILE; e += threads) {
-            let kk = e / BN;
-            let j = col0 + e % BN;
-            let k = k0 + kk;
-            var v = 0.0;
-            if (j < p.N && k < p.K) { v = b[off.y + select(k * p.N + j, j * p.K + k, TRANS_B)]; }
-            Bs[e] = v;
-          }
+          for (var e = lidx; e < A_TILE; e += threads) { As[e] = a_or_zero(off.x, row0 + e % BM, k0 + e / BM); }
+          for (var e = lidx; e < B_TILE; e += threads) { Bs[e] = b_or_zero(off.y, k0 + e / BN, col0 + e % BN); }
           workgroupBarrier();
           for (var kk = 0u; kk < TK; kk++) {
             var bv: array<f32, 4>;

@@ -9,7 +9,8 @@
 //     partials meet in a tree in workgroup memory, then they stride again to write (long or few
 //     rows on adapters without subgroups).
 //   The subgroup kernels for rows are in softmax_subgroup.wgsl.
-// Bindings: x (read; forward input), y (read; the forward's output), g (read; upstream gradient),
+// Bindings (0-4 from include/softmax_bindings.wgsl): x (read; forward input), y (read; the
+//   forward's output), g (read; upstream gradient),
 //   out (read_write; y forward, dx backward), p (uniform: outer, len, inner, inf = +Infinity,
 //   lowest = the lowest finite f32).
 // Layout: x, y, g, out: [outer, len, inner] row-major contiguous.
@@ -18,25 +19,25 @@
 override MODE: u32 = 0u;
 override WG: u32 = 64u;
 
-struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+//!include softmax_bindings.wgsl
 
 //!include nan_minmax.wgsl
 //!include softmax_row.wgsl
+//!include softmax_row_pass.wgsl
 
 var<workgroup> red: array<vec2f, WG>;
+
+// Offset of item 0 of slice j = (o, i) (o = j / inner, i = j % inner); its items are inner apart.
+fn slice_base(j: u32) -> u32 {
+  let o = j / p.inner;
+  return o * p.len * p.inner + (j - o * p.inner);
+}
 
 @compute @workgroup_size(WG)
 fn fwd_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.inner;
   for (var j = gid.x; j < total; j += nwg.x * WG) {
-    let o = j / p.inner;
-    let base = o * p.len * p.inner + (j - o * p.inner);
+    let base = slice_base(j);
     var ms = vec2f(p.lowest, 0.0);
     for (var r = 0u; r < p.len; r++) { ms = push_ms(ms, x[base + r * p.inner]); }
     let k = row_factor(ms.x, ms.y);
@@ -51,8 +52,7 @@ fn fwd_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 fn bwd_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.inner;
   for (var j = gid.x; j < total; j += nwg.x * WG) {
-    let o = j / p.inner;
-    let base = o * p.len * p.inner + (j - o * p.inner);
+    let base = slice_base(j);
     // NOTE: blocked sum (32 items a block) so the error grows like 32 + len / 32 roundings.
     var d = 0.0;
     var r = 0u;
@@ -94,11 +94,7 @@ fn fwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
           @builtin(num_workgroups) nwg: vec3u) {
   for (var r = wid.x; r < p.outer; r += nwg.x) {
     let base = r * p.len;
-    var ms = vec2f(p.lowest, 0.0);
-    for (var c = lid; c < p.len; c += WG) { ms = push_ms(ms, x[base + c]); }
-    let row = wg_combine(lid, ms, true);
-    let k = row_factor(row.x, row.y);
-    for (var c = lid; c < p.len; c += WG) { out[base + c] = fwd_value(x[base + c], row.x, k); }
+    row_fwd_write(base, lid, WG, wg_combine(lid, row_ms_part(base, lid, WG), true));
   }
 }
 
@@ -107,9 +103,6 @@ fn bwd_wg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
           @builtin(num_workgroups) nwg: vec3u) {
   for (var r = wid.x; r < p.outer; r += nwg.x) {
     let base = r * p.len;
-    var d = 0.0;
-    for (var c = lid; c < p.len; c += WG) { d += bwd_term(y[base + c], g[base + c]); }
-    let total = wg_combine(lid, vec2f(0.0, d), false).y;
-    for (var c = lid; c < p.len; c += WG) { out[base + c] = bwd_value(y[base + c], g[base + c], total); }
+    row_bwd_write(base, lid, WG, wg_combine(lid, vec2f(0.0, row_d_part(base, lid, WG)), false).y);
   }
 }

@@ -25,13 +25,7 @@ override MODE: u32 = 0u;
 override LANES: u32 = 8u;
 override K: u32 = 8u;
 
-struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+//!include softmax_bindings.wgsl
 @group(0) @binding(5) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(6) var<storage, read> y4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> g4: array<vec4f>;
@@ -39,6 +33,7 @@ struct Params { outer: u32, len: u32, inner: u32, inf: f32, lowest: f32 }
 
 //!include nan_minmax.wgsl
 //!include softmax_row.wgsl
+//!include softmax_row_pass.wgsl
 
 // NOTE: subgroupMax need not propagate NaN (lavapipe's does not), hence the butterfly.
 fn lanes_max(v: f32) -> f32 {
@@ -144,11 +139,7 @@ fn fwd_stream(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
               @builtin(subgroup_invocation_id) lane: u32) {
   for (var r = wid.x; r < p.outer; r += nwg.x) {
     let base = r * p.len;
-    var ms = vec2f(p.lowest, 0.0);
-    for (var c = lane; c < p.len; c += LANES) { ms = push_ms(ms, x[base + c]); }
-    let row = lanes_merge(ms);
-    let k = row_factor(row.x, row.y);
-    for (var c = lane; c < p.len; c += LANES) { out[base + c] = fwd_value(x[base + c], row.x, k); }
+    row_fwd_write(base, lane, LANES, lanes_merge(row_ms_part(base, lane, LANES)));
   }
 }
 
@@ -157,9 +148,6 @@ fn bwd_stream(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
               @builtin(subgroup_invocation_id) lane: u32) {
   for (var r = wid.x; r < p.outer; r += nwg.x) {
     let base = r * p.len;
-    var d = 0.0;
-    for (var c = lane; c < p.len; c += LANES) { d += bwd_term(y[base + c], g[base + c]); }
-    let total = subgroupAdd(d);
-    for (var c = lane; c < p.len; c += LANES) { out[base + c] = bwd_value(y[base + c], g[base + c], total); }
+    row_bwd_write(base, lane, LANES, subgroupAdd(row_d_part(base, lane, LANES)));
   }
 }

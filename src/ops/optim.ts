@@ -50,6 +50,16 @@ export interface LiveHyper {
   checkStep: number;
 }
 
+/**
+ * Advances parameter i's update count and returns it; in a captured step, each replay advances it
+ * again (refused when `live` is missing).
+ */
+function advanceStep(op: string, state: OptimizerBuffers, i: number, device: Device, live: LiveHyper | undefined): number {
+  const step = ++state.steps[i];
+  recorderFor(op, device, live)?.onReplay(() => ++state.steps[i]);
+  return step;
+}
+
 /** The recorder of a step being captured, or null; refuses the capture when `live` is missing. */
 function recorderFor(op: string, device: Device, live: LiveHyper | undefined) {
   const rec = device.recorder;
@@ -57,19 +67,9 @@ function recorderFor(op: string, device: Device, live: LiveHyper | undefined) {
   return live ? rec : null;
 }
 
-/**
- * SGD's hyper-parameters for one launch, all given (their defaults are src/nn/optim.ts's
- * SGD_DEFAULTS; `sgdHyper` there fills them in).
- */
-export interface SgdHyper {
+/** The hyper-parameters every optimizer's launch takes (SgdHyper and AdamHyper add their own). */
+export interface UpdateHyper {
   lr: number;
-  /** Momentum factor (0: no momentum buffer is used). */
-  momentum: number;
-  /** Dampening of the momentum buffer's gradient term. */
-  dampening: number;
-  /** L2 penalty added to the gradient. */
-  weightDecay: number;
-  nesterov: boolean;
   /** Per-parameter learning-rate multipliers (muP), one per parameter (default 1). */
   lrMult?: readonly number[];
   /** Per-parameter weight-decay multipliers, one per parameter (default 1). */
@@ -79,20 +79,28 @@ export interface SgdHyper {
   live?: LiveHyper;
 }
 
+/**
+ * SGD's hyper-parameters for one launch, all given (their defaults are src/nn/optim.ts's
+ * SGD_DEFAULTS; `sgdHyper` there fills them in).
+ */
+export interface SgdHyper extends UpdateHyper {
+  /** Momentum factor (0: no momentum buffer is used). */
+  momentum: number;
+  /** Dampening of the momentum buffer's gradient term. */
+  dampening: number;
+  /** L2 penalty added to the gradient. */
+  weightDecay: number;
+  nesterov: boolean;
+}
+
 /** Adam's hyper-parameters for one launch, all given (defaults: src/nn/optim.ts's ADAM_DEFAULTS, `adamHyper`). */
-export interface AdamHyper {
-  lr: number;
+export interface AdamHyper extends UpdateHyper {
   beta1: number;
   beta2: number;
   eps: number;
   weightDecay: number;
   /** true: AdamW's decoupled decay w *= 1 - lr * wd; false: Adam's L2 term in the gradient. */
   decoupled: boolean;
-  lrMult?: readonly number[];
-  wdMult?: readonly number[];
-  check?: GradientCheck;
-  /** Where a captured step reads lr and the check's step at each replay (needed to be captured). */
-  live?: LiveHyper;
 }
 
 /**
@@ -168,9 +176,7 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
-    const step = ++state.steps[i];
-    const rec = recorderFor(op, p.device, live);
-    rec?.onReplay(() => ++state.steps[i]);
+    const step = advanceStep(op, state, i, p.device, live);
     if (p.size === 0) return;
     // A fresh momentum buffer is set to the gradient (PyTorch's clone), never read.
     const fresh = momentum > 0 && !state.momentumBuffers[i];
@@ -240,9 +246,7 @@ export function adamUpdate(params: readonly Tensor[], grads: readonly (Tensor | 
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
-    const step = ++state.steps[i];
-    const rec = recorderFor(op, p.device, live);
-    rec?.onReplay(() => ++state.steps[i]);
+    const step = advanceStep(op, state, i, p.device, live);
     if (p.size === 0) return;
     const lri = lr * lrMult[i];
     const item: AdamItem = { i, p, g, m: state.m[i], v: state.v[i], step, lr: lri, consts: constsOf(i, lri, step) };

@@ -1,6 +1,7 @@
 // matmul_common.wgsl (included by matmul_naive, matmul_tiled, matmul_reg): the shared uniform
-// Params, bindings 0-4 (a, b, bias read; out read_write [batch, M, N]; p uniform), the batch
-// offsets of broadcast operands and the scale/bias/activation epilogue.
+// Params, bindings 0-4 (a, b, bias read; out read_write [batch, M, N]; p uniform), the offsets of
+// opA / opB items (a_index, b_index) and of broadcast operands' batches, and the
+// scale/bias/activation epilogue.
 // has_bias: 0 none, 1 bias [N] shared by every batch, 2 one bias row per batch ([batch, N]).
 struct Params {
   M: u32, N: u32, K: u32, batch: u32,
@@ -16,6 +17,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+
+// Offset of opA[i, k] in a batch's A: A is [M, K], or [K, M] when trans (TRANS_A).
+fn a_index(i: u32, k: u32, trans: bool) -> u32 { return select(i * p.K + k, k * p.M + i, trans); }
+
+// Offset of opB[k, j] in a batch's B: B is [K, N], or [N, K] when trans (TRANS_B).
+fn b_index(k: u32, j: u32, trans: bool) -> u32 { return select(k * p.N + j, j * p.K + k, trans); }
 
 // Element offsets of batch z's A and B matrices.
 fn batch_offsets(z: u32) -> vec2u {

@@ -1,10 +1,11 @@
 /**
  * @file Where the time of lavapipe's default matmul (matmul_packed, 1024^3) and conv2d forward
- * (conv2d_shuffle, batch 8, 32 x 32, 3x3, 64 -> 64) goes: the real kernels beside copies of their
- * inner loops with the loads replaced by register arithmetic (compute-only bound), with the
+ * (conv2d_shuffle, batch 8, 32 x 32, 3x3, 64 -> 64) goes: the real kernels beside variants of
+ * their inner loops with the loads replaced by register arithmetic (compute-only bound), with the
  * arithmetic removed (loads only), with the loads confined to a cache-resident footprint, read
- * from workgroup memory, or read as texels, and with 2 or 4 accumulator blocks per lane (fewer
- * loads per FMA) (bench/matmul_bound*.wgsl, bench/conv_bound.wgsl).
+ * from workgroup memory, or read as texels (each derived at run time from the kernel's own source
+ * by checked substitutions: bench/bound-variants.ts), and with 2 or 4 accumulator blocks per lane
+ * (fewer loads per FMA; bench/matmul_bound_blocks.wgsl).
  * Every variant runs in the same interleaved rounds as the FMA ceiling (bench/bench_ceiling.wgsl),
  * so each row's "% ceiling" and "x real" are medians of same-round ratios. The real kernels'
  * outputs (and the variants that compute the product) are checked against the f64 reference
@@ -30,6 +31,7 @@ import { conv2dRef } from '../src/reference/conv.js';
 import { nd } from '../src/reference/ndarray.js';
 import { ceilingKernel, measureCeilings } from './ceilings.js';
 import { timeInterleaved } from './harness.js';
+import { boundVariant, type BoundKernel } from './bound-variants.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SG = 8;
@@ -117,9 +119,19 @@ function ceilingLaunch(device: Device, bestName: string): Variant {
     launch: () =>
       device.dispatch({
         kernel, entry: 'fma_peak', label: 'fma_peak', constants: { ITERS: iters, CHAINS, WG },
-        bindings: { out: out.binding('bench') }, params: { n: invocations }, workgroups: [invocations / WG],
+        bindings: { out4: out.binding('bench') }, params: { n: invocations }, workgroups: [invocations / WG],
       }),
   };
+}
+
+/**
+ * Compiles variant `variant` of `kernel` (bench/bound-variants.ts) once, as `name`; returns the
+ * bindings its entry `entry` reads (reflected), taken from `available`.
+ */
+function loadVariant(device: Device, kernel: BoundKernel, variant: string, name: string, entry: string, available: Record<string, BufferRange>): Record<string, BufferRange> {
+  const module = device.kernels.has(name) ? device.kernels.load(name) : device.kernels.loadSource(name, boundVariant(kernel, variant));
+  const used = module.entries.get(entry)!.bindings.filter((b) => b.kind !== 'uniform').map((b) => b.name);
+  return Object.fromEntries(used.map((u) => [u, available[u]]));
 }
 
 /** pa / pb of matmul_packed (one batch, no padding needed: M, N multiples of 32, K of 4). */
@@ -195,27 +207,24 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
   };
   await check('matmul_packed main on packed operands', mainOnly);
 
-  const name = 'matmul_bound';
-  if (!device.kernels.has(name)) device.kernels.loadSource(name, readFileSync(join(here, 'matmul_bound.wgsl'), 'utf8'));
   // p.pad1: the small variant's index mask (1024 vec4s = 16 KiB)
   const boundParams = { ...params, pad1: 1023 };
   const available: Record<string, BufferRange> = {
     pa: pa.binding('bench'), pb: pb.binding('bench'), a4: unusedBinding(device, 'a4'), b4: unusedBinding(device, 'b4'),
     bias: unusedBinding(device, 'bias'), out: unusedBinding(device, 'out'), out4: out.binding('bench'),
   };
-  const bound = (entry: string) => {
-    // each entry gets the bindings it reads (reflected)
-    const used = device.kernels.load(name).entries.get(entry)!.bindings.filter((b) => b.kind !== 'uniform').map((b) => b.name);
-    const bindings = Object.fromEntries(used.map((u) => [u, available[u]]));
+  const bound = (variant: string) => {
+    const name = `matmul_bound_${variant}`;
+    const bindings = loadVariant(device, 'matmul_packed', variant, name, 'main', available);
     return () =>
       device.dispatch({
-        kernel: name, entry, label: `matmul_bound ${entry}`, params: boundParams,
+        kernel: name, entry: 'main', label: name, params: boundParams,
         constants: { RM, A_DIRECT: 0, B_DIRECT: 0, TRANS_A: 0, OUT_VEC4: 1 }, bindings,
         workgroups: [N / (4 * SG), M / RM, 1],
       });
   };
-  await check('matmul_bound real_loop (the loop copy)', bound('real_loop'));
-  await check('matmul_bound unroll_k2', bound('unroll_k2'));
+  await check('matmul_packed main compiled by the bench (variant real_loop)', bound('real_loop'));
+  await check('matmul_packed variant unroll_k2', bound('unroll_k2'));
 
   const blocksName = 'matmul_bound_blocks';
   if (!device.kernels.has(blocksName)) device.kernels.loadSource(blocksName, readFileSync(join(here, 'matmul_bound_blocks.wgsl'), 'utf8'));
@@ -227,12 +236,12 @@ async function matmulVariants(device: Device, n: number): Promise<{ variants: Va
     });
   for (const [rb, cb] of [[2, 1], [1, 2], [2, 2]]) await check(`matmul_bound_blocks ${32 * rb} x ${4 * cb} per lane`, blocks(rb, cb));
   const tex = textureVariant(device, packA(A, M, K), packB(B, K, N), M, N, K, out);
-  await check('matmul_bound_texture texel', tex.launch);
+  await check('matmul_packed variant texel', tex.launch);
 
   const variants: Variant[] = [
     { name: 'real: matmul()', what: `${configKey(config)}: pack_a + pack_b + main`, launch: full, flops },
     { name: 'real: main only', what: 'matmul_packed main on pre-packed operands', launch: mainOnly, flops },
-    { name: 'loop copy', what: 'matmul_bound real_loop (same loop, bench file)', launch: bound('real_loop'), flops },
+    { name: 'loop copy', what: 'matmul_packed main, compiled by the bench', launch: bound('real_loop'), flops },
     { name: 'K unrolled x2', what: 'real loop, two k4 steps per iteration', launch: bound('unroll_k2'), flops },
     { name: 'compute only', what: 'loads replaced by register arithmetic', launch: bound('compute'), flops },
     { name: 'loads only', what: 'loads, no FMAs (flops: the real product)', launch: bound('loads'), flops },
@@ -268,11 +277,12 @@ function textureVariant(device: Device, pa: Float32Array, pb: Float32Array, M: n
   };
   const ta = texture(pa, (K / 4) * SG, M / SG);
   const tb = texture(pb, K * SG, N / (4 * SG));
-  // the copy of main includes matmul_common.wgsl: expand it as the registry does
-  const code = KernelRegistry.expandIncludes('matmul_bound_texture.wgsl', readFileSync(join(here, 'matmul_bound_texture.wgsl'), 'utf8')).source;
-  const module = gpu.createShaderModule({ code });
+  // the registry reflects buffers only: the variant's includes expanded by the registry's expander,
+  // compiled here
+  const file = 'matmul_bound_texel.wgsl';
+  const module = gpu.createShaderModule({ label: file, code: KernelRegistry.expandIncludes(file, boundVariant('matmul_packed', 'texel')).source });
   const pipeline = gpu.createComputePipeline({
-    layout: 'auto', compute: { module, entryPoint: 'texel', constants: { RM, A_DIRECT: 0, B_DIRECT: 0, TRANS_A: 0, OUT_VEC4: 1 } },
+    layout: 'auto', compute: { module, entryPoint: 'main', constants: { RM, A_DIRECT: 0, B_DIRECT: 0, TRANS_A: 0, OUT_VEC4: 1 } },
   });
   // matmul_common's Params: M, N, K, batch, rank, has_bias, act, pad0, alpha, pad1..3, bshape, sa, sb
   const words = new Uint32Array(36);
@@ -344,27 +354,28 @@ async function convVariants(device: Device, quick: boolean): Promise<{ variants:
     await check('conv2d (conv2d_shuffle fwd)', (await o.data()) as Float32Array);
     o.dispose();
   }
-  const name = 'conv_bound';
-  if (!device.kernels.has(name)) device.kernels.loadSource(name, readFileSync(join(here, 'conv_bound.wgsl'), 'utf8'));
   const M = NB * g.OH * g.OW;
   const params = convParams(g);
-  const bound = (entry: string) => () =>
-    device.dispatch({
-      kernel: name, entry, label: `conv_bound ${entry}`, params,
-      bindings: {
-        ...(entry === 'fwd_compute' ? {} : { x4: x.binding('bench'), w4: w.binding('bench') }),
-        bias: unusedBinding(device, 'bias'), out4: out.binding('bench'),
-      },
-      workgroups: [Math.min(65535, Math.ceil(M / RM)), Math.ceil(C / (4 * SG)), 1],
-    });
+  const available: Record<string, BufferRange> = {
+    x4: x.binding('bench'), w4: w.binding('bench'), bias: unusedBinding(device, 'bias'), out4: out.binding('bench'),
+  };
+  const bound = (variant: string) => {
+    const name = `conv_bound_${variant}`;
+    const bindings = loadVariant(device, 'conv2d_shuffle', variant, name, 'fwd', available);
+    return () =>
+      device.dispatch({
+        kernel: name, entry: 'fwd', label: name, params, bindings,
+        workgroups: [Math.min(65535, Math.ceil(M / RM)), Math.ceil(C / (4 * SG)), 1],
+      });
+  };
   poison(device, out);
   bound('fwd')();
-  await check('conv_bound fwd (the loop copy)', (await out.data()) as Float32Array);
+  await check('conv2d_shuffle fwd compiled by the bench (variant fwd)', (await out.data()) as Float32Array);
   const real = () => conv2d(x, w, null, opts).dispose();
   return {
     variants: [
       { name: 'real: conv2d()', what: 'conv2d_shuffle fwd', launch: real, flops },
-      { name: 'loop copy', what: 'conv_bound fwd (same loop, bench file)', launch: bound('fwd'), flops },
+      { name: 'loop copy', what: 'conv2d_shuffle fwd, compiled by the bench', launch: bound('fwd'), flops },
       { name: 'compute only', what: 'loads replaced by register arithmetic', launch: bound('fwd_compute'), flops },
       { name: 'loads only', what: 'loads, no FMAs (flops: the real conv)', launch: bound('fwd_loads'), flops },
     ],

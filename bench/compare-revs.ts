@@ -1,0 +1,68 @@
+/**
+ * @file One bench suite at another revision and at this checkout, in alternating processes of
+ * the same run, and the ratio of their medians per row (other revision / this one: above 1
+ * means this checkout is faster). The other revision is checked out into a temporary git
+ * worktree that shares this checkout's node_modules.
+ *   npx tsx bench/compare-revs.ts --rev <rev> --suite <name> [--rounds 3] [--full] [--out FILE]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import type { BenchRow } from './harness.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function runSuite(tree: string, suite: string, quick: boolean, out: string): BenchRow[] {
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--suite', suite, ...(quick ? ['--quick'] : []), '--out', out], {
+    cwd: tree, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return (JSON.parse(readFileSync(out, 'utf8')).rows as BenchRow[]).filter((r) => r.suite === suite);
+}
+
+const opts = new Command('compare-revs')
+  .requiredOption('--rev <rev>', 'the revision to compare with (e.g. HEAD~1, a commit)')
+  .requiredOption('--suite <name>', 'the bench suite (bench/suites/<name>.ts at both revisions)')
+  .option('--rounds <n>', 'alternating rounds (each runs both trees once)', '3')
+  .option('--full', 'full sizes instead of --quick', false)
+  .option('--out <file>', 'JSON output')
+  .parse()
+  .opts<{ rev: string; suite: string; rounds: string; full: boolean; out?: string }>();
+
+const work = mkdtempSync(join(tmpdir(), 'widthscope-revs-'));
+const old = join(work, 'tree');
+execFileSync('git', ['worktree', 'add', '--detach', old, opts.rev], { cwd: root, stdio: 'ignore' });
+symlinkSync(join(root, 'node_modules'), join(old, 'node_modules'));
+const times: Record<string, { old: number[]; now: number[] }> = {};
+try {
+  for (let r = 0; r < Number(opts.rounds); r++) {
+    // alternate which tree goes first, so neither always pays a cold machine
+    const order: ['old' | 'now', string][] = r % 2 === 0 ? [['old', old], ['now', root]] : [['now', root], ['old', old]];
+    for (const [which, tree] of order) {
+      for (const row of runSuite(tree, opts.suite, !opts.full, join(work, `${which}-${r}.json`))) {
+        const key = `${row.name} ${row.shape}`;
+        (times[key] ??= { old: [], now: [] })[which].push(row.medianMs);
+      }
+    }
+    console.error(`round ${r + 1} of ${opts.rounds} done`);
+  }
+} finally {
+  execFileSync('git', ['worktree', 'remove', '--force', old], { cwd: root, stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+}
+const rows = Object.entries(times)
+  .filter(([, t]) => t.old.length > 0 && t.now.length > 0)
+  .map(([row, t]) => ({ row, oldMs: median(t.old), nowMs: median(t.now), ratio: median(t.old) / median(t.now) }));
+const geomean = Math.exp(rows.reduce((s, r) => s + Math.log(r.ratio), 0) / Math.max(1, rows.length));
+console.log(`suite ${opts.suite}, ${opts.rev} / this checkout, medians over ${opts.rounds} alternating rounds`);
+for (const r of rows) console.log(`${r.row.padEnd(60)} ${r.oldMs.toFixed(2).padStart(9)} ms ${r.nowMs.toFixed(2).padStart(9)} ms  x${r.ratio.toFixed(2)}`);
+console.log(`geomean ratio (rows in both): x${geomean.toFixed(3)} over ${rows.length} rows`);
+if (opts.out) writeFileSync(opts.out, JSON.stringify({ rev: opts.rev, suite: opts.suite, rounds: Number(opts.rounds), rows, geomean }, null, 1));

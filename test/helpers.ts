@@ -45,6 +45,12 @@ export function pair(shape: number[], seed: number, lo = -1, hi = 1): { t: Tenso
   return { t: fromArray(data, shape), r: { shape: [...shape], data: Float64Array.from(data) } };
 }
 
+/** A row-wise op's input: a fresh seed, `pair(shape, seed, lo, hi)` and the size of the last axis (the row length). */
+export function rowsInput(shape: number[], lo = -1, hi = 1): { last: number; seed: number; x: { t: Tensor; r: NDArray } } {
+  const seed = freshSeed();
+  return { last: shape[shape.length - 1], seed, x: pair(shape, seed, lo, hi) };
+}
+
 /** ||out - ref|| / ||scale|| (scale defaults to ref; pass e.g. the reduction of |x| for sums that cancel). */
 export function relErr(out: ArrayLike<number>, ref: ArrayLike<number>, scale: ArrayLike<number> = ref): number {
   let num = 0;

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { init, shutdown } from '../tensor/runtime.js';
 import type { Device } from '../tensor/device.js';
 import { enumerateAdapters, formatAdapter } from '../tensor/adapters.js';
@@ -21,6 +21,9 @@ import { startWatchdog } from '../tensor/watchdog.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FAMILIES = ['mlp', 'cnn', 'transformer'];
 const OPTIMIZERS = ['sgd', 'adam'];
+/** --family and --optimizer, the same on every command that builds a model. */
+const familyOption = () => new Option('--family <f>', 'mlp | cnn | transformer').default('mlp').argParser(oneOf('--family', FAMILIES));
+const optimizerOption = () => new Option('--optimizer <o>', 'sgd | adam').default('adam').argParser(oneOf('--optimizer', OPTIMIZERS));
 
 const program = new Command('widthscope').description('Width sweeps on WebGPU: muP, kernels, autodiff');
 // Commander's own errors (unknown option, missing argument) are thrown to the handler at the end,
@@ -206,10 +209,10 @@ program
 program
   .command('coordcheck')
   .description('coordinate check: mean |x| of every layer for widths x steps, SP vs muP; JSON and log-log plots')
-  .option('--family <f>', 'mlp | cnn | transformer', oneOf('--family', FAMILIES), 'mlp')
+  .addOption(familyOption())
   .option('--widths <list>', 'comma-separated widths', positiveIntList('--widths'), '64,128,256,512,1024,2048')
   .option('--steps <n>', 'training steps t = 0 .. n', positiveInt('--steps'), '3')
-  .option('--optimizer <o>', 'sgd | adam', oneOf('--optimizer', OPTIMIZERS), 'adam')
+  .addOption(optimizerOption())
   .option('--lr <x>', 'learning rate', positiveNumber('--lr'), '0.003')
   .option('--seeds <n>', 'seeds averaged per point', positiveInt('--seeds'), '3')
   .option('--out <dir>', 'output directory', 'results/coordcheck')
@@ -233,12 +236,12 @@ program
 program
   .command('describe')
   .description('print what each parameter of a model gets: role, init, forward multiplier, lr multiplier')
-  .option('--family <f>', 'mlp | cnn | transformer', oneOf('--family', FAMILIES), 'mlp')
+  .addOption(familyOption())
   .option('--width <n>', 'width', positiveInt('--width'), '256')
   .option('--base-width <n>', 'base width (muP equals SP here)', positiveInt('--base-width'), '64')
   .option('--depth <n>', 'depth', positiveInt('--depth'), '2')
   .option('--parameterization <p>', 'sp | ntk | mup | mf', oneOf('--parameterization', ['sp', 'ntk', 'mup', 'mf']), 'mup')
-  .option('--optimizer <o>', 'sgd | adam', oneOf('--optimizer', OPTIMIZERS), 'adam')
+  .addOption(optimizerOption())
   .option('--gamma0 <x>', 'MF richness', positiveNumber('--gamma0'), '1')
   .action((o: Record<string, string>) => {
     checkModelOptions({ family: o.family, widths: [+o.width, +o.baseWidth], widthOption: '--width / --base-width', parameterization: o.parameterization, optimizer: o.optimizer });

@@ -40,41 +40,59 @@ function makeSetup(family: Family) {
   return { task, spec, build };
 }
 
-/** Losses per step and final test outputs of a single model. */
-async function runSingle(task: Task, model: Model): Promise<{ losses: number[]; outputs: Float32Array }> {
-  const opt = new Adam(model.parameters(), { lr: 1e-2 });
-  const losses: number[] = [];
-  for (let s = 0; s < STEPS; s++) {
-    const b = task.train(8, s);
-    const l = trainStep(model, opt, task, b);
-    losses.push(await l.item());
-    for (const t of [l, b.x, b.y]) t.dispose();
-  }
-  const test = task.test();
-  const { outputs } = await evaluate(model, task, test);
-  test.x.dispose();
-  test.y.dispose();
-  opt.dispose();
-  return { losses, outputs: outputs.slice() };
-}
+/** A batch of the task as the train steps take it. */
+type Batch = ReturnType<Task['train']>;
 
-/** Per-member losses per step and final per-member test outputs of an ensemble; `poison(step)` may corrupt it. */
-async function runEnsemble(task: Task, model: Model, poison?: (step: number) => void): Promise<{ losses: number[][]; outputs: Float32Array[] }> {
+/**
+ * STEPS Adam steps (lr 1e-2) of `step` on batches of 8, then the test outputs; `lossOf` reads a
+ * step's loss tensor, `outputsOf` evaluates the test set; `poison(step)` may corrupt the model first.
+ */
+async function runSteps<L, O>(
+  task: Task,
+  model: Model,
+  step: (opt: Adam, b: Batch) => ws.Tensor,
+  lossOf: (l: ws.Tensor) => Promise<L>,
+  outputsOf: (test: Batch) => Promise<O>,
+  poison?: (step: number) => void,
+): Promise<{ losses: L[]; outputs: O }> {
   const opt = new Adam(model.parameters(), { lr: 1e-2 });
-  const losses: number[][] = [];
+  const losses: L[] = [];
   for (let s = 0; s < STEPS; s++) {
     poison?.(s);
     const b = task.train(8, s);
-    const l = ensembleTrainStep(model, opt, task, b);
-    losses.push(Array.from((await l.data()) as Float32Array));
+    const l = step(opt, b);
+    losses.push(await lossOf(l));
     for (const t of [l, b.x, b.y]) t.dispose();
   }
   const test = task.test();
-  const { outputs } = await evaluateEnsemble(model, task, test);
+  const outputs = await outputsOf(test);
   test.x.dispose();
   test.y.dispose();
   opt.dispose();
-  return { losses, outputs: outputs.map((o) => o.slice()) };
+  return { losses, outputs };
+}
+
+/** Losses per step and final test outputs of a single model. */
+function runSingle(task: Task, model: Model): Promise<{ losses: number[]; outputs: Float32Array }> {
+  return runSteps(
+    task,
+    model,
+    (opt, b) => trainStep(model, opt, task, b),
+    (l) => l.item(),
+    async (test) => (await evaluate(model, task, test)).outputs.slice(),
+  );
+}
+
+/** Per-member losses per step and final per-member test outputs of an ensemble; `poison(step)` may corrupt it. */
+function runEnsemble(task: Task, model: Model, poison?: (step: number) => void): Promise<{ losses: number[][]; outputs: Float32Array[] }> {
+  return runSteps(
+    task,
+    model,
+    (opt, b) => ensembleTrainStep(model, opt, task, b),
+    async (l) => Array.from((await l.data()) as Float32Array),
+    async (test) => (await evaluateEnsemble(model, task, test)).outputs.map((o) => o.slice()),
+    poison,
+  );
 }
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, what: string): void {

@@ -51,6 +51,22 @@ const BROADCAST_PAIRS: [number[], number[]][] = [
   [[2, 3, 40], [3, 1]], [[5, 1, 7, 300], [4, 1, 300]], [[70, 33], [33]], [[6, 36], [1, 36]],
 ];
 
+/** Shapes of the two sides from `[size, a is 1, b is 1]` per axis. */
+function broadcastShapes(axes: [number, boolean, boolean][]): [number[], number[]] {
+  return [axes.map(([d, one]) => (one ? 1 : d)), axes.map(([d, , one]) => (one ? 1 : d))];
+}
+
+/** `op(a, b)` on fresh inputs of shapes `sa` and `sb` (seeds `seed`, `seed + 7`) matches the f64 reference. */
+async function expectBroadcastMatches(op: 'mul' | 'sub', sa: number[], sb: number[], seed: number): Promise<void> {
+  const a = pair(sa, seed);
+  const b = pair(sb, seed + 7);
+  await ws.tidyAsync(async () => {
+    await expectMatches(ws[op](a.t, b.t), binaryRef(op, a.r, b.r), TOL.elementwise, `${op} ${sa} ${sb}`);
+  });
+  a.t.dispose();
+  b.t.dispose();
+}
+
 describe('binary ops broadcast like NumPy and match the f64 reference', () => {
   for (const op of Object.keys(BINARY_OPS) as BinaryOp[]) {
     it(`${op}`, async () => {
@@ -85,15 +101,8 @@ describe('binary ops broadcast like NumPy and match the f64 reference', () => {
     );
     await fc.assert(
       fc.asyncProperty(shapePair, async ([axes, drop, seed]) => {
-        const sa = axes.map(([d, one]) => (one ? 1 : d));
-        const sb = axes.map(([d, , one]) => (one ? 1 : d)).slice(drop);
-        const a = pair(sa, seed);
-        const b = pair(sb, seed + 7);
-        await ws.tidyAsync(async () => {
-          await expectMatches(ws.mul(a.t, b.t), binaryRef('mul', a.r, b.r), TOL.elementwise, `mul ${sa} ${sb}`);
-        });
-        a.t.dispose();
-        b.t.dispose();
+        const [sa, sb] = broadcastShapes(axes);
+        await expectBroadcastMatches('mul', sa, sb.slice(drop), seed);
       }),
       { numRuns: 40 },
     );
@@ -104,15 +113,8 @@ describe('binary ops broadcast like NumPy and match the f64 reference', () => {
     const last = fc.tuple(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 75 }).map((k) => 4 * k)), fc.boolean());
     await fc.assert(
       fc.asyncProperty(lead, last, fc.integer({ min: 0, max: 2 ** 31 }), async (axes, [n, bOne], seed) => {
-        const sa = [...axes.map(([d, one]) => (one ? 1 : d)), n];
-        const sb = [...axes.map(([d, , one]) => (one ? 1 : d)), bOne ? 1 : n];
-        const a = pair(sa, seed);
-        const b = pair(sb, seed + 7);
-        await ws.tidyAsync(async () => {
-          await expectMatches(ws.sub(a.t, b.t), binaryRef('sub', a.r, b.r), TOL.elementwise, `sub ${sa} ${sb}`);
-        });
-        a.t.dispose();
-        b.t.dispose();
+        const [sa, sb] = broadcastShapes(axes);
+        await expectBroadcastMatches('sub', [...sa, n], [...sb, bOne ? 1 : n], seed);
       }),
       { numRuns: 25 },
     );

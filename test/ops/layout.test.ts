@@ -5,19 +5,24 @@ import { concatRef, mapBroadcast, permuteRef, sliceRef } from '../../src/referen
 import { expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
 import { index3Plan } from '../../src/ops/launch.js';
 
+/** permute of a fresh tensor by every `[shape, perm, seed]` the arbitrary draws copies exactly (property test). */
+async function expectPermutesMatch(arb: fc.Arbitrary<[number[], number[], number]>, numRuns: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(arb, async ([shape, perm, seed]) => {
+      const { t, r } = pair(shape, seed);
+      await ws.tidyAsync(() => expectMatches(ws.permute(t, perm), permuteRef(r, perm), 0, `permute ${shape} ${perm}`));
+      t.dispose();
+    }),
+    { numRuns },
+  );
+}
+
 describe('layout ops copy exactly', () => {
   it('permute and transpose on random permutations (property test)', async () => {
     const arb = fc
       .array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 })
       .chain((shape) => fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length }), fc.integer({ min: 0, max: 2 ** 31 })));
-    await fc.assert(
-      fc.asyncProperty(arb, async ([shape, perm, seed]) => {
-        const { t, r } = pair(shape, seed);
-        await ws.tidyAsync(() => expectMatches(ws.permute(t, perm), permuteRef(r, perm), 0, `permute ${shape} ${perm}`));
-        t.dispose();
-      }),
-      { numRuns: 50 },
-    );
+    await expectPermutesMatch(arb, 50);
     // Last output axis >= 32 (long rows through copy3 / copy3_vec4 or, past 3 merged axes, main).
     const arbWide = fc
       .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 })
@@ -27,14 +32,7 @@ describe('layout ops copy exactly', () => {
         return fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length }), fc.constant(seed));
       })
       .filter(([shape, perm]) => shape[perm[perm.length - 1]] >= 32);
-    await fc.assert(
-      fc.asyncProperty(arbWide, async ([shape, perm, seed]) => {
-        const { t, r } = pair(shape, seed);
-        await ws.tidyAsync(() => expectMatches(ws.permute(t, perm), permuteRef(r, perm), 0, `permute ${shape} ${perm}`));
-        t.dispose();
-      }),
-      { numRuns: 25 },
-    );
+    await expectPermutesMatch(arbWide, 25);
     const { t, r } = pair([3, 17, 257], freshSeed());
     await expectMatches(ws.transpose(t), permuteRef(r, [0, 2, 1]), 0, 'transpose');
     await expectMatches(ws.transpose(t, 0, 1), permuteRef(r, [1, 0, 2]), 0, 'transpose 0 1 (last axis 257)');

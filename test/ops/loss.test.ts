@@ -3,7 +3,7 @@ import * as ws from '../../src/index.js';
 import { checkLabels, crossEntropy, crossEntropyBackward, mseLoss, mseLossBackward, type Reduction } from '../../src/ops/loss.js';
 import { crossEntropyBackwardRef, crossEntropyRef, mseBackwardRef, mseRef } from '../../src/reference/loss.js';
 import { maxScaledDiff, numericVjp } from '../../src/reference/finite-diff.js';
-import { TOL, expectMatches, freshSeed, pair, rng } from '../helpers.js';
+import { TOL, expectMatches, freshSeed, pair, rng, rowsInput } from '../helpers.js';
 
 /** Logits shapes [..., C]: C from 1 (a single class) to a vocabulary of 5000. */
 const SHAPES: number[][] = [[1, 1], [3, 3], [17, 17], [257, 10], [2, 3, 17], [5, 257], [3, 1000], [2, 5000], [1, 3]];
@@ -27,9 +27,7 @@ describe('cross-entropy matches the f64 reference', () => {
       for (const variant of ['invocation', 'workgroup'] as const) {
         for (const reduction of REDUCTIONS) {
           await ws.tidyAsync(async () => {
-            const c = shape[shape.length - 1];
-            const seed = freshSeed();
-            const x = pair(shape, seed, -4, 4);
+            const { last: c, seed, x } = rowsInput(shape, -4, 4);
             const lab = randomLabels(x.t.size / c, c, seed + 1);
             const labels = ws.fromArray(lab, shape.slice(0, -1));
             const ref = crossEntropyRef(x.r, lab, reduction);
@@ -53,9 +51,7 @@ describe('cross-entropy matches the f64 reference', () => {
     for (const shape of SHAPES) {
       for (const reduction of REDUCTIONS) {
         await ws.tidyAsync(async () => {
-          const c = shape[shape.length - 1];
-          const seed = freshSeed();
-          const x = pair(shape, seed, -4, 4);
+          const { last: c, seed, x } = rowsInput(shape, -4, 4);
           const rows = x.t.size / c;
           const lab = randomLabels(rows, c, seed + 1);
           const labels = ws.fromArray(lab, shape.slice(0, -1));

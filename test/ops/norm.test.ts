@@ -3,7 +3,7 @@ import * as ws from '../../src/index.js';
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, type RowVariant } from '../../src/ops/norm.js';
 import { normBackwardRef, normRef } from '../../src/reference/norm.js';
 import { maxScaledDiff, numericVjp } from '../../src/reference/finite-diff.js';
-import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
+import { TOL, expectMatches, freshSeed, pair, rowsInput } from '../helpers.js';
 
 /** [rows..., d]: d from 1 to 4096, rows from 1 to 257, non-multiples of the workgroup size. */
 const SHAPES: number[][] = [[1, 1], [3, 3], [17, 17], [257, 3], [2, 3, 17], [5, 257], [3, 1000], [2, 4096], [257, 64]];
@@ -16,9 +16,7 @@ describe('layerNorm and rmsNorm forward match the f64 reference', () => {
         for (const shape of SHAPES) {
           for (const variant of VARIANTS) {
             await ws.tidyAsync(async () => {
-              const d = shape[shape.length - 1];
-              const seed = freshSeed();
-              const x = pair(shape, seed, -2, 3);
+              const { last: d, seed, x } = rowsInput(shape, -2, 3);
               const w = affine ? pair([d], seed + 1, 0.5, 1.5) : null;
               const b = affine && kind === 'layer' ? pair([d], seed + 2) : null;
               const ref = normRef(kind, x.r, d, w?.r ?? null, b?.r ?? null, 1e-5);
@@ -87,9 +85,7 @@ describe('norm backward rules', () => {
         for (const variant of ['invocation', 'workgroup'] as const) {
           for (const affine of [true, false]) {
             await ws.tidyAsync(async () => {
-              const d = shape[shape.length - 1];
-              const seed = freshSeed();
-              const x = pair(shape, seed, -2, 3);
+              const { last: d, seed, x } = rowsInput(shape, -2, 3);
               const dy = pair(shape, seed + 3);
               const w = affine ? pair([d], seed + 1, 0.5, 1.5) : null;
               const ref = normBackwardRef(kind, dy.r, x.r, d, w?.r ?? null);

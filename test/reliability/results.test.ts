@@ -116,20 +116,43 @@ async function expectReportSkips(results: string, runId: string, file: string): 
 
 /** A corrupt-file fault: corrupt one finished run; report names it; resume redoes exactly it; results equal the reference. */
 function corruptCase(name: string, file: string, corrupt: (runDir: string, results: string) => void): FaultCase {
+  return victimCase(
+    name,
+    1,
+    async (results, victim) => {
+      corrupt(join(results, victim), results);
+      await expectReportSkips(results, victim, file);
+    },
+    (r, victim) => {
+      expect(Object.keys(r.summary.redone)).toEqual([victim]);
+      expect(r.summary.redone[victim].join(' ')).toContain(file);
+      expect(r.log).toContain(file);
+      expect(r.summary.counts).toMatchObject({ ok: 1, skipped: 3, failed: 0 });
+    },
+  );
+}
+
+/**
+ * A fault planted in run `index` of a fresh copy of the reference results: `plant` plants it (and
+ * checks what the report says), the resume starts exactly that run, `check` checks the resume, and
+ * the results equal the reference after.
+ */
+function victimCase(
+  name: string,
+  index: number,
+  plant: (results: string, victim: string) => Promise<void>,
+  check: (r: Awaited<ReturnType<typeof resume>>, victim: string) => void,
+): FaultCase {
   return {
     name,
     timeoutMs: 30_000,
     run: async () => {
       const { results, ref } = await freshCopy();
-      const victim = smallSweep.runs[1].id;
-      corrupt(join(results, victim), results);
-      await expectReportSkips(results, victim, file);
+      const victim = smallSweep.runs[index].id;
+      await plant(results, victim);
       const r = await resume(results);
       expect(r.started).toEqual([victim]);
-      expect(Object.keys(r.summary.redone)).toEqual([victim]);
-      expect(r.summary.redone[victim].join(' ')).toContain(file);
-      expect(r.log).toContain(file);
-      expect(r.summary.counts).toMatchObject({ ok: 1, skipped: 3, failed: 0 });
+      check(r, victim);
       expectSameRuns(results, ref);
       expectAllFinished(results, smallSweep);
     },
@@ -161,12 +184,10 @@ function plantLock(results: string, id: string, info: { pid: number; host: strin
 
 /** A stale-lock fault: the victim's run directory is gone, its lock and staging directory remain. */
 function staleLockCase(name: string, info: () => Promise<{ pid: number; host: string; age: number; garbage?: boolean }>, why: RegExp): FaultCase {
-  return {
+  return victimCase(
     name,
-    timeoutMs: 30_000,
-    run: async () => {
-      const { results, ref } = await freshCopy();
-      const victim = smallSweep.runs[2].id;
+    2,
+    async (results, victim) => {
       rmSync(join(results, victim), { recursive: true });
       const i = await info();
       const lock = plantLock(results, victim, i, i.age);
@@ -178,14 +199,12 @@ function staleLockCase(name: string, info: () => Promise<{ pid: number; host: st
       const lines: string[] = [];
       await reportCommand(results, { log: (l) => lines.push(l) });
       expect(lines.join('\n')).toMatch(new RegExp(`not finished: ${victim}, locked by .*stale`));
-      const r = await resume(results);
-      expect(r.started).toEqual([victim]);
+    },
+    (r) => {
       expect(r.log).toMatch(why);
       expect(r.log).toContain(`took over the lock`);
-      expectSameRuns(results, ref);
-      expectAllFinished(results, smallSweep);
     },
-  };
+  );
 }
 
 // ---- error cases ------------------------------------------------------------------------------

@@ -76,11 +76,21 @@ function setup(s: Setup, capturing: boolean, notes: string[] = []): Run {
   };
 }
 
+/** Runs `body` on a fresh setup, with the notes it writes; disposes the setup after. */
+async function withRun<T>(s: Setup, capturing: boolean, body: (run: Run, notes: string[]) => Promise<T>): Promise<T> {
+  const notes: string[] = [];
+  const run = setup(s, capturing, notes);
+  try {
+    return await body(run, notes);
+  } finally {
+    run.dispose();
+  }
+}
+
 /** Trains `steps` steps; returns every parameter's bits, the per-step losses' bits and the health reading. */
 async function train(s: Setup, capturing: boolean, steps: number, sizes: (step: number) => number = () => 8) {
-  const run = setup(s, capturing);
   const losses: number[] = [];
-  try {
+  return withRun(s, capturing, async (run) => {
     for (let k = 0; k < steps; k++) {
       const b = batch(s.family, k, sizes(k));
       const loss = run.step.run(b);
@@ -91,9 +101,7 @@ async function train(s: Setup, capturing: boolean, steps: number, sizes: (step: 
     const params = await Promise.all(run.model.parameters().map(async (p) => Array.from(new Uint32Array((await p.value.data()).buffer))));
     const reading = await run.health.read();
     return { params, losses, means: Array.from(reading.means!), stepCount: run.opt.stepCount, counts: { ...run.step.counts } };
-  } finally {
-    run.dispose();
-  }
+  });
 }
 
 describe('captured training steps', () => {
@@ -135,9 +143,7 @@ describe('captured training steps', () => {
     const sizes = (k: number) => (k === 5 || k === 9 ? 5 : 8);
     const s: Setup = { family: 'mlp', optimizer: 'adamw' };
     const off = await train(s, false, 12, sizes);
-    const notes: string[] = [];
-    const run = setup(s, true, notes);
-    try {
+    await withRun(s, true, async (run, notes) => {
       for (let k = 0; k < 12; k++) {
         const b = batch('mlp', k, sizes(k));
         const loss = run.step.run(b);
@@ -149,28 +155,25 @@ describe('captured training steps', () => {
       expect(notes.some((n) => n.includes('input shapes changed to f32[5, 12] i32[5]'))).toBe(true);
       // batch 8: steps 0 (normal) 1 (recorded), replayed after; batch 5: step 5 normal, step 9 recorded
       expect(run.step.counts).toEqual({ normal: 2, recorded: 2, replayed: 8 });
-    } finally {
-      run.dispose();
-    }
+    });
   }, 120_000);
 
   it('a step that draws unseeded random numbers is not captured, with the reason in a note', async () => {
-    const notes: string[] = [];
-    const run = setup({ family: 'mlp', optimizer: 'sgd' }, true, notes);
-    const noisy = capture(ws.getDevice(), ([x]) => [tidy(() => add(x, randnOp(x.shape)))], { name: 'noisy', note: (m) => notes.push(m) });
-    try {
-      const x = ws.zeros([4]);
-      const outs = [0, 1, 2, 3].map(() => noisy.run([x])[0]);
-      const values = await Promise.all(outs.map((t) => t.toArray()));
-      // each call drew new numbers: nothing was replayed
-      expect(new Set(values.map((v) => v.join())).size).toBe(4);
-      expect(noisy.counts).toEqual({ normal: 4, recorded: 0, replayed: 0 });
-      expect(notes.join('\n')).toContain('noisy: not captured: randn without an explicit seed draws a new seed at each call');
-      for (const t of [...outs, x]) t.dispose();
-    } finally {
-      noisy.dispose();
-      run.dispose();
-    }
+    await withRun({ family: 'mlp', optimizer: 'sgd' }, true, async (_run, notes) => {
+      const noisy = capture(ws.getDevice(), ([x]) => [tidy(() => add(x, randnOp(x.shape)))], { name: 'noisy', note: (m) => notes.push(m) });
+      try {
+        const x = ws.zeros([4]);
+        const outs = [0, 1, 2, 3].map(() => noisy.run([x])[0]);
+        const values = await Promise.all(outs.map((t) => t.toArray()));
+        // each call drew new numbers: nothing was replayed
+        expect(new Set(values.map((v) => v.join())).size).toBe(4);
+        expect(noisy.counts).toEqual({ normal: 4, recorded: 0, replayed: 0 });
+        expect(notes.join('\n')).toContain('noisy: not captured: randn without an explicit seed draws a new seed at each call');
+        for (const t of [...outs, x]) t.dispose();
+      } finally {
+        noisy.dispose();
+      }
+    });
   });
 
   it('never writes a tensor the caller still holds: every step returns a fresh loss', async () => {
@@ -201,9 +204,8 @@ describe('captured training steps', () => {
 
   it('a non-finite gradient in a replayed step is reported as diverged at its step', async () => {
     const result = async (capturing: boolean) => {
-      const run = setup({ family: 'mlp', optimizer: 'adamw' }, capturing);
-      const dev = ws.getDevice();
-      try {
+      return withRun({ family: 'mlp', optimizer: 'adamw' }, capturing, async (run) => {
+        const dev = ws.getDevice();
         for (let k = 0; k < 8; k++) {
           if (k === 5) {
             // NaN over the readout's bias, between steps (the next step's gradients turn NaN)
@@ -217,9 +219,7 @@ describe('captured training steps', () => {
           for (const t of [loss, b.x, b.y]) t.dispose();
         }
         return { diverged: (await run.health.read()).diverged, counts: { ...run.step.counts } };
-      } finally {
-        run.dispose();
-      }
+      });
     };
     const off = await result(false);
     const on = await result(true);
@@ -230,8 +230,7 @@ describe('captured training steps', () => {
   }, 60_000);
 
   it('a bad label in a replayed step is still reported by the next readback', async () => {
-    const run = setup({ family: 'mlp', optimizer: 'sgd' }, true);
-    try {
+    await withRun({ family: 'mlp', optimizer: 'sgd' }, true, async (run) => {
       for (let k = 0; k < 4; k++) {
         const b = batch('mlp', k);
         if (k === 3) {
@@ -244,15 +243,11 @@ describe('captured training steps', () => {
         for (const t of [loss, b.x, b.y]) t.dispose();
       }
       expect(run.step.counts.replayed).toBe(2);
-    } finally {
-      run.dispose();
-    }
+    });
   }, 60_000);
 
   it('a parameter replaced between steps makes the step record again', async () => {
-    const notes: string[] = [];
-    const run = setup({ family: 'mlp', optimizer: 'sgd' }, true, notes);
-    try {
+    await withRun({ family: 'mlp', optimizer: 'sgd' }, true, async (run, notes) => {
       for (let k = 0; k < 5; k++) {
         if (k === 3) {
           const p = run.model.parameters()[0];
@@ -269,8 +264,6 @@ describe('captured training steps', () => {
       }
       expect(run.step.counts).toEqual({ normal: 1, recorded: 2, replayed: 2 });
       expect(notes.join('\n')).toContain('records again');
-    } finally {
-      run.dispose();
-    }
+    });
   }, 60_000);
 });

@@ -153,3 +153,6 @@ export function formatTable(rows: BenchRow[]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
+
+/** Throughput in GB/s of `bytes` moved in `ms` milliseconds. */
+export const gbPerS = (bytes: number, ms: number): number => bytes / (ms * 1e6);

@@ -2,7 +2,7 @@
  * @file Elementwise and reduction throughput (GB/s) at 1M-64M elements, against the copy
  * ceiling measured in the same run and against a one-f32-per-item copy (the naive baseline).
  */
-import type { BenchRow, BenchSuite } from '../harness.js';
+import { gbPerS, type BenchRow, type BenchSuite } from '../harness.js';
 import { ceilingKernel } from '../ceilings.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { randn } from '../../src/ops/creation.js';
@@ -30,14 +30,13 @@ const suite: BenchSuite = {
           workgroups: [Math.min(65535, Math.ceil(n / 256))],
         }),
       );
-      const gb = (bytes: number, ms: number) => bytes / (ms * 1e6);
       const row = (name: string, ms: number, bytes: number): BenchRow => ({
         suite: 'elementwise',
         name,
         shape: `${n}`,
         medianMs: ms,
-        gbps: gb(bytes, ms),
-        pctCeiling: (100 * gb(bytes, ms)) / ctx.ceilings.gbps,
+        gbps: gbPerS(bytes, ms),
+        pctCeiling: (100 * gbPerS(bytes, ms)) / ctx.ceilings.gbps,
         xBaseline: copyMs / ms * (bytes / (8 * n)),
         baseline: 'f32 copy',
       });

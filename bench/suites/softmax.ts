@@ -7,7 +7,7 @@
  * per_row entry, on the broadcast3 entry it replaces, and a same-shape subtract.
  *   npx tsx bench/run.ts --suite softmax [--quick]
  */
-import type { BenchRow, BenchSuite, Interleaved } from '../harness.js';
+import { gbPerS, type BenchRow, type BenchSuite, type Interleaved } from '../harness.js';
 import { ceilingKernel } from '../ceilings.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { randn } from '../../src/ops/creation.js';
@@ -40,7 +40,6 @@ const suite: BenchSuite = {
   async run(ctx) {
     const dev = ctx.device;
     const rows: BenchRow[] = [];
-    const gb = (bytes: number, ms: number) => bytes / (ms * 1e6);
     const opts = { minRounds: ctx.quick ? 5 : 11, maxTimeS: ctx.quick ? 2 : 5 };
     const variants: SoftmaxVariant[] = dev.subgroupLanes > 0
       ? ['invocation', 'workgroup', 'subgroup', 'subgroup-registers']
@@ -119,8 +118,8 @@ const suite: BenchSuite = {
       ];
       const t = await ctx.timeInterleaved(cases.map((k) => k[1]), opts);
       cases.forEach(([name, , bytes], i) => rows.push({
-        suite: 'softmax', name, shape: `[${r}, ${c}]`, medianMs: t.medians[i], gbps: gb(bytes, t.medians[i]),
-        pctCeiling: (100 * gb(bytes, t.medians[i])) / ctx.ceilings.gbps,
+        suite: 'softmax', name, shape: `[${r}, ${c}]`, medianMs: t.medians[i], gbps: gbPerS(bytes, t.medians[i]),
+        pctCeiling: (100 * gbPerS(bytes, t.medians[i])) / ctx.ceilings.gbps,
         ...(i > 0 ? { xBaseline: 1 / median(t.ratios[i]), baseline: 'same-shape sub time (same rounds)' } : {}),
       }));
       for (const tt of [a, b, m]) tt.dispose();

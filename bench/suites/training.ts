@@ -3,7 +3,7 @@
  * an f32 copy of the same element count (the naive baseline): layerNorm forward/backward,
  * cross-entropy forward/backward, the embedding backward and fused Adam over an MLP's parameters.
  */
-import type { BenchRow, BenchSuite } from '../harness.js';
+import { gbPerS, type BenchRow, type BenchSuite } from '../harness.js';
 import { ceilingKernel } from '../ceilings.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { fromArray, randn } from '../../src/ops/creation.js';
@@ -18,7 +18,6 @@ const suite: BenchSuite = {
   async run(ctx) {
     const dev = ctx.device;
     const rows: BenchRow[] = [];
-    const gb = (bytes: number, ms: number) => bytes / (ms * 1e6);
     const copyMsFor = async (n: number): Promise<number> => {
       const x = randn([n], { seed: 1, device: dev });
       const out = Tensor.empty(dev, [n], 'f32', 'bench');
@@ -41,8 +40,8 @@ const suite: BenchSuite = {
       name,
       shape,
       medianMs: ms,
-      gbps: gb(bytes, ms),
-      pctCeiling: (100 * gb(bytes, ms)) / ctx.ceilings.gbps,
+      gbps: gbPerS(bytes, ms),
+      pctCeiling: (100 * gbPerS(bytes, ms)) / ctx.ceilings.gbps,
       xBaseline: (copyMs / ms) * (bytes / (8 * n)),
       baseline: 'f32 copy',
     });

@@ -11,6 +11,7 @@
  * `retainGraph` frees the saved handles of every node it walked.
  */
 import type { GradNode } from '../tensor/tensor.js';
+import { dynamic } from '../util/dynamic.js';
 import { backendOf, type Backend } from './backends.js';
 import { noGradient, type GradTensor, type Operand, type PrimitiveDef } from './primitive.js';
 
@@ -55,21 +56,15 @@ export class Node implements GradNode {
 
 // ---------------------------------------------------------------- recording
 
-let recording = true;
+const recording = dynamic(true);
 
 export function isGradEnabled(): boolean {
-  return recording;
+  return recording.get();
 }
 
 /** Runs `fn` with recording set to `on` (the backward walk records only under createGraph). */
 export function withRecording<T>(on: boolean, fn: () => T): T {
-  const prev = recording;
-  recording = on;
-  try {
-    return fn();
-  } finally {
-    recording = prev;
-  }
+  return recording.with(on, fn);
 }
 
 /** Runs `fn` without recording anything on the tape (evaluation, optimizer updates). */
@@ -109,7 +104,7 @@ export function record<P>(
   def: PrimitiveDef<P>, inputs: readonly Operand<GradTensor>[], params: P, out: GradTensor, be: Backend<GradTensor>,
   extra: readonly GradTensor[] = [],
 ): void {
-  if (!recording || def.rule === noGradient) return;
+  if (!recording.get() || def.rule === noGradient) return;
   const nodes = inputs.map((x) => (typeof x === 'number' ? null : nodeOf(x)));
   if (nodes.every((n) => n === null)) return;
   const saved = inputs.map((x, i) => (typeof x === 'number' ? x : be.alias(x, nodes[i])));

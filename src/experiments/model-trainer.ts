@@ -236,6 +236,40 @@ interface LoopOptions {
   capture?: boolean;
 }
 
+/**
+ * What one training loop holds: the model's optimizer, the test set, the health record (its
+ * gradient check on the optimizer), the probes and the captured step; `dispose` frees them with
+ * the model and the task.
+ */
+function loopParts(device: Device, c: RunConfig, task: Task, model: Model, o: LoopOptions, members: {
+  seeds: number[];
+  loss: (out: Tensor, y: Tensor) => Tensor;
+  step: (model: Model, opt: Optimizer, task: Task, batch: { x: Tensor; y: Tensor }) => Tensor;
+}) {
+  const opt = makeOptimizer(c, model);
+  const test = task.test();
+  const health = new TrainingHealth(device, members.seeds.length);
+  opt.gradientCheck = health.check;
+  const probes = TrainingProbes.create({ config: c, task, model, test, loss: members.loss, seeds: members.seeds, capture: o.capture });
+  const captured = new CapturedTrainStep(opt, (x, y) => members.step(model, opt, task, { x, y }), { enabled: o.capture });
+  return {
+    opt, test, health, probes, captured,
+    /** Appends training step `step` on a fresh batch and adds its loss to the health record. */
+    trainOn(step: number): void {
+      flagContext.step = step;
+      o.beforeStep?.(step, model);
+      const batch = task.train(c.batchSize, step);
+      const loss = captured.run(batch);
+      health.addLoss(loss, step);
+      for (const t of [loss, batch.x, batch.y]) t.dispose();
+    },
+    dispose(): void {
+      flagContext.step = null;
+      for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+    },
+  };
+}
+
 async function trainMember(device: Device, c: RunConfig, member: number, evalSteps: number[], outer: TrainHooks, o: LoopOptions): Promise<void> {
   // the health record speaks of member 0: this run is job member `member`
   const hooks: TrainHooks = {
@@ -247,13 +281,9 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   };
   const task = makeTask(c.task, device);
   const model = buildRun(c, task, device);
-  const opt = makeOptimizer(c, model);
-  const test = task.test();
+  const parts = loopParts(device, c, task, model, o, { seeds: [c.seed], loss: (out, y) => lossOf(task, out, y), step: trainStep });
+  const { opt, test, health, probes } = parts;
   const evals = new Set(evalSteps);
-  const health = new TrainingHealth(device, 1);
-  opt.gradientCheck = health.check;
-  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => lossOf(task, out, y), seeds: [c.seed], capture: o.capture });
-  const captured = new CapturedTrainStep(opt, (x, y) => trainStep(model, opt, task, { x, y }), { enabled: o.capture });
   let first = true;
   try {
     for (let step = 0; step <= c.steps; step++) {
@@ -270,12 +300,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
         hooks.onPredictions(step, outputs, shape, member);
       }
       if (step === c.steps || hooks.shouldStop() || hooks.isDiverged(member)) break;
-      flagContext.step = step;
-      o.beforeStep?.(step, model);
-      const batch = task.train(c.batchSize, step);
-      const loss = captured.run(batch);
-      health.addLoss(loss, step);
-      for (const t of [loss, batch.x, batch.y]) t.dispose();
+      parts.trainOn(step);
       if ((step + 1) % o.logEvery === 0) {
         const reading = await health.read();
         if (reportDivergences(reading, opt, hooks).size > 0) break;
@@ -283,8 +308,7 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
       }
     }
   } finally {
-    flagContext.step = null;
-    for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+    parts.dispose();
   }
 }
 
@@ -338,21 +362,17 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
   };
   const task = makeTask(c.task, device);
   const model = buildRun(c, task, device, seeds);
-  const opt = makeOptimizer(c, model);
-  const test = task.test();
+  const parts = loopParts(device, c, task, model, o, { seeds, loss: (out, y) => sum(memberLosses(task, out, y)), step: ensembleTrainStep });
+  const { opt, test, health, probes } = parts;
   const evals = new Set(job.evalSteps);
   // a member is dead once the runner marked it diverged or its loss turned non-finite here
   const dead = new Array<boolean>(S).fill(false);
   const alive = (m: number) => !dead[m] && !hooks.isDiverged(m);
-  const health = new TrainingHealth(device, S);
-  opt.gradientCheck = health.check;
   const readHealth = async (): Promise<Float32Array | null> => {
     const reading = await health.read();
     for (const m of reportDivergences({ ...reading, diverged: reading.diverged.filter((d) => alive(d.member)) }, opt, hooks)) dead[m] = true;
     return reading.means;
   };
-  const probes = TrainingProbes.create({ config: c, task, model, test, loss: (out, y) => sum(memberLosses(task, out, y)), seeds, capture: o.capture });
-  const captured = new CapturedTrainStep(opt, (x, y) => ensembleTrainStep(model, opt, task, { x, y }), { enabled: o.capture });
   let firstEval = true;
   try {
     for (let step = 0; step <= c.steps; step++) {
@@ -372,12 +392,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
         }
       }
       if (step === c.steps || hooks.shouldStop() || !dead.some((_, m) => alive(m))) break;
-      flagContext.step = step;
-      o.beforeStep?.(step, model);
-      const batch = task.train(c.batchSize, step);
-      const losses = captured.run(batch);
-      health.addLoss(losses, step);
-      for (const t of [losses, batch.x, batch.y]) t.dispose();
+      parts.trainOn(step);
       if ((step + 1) % o.logEvery === 0) {
         // a diverged member stops being reported, as a single run stops (its slice trains on, isolated)
         const v = (await readHealth())!;
@@ -385,8 +400,7 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
       }
     }
   } finally {
-    flagContext.step = null;
-    for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+    parts.dispose();
   }
 }
 

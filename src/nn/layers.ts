@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
+import { dynamic } from '../util/dynamic.js';
 import { add, conv2d, embedding, layerNorm, matmul, mul, permute, reshape, rmsNorm, scaledDotProductAttention } from '../autograd/ops.js';
 import { attentionScale } from './parameterization.js';
 import { memberRows } from '../ops/embedding.js';
@@ -35,21 +36,15 @@ export function memberBroadcast(p: Tensor, rank: number): Tensor {
 /** Receives the output of every layer that records (coordinate check, activations stats). */
 export type Recorder = (path: string, output: Tensor) => void;
 
-let recorder: Recorder | null = null;
+const recorder = dynamic<Recorder | null>(null);
 
 /** Runs `fn` with `r` receiving each recording layer's output. */
 export function withRecorder<T>(r: Recorder, fn: () => T): T {
-  const prev = recorder;
-  recorder = r;
-  try {
-    return fn();
-  } finally {
-    recorder = prev;
-  }
+  return recorder.with(r, fn);
 }
 
 export function record(path: string, t: Tensor): Tensor {
-  recorder?.(path, t);
+  recorder.get()?.(path, t);
   return t;
 }
 

@@ -8,7 +8,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import type { BufferRange } from '../tensor/kernel-registry.js';
-import { broadcastShapes, broadcastStrides, collapseDims, fmt, sizeOf } from '../tensor/shape.js';
+import { broadcastShapes, broadcastStrides, collapseDims, fmt, matmulDims, sizeOf } from '../tensor/shape.js';
 import { MAX_RANK, checkF32, checkSameDevice, pad8 } from './launch.js';
 import {
   NAIVE,
@@ -95,12 +95,7 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   const bShape = b.rank === 1 ? [b.shape[0], 1] : [...b.shape];
   const transA = a.rank > 1 && !!opts.transA;
   const transB = b.rank > 1 && !!opts.transB;
-  const [ra, ca] = aShape.slice(-2);
-  const [rb, cb] = bShape.slice(-2);
-  const M = transA ? ca : ra;
-  const K = transA ? ra : ca;
-  const Kb = transB ? cb : rb;
-  const N = transB ? rb : cb;
+  const { M, K, Kb, N } = matmulDims(aShape, bShape, transA, transB);
   const desc = `a ${fmt(a.shape)}${transA ? ' (transA)' : ''} and b ${fmt(b.shape)}${transB ? ' (transB)' : ''}`;
   if (K !== Kb) {
     throw new Error(

@@ -105,23 +105,33 @@ export function softmaxPlan(
   return { kernel: 'softmax_subgroup', entry: vec4 ? 'stream_vec4' : 'stream', vec4, constants: { LANES: lanes }, workgroups };
 }
 
-function forward(mode: Mode, x: Tensor, axis: number, opts: SoftmaxOptions): Tensor {
-  checkF32(mode, x);
-  const a = normAxis(mode, axis, x.rank, x.shape);
-  const out = Tensor.empty(x.device, x.shape, 'f32', mode);
-  if (x.size === 0) return out;
-  const { outer, len, inner } = view(x.shape, a);
-  const plan = softmaxPlan(mode, x.device, outer, len, inner, opts.variant);
-  x.device.dispatch({
+/**
+ * Runs the `pass` entry of the softmax kernel over `src`'s shape into a fresh tensor. `inputs` are
+ * the input tensors by binding name; under the vec4 plan each binding name takes a `4` suffix.
+ */
+function dispatchSoftmax(mode: Mode, op: string, pass: 'fwd' | 'bwd', src: Tensor, axis: number, opts: SoftmaxOptions, inputs: Record<string, Tensor>): Tensor {
+  const a = normAxis(op, axis, src.rank, src.shape);
+  const out = Tensor.empty(src.device, src.shape, 'f32', op);
+  if (src.size === 0) return out;
+  const { outer, len, inner } = view(src.shape, a);
+  const plan = softmaxPlan(op, src.device, outer, len, inner, opts.variant);
+  const suffix = plan.vec4 ? '4' : '';
+  const bindings = Object.fromEntries([...Object.entries(inputs), ['out', out] as const].map(([name, t]) => [`${name}${suffix}`, t.binding(op)]));
+  src.device.dispatch({
     kernel: plan.kernel,
-    entry: `fwd_${plan.entry}`,
-    label: `${mode}(${fmt(x.shape)}, axis ${axis})`,
+    entry: `${pass}_${plan.entry}`,
+    label: `${op}(${fmt(src.shape)}, axis ${axis})`,
     constants: { MODE: mode === 'softmax' ? 0 : 1, ...plan.constants },
-    bindings: plan.vec4 ? { x4: x.binding(mode), out4: out.binding(mode) } : { x: x.binding(mode), out: out.binding(mode) },
+    bindings,
     params: { outer, len, inner, inf: Infinity, lowest: LOWEST_F32 },
     workgroups: plan.workgroups,
   });
   return out;
+}
+
+function forward(mode: Mode, x: Tensor, axis: number, opts: SoftmaxOptions): Tensor {
+  checkF32(mode, x);
+  return dispatchSoftmax(mode, mode, 'fwd', x, axis, opts, { x });
 }
 
 function backward(mode: Mode, g: Tensor, y: Tensor, axis: number, opts: SoftmaxOptions): Tensor {
@@ -132,23 +142,7 @@ function backward(mode: Mode, g: Tensor, y: Tensor, axis: number, opts: SoftmaxO
   if (!sameShape(g.shape, y.shape)) {
     throw new Error(`${op}: g has shape ${fmt(g.shape)}, expected the forward output's ${fmt(y.shape)}`);
   }
-  const a = normAxis(op, axis, y.rank, y.shape);
-  const dx = Tensor.empty(y.device, y.shape, 'f32', op);
-  if (y.size === 0) return dx;
-  const { outer, len, inner } = view(y.shape, a);
-  const plan = softmaxPlan(op, y.device, outer, len, inner, opts.variant);
-  y.device.dispatch({
-    kernel: plan.kernel,
-    entry: `bwd_${plan.entry}`,
-    label: `${op}(${fmt(y.shape)}, axis ${axis})`,
-    constants: { MODE: mode === 'softmax' ? 0 : 1, ...plan.constants },
-    bindings: plan.vec4
-      ? { y4: y.binding(op), g4: g.binding(op), out4: dx.binding(op) }
-      : { y: y.binding(op), g: g.binding(op), out: dx.binding(op) },
-    params: { outer, len, inner, inf: Infinity, lowest: LOWEST_F32 },
-    workgroups: plan.workgroups,
-  });
-  return dx;
+  return dispatchSoftmax(mode, op, 'bwd', y, axis, opts, { y, g });
 }
 
 /** exp(x) / sum(exp(x)) along `axis`, shifted by the max: one fused dispatch. */

@@ -2,7 +2,7 @@
  * @file f64 reference of matmul: batched, NumPy-broadcast batch dims, 1-D operands, transposes
  * read in place, and the fused epilogue (scale, bias per column or per batch row, activation).
  */
-import { broadcastShapes, broadcastStrides, fmt, sizeOf } from '../tensor/shape.js';
+import { broadcastShapes, broadcastStrides, fmt, matmulDims, sizeOf } from '../tensor/shape.js';
 import { coordsOf, offsetOf, type NDArray } from './ndarray.js';
 import { erf } from './elementwise.js';
 import type { MatmulActivation } from '../ops/matmul.js';
@@ -32,12 +32,7 @@ export function matmulRef(a: NDArray, b: NDArray, opts: MatmulRefOptions = {}): 
   const bShape = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
   const tA = a.shape.length > 1 && !!opts.transA;
   const tB = b.shape.length > 1 && !!opts.transB;
-  const [ra, ca] = aShape.slice(-2);
-  const [rb, cb] = bShape.slice(-2);
-  const M = tA ? ca : ra;
-  const K = tA ? ra : ca;
-  const N = tB ? rb : cb;
-  const Kb = tB ? cb : rb;
+  const { M, K, Kb, N } = matmulDims(aShape, bShape, tA, tB);
   if (K !== Kb) throw new Error(`matmulRef: inner dimensions ${K} and ${Kb} of ${fmt(a.shape)}, ${fmt(b.shape)} differ`);
   const batch = broadcastShapes('matmulRef', aShape.slice(0, -2), bShape.slice(0, -2));
   const sa = broadcastStrides(aShape.slice(0, -2), batch);

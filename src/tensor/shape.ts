@@ -102,3 +102,10 @@ export function collapseDims(shape: Shape, strides: readonly (readonly number[])
   }
   return { shape: outShape, strides: outStrides };
 }
+
+/** Matmul's op(A) [M, K] and op(B) [Kb, N]: the last two axes of each shape, swapped where transposed. */
+export function matmulDims(aShape: readonly number[], bShape: readonly number[], transA: boolean, transB: boolean): { M: number; K: number; Kb: number; N: number } {
+  const [ra, ca] = aShape.slice(-2);
+  const [rb, cb] = bShape.slice(-2);
+  return { M: transA ? ca : ra, K: transA ? ra : ca, Kb: transB ? cb : rb, N: transB ? rb : cb };
+}

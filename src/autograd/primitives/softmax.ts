@@ -11,7 +11,7 @@ import { normAxis } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { nd, onBackend } from '../backends.js';
 import { F64Tensor } from '../f64.js';
-import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
+import { definePrimitives, type Cases, type GradTensor, type PrimitiveDef } from '../primitive.js';
 import { apply, isGradEnabled } from '../tape.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -25,37 +25,43 @@ export interface SoftmaxFamilyParams {
   logSoftmax: { axis: number };
 }
 
-/** The fused backwards from the output y, per backend (not recorded). */
-const fused = {
-  softmax: {
-    gpu: (g: Tensor, y: Tensor, axis: number) => softmaxBackward(g, y, axis),
-    f64: (g: F64Tensor, y: F64Tensor, axis: number) => F64Tensor.fromNd(softmaxBackwardRef(g.nd, y.nd, axis)),
-  },
-  logSoftmax: {
-    gpu: (g: Tensor, y: Tensor, axis: number) => logSoftmaxBackward(g, y, axis),
-    f64: (g: F64Tensor, y: F64Tensor, axis: number) => F64Tensor.fromNd(logSoftmaxBackwardRef(g.nd, y.nd, axis)),
-  },
-};
+type Name = keyof SoftmaxFamilyParams;
+
+/**
+ * One member of the family: its fused forward and backward (GPU kernel and f64 reference) and its
+ * composed backward from g and the output y, recorded under createGraph.
+ */
+function member(name: Name, kernels: {
+  forward: (x: Tensor, axis: number) => Tensor;
+  forwardRef: typeof softmaxRef;
+  backward: (g: Tensor, y: Tensor, axis: number) => Tensor;
+  backwardRef: typeof softmaxBackwardRef;
+  composed: <A extends T>(g: A, y: A, axis: number) => A;
+}): Omit<PrimitiveDef<{ axis: number }>, 'name'> {
+  const fused = {
+    gpu: kernels.backward,
+    f64: (g: F64Tensor, y: F64Tensor, axis: number) => F64Tensor.fromNd(kernels.backwardRef(g.nd, y.nd, axis)),
+  };
+  return {
+    gpu: (xs, p) => kernels.forward(xs[0] as Tensor, p.axis),
+    f64: (xs, p) => F64Tensor.fromNd(kernels.forwardRef(nd(xs[0], name), p.axis)),
+    rule: (g, { out: y, params: { axis }, needs }) => {
+      if (!needs[0]) return [null];
+      if (!isGradEnabled()) return [onBackend(name, g, fused)(g, y, axis) as typeof g];
+      return [kernels.composed(g, y, axis)];
+    },
+  };
+}
 
 export const SOFTMAX = definePrimitives<SoftmaxFamilyParams>({
-  softmax: {
-    gpu: (xs, p) => rawSoftmax(xs[0] as Tensor, p.axis),
-    f64: (xs, p) => F64Tensor.fromNd(softmaxRef(nd(xs[0], 'softmax'), p.axis)),
-    rule: (g, { out: y, params: { axis }, needs }) => {
-      if (!needs[0]) return [null];
-      if (!isGradEnabled()) return [onBackend('softmax', g, fused.softmax)(g, y, axis) as typeof g];
-      return [mul(y, sub(g, sum(mul(g, y), axis, true)))];
-    },
-  },
-  logSoftmax: {
-    gpu: (xs, p) => rawLogSoftmax(xs[0] as Tensor, p.axis),
-    f64: (xs, p) => F64Tensor.fromNd(logSoftmaxRef(nd(xs[0], 'logSoftmax'), p.axis)),
-    rule: (g, { out: y, params: { axis }, needs }) => {
-      if (!needs[0]) return [null];
-      if (!isGradEnabled()) return [onBackend('logSoftmax', g, fused.logSoftmax)(g, y, axis) as typeof g];
-      return [sub(g, mul(exp(y), sum(g, axis, true)))];
-    },
-  },
+  softmax: member('softmax', {
+    forward: rawSoftmax, forwardRef: softmaxRef, backward: softmaxBackward, backwardRef: softmaxBackwardRef,
+    composed: (g, y, axis) => mul(y, sub(g, sum(mul(g, y), axis, true))),
+  }),
+  logSoftmax: member('logSoftmax', {
+    forward: rawLogSoftmax, forwardRef: logSoftmaxRef, backward: logSoftmaxBackward, backwardRef: logSoftmaxBackwardRef,
+    composed: (g, y, axis) => sub(g, mul(exp(y), sum(g, axis, true))),
+  }),
 });
 
 /** exp(x) / sum(exp(x)) along `axis`: one fused kernel forward and backward. */

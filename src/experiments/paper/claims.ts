@@ -75,6 +75,22 @@ function fromProbes<T>(an: Record<string, Analysis>, read: (s: SeriesAnalysis) =
   return s && got && got.length > 0 ? { s, got } : undefined;
 }
 
+type Evaluation = Pick<ClaimResult, 'numbers' | 'verdict' | 'why'>;
+
+/** A measured verdict: 'holds' when `holds`, else 'does not hold'. */
+const judged = (numbers: Record<string, number | null>, holds: boolean, why: string): Evaluation => ({ numbers, verdict: holds ? 'holds' : 'does not hold', why });
+
+/** A teacher-sweep claim read from probes: not measurable when `read` finds fewer than `least` entries, else `judge` of the series and what was read. */
+function probeClaim<T>(meta: Omit<Claim, 'evaluate'>, read: (s: SeriesAnalysis) => readonly T[] | undefined | null, judge: (s: SeriesAnalysis, got: readonly T[]) => Evaluation, least = 1): Claim {
+  return {
+    ...meta,
+    evaluate(an) {
+      const p = fromProbes(an, read);
+      return p && p.got.length >= least ? judge(p.s, p.got) : notMeasurable(NO_PROBES);
+    },
+  };
+}
+
 const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
 const NO_PROBES = 'the sweep has no probe files (its spec needs a "probes" field)';
@@ -128,11 +144,11 @@ export const CLAIMS: Claim[] = [
       const spread = lossSpread(s, t.early);
       const relD = relativeD(s, t.early);
       if (spread === null || relD === null) return notMeasurable('no test loss or agreement at the first evaluation');
-      return {
-        numbers: { step: t.early, lossSpread: round(spread), relativeD: round(relD) },
-        verdict: spread < 0.1 && relD < 0.1 ? 'holds' : 'does not hold',
-        why: `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of ${s.config.task.name === 'teacher-gaussian' ? 'Var(y)' : 'the reference power'}`,
-      };
+      return judged(
+        { step: t.early, lossSpread: round(spread), relativeD: round(relD) },
+        spread < 0.1 && relD < 0.1,
+        `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of ${s.config.task.name === 'teacher-gaussian' ? 'Var(y)' : 'the reference power'}`,
+      );
     },
   },
   {
@@ -150,72 +166,60 @@ export const CLAIMS: Claim[] = [
       const m = slopes.length >> 1;
       const median = slopes.length % 2 ? slopes[m] : (slopes[m - 1] + slopes[m]) / 2;
       const removed = narrow.d > 0 ? ((1 - 1 / narrow.seeds) * narrow.variance) / narrow.d : null;
-      return {
-        numbers: { medianSlope: round(median), evaluations: slopes.length, finalStep: t.final, finalSlope: round(slope.slope), finalR2: round(slope.r2), widths: slope.n, ensembleRemoves: round(removed) },
-        verdict: median >= -1.1 && median <= -0.7 ? 'holds' : 'does not hold',
-        why: `median slope ${median.toFixed(3)} over ${slopes.length} evaluations (from ${slopes[0].toFixed(2)} to ${slopes[slopes.length - 1].toFixed(2)}); at step ${t.final} ${slope.slope.toFixed(3)} over ${slope.n} widths (R² ${slope.r2.toFixed(3)}); ensembling ${narrow.seeds} seeds at width ${narrow.width} removes ${removed === null ? '—' : `${(100 * removed).toFixed(0)}%`} of D_N`,
-      };
+      return judged(
+        { medianSlope: round(median), evaluations: slopes.length, finalStep: t.final, finalSlope: round(slope.slope), finalR2: round(slope.r2), widths: slope.n, ensembleRemoves: round(removed) },
+        median >= -1.1 && median <= -0.7,
+        `median slope ${median.toFixed(3)} over ${slopes.length} evaluations (from ${slopes[0].toFixed(2)} to ${slopes[slopes.length - 1].toFixed(2)}); at step ${t.final} ${slope.slope.toFixed(3)} over ${slope.n} widths (R² ${slope.r2.toFixed(3)}); ensembling ${narrow.seeds} seeds at width ${narrow.width} removes ${removed === null ? '—' : `${(100 * removed).toFixed(0)}%`} of D_N`,
+      );
     },
   },
-  {
+  probeClaim({
     id: 'representations',
     claim: 'Internal representations agree across widths: feature kernels approach the widest width\'s as width grows.',
     test: 'At the last probe step, for every hidden layer, the CKA of each width\'s feature kernel against the widest complete width rises with width (never falls by more than 0.02), and the narrowest width\'s CKA is at least 0.8.',
     sweeps: ['teacher'], figure: 'teacher/report/figures/cka-vs-width.svg',
-    evaluate(an) {
-      const p = fromProbes(an, ckaNarrowVsWidest);
-      if (!p) return notMeasurable(NO_PROBES);
-      const { s, got: narrow } = p;
-      const { monotone: rising, numbers } = perLayerTrend(narrow, s.observables!.cka, { value: (p) => p.vsWidest, direction: 1, slack: () => 0.02, key: 'cka', headline: (n) => n.cka });
-      const lowest = Math.min(...narrow.map((n) => n.cka));
-      return {
-        numbers,
-        verdict: rising && lowest >= 0.8 ? 'holds' : 'does not hold',
-        why: `CKA of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.cka.toFixed(3)}`).join(', ')}; ${rising ? 'rising' : 'not rising'} with width`,
-      };
-    },
-  },
-  {
+  }, ckaNarrowVsWidest, (s, narrow) => {
+    const { monotone: rising, numbers } = perLayerTrend(narrow, s.observables!.cka, { value: (p) => p.vsWidest, direction: 1, slack: () => 0.02, key: 'cka', headline: (n) => n.cka });
+    const lowest = Math.min(...narrow.map((n) => n.cka));
+    return judged(
+      numbers,
+      rising && lowest >= 0.8,
+      `CKA of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.cka.toFixed(3)}`).join(', ')}; ${rising ? 'rising' : 'not rising'} with width`,
+    );
+  }),
+  probeClaim({
     id: 'preactivations',
     claim: 'Preactivation distributions agree across widths, closer the wider the net.',
     test: 'At the last probe step, for every layer, the 1-Wasserstein distance of each width\'s preactivations to the widest complete width\'s falls with width (never rises by more than 10% of the narrowest\'s).',
     sweeps: ['teacher'], figure: 'teacher/report/figures/preact-w1.svg',
-    evaluate(an) {
-      const p = fromProbes(an, w1NarrowVsWidest);
-      if (!p) return notMeasurable(NO_PROBES);
-      const { s, got: narrow } = p;
-      const { monotone: falling, numbers } = perLayerTrend(narrow, s.observables!.preactivations.w1, {
-        keep: (p) => p.width !== p.refWidth, value: (p) => p.w1, direction: -1, slack: (n) => 0.1 * n.w1, key: 'w1', headline: (n) => n.w1,
-      });
-      return {
-        numbers,
-        verdict: falling ? 'holds' : 'does not hold',
-        why: `W1 of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.w1.toExponential(2)}`).join(', ')}; ${falling ? 'falling' : 'not falling'} with width`,
-      };
-    },
-  },
-  {
+  }, w1NarrowVsWidest, (s, narrow) => {
+    const { monotone: falling, numbers } = perLayerTrend(narrow, s.observables!.preactivations.w1, {
+      keep: (p) => p.width !== p.refWidth, value: (p) => p.w1, direction: -1, slack: (n) => 0.1 * n.w1, key: 'w1', headline: (n) => n.w1,
+    });
+    return judged(
+      numbers,
+      falling,
+      `W1 of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.w1.toExponential(2)}`).join(', ')}; ${falling ? 'falling' : 'not falling'} with width`,
+    );
+  }),
+  probeClaim({
     id: 'sharpness',
     claim: 'Sharpness (the top Hessian eigenvalue) evolves alike across widths and stays at or below the edge of stability 2/lr.',
     test: 'At the last probe step, the seed-mean sharpness of the two widest widths differs by under 20%, and every width\'s sharpness / (2/lr) is at most 1.1.',
     sweeps: ['teacher'], figure: 'teacher/report/figures/sharpness.svg',
-    evaluate(an) {
-      const p = fromProbes(an, sharpnessRatios);
-      if (!p || p.got.length < 2) return notMeasurable(NO_PROBES);
-      const { s, got: r } = p;
-      const byWidth = [...r].sort((a, b) => a.width - b.width);
-      const [a, b] = byWidth.slice(-2);
-      const spread = Math.abs(a.sharpness - b.sharpness) / Math.max(Math.abs(a.sharpness), Math.abs(b.sharpness));
-      const maxRatio = Math.max(...byWidth.map((p) => p.ratio));
-      const numbers: Record<string, number | null> = { step: byWidth[0].step, wideSpread: round(spread), maxRatioTo2OverLr: round(maxRatio) };
-      for (const p of byWidth) numbers[`sharpness_w${p.width}`] = round(p.sharpness);
-      return {
-        numbers,
-        verdict: spread < 0.2 && maxRatio <= 1.1 ? 'holds' : 'does not hold',
-        why: `sharpness per width ${byWidth.map((p) => `${p.width}: ${p.sharpness.toFixed(3)}`).join(', ')} (2/lr = ${(2 / s.config.lr).toFixed(1)})`,
-      };
-    },
-  },
+  }, sharpnessRatios, (s, r) => {
+    const byWidth = [...r].sort((a, b) => a.width - b.width);
+    const [a, b] = byWidth.slice(-2);
+    const spread = Math.abs(a.sharpness - b.sharpness) / Math.max(Math.abs(a.sharpness), Math.abs(b.sharpness));
+    const maxRatio = Math.max(...byWidth.map((p) => p.ratio));
+    const numbers: Record<string, number | null> = { step: byWidth[0].step, wideSpread: round(spread), maxRatioTo2OverLr: round(maxRatio) };
+    for (const p of byWidth) numbers[`sharpness_w${p.width}`] = round(p.sharpness);
+    return judged(
+      numbers,
+      spread < 0.2 && maxRatio <= 1.1,
+      `sharpness per width ${byWidth.map((p) => `${p.width}: ${p.sharpness.toFixed(3)}`).join(', ')} (2/lr = ${(2 / s.config.lr).toFixed(1)})`,
+    );
+  }, 2),
   {
     id: 'large-lr',
     claim: 'Large-learning-rate behaviour agrees at large width: the largest trainable learning rate (and a catapult, where it occurs) is the same for wide nets.',
@@ -231,36 +235,32 @@ export const CLAIMS: Claim[] = [
       const measured = mup.points.some((p) => p.catapults !== null);
       const numbers: Record<string, number | null> = { catapultRuns: measured ? catapults : null };
       for (const p of byWidth) numbers[`largestLr_w${p.width}`] = p.lr;
-      return {
+      return judged(
         numbers,
-        verdict: a.lr !== null && a.lr === b.lr ? 'holds' : 'does not hold',
-        why: `largest trainable lr per width ${byWidth.map((p) => `${p.width}: ${p.lr ?? 'none'}`).join(', ')}; catapults ${measured ? `in ${catapults} run(s)` : 'not measured (no sharpness probes)'}`,
-      };
+        a.lr !== null && a.lr === b.lr,
+        `largest trainable lr per width ${byWidth.map((p) => `${p.width}: ${p.lr ?? 'none'}`).join(', ')}; catapults ${measured ? `in ${catapults} run(s)` : 'not measured (no sharpness probes)'}`,
+      );
     },
   },
-  {
+  probeClaim({
     id: 'spectral',
     claim: 'The spectral view: a narrow net\'s after-kernel puts less of the target in its top eigenvectors than a wide net\'s, which is the bias of narrow width.',
     test: 'At the last probe step, the cumulative target power C(10) of the widest complete width exceeds the narrowest width\'s.',
     sweeps: ['teacher'], figure: 'teacher/report/figures/target-power.svg',
-    evaluate(an) {
-      const p = fromProbes(an, (s) => targetPowerAt(s, [1, 5, 10]));
-      if (!p) return notMeasurable(NO_PROBES);
-      const c = p.got;
-      const widths = [...new Set(c.map((p) => p.width))].sort((x, y) => x - y);
-      const at = (w: number, k: number) => c.find((p) => p.width === w && p.k === k)?.c ?? null;
-      const k = Math.max(...c.map((p) => p.k));
-      const [narrow, wide] = [widths[0], widths[widths.length - 1]];
-      const cn = at(narrow, k);
-      const cw = at(wide, k);
-      if (cn === null || cw === null || widths.length < 2) return notMeasurable('fewer than two widths with an after-kernel');
-      return {
-        numbers: { step: c[0].step, k, narrowWidth: narrow, narrowC: round(cn), wideWidth: wide, wideC: round(cw), narrowC1: round(at(narrow, 1)), wideC1: round(at(wide, 1)) },
-        verdict: cw > cn ? 'holds' : 'does not hold',
-        why: `C(${k}) width ${narrow}: ${cn.toFixed(3)}, width ${wide}: ${cw.toFixed(3)}`,
-      };
-    },
-  },
+  }, (s) => targetPowerAt(s, [1, 5, 10]), (_s, c) => {
+    const widths = [...new Set(c.map((p) => p.width))].sort((x, y) => x - y);
+    const at = (w: number, k: number) => c.find((p) => p.width === w && p.k === k)?.c ?? null;
+    const k = Math.max(...c.map((p) => p.k));
+    const [narrow, wide] = [widths[0], widths[widths.length - 1]];
+    const cn = at(narrow, k);
+    const cw = at(wide, k);
+    if (cn === null || cw === null || widths.length < 2) return notMeasurable('fewer than two widths with an after-kernel');
+    return judged(
+      { step: c[0].step, k, narrowWidth: narrow, narrowC: round(cn), wideWidth: wide, wideC: round(cw), narrowC1: round(at(narrow, 1)), wideC1: round(at(wide, 1)) },
+      cw > cn,
+      `C(${k}) width ${narrow}: ${cn.toFixed(3)}, width ${wide}: ${cw.toFixed(3)}`,
+    );
+  }),
   {
     id: 'narrow-ensemble-bias',
     claim: 'An ensemble of narrow nets is worse than one wide net: narrow width has a bias that ensembling cannot remove.',
@@ -270,11 +270,11 @@ export const CLAIMS: Claim[] = [
       const s = featureLearning(an.teacher);
       const loss = s && narrowEnsembleVsWideSingle(s);
       if (loss) {
-        return {
-          numbers: { step: loss.step, narrowWidth: loss.width, narrowEnsembleLoss: round(loss.narrowEnsemble), wideWidth: loss.refWidth, wideSingleLoss: round(loss.widestSingle), wideEnsembleLoss: round(loss.widestEnsemble) },
-          verdict: loss.gap > 0 ? 'holds' : 'does not hold',
-          why: `test loss at step ${loss.step}: ensemble of width ${loss.width} ${loss.narrowEnsemble.toExponential(3)}, one width-${loss.refWidth} net ${loss.widestSingle.toExponential(3)}, their ensemble ${loss.widestEnsemble.toExponential(3)}`,
-        };
+        return judged(
+          { step: loss.step, narrowWidth: loss.width, narrowEnsembleLoss: round(loss.narrowEnsemble), wideWidth: loss.refWidth, wideSingleLoss: round(loss.widestSingle), wideEnsembleLoss: round(loss.widestEnsemble) },
+          loss.gap > 0,
+          `test loss at step ${loss.step}: ensemble of width ${loss.width} ${loss.narrowEnsemble.toExponential(3)}, one width-${loss.refWidth} net ${loss.widestSingle.toExponential(3)}, their ensemble ${loss.widestEnsemble.toExponential(3)}`,
+        );
       }
       const t = s && earlyAndFinal(s);
       if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
@@ -282,11 +282,11 @@ export const CLAIMS: Claim[] = [
       if (pts.length < 2) return notMeasurable('fewer than two complete widths at the final evaluation');
       const narrow = pts[0];
       const wide = pts[pts.length - 1];
-      return {
-        numbers: { step: t.final, narrowWidth: narrow.width, narrowBias: round(narrow.bias), wideWidth: wide.width, wideVariance: round(wide.variance), ratio: round(narrow.bias / wide.variance) },
-        verdict: narrow.bias > wide.variance ? 'holds' : 'does not hold',
-        why: `bias of the width-${narrow.width} ensemble ${narrow.bias.toExponential(2)} vs variance of one width-${wide.width} net ${wide.variance.toExponential(2)}`,
-      };
+      return judged(
+        { step: t.final, narrowWidth: narrow.width, narrowBias: round(narrow.bias), wideWidth: wide.width, wideVariance: round(wide.variance), ratio: round(narrow.bias / wide.variance) },
+        narrow.bias > wide.variance,
+        `bias of the width-${narrow.width} ensemble ${narrow.bias.toExponential(2)} vs variance of one width-${wide.width} net ${wide.variance.toExponential(2)}`,
+      );
     },
   },
   {
@@ -309,11 +309,11 @@ export const CLAIMS: Claim[] = [
       harder.forEach((h, i) => { numbers[`harder${i}Final`] = round(h.rel); });
       if (harder.length === 0) return { numbers, verdict: 'not measurable here', why: 'the harder-task sweep has no agreement to compare' };
       const harderLarger = harder.every((h) => h.rel > base);
-      return {
+      return judged(
         numbers,
-        verdict: later && harderLarger ? 'holds' : 'does not hold',
-        why: `teacher: ${early.toExponential(2)} early -> ${base.toExponential(2)} final; ${harder.map((h) => `${h.label}: ${h.rel.toExponential(2)}`).join('; ')}`,
-      };
+        later && harderLarger,
+        `teacher: ${early.toExponential(2)} early -> ${base.toExponential(2)} final; ${harder.map((h) => `${h.label}: ${h.rel.toExponential(2)}`).join('; ')}`,
+      );
     },
   },
   {
@@ -326,11 +326,11 @@ export const CLAIMS: Claim[] = [
       const mup = groups.find((g) => / mup$| mup /.test(` ${g.label} `));
       const sp = groups.find((g) => / sp$| sp /.test(` ${g.label} `));
       if (!mup || mup.drift === null) return notMeasurable('the lr grid has no muP series with a trainable lr at both ends of the widths');
-      return {
-        numbers: { mupDrift: round(mup.drift), spDrift: sp ? round(sp.drift) : null },
-        verdict: Math.abs(mup.drift) <= 1 ? 'holds' : 'does not hold',
-        why: `muP best lr per width ${mup.best.map((b) => `${b.width}: ${b.lr}`).join(', ')}${sp ? `; SP ${sp.best.map((b) => `${b.width}: ${b.lr}`).join(', ')}` : ''}`,
-      };
+      return judged(
+        { mupDrift: round(mup.drift), spDrift: sp ? round(sp.drift) : null },
+        Math.abs(mup.drift) <= 1,
+        `muP best lr per width ${mup.best.map((b) => `${b.width}: ${b.lr}`).join(', ')}${sp ? `; SP ${sp.best.map((b) => `${b.width}: ${b.lr}`).join(', ')}` : ''}`,
+      );
     },
   },
 ];

@@ -104,7 +104,7 @@ fn broadcast3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 fn scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let stride = nwg.x * WG;
   for (var i = gid.x; i < p.n; i += stride) {
-    out[i] = select(apply(a[i], p.s), apply(p.s, a[i]), p.swap == 1u);
+    out[i] = apply_ordered(a[i], p.s);
   }
 }
 
@@ -114,6 +114,16 @@ fn apply4(x: vec4f, y: vec4f) -> vec4f {
 
 // The vec4 item a4 op b4 of the (a4, b4) offsets `off`.
 fn apply4_at(off: vec2u) -> vec4f { return apply4(a4[off.x], b4[off.y]); }
+
+// x op y, or y op x when p.swap == 1 (x from a, y the scalar or broadcast operand).
+fn apply_ordered(x: f32, y: f32) -> f32 {
+  if (p.swap == 1u) { return apply(y, x); }
+  return apply(x, y);
+}
+fn apply4_ordered(x: vec4f, y: vec4f) -> vec4f {
+  if (p.swap == 1u) { return apply4(y, x); }
+  return apply4(x, y);
+}
 
 @compute @workgroup_size(WG)
 fn same_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -128,7 +138,7 @@ fn scalar_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let stride = nwg.x * WG;
   let s = vec4f(p.s);
   for (var i = gid.x; i < p.n; i += stride) {
-    out4[i] = select(apply4(a4[i], s), apply4(s, a4[i]), p.swap == 1u);
+    out4[i] = apply4_ordered(a4[i], s);
   }
 }
 
@@ -139,7 +149,7 @@ fn row_of(i: u32) -> u32 { return div_index(i, p.shape[0].x); }
 fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     let y = b[row_of(i)];
-    if (p.swap == 1u) { out[i] = apply(y, a[i]); } else { out[i] = apply(a[i], y); }
+    out[i] = apply_ordered(a[i], y);
   }
 }
 
@@ -147,7 +157,7 @@ fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 fn per_row_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     let y = vec4f(b[row_of(i)]);
-    if (p.swap == 1u) { out4[i] = apply4(y, a4[i]); } else { out4[i] = apply4(a4[i], y); }
+    out4[i] = apply4_ordered(a4[i], y);
   }
 }
 
@@ -156,7 +166,7 @@ fn per_col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let c = p.shape[0].x;
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     let y = b[i - row_of(i) * c];
-    if (p.swap == 1u) { out[i] = apply(y, a[i]); } else { out[i] = apply(a[i], y); }
+    out[i] = apply_ordered(a[i], y);
   }
 }
 
@@ -165,6 +175,6 @@ fn per_col_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let c = p.shape[0].x;
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     let y = b4[i - row_of(i) * c];
-    if (p.swap == 1u) { out4[i] = apply4(y, a4[i]); } else { out4[i] = apply4(a4[i], y); }
+    out4[i] = apply4_ordered(a4[i], y);
   }
 }

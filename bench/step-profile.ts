@@ -5,9 +5,11 @@
  * timed steps.
  *
  *   npx tsx bench/step-profile.ts <mlp|cnn|transformer> [width] [--top N] [--labels]
+ *   npx tsx bench/step-profile.ts <mlp|cnn> [width] --widths [--seeds S] [--top N] [--labels]
  *
  * Shapes: mlp depth 3 on 28x28x1, batch 128; cnn depth 2 on 32x32x3, batch 64; transformer
- * depth 2, head dim 16, vocab 32, batch 32 x 32 tokens. muP, Adam.
+ * depth 2, head dim 16, vocab 32, batch 32 x 32 tokens. muP, Adam. With --widths: the `widths`
+ * bench suite's SGD step (bench/widths-models.ts), uncaptured, as an ensemble of S seeds.
  */
 import { parseArgs } from 'node:util';
 import * as ws from '../src/index.js';
@@ -18,8 +20,12 @@ import { trainStep } from '../src/experiments/model-trainer.js';
 import type { DispatchSpec } from '../src/tensor/device.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { timeLaunch } from './harness.js';
+import { widthsStep } from './widths-models.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, labels: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: {
+  top: { type: 'string', default: '25' }, labels: { type: 'boolean', default: false },
+  widths: { type: 'boolean', default: false }, seeds: { type: 'string', default: '1' },
+} });
 const family = positionals[0] ?? 'transformer';
 const dev = await ws.init();
 const labels = (n: number, classes: number) => fromArray(Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 3)) % classes), [n], { device: dev });
@@ -48,10 +54,20 @@ function problem(): { spec: ModelSpec; task: { kind: string; outputs: number; in
   };
 }
 
-const { spec, task, x, y } = problem();
-const model = buildModel({ device: dev, seed: 1, param: { parameterization: 'mup', optimizer: 'adam' } }, spec);
-const opt = new Adam(model.parameters(), { lr: 1e-3 });
-const step = () => (trainStep(model, opt, task as Parameters<typeof trainStep>[2], { x, y }) as unknown as Tensor).dispose();
+function modelStep(): { width: number; step: () => void } {
+  if (values.widths) {
+    const width = Number(positionals[1] ?? 64);
+    if (family !== 'mlp' && family !== 'cnn') throw new Error(`step-profile: --widths takes mlp or cnn, got '${family}'`);
+    const s = widthsStep(dev, family, width, Number(values.seeds), false);
+    return { width, step: () => void s.step() };
+  }
+  const { spec, task, x, y } = problem();
+  const model = buildModel({ device: dev, seed: 1, param: { parameterization: 'mup', optimizer: 'adam' } }, spec);
+  const opt = new Adam(model.parameters(), { lr: 1e-3 });
+  return { width: spec.width, step: () => (trainStep(model, opt, task as Parameters<typeof trainStep>[2], { x, y }) as unknown as Tensor).dispose() };
+}
+
+const { width, step } = modelStep();
 step();
 await dev.sync();
 
@@ -65,7 +81,7 @@ const cache = dev.bindGroups;
 const [hits0, misses0] = [cache.hits, cache.misses];
 const ms = await timeLaunch(dev, step, { maxTimeS: 2 });
 const [hits, misses] = [cache.hits - hits0, cache.misses - misses0];
-console.log(`${family} width ${spec.width}: step ${ms.toFixed(2)} ms, ${specs.length} dispatches`);
+console.log(`${family} width ${width}${values.widths ? `, widths step, ${values.seeds} seed(s)` : ''}: step ${ms.toFixed(2)} ms, ${specs.length} dispatches`);
 console.log(`bind groups over the timed steps: ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% cache hits (${hits} hits, ${misses} created)`);
 
 const byKernel = new Map<string, { count: number; ms: number }>();

@@ -142,7 +142,11 @@ export class KernelRegistry {
         try {
           body = readFileSync(join(KERNEL_DIR, inc), 'utf8');
         } catch {
-          throw new Error(`kernel ${file}:${i + 1}: included file ${inc} not found in ${KERNEL_DIR}`);
+          const provided = [...KernelRegistry.provided.keys()].join(', ') || 'none';
+          throw new Error(
+            `kernel ${file}:${i + 1}: included file ${inc} not found in ${KERNEL_DIR}, and no module provided it ` +
+              `(generated includes, provided so far: ${provided}, come from KernelRegistry.provideInclude in the module that generates them, which must be imported first)`,
+          );
         }
       }
       // included files may include others (each expanded where it is named)

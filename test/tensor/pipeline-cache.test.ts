@@ -118,6 +118,12 @@ describe('kernel reflection cache', () => {
     expect(again.entries.get('broadcast3')!.params).toEqual(binary.entries.get('broadcast3')!.params);
   });
 
+  it('an include that is neither a file nor provided is refused with the file, the line and the provided names', () => {
+    expect(() => KernelRegistry.expandIncludes('k.wgsl', 'fn f() {}\n//!include nowhere.wgsl\n')).toThrow(
+      /k\.wgsl:2: included file include\/nowhere\.wgsl not found in .*no module provided it \(generated includes, provided so far: .*unary_ops\.wgsl/,
+    );
+  });
+
   it('a corrupt file is ignored and rewritten', () => {
     registry(dir);
     const [file] = cacheFiles();

@@ -29,6 +29,7 @@ import { KernelRegistry, type BufferRange } from '../src/tensor/kernel-registry.
 import { matmulRef } from '../src/reference/matmul.js';
 import { conv2dRef } from '../src/reference/conv.js';
 import { nd } from '../src/reference/ndarray.js';
+import { relativeError } from '../src/reference/relative-error.js';
 import { ceilingKernel, measureCeilings } from './ceilings.js';
 import { timeInterleaved } from './harness.js';
 import { boundVariant, type BoundKernel } from './bound-variants.js';
@@ -70,16 +71,6 @@ function randomArray(n: number, seed: number): Float32Array {
   return out;
 }
 
-function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -90,7 +81,7 @@ function median(xs: number[]): number {
 function checkRows(what: string, out: Float32Array, N: number, rows: number[], ref: Float64Array): void {
   const got = new Float32Array(rows.length * N);
   rows.forEach((r, i) => got.set(out.subarray(r * N, (r + 1) * N), i * N));
-  const e = relErr(got, ref);
+  const e = relativeError(got, ref);
   if (!(e < 1e-4)) throw new Error(`${what}: relative error ${e} against the f64 reference (limit 1e-4)`);
   console.log(`  checked ${what}: relative error ${e.toExponential(2)} on ${rows.length} rows`);
 }
@@ -344,7 +335,7 @@ async function convVariants(device: Device, quick: boolean): Promise<{ variants:
   const refs = images.map((i) => conv2dRef(nd(X.subarray(i * img, (i + 1) * img), [1, HW, HW, C]), nd(W, wShape), null, opts).data);
   const check = async (what: string, got: Float32Array) => {
     images.forEach((i, j) => {
-      const e = relErr(got.subarray(i * img, (i + 1) * img), refs[j]);
+      const e = relativeError(got.subarray(i * img, (i + 1) * img), refs[j]);
       if (!(e < 1e-4)) throw new Error(`${what}: image ${i}: relative error ${e} against the f64 reference (limit 1e-4)`);
       console.log(`  checked ${what}: image ${i} relative error ${e.toExponential(2)}`);
     });

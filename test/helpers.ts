@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { fromArray, type Tensor } from '../src/index.js';
 import type { Device, DispatchSpec } from '../src/tensor/device.js';
 import type { NDArray } from '../src/reference/index.js';
+import { relativeError } from '../src/reference/relative-error.js';
 import { mulberry32 } from '../src/data/prng.js';
 
 /** The norm: ||out - ref|| / ||ref|| of the whole output, under 1e-5 for elementwise ops and reductions, 1e-4 for matmul/conv/attention. */
@@ -51,19 +52,6 @@ export function rowsInput(shape: number[], lo = -1, hi = 1): { last: number; see
   return { last: shape[shape.length - 1], seed, x: pair(shape, seed, lo, hi) };
 }
 
-/** ||out - ref|| / ||scale|| (scale defaults to ref; pass e.g. the reduction of |x| for sums that cancel). */
-export function relErr(out: ArrayLike<number>, ref: ArrayLike<number>, scale: ArrayLike<number> = ref): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = out[i] - ref[i];
-    num += d * d;
-    den += scale[i] * scale[i];
-  }
-  if (Number.isNaN(num)) return Infinity;
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
-
 /**
  * Reads `t` back and asserts shape, no NaN (poison), and relative error under `tol`. `scale`
  * (same shape as ref) replaces ref as the denominator where the result may cancel to ~0.
@@ -77,7 +65,7 @@ export async function expectMatches(t: Tensor, ref: NDArray, tol: number, what =
       throw new Error(`${what}: element ${i} is NaN (unwritten or poisoned), reference ${ref.data[i]}`);
     }
   }
-  const e = relErr(out, ref.data, scale?.data);
+  const e = relativeError(out, ref.data, scale?.data);
   if (tol === 0) expect(e, `${what} must be exact`).toBe(0);
   else expect(e, `${what} relative error ${e}`).toBeLessThan(tol);
 }

@@ -17,6 +17,7 @@ import { gradients } from '../autograd/backward.js';
 import { isTracked } from '../autograd/tape.js';
 import { COMPOSITE_CASES, PRIMITIVE_CASES, type Case } from '../autograd/suite.js';
 import { mulberry32 } from '../data/prng.js';
+import { relativeError } from '../reference/relative-error.js';
 import { UsageError } from '../util/usage-error.js';
 
 const mulberry = mulberry32;
@@ -49,18 +50,7 @@ export async function backwardMismatch(c: Case, data: Float32Array[], device?: D
     const gs = isTracked(yg) ? gradients(yg, xg, { grad: fromArray(r, yg.shape, { device }) }) : xg.map((x) => zerosLike(x));
     return Promise.all(gs.map((g) => g.data()));
   });
-  let worst = 0;
-  ref.forEach((g, i) => {
-    let num = 0;
-    let den = 0;
-    for (let j = 0; j < g.size; j++) {
-      num += (got[i][j] - g.data[j]) ** 2;
-      den += g.data[j] ** 2;
-    }
-    const e = Number.isNaN(num) ? Infinity : den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-    worst = Math.max(worst, e);
-  });
-  return worst;
+  return Math.max(0, ...ref.map((g, i) => relativeError(got[i], g.data)));
 }
 
 export interface SuiteRow {

@@ -21,9 +21,6 @@ import { startWatchdog } from '../tensor/watchdog.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FAMILIES = ['mlp', 'cnn', 'transformer'];
 const OPTIMIZERS = ['sgd', 'adam'];
-/** --family and --optimizer, the same on every command that builds a model. */
-const familyOption = () => new Option('--family <f>', 'mlp | cnn | transformer').default('mlp').argParser(oneOf('--family', FAMILIES));
-const optimizerOption = () => new Option('--optimizer <o>', 'sgd | adam').default('adam').argParser(oneOf('--optimizer', OPTIMIZERS));
 
 const program = new Command('widthscope').description('Width sweeps on WebGPU: muP, kernels, autodiff');
 // Commander's own errors (unknown option, missing argument) are thrown to the handler at the end,
@@ -56,6 +53,13 @@ async function withDevice(fn: (d: Device) => Promise<number | void>): Promise<vo
   } finally {
     shutdown();
   }
+}
+
+/** A command that builds a model: it starts with --family and --optimizer, the same on every such command. */
+function modelCommand(name: string, description: string): Command {
+  return program.command(name).description(description)
+    .addOption(new Option('--family <f>', 'mlp | cnn | transformer').default('mlp').argParser(oneOf('--family', FAMILIES)))
+    .addOption(new Option('--optimizer <o>', 'sgd | adam').default('adam').argParser(oneOf('--optimizer', OPTIMIZERS)));
 }
 
 program
@@ -206,13 +210,9 @@ program
     await withDevice((d) => gradcheckCommand({ device: d }, cases));
   });
 
-program
-  .command('coordcheck')
-  .description('coordinate check: mean |x| of every layer for widths x steps, SP vs muP; JSON and log-log plots')
-  .addOption(familyOption())
+modelCommand('coordcheck', 'coordinate check: mean |x| of every layer for widths x steps, SP vs muP; JSON and log-log plots')
   .option('--widths <list>', 'comma-separated widths', positiveIntList('--widths'), '64,128,256,512,1024,2048')
   .option('--steps <n>', 'training steps t = 0 .. n', positiveInt('--steps'), '3')
-  .addOption(optimizerOption())
   .option('--lr <x>', 'learning rate', positiveNumber('--lr'), '0.003')
   .option('--seeds <n>', 'seeds averaged per point', positiveInt('--seeds'), '3')
   .option('--out <dir>', 'output directory', 'results/coordcheck')
@@ -233,15 +233,11 @@ program
     });
   });
 
-program
-  .command('describe')
-  .description('print what each parameter of a model gets: role, init, forward multiplier, lr multiplier')
-  .addOption(familyOption())
+modelCommand('describe', 'print what each parameter of a model gets: role, init, forward multiplier, lr multiplier')
   .option('--width <n>', 'width', positiveInt('--width'), '256')
   .option('--base-width <n>', 'base width (muP equals SP here)', positiveInt('--base-width'), '64')
   .option('--depth <n>', 'depth', positiveInt('--depth'), '2')
   .option('--parameterization <p>', 'sp | ntk | mup | mf', oneOf('--parameterization', ['sp', 'ntk', 'mup', 'mf']), 'mup')
-  .addOption(optimizerOption())
   .option('--gamma0 <x>', 'MF richness', positiveNumber('--gamma0'), '1')
   .action((o: Record<string, string>) => {
     checkModelOptions({ family: o.family, widths: [+o.width, +o.baseWidth], widthOption: '--width / --base-width', parameterization: o.parameterization, optimizer: o.optimizer });

@@ -238,8 +238,8 @@ interface LoopOptions {
 
 /**
  * What one training loop holds: the model's optimizer, the test set, the health record (its
- * gradient check on the optimizer), the probes and the captured step; `dispose` frees them with
- * the model and the task.
+ * gradient check on the optimizer), the probes and the captured step; `loop` runs the loop and
+ * frees them with the model and the task at its end.
  */
 function loopParts(device: Device, c: RunConfig, task: Task, model: Model, o: LoopOptions, members: {
   seeds: number[];
@@ -252,20 +252,44 @@ function loopParts(device: Device, c: RunConfig, task: Task, model: Model, o: Lo
   opt.gradientCheck = health.check;
   const probes = TrainingProbes.create({ config: c, task, model, test, loss: members.loss, seeds: members.seeds, capture: o.capture });
   const captured = new CapturedTrainStep(opt, (x, y) => members.step(model, opt, task, { x, y }), { enabled: o.capture });
+  /** Appends training step `step` on a fresh batch and adds its loss to the health record. */
+  const trainOn = (step: number): void => {
+    flagContext.step = step;
+    o.beforeStep?.(step, model);
+    const batch = task.train(c.batchSize, step);
+    const loss = captured.run(batch);
+    health.addLoss(loss, step);
+    for (const t of [loss, batch.x, batch.y]) t.dispose();
+  };
+  const dispose = (): void => {
+    flagContext.step = null;
+    for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+  };
   return {
     opt, test, health, probes, captured,
-    /** Appends training step `step` on a fresh batch and adds its loss to the health record. */
-    trainOn(step: number): void {
-      flagContext.step = step;
-      o.beforeStep?.(step, model);
-      const batch = task.train(c.batchSize, step);
-      const loss = captured.run(batch);
-      health.addLoss(loss, step);
-      for (const t of [loss, batch.x, batch.y]) t.dispose();
-    },
-    dispose(): void {
-      flagContext.step = null;
-      for (const r of [captured, probes, health, test.x, test.y, opt, model, task]) r?.dispose();
+    /**
+     * The training loop, steps 0 .. c.steps: at each of `evalSteps` `at.evaluation(step, first)`
+     * (first: the loop's first evaluation); then, unless it is the last step or `at.stop()`,
+     * training step `step`; after every logEvery-th step `at.log(step + 1)`. A callback that
+     * returns true ends the loop. Frees the parts at the end.
+     */
+    async loop(evalSteps: readonly number[], at: { evaluation(step: number, first: boolean): Promise<boolean>; stop(): boolean; log(step: number): Promise<boolean> }): Promise<void> {
+      const evals = new Set(evalSteps);
+      let first = true;
+      try {
+        for (let step = 0; step <= c.steps; step++) {
+          if (evals.has(step)) {
+            flagContext.step = step;
+            if (await at.evaluation(step, first)) break;
+            first = false;
+          }
+          if (step === c.steps || at.stop()) break;
+          trainOn(step);
+          if ((step + 1) % o.logEvery === 0 && (await at.log(step + 1))) break;
+        }
+      } finally {
+        dispose();
+      }
     },
   };
 }
@@ -283,33 +307,26 @@ async function trainMember(device: Device, c: RunConfig, member: number, evalSte
   const model = buildRun(c, task, device);
   const parts = loopParts(device, c, task, model, o, { seeds: [c.seed], loss: (out, y) => lossOf(task, out, y), step: trainStep });
   const { opt, test, health, probes } = parts;
-  const evals = new Set(evalSteps);
-  let first = true;
-  try {
-    for (let step = 0; step <= c.steps; step++) {
-      if (evals.has(step)) {
-        flagContext.step = step;
-        const { record, outputs, shape } = await evaluate(model, task, test);
-        const reading = await health.read();
-        if (reportDivergences(reading, opt, hooks).size > 0) break;
-        if (reading.means) record.trainLoss = reading.means[0];
-        if (first) await writeTargets(test, step, [0], hooks);
-        first = false;
-        if (probes?.steps.has(step)) await inProbes(() => probes.run(step, [0], hooks));
-        hooks.onMetrics(step, record, member);
-        hooks.onPredictions(step, outputs, shape, member);
-      }
-      if (step === c.steps || hooks.shouldStop() || hooks.isDiverged(member)) break;
-      parts.trainOn(step);
-      if ((step + 1) % o.logEvery === 0) {
-        const reading = await health.read();
-        if (reportDivergences(reading, opt, hooks).size > 0) break;
-        hooks.onStep?.(step + 1, reading.means![0]);
-      }
-    }
-  } finally {
-    parts.dispose();
-  }
+  await parts.loop(evalSteps, {
+    async evaluation(step, first) {
+      const { record, outputs, shape } = await evaluate(model, task, test);
+      const reading = await health.read();
+      if (reportDivergences(reading, opt, hooks).size > 0) return true;
+      if (reading.means) record.trainLoss = reading.means[0];
+      if (first) await writeTargets(test, step, [0], hooks);
+      if (probes?.steps.has(step)) await inProbes(() => probes.run(step, [0], hooks));
+      hooks.onMetrics(step, record, member);
+      hooks.onPredictions(step, outputs, shape, member);
+      return false;
+    },
+    stop: () => hooks.shouldStop() || hooks.isDiverged(member),
+    async log(step) {
+      const reading = await health.read();
+      if (reportDivergences(reading, opt, hooks).size > 0) return true;
+      hooks.onStep?.(step, reading.means![0]);
+      return false;
+    },
+  });
 }
 
 /**
@@ -347,7 +364,6 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
   const c = members[0].config;
   const seeds = members.map((m) => m.config.seed);
   const S = seeds.length;
-  const job = { evalSteps };
   // hooks speak job member indices; this ensemble's member m is job member first + m
   const outer = hooks;
   hooks = {
@@ -364,7 +380,6 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
   const model = buildRun(c, task, device, seeds);
   const parts = loopParts(device, c, task, model, o, { seeds, loss: (out, y) => sum(memberLosses(task, out, y)), step: ensembleTrainStep });
   const { opt, test, health, probes } = parts;
-  const evals = new Set(job.evalSteps);
   // a member is dead once the runner marked it diverged or its loss turned non-finite here
   const dead = new Array<boolean>(S).fill(false);
   const alive = (m: number) => !dead[m] && !hooks.isDiverged(m);
@@ -373,35 +388,29 @@ async function trainEnsemble(device: Device, members: TrainJob['members'], first
     for (const m of reportDivergences({ ...reading, diverged: reading.diverged.filter((d) => alive(d.member)) }, opt, hooks)) dead[m] = true;
     return reading.means;
   };
-  let firstEval = true;
-  try {
-    for (let step = 0; step <= c.steps; step++) {
-      if (evals.has(step)) {
-        flagContext.step = step;
-        const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
-        const train = await readHealth();
-        const living = records.map((_, m) => m).filter(alive);
-        if (firstEval) await writeTargets(test, step, living, hooks);
-        firstEval = false;
-        if (probes?.steps.has(step)) await inProbes(() => probes.run(step, living, hooks));
-        for (let m = 0; m < S; m++) {
-          if (!alive(m)) continue;
-          if (train) records[m].trainLoss = train[m];
-          hooks.onMetrics(step, records[m], m);
-          hooks.onPredictions(step, outputs[m], shape, m);
-        }
+  await parts.loop(evalSteps, {
+    async evaluation(step, first) {
+      const { records, outputs, shape } = await evaluateEnsemble(model, task, test);
+      const train = await readHealth();
+      const living = records.map((_, m) => m).filter(alive);
+      if (first) await writeTargets(test, step, living, hooks);
+      if (probes?.steps.has(step)) await inProbes(() => probes.run(step, living, hooks));
+      for (let m = 0; m < S; m++) {
+        if (!alive(m)) continue;
+        if (train) records[m].trainLoss = train[m];
+        hooks.onMetrics(step, records[m], m);
+        hooks.onPredictions(step, outputs[m], shape, m);
       }
-      if (step === c.steps || hooks.shouldStop() || !dead.some((_, m) => alive(m))) break;
-      parts.trainOn(step);
-      if ((step + 1) % o.logEvery === 0) {
-        // a diverged member stops being reported, as a single run stops (its slice trains on, isolated)
-        const v = (await readHealth())!;
-        for (let m = 0; m < S; m++) if (alive(m)) hooks.onStep?.(step + 1, v[m], m);
-      }
-    }
-  } finally {
-    parts.dispose();
-  }
+      return false;
+    },
+    stop: () => hooks.shouldStop() || !dead.some((_, m) => alive(m)),
+    async log(step) {
+      // a diverged member stops being reported, as a single run stops (its slice trains on, isolated)
+      const v = (await readHealth())!;
+      for (let m = 0; m < S; m++) if (alive(m)) hooks.onStep?.(step, v[m], m);
+      return false;
+    },
+  });
 }
 
 export function createModelTrainer(opts: ModelTrainerOptions): Trainer {

@@ -121,7 +121,7 @@ export interface AdamOptions {
   schedule?: ScheduleSpec;
 }
 
-export abstract class Optimizer {
+export abstract class Optimizer<S extends OptimizerState = OptimizerState> {
   stepCount = 0;
   /**
    * When set, each update also flags non-finite gradients in a training health record (its
@@ -129,10 +129,9 @@ export abstract class Optimizer {
    */
   gradientCheck: ((step: number) => GradientCheck) | null = null;
   protected readonly schedule: Schedule;
-  /** The fused-kernel state (moments, momentum buffers) and per-parameter step counts. */
-  protected abstract readonly state: OptimizerState;
 
-  constructor(readonly params: readonly Parameter[], readonly baseLr: number, schedule?: ScheduleSpec) {
+  /** `state`: the fused-kernel state (moments, momentum buffers) and per-parameter step counts. */
+  constructor(readonly params: readonly Parameter[], readonly baseLr: number, schedule: ScheduleSpec | undefined, protected readonly state: S) {
     this.schedule = makeSchedule(schedule);
   }
 
@@ -214,19 +213,14 @@ export abstract class Optimizer {
   protected abstract slots(): [string, (Tensor | null)[]][];
 }
 
-export class SGD extends Optimizer {
-  protected readonly state: SgdState;
-
+export class SGD extends Optimizer<SgdState> {
   constructor(params: readonly Parameter[], readonly opts: SgdOptions) {
-    super(params, opts.lr, opts.schedule);
-    this.state = sgdState(params.map((p) => p.value));
+    super(params, opts.lr, opts.schedule, sgdState(params.map((p) => p.value)));
   }
 
   protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void {
-    const o = this.opts;
-    sgdUpdate(values, grads, this.state, sgdHyper({
-      lr, lrMult, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, check, live,
-    }));
+    const { momentum, weightDecay, nesterov } = this.opts;
+    sgdUpdate(values, grads, this.state, sgdHyper({ lr, lrMult, momentum, weightDecay, nesterov, check, live }));
   }
 
   protected slots(): [string, (Tensor | null)[]][] {
@@ -234,19 +228,14 @@ export class SGD extends Optimizer {
   }
 }
 
-export class Adam extends Optimizer {
-  protected readonly state: AdamState;
-
+export class Adam extends Optimizer<AdamState> {
   constructor(params: readonly Parameter[], readonly opts: AdamOptions) {
-    super(params, opts.lr, opts.schedule);
-    this.state = adamState(params.map((p) => p.value));
+    super(params, opts.lr, opts.schedule, adamState(params.map((p) => p.value)));
   }
 
   protected update(values: Tensor[], grads: (Tensor | null)[], lr: number, lrMult: number[], check: GradientCheck | undefined, live: LiveHyper): void {
-    const o = this.opts;
-    adamUpdate(values, grads, this.state, adamHyper({
-      lr, lrMult, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: o.decoupled, check, live,
-    }));
+    const { beta1, beta2, eps, weightDecay, decoupled } = this.opts;
+    adamUpdate(values, grads, this.state, adamHyper({ lr, lrMult, beta1, beta2, eps, weightDecay, decoupled, check, live }));
   }
 
   protected slots(): [string, (Tensor | null)[]][] {

@@ -66,10 +66,7 @@ export function embedding(table: Tensor, indices: Tensor): Tensor {
  * indices[i] == v, in index order (deterministic; no atomics).
  */
 export function embeddingBackward(
-  dout: Tensor,
-  indices: Tensor,
-  vocabSize: number,
-  opts: { variant?: EmbeddingBackwardVariant } = {},
+  dout: Tensor, indices: Tensor, vocabSize: number, opts: { variant?: EmbeddingBackwardVariant } = {},
 ): Tensor {
   const op = 'embeddingBackward';
   checkF32(op, dout, 'dout');

@@ -105,11 +105,7 @@ function upstreamStride(op: string, dloss: Tensor, reduction: Reduction, perItem
  * `dloss` is a scalar tensor for 'mean'/'sum' and per-row for 'none' (it stays on the GPU).
  */
 export function crossEntropyBackward(
-  dloss: Tensor,
-  logits: Tensor,
-  labels: Tensor,
-  lse: Tensor,
-  opts: { reduction?: Reduction } = {},
+  dloss: Tensor, logits: Tensor, labels: Tensor, lse: Tensor, opts: { reduction?: Reduction } = {},
 ): Tensor {
   const op = 'crossEntropyBackward';
   const reduction = opts.reduction ?? 'mean';

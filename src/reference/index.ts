@@ -13,3 +13,4 @@ export * from './finite-diff.js';
 export * from './matmul.js';
 export * from './conv.js';
 export * from './attention.js';
+export * from './relative-error.js';

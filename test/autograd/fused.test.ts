@@ -13,17 +13,8 @@ import {
   type Case,
 } from '../../src/autograd/suite.js';
 import type { GradTensor } from '../../src/autograd/primitive.js';
+import { relativeError as rel } from '../../src/reference/relative-error.js';
 import { GPU_VS_REF_TOL, backwardMismatch, caseData, f64Inputs, gpuInputs } from '../../src/cli/gradcheck.js';
-
-function rel(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Number.isNaN(num) ? Infinity : Math.sqrt(num / Math.max(den, 1e-300));
-}
 
 function cotangent(n: number, seed = 3): Float32Array {
   let a = seed;

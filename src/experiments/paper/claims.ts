@@ -81,7 +81,7 @@ type Evaluation = Pick<ClaimResult, 'numbers' | 'verdict' | 'why'>;
 const judged = (numbers: Record<string, number | null>, holds: boolean, why: string): Evaluation => ({ numbers, verdict: holds ? 'holds' : 'does not hold', why });
 
 /** A teacher-sweep claim read from probes: not measurable when `read` finds fewer than `least` entries, else `judge` of the series and what was read. */
-function probeClaim<T>(meta: Omit<Claim, 'evaluate'>, read: (s: SeriesAnalysis) => readonly T[] | undefined | null, judge: (s: SeriesAnalysis, got: readonly T[]) => Evaluation, least = 1): Claim {
+function probeClaim<T>(read: (s: SeriesAnalysis) => readonly T[] | undefined | null, meta: Omit<Claim, 'evaluate'>, judge: (s: SeriesAnalysis, got: readonly T[]) => Evaluation, least = 1): Claim {
   return {
     ...meta,
     evaluate(an) {
@@ -96,10 +96,26 @@ const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(
 const NO_PROBES = 'the sweep has no probe files (its spec needs a "probes" field)';
 const FEW_EVALUATIONS = 'the teacher sweep has fewer than two evaluations after step 0';
 
-/** The teacher sweep's feature-learning series and its first and last evaluations after step 0. */
-function teacherTimes(an: Record<string, Analysis>): { s?: SeriesAnalysis; t?: { early: number; final: number } } {
-  const s = featureLearning(an.teacher);
-  return { s, t: s && earlyAndFinal(s) };
+/**
+ * A claim read from the teacher sweep's feature-learning series at its first and last evaluations
+ * after step 0: not measurable with fewer than two, else `judge` of the series, those steps and
+ * every sweep's analysis.
+ */
+function teacherClaim(meta: Omit<Claim, 'evaluate'>, judge: (s: SeriesAnalysis, t: { early: number; final: number }, an: Record<string, Analysis>) => Evaluation): Claim {
+  return {
+    ...meta,
+    evaluate(an) {
+      const s = featureLearning(an.teacher);
+      const t = s && earlyAndFinal(s);
+      return s && t ? judge(s, t, an) : notMeasurable(FEW_EVALUATIONS);
+    },
+  };
+}
+
+/** The series of the lr grid's `table` whose label names parameterization `p` (one word of it). */
+function lrGridSeries<K extends 'largeLr' | 'lrTransfer'>(an: Record<string, Analysis>, table: K, p: 'mup' | 'sp'): NonNullable<Analysis[K]>[number] | undefined {
+  const series: readonly NonNullable<Analysis[K]>[number][] = an['lr-grid']?.[table] ?? [];
+  return series.find((g) => ` ${g.label} `.includes(` ${p} `));
 }
 
 /** Whether ys, ordered by width, never falls (rises: +1) or never rises (-1) by more than `slack`. */
@@ -133,52 +149,40 @@ function perLayerTrend<N extends NarrowPoint, P extends { layer: string; step: n
 }
 
 export const CLAIMS: Claim[] = [
-  {
-    id: 'early-agreement',
+  teacherClaim({ id: 'early-agreement', sweeps: ['teacher'], figure: 'teacher/report/figures/metric-testLoss.svg',
     claim: 'Loss curves and test predictions agree across widths early in training.',
     test: 'At the first evaluation after step 0: the seed-mean test loss of every width is within 10% of the widest, and the narrowest width\'s D_N is under 10% of Var(y) (on the standard teacher, whose targets have unit variance; elsewhere of the reference predictor\'s power).',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/metric-testLoss.svg',
-    evaluate(an) {
-      const { s, t } = teacherTimes(an);
-      if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
-      const spread = lossSpread(s, t.early);
-      const relD = relativeD(s, t.early);
-      if (spread === null || relD === null) return notMeasurable('no test loss or agreement at the first evaluation');
-      return judged(
-        { step: t.early, lossSpread: round(spread), relativeD: round(relD) },
-        spread < 0.1 && relD < 0.1,
-        `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of ${s.config.task.name === 'teacher-gaussian' ? 'Var(y)' : 'the reference power'}`,
-      );
-    },
-  },
-  {
-    id: 'variance-1-over-width',
+  }, (s, t) => {
+    const spread = lossSpread(s, t.early);
+    const relD = relativeD(s, t.early);
+    if (spread === null || relD === null) return notMeasurable('no test loss or agreement at the first evaluation');
+    return judged(
+      { step: t.early, lossSpread: round(spread), relativeD: round(relD) },
+      spread < 0.1 && relD < 0.1,
+      `at step ${t.early} (${s.label}): loss spread ${(100 * spread).toFixed(1)}%, narrowest D_N ${(100 * relD).toFixed(2)}% of ${s.config.task.name === 'teacher-gaussian' ? 'Var(y)' : 'the reference power'}`,
+    );
+  }),
+  teacherClaim({ id: 'variance-1-over-width', sweeps: ['teacher'], figure: 'teacher/report/figures/variance-vs-width.svg',
     claim: 'The seed variance of the predictions falls like 1/width, and ensembling over seeds removes it.',
     test: 'The least-squares slope of log Var_N against log N, taken at every evaluation after step 0, has its median in [-1.1, -0.7] (the final one is reported too); ensembling the S seeds of the narrowest width removes the fraction (1 - 1/S) Var_N / D_N of its disagreement with the reference at the final evaluation.',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/variance-vs-width.svg',
-    evaluate(an) {
-      const { s, t } = teacherTimes(an);
-      if (!s || !t) return notMeasurable(FEW_EVALUATIONS);
-      const slope = s.varianceSlope.find((p) => p.step === t.final);
-      const slopes = s.varianceSlope.filter((p) => p.step > 0 && Number.isFinite(p.slope)).map((p) => p.slope).sort((a, b) => a - b);
-      const narrow = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width)[0];
-      if (!slope || !Number.isFinite(slope.slope) || !narrow || slopes.length === 0) return notMeasurable('no variance slope at the final evaluation (fewer than two complete widths)');
-      const m = slopes.length >> 1;
-      const median = slopes.length % 2 ? slopes[m] : (slopes[m - 1] + slopes[m]) / 2;
-      const removed = narrow.d > 0 ? ((1 - 1 / narrow.seeds) * narrow.variance) / narrow.d : null;
-      return judged(
-        { medianSlope: round(median), evaluations: slopes.length, finalStep: t.final, finalSlope: round(slope.slope), finalR2: round(slope.r2), widths: slope.n, ensembleRemoves: round(removed) },
-        median >= -1.1 && median <= -0.7,
-        `median slope ${median.toFixed(3)} over ${slopes.length} evaluations (from ${slopes[0].toFixed(2)} to ${slopes[slopes.length - 1].toFixed(2)}); at step ${t.final} ${slope.slope.toFixed(3)} over ${slope.n} widths (R² ${slope.r2.toFixed(3)}); ensembling ${narrow.seeds} seeds at width ${narrow.width} removes ${removed === null ? '—' : `${(100 * removed).toFixed(0)}%`} of D_N`,
-      );
-    },
-  },
-  probeClaim({
-    id: 'representations',
+  }, (s, t) => {
+    const slope = s.varianceSlope.find((p) => p.step === t.final);
+    const slopes = s.varianceSlope.filter((p) => p.step > 0 && Number.isFinite(p.slope)).map((p) => p.slope).sort((a, b) => a - b);
+    const narrow = s.agreement.filter((p) => p.step === t.final && p.complete).sort((a, b) => a.width - b.width)[0];
+    if (!slope || !Number.isFinite(slope.slope) || !narrow || slopes.length === 0) return notMeasurable('no variance slope at the final evaluation (fewer than two complete widths)');
+    const m = slopes.length >> 1;
+    const median = slopes.length % 2 ? slopes[m] : (slopes[m - 1] + slopes[m]) / 2;
+    const removed = narrow.d > 0 ? ((1 - 1 / narrow.seeds) * narrow.variance) / narrow.d : null;
+    return judged(
+      { medianSlope: round(median), evaluations: slopes.length, finalStep: t.final, finalSlope: round(slope.slope), finalR2: round(slope.r2), widths: slope.n, ensembleRemoves: round(removed) },
+      median >= -1.1 && median <= -0.7,
+      `median slope ${median.toFixed(3)} over ${slopes.length} evaluations (from ${slopes[0].toFixed(2)} to ${slopes[slopes.length - 1].toFixed(2)}); at step ${t.final} ${slope.slope.toFixed(3)} over ${slope.n} widths (R² ${slope.r2.toFixed(3)}); ensembling ${narrow.seeds} seeds at width ${narrow.width} removes ${removed === null ? '—' : `${(100 * removed).toFixed(0)}%`} of D_N`,
+    );
+  }),
+  probeClaim(ckaNarrowVsWidest, { id: 'representations', sweeps: ['teacher'], figure: 'teacher/report/figures/cka-vs-width.svg',
     claim: 'Internal representations agree across widths: feature kernels approach the widest width\'s as width grows.',
     test: 'At the last probe step, for every hidden layer, the CKA of each width\'s feature kernel against the widest complete width rises with width (never falls by more than 0.02), and the narrowest width\'s CKA is at least 0.8.',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/cka-vs-width.svg',
-  }, ckaNarrowVsWidest, (s, narrow) => {
+  }, (s, narrow) => {
     const { monotone: rising, numbers } = perLayerTrend(narrow, s.observables!.cka, { value: (p) => p.vsWidest, direction: 1, slack: () => 0.02, key: 'cka', headline: (n) => n.cka });
     const lowest = Math.min(...narrow.map((n) => n.cka));
     return judged(
@@ -187,12 +191,10 @@ export const CLAIMS: Claim[] = [
       `CKA of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.cka.toFixed(3)}`).join(', ')}; ${rising ? 'rising' : 'not rising'} with width`,
     );
   }),
-  probeClaim({
-    id: 'preactivations',
+  probeClaim(w1NarrowVsWidest, { id: 'preactivations', sweeps: ['teacher'], figure: 'teacher/report/figures/preact-w1.svg',
     claim: 'Preactivation distributions agree across widths, closer the wider the net.',
     test: 'At the last probe step, for every layer, the 1-Wasserstein distance of each width\'s preactivations to the widest complete width\'s falls with width (never rises by more than 10% of the narrowest\'s).',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/preact-w1.svg',
-  }, w1NarrowVsWidest, (s, narrow) => {
+  }, (s, narrow) => {
     const { monotone: falling, numbers } = perLayerTrend(narrow, s.observables!.preactivations.w1, {
       keep: (p) => p.width !== p.refWidth, value: (p) => p.w1, direction: -1, slack: (n) => 0.1 * n.w1, key: 'w1', headline: (n) => n.w1,
     });
@@ -202,12 +204,10 @@ export const CLAIMS: Claim[] = [
       `W1 of width ${narrow[0].width} vs ${narrow[0].refWidth}: ${narrow.map((n) => `${n.layer} ${n.w1.toExponential(2)}`).join(', ')}; ${falling ? 'falling' : 'not falling'} with width`,
     );
   }),
-  probeClaim({
-    id: 'sharpness',
+  probeClaim(sharpnessRatios, { id: 'sharpness', sweeps: ['teacher'], figure: 'teacher/report/figures/sharpness.svg',
     claim: 'Sharpness (the top Hessian eigenvalue) evolves alike across widths and stays at or below the edge of stability 2/lr.',
     test: 'At the last probe step, the seed-mean sharpness of the two widest widths differs by under 20%, and every width\'s sharpness / (2/lr) is at most 1.1.',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/sharpness.svg',
-  }, sharpnessRatios, (s, r) => {
+  }, (s, r) => {
     const byWidth = [...r].sort((a, b) => a.width - b.width);
     const [a, b] = byWidth.slice(-2);
     const spread = Math.abs(a.sharpness - b.sharpness) / Math.max(Math.abs(a.sharpness), Math.abs(b.sharpness));
@@ -220,14 +220,11 @@ export const CLAIMS: Claim[] = [
       `sharpness per width ${byWidth.map((p) => `${p.width}: ${p.sharpness.toFixed(3)}`).join(', ')} (2/lr = ${(2 / s.config.lr).toFixed(1)})`,
     );
   }, 2),
-  {
-    id: 'large-lr',
+  { id: 'large-lr', sweeps: ['lr-grid'], figure: 'lr-grid/report/figures/large-lr.svg',
     claim: 'Large-learning-rate behaviour agrees at large width: the largest trainable learning rate (and a catapult, where it occurs) is the same for wide nets.',
     test: 'On the lr grid under muP, the largest lr at which every seed trains is the same at the two widest widths.',
-    sweeps: ['lr-grid'], figure: 'lr-grid/report/figures/large-lr.svg',
     evaluate(an) {
-      const tables = an['lr-grid']?.largeLr ?? [];
-      const mup = tables.find((t) => / mup$| mup /.test(` ${t.label} `));
+      const mup = lrGridSeries(an, 'largeLr', 'mup');
       if (!mup || mup.largestTrainable.length < 2) return notMeasurable('the lr grid has no muP series with two widths');
       const byWidth = [...mup.largestTrainable].sort((a, b) => a.width - b.width);
       const [a, b] = byWidth.slice(-2);
@@ -242,12 +239,10 @@ export const CLAIMS: Claim[] = [
       );
     },
   },
-  probeClaim({
-    id: 'spectral',
+  probeClaim((s) => targetPowerAt(s, [1, 5, 10]), { id: 'spectral', sweeps: ['teacher'], figure: 'teacher/report/figures/target-power.svg',
     claim: 'The spectral view: a narrow net\'s after-kernel puts less of the target in its top eigenvectors than a wide net\'s, which is the bias of narrow width.',
     test: 'At the last probe step, the cumulative target power C(10) of the widest complete width exceeds the narrowest width\'s.',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/target-power.svg',
-  }, (s) => targetPowerAt(s, [1, 5, 10]), (_s, c) => {
+  }, (_s, c) => {
     const widths = [...new Set(c.map((p) => p.width))].sort((x, y) => x - y);
     const at = (w: number, k: number) => c.find((p) => p.width === w && p.k === k)?.c ?? null;
     const k = Math.max(...c.map((p) => p.k));
@@ -261,11 +256,9 @@ export const CLAIMS: Claim[] = [
       `C(${k}) width ${narrow}: ${cn.toFixed(3)}, width ${wide}: ${cw.toFixed(3)}`,
     );
   }),
-  {
-    id: 'narrow-ensemble-bias',
+  { id: 'narrow-ensemble-bias', sweeps: ['teacher'], figure: 'teacher/report/figures/agreement.svg',
     claim: 'An ensemble of narrow nets is worse than one wide net: narrow width has a bias that ensembling cannot remove.',
     test: 'At the final evaluation, the test loss of the narrowest width\'s seed-averaged predictor (its ensemble) is above the seed-mean test loss of one net of the widest complete width. Without stored targets: the narrowest width\'s bias (its ensemble\'s distance to the reference) exceeds the variance of one widest net.',
-    sweeps: ['teacher'], figure: 'teacher/report/figures/agreement.svg',
     evaluate(an) {
       const s = featureLearning(an.teacher);
       const loss = s && narrowEnsembleVsWideSingle(s);
@@ -289,42 +282,34 @@ export const CLAIMS: Claim[] = [
       );
     },
   },
-  {
-    id: 'deviations-grow',
+  teacherClaim({ id: 'deviations-grow', sweeps: ['teacher', 'harder-cnn', 'harder-text'], figure: 'harder-cnn/report/figures/agreement.svg',
     claim: 'Finite-width deviations grow later in training and on harder tasks.',
     test: 'The narrowest width\'s relative D_N (over Var(y) on the teacher, over the reference predictor\'s power on the classification and text tasks) is larger at the final evaluation than at the first one after step 0, and larger on the harder tasks (CNN on Fashion-MNIST, transformer on Moby Dick) than on the teacher task at the final evaluation.',
-    sweeps: ['teacher', 'harder-cnn', 'harder-text'], figure: 'harder-cnn/report/figures/agreement.svg',
-    evaluate(an) {
-      const { s: teacher, t: tt } = teacherTimes(an);
-      if (!teacher || !tt) return notMeasurable(FEW_EVALUATIONS);
-      const base = relativeD(teacher, tt.final);
-      const early = relativeD(teacher, tt.early);
-      const harder = [...(an['harder-cnn']?.series ?? []), ...(an['harder-text']?.series ?? [])].map((s) => {
-        const t = earlyAndFinal(s);
-        return { label: s.label, rel: t ? relativeD(s, t.final) : null };
-      }).filter((h): h is { label: string; rel: number } => h.rel !== null);
-      if (base === null || early === null) return notMeasurable('no agreement at the first or final evaluation of the teacher sweep');
-      const later = base > early;
-      const numbers: Record<string, number | null> = { teacherEarly: round(early), teacherFinal: round(base) };
-      harder.forEach((h, i) => { numbers[`harder${i}Final`] = round(h.rel); });
-      if (harder.length === 0) return { numbers, verdict: 'not measurable here', why: 'the harder-task sweep has no agreement to compare' };
-      const harderLarger = harder.every((h) => h.rel > base);
-      return judged(
-        numbers,
-        later && harderLarger,
-        `teacher: ${early.toExponential(2)} early -> ${base.toExponential(2)} final; ${harder.map((h) => `${h.label}: ${h.rel.toExponential(2)}`).join('; ')}`,
-      );
-    },
-  },
-  {
-    id: 'lr-transfer',
+  }, (teacher, tt, an) => {
+    const base = relativeD(teacher, tt.final);
+    const early = relativeD(teacher, tt.early);
+    const harder = [...(an['harder-cnn']?.series ?? []), ...(an['harder-text']?.series ?? [])].map((s) => {
+      const t = earlyAndFinal(s);
+      return { label: s.label, rel: t ? relativeD(s, t.final) : null };
+    }).filter((h): h is { label: string; rel: number } => h.rel !== null);
+    if (base === null || early === null) return notMeasurable('no agreement at the first or final evaluation of the teacher sweep');
+    const later = base > early;
+    const numbers: Record<string, number | null> = { teacherEarly: round(early), teacherFinal: round(base) };
+    harder.forEach((h, i) => { numbers[`harder${i}Final`] = round(h.rel); });
+    if (harder.length === 0) return { numbers, verdict: 'not measurable here', why: 'the harder-task sweep has no agreement to compare' };
+    const harderLarger = harder.every((h) => h.rel > base);
+    return judged(
+      numbers,
+      later && harderLarger,
+      `teacher: ${early.toExponential(2)} early -> ${base.toExponential(2)} final; ${harder.map((h) => `${h.label}: ${h.rel.toExponential(2)}`).join('; ')}`,
+    );
+  }),
+  { id: 'lr-transfer', sweeps: ['lr-grid'], figure: 'lr-grid/report/figures/lr-transfer.svg',
     claim: 'Under muP the best learning rate transfers across widths; under SP it drifts.',
     test: 'On the lr grid, log2(best lr at the widest width / best lr at the narrowest) is within ±1 (one grid step of 2x) for muP.',
-    sweeps: ['lr-grid'], figure: 'lr-grid/report/figures/lr-transfer.svg',
     evaluate(an) {
-      const groups = an['lr-grid']?.lrTransfer ?? [];
-      const mup = groups.find((g) => / mup$| mup /.test(` ${g.label} `));
-      const sp = groups.find((g) => / sp$| sp /.test(` ${g.label} `));
+      const mup = lrGridSeries(an, 'lrTransfer', 'mup');
+      const sp = lrGridSeries(an, 'lrTransfer', 'sp');
       if (!mup || mup.drift === null) return notMeasurable('the lr grid has no muP series with a trainable lr at both ends of the widths');
       return judged(
         { mupDrift: round(mup.drift), spDrift: sp ? round(sp.drift) : null },

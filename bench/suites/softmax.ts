@@ -56,7 +56,7 @@ const suite: BenchSuite = {
         kernel: ceilingKernel(dev),
         entry: 'copy',
         label: 'copy',
-        bindings: { x: x.binding('bench'), out: copyOut.binding('bench') },
+        bindings: { x4: x.binding('bench'), out4: copyOut.binding('bench') },
         params: { n: n / 4 },
         workgroups: [Math.min(65535, Math.ceil(n / 4 / 256))],
       });

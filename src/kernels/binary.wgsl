@@ -142,39 +142,28 @@ fn scalar_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   }
 }
 
-// The row of item i of an [R, C] space; C = p.shape[0].x.
-fn row_of(i: u32) -> u32 { return div_index(i, p.shape[0].x); }
+// (row, column) of item i of an [R, C] space; C = p.shape[0].x.
+fn row_col(i: u32) -> vec2u { return split2(i, p.shape[0].x); }
 
 @compute @workgroup_size(WG)
 fn per_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let y = b[row_of(i)];
-    out[i] = apply_ordered(a[i], y);
-  }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out[i] = apply_ordered(a[i], b[row_col(i).x]); }
 }
 
 @compute @workgroup_size(WG)
 fn per_row_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let y = vec4f(b[row_of(i)]);
+    let y = vec4f(b[row_col(i).x]);
     out4[i] = apply4_ordered(a4[i], y);
   }
 }
 
 @compute @workgroup_size(WG)
 fn per_col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = p.shape[0].x;
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let y = b[i - row_of(i) * c];
-    out[i] = apply_ordered(a[i], y);
-  }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out[i] = apply_ordered(a[i], b[row_col(i).y]); }
 }
 
 @compute @workgroup_size(WG)
 fn per_col_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = p.shape[0].x;
-  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
-    let y = b4[i - row_of(i) * c];
-    out4[i] = apply4_ordered(a4[i], y);
-  }
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) { out4[i] = apply4_ordered(a4[i], b4[row_col(i).y]); }
 }

@@ -13,8 +13,6 @@
 //   every axis grid-strides, so any M, N, batch fits in 65535 workgroups per dimension.
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
 
 //!include matmul_common.wgsl
 

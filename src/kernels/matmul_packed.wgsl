@@ -25,8 +25,6 @@
 enable subgroups;
 
 override RM: u32 = 32u;
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
 // Pack passes read 4 floats per load through a4 / b4 (the host sets them only when
 // !TRANS_A and K % 4 == 0 / !TRANS_B and N % 4 == 0, so every vec4 is aligned and in its row).
 override VEC4_A: bool = false;

@@ -144,7 +144,7 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   };
 }
 
-/** Whether matmul_reg's vec4 entry applies (every vec4 aligned and inside its matrix). */
+/** Whether matmul_reg's vec4 loads (VEC4) apply (every vec4 aligned and inside its matrix). */
 export function vec4Eligible(p: MatmulProblem, c: MatmulConfig): boolean {
   if (c.kernel !== 'reg') return false;
   if (p.K % 4 !== 0) return false;
@@ -203,13 +203,15 @@ function launch(
       launchPacked(device, pl, cfg, at, b, { params, label, common, io });
       return;
     case 'reg': {
+      // VEC4 reads a4 / b4 only, otherwise a / b only: the views not read get a placeholder
       const vec4 = vec4Eligible(p, cfg);
+      const view = (t: Tensor, name: string, read: boolean) => (read ? t.binding('matmul') : unusedBinding(device, name));
       device.dispatch({
-        kernel: 'matmul_reg', entry: vec4 ? 'main_vec4' : 'main', label, params,
-        constants: { ...common, WG_X: cfg.wgX, WG_Y: cfg.wgY, RM: cfg.rm, VN: cfg.vn },
-        bindings: vec4
-          ? { a4: at.binding('matmul'), b4: b.binding('matmul'), ...io }
-          : { a: at.binding('matmul'), b: b.binding('matmul'), ...io },
+        kernel: 'matmul_reg', label, params,
+        constants: { ...common, WG_X: cfg.wgX, WG_Y: cfg.wgY, RM: cfg.rm, VN: cfg.vn, VEC4: vec4 ? 1 : 0 },
+        bindings: {
+          a: view(at, 'a', !vec4), b: view(b, 'b', !vec4), a4: view(at, 'a4', vec4), b4: view(b, 'b4', vec4), ...io,
+        },
         workgroups: grid(cfg.wgY * cfg.rm, cfg.wgX * 4 * cfg.vn),
       });
       return;

@@ -32,7 +32,7 @@ const SOFTMAX_WG = 64;
  */
 const SUBGROUP_MIN_ROW = { software: 32, gpu: 64 } as const;
 /**
- * Most vec4s a lane keeps in registers (K of the regs entries; their loops unroll K times). Not
+ * Most vec4s a lane keeps in registers (K of the vec4 entries; their loops unroll K times). Not
  * chosen by 'auto': on lavapipe the registers spill, and the streamed 'subgroup' kernel was as
  * fast or faster at [4096, 1024] and [8192, 64] (bench/suites/softmax.ts) while a K = 32 pipeline
  * took ~8 s to compile.
@@ -58,8 +58,11 @@ function view(shape: readonly number[], axis: number): { outer: number; len: num
 
 export interface SoftmaxPlan {
   kernel: 'softmax' | 'softmax_subgroup';
-  /** The entry point without its fwd_ / bwd_ prefix: strided, wg, regs_vec4, stream_vec4, stream. */
-  entry: 'strided' | 'wg' | 'regs_vec4' | 'stream_vec4' | 'stream';
+  /**
+   * The entry point without its fwd_ / bwd_ prefix: strided, wg, vec4 (registers when
+   * constants.K > 0, else streamed), stream.
+   */
+  entry: 'strided' | 'wg' | 'vec4' | 'stream';
   vec4: boolean;
   constants: Record<string, number>;
   workgroups: [number];
@@ -100,9 +103,9 @@ export function softmaxPlan(
       );
     }
     const k = 2 ** Math.ceil(Math.log2(Math.max(1, perLane)));
-    return { kernel: 'softmax_subgroup', entry: 'regs_vec4', vec4, constants: { LANES: lanes, K: k }, workgroups };
+    return { kernel: 'softmax_subgroup', entry: 'vec4', vec4, constants: { LANES: lanes, K: k }, workgroups };
   }
-  return { kernel: 'softmax_subgroup', entry: vec4 ? 'stream_vec4' : 'stream', vec4, constants: { LANES: lanes }, workgroups };
+  return { kernel: 'softmax_subgroup', entry: vec4 ? 'vec4' : 'stream', vec4, constants: { LANES: lanes }, workgroups };
 }
 
 /**

@@ -1,8 +1,12 @@
-// matmul_common.wgsl (included by matmul_naive, matmul_tiled, matmul_reg): the shared uniform
-// Params, bindings 0-4 (a, b, bias read; out read_write [batch, M, N]; p uniform), the offsets of
-// opA / opB items (a_index, b_index) and of broadcast operands' batches, and the
-// scale/bias/activation epilogue.
+// matmul_common.wgsl (included by matmul_naive, matmul_tiled, matmul_reg, matmul_packed): the
+// transpose overrides TRANS_A, TRANS_B, the shared uniform Params, bindings 0-4 (a, b, bias read;
+// out read_write [batch, M, N]; p uniform), the offsets of opA / opB items (a_index, b_index) and
+// of broadcast operands' batches, and the scale/bias/activation epilogue.
 // has_bias: 0 none, 1 bias [N] shared by every batch, 2 one bias row per batch ([batch, N]).
+// opA = A^T (A stored [K, M]) when TRANS_A; opB = B^T (B stored [N, K]) when TRANS_B.
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+
 struct Params {
   M: u32, N: u32, K: u32, batch: u32,
   rank: u32, has_bias: u32, act: u32, pad0: u32,

@@ -66,11 +66,11 @@ const MATMUL: Record<string, Edit[]> = {
   ],
 };
 
-const FWD_TAP = 'fn fwd_tap(';
-const X_LOADS = 'for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] / 4u + ci4]; }';
-const W_LOADS = 'if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + cols.c4]; } }';
+const TAP_K_LOOP = 'fn tap_k_loop(';
+const A_LOADS = 'for (var g = 0u; g < RM / SG; g++) { al[g] = (*a)[off[g] / 4u + k4]; }';
+const W_LOADS = 'if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; } }';
 
-/** Edits of conv2d_shuffle.wgsl's fwd_tap (the K loop of fwd) per variant (entry point fwd). */
+/** Edits of conv2d_shuffle.wgsl's tap_k_loop (the K loop of fwd and dgrad) per variant (entry point fwd). */
 const CONV: Record<string, Edit[]> = {
   // the control: the real source compiled by the bench
   fwd: [],
@@ -78,13 +78,13 @@ const CONV: Record<string, Edit[]> = {
   // beside the loop's 128). Meant as the compute-only bound, it runs slower than fwd itself on
   // lavapipe (cause not found), so it bounds nothing.
   fwd_compute: [
-    { name: 'step value', within: FWD_TAP, find: 'var al: array<vec4f, 4>;', replace: 'let kf = vec4f(f32(ci4 + k) * 1e-4); let sa = vec4f(f32(cols.c4) * 1e-3) + vec4f(0.0, 0.25, 0.5, 0.75); var al: array<vec4f, 4>;' },
-    { name: 'x from registers', within: FWD_TAP, find: X_LOADS, replace: 'for (var g = 0u; g < RM / SG; g++) { al[g] = fma(kf, vec4f(f32(g + 1u)), sa); }' },
-    { name: 'weight from registers', within: FWD_TAP, find: W_LOADS, replace: 'for (var kk = 0u; kk < 4u; kk++) { bv[kk] = fma(kf, vec4f(f32(kk + 5u)), sa.wzyx); }' },
+    { name: 'step value', within: TAP_K_LOOP, find: 'var al: array<vec4f, 4>;', replace: 'let kf = vec4f(f32(k4 + k) * 1e-4); let sa = vec4f(f32(cols.c4) * 1e-3) + vec4f(0.0, 0.25, 0.5, 0.75); var al: array<vec4f, 4>;' },
+    { name: 'x from registers', within: TAP_K_LOOP, find: A_LOADS, replace: 'for (var g = 0u; g < RM / SG; g++) { al[g] = fma(kf, vec4f(f32(g + 1u)), sa); }' },
+    { name: 'weight from registers', within: TAP_K_LOOP, find: W_LOADS, replace: 'for (var kk = 0u; kk < 4u; kk++) { bv[kk] = fma(kf, vec4f(f32(kk + 5u)), sa.wzyx); }' },
   ],
   // the loads only (no shuffles, no FMAs), summed into row 0 of the block
   fwd_loads: [
-    { name: 'no FMAs', within: FWD_TAP, find: 'shuffle_fma(acc, al, bv, live);', replace: '(*acc)[0] += al[0] + al[1] + al[2] + al[3] + bv[0] + bv[1] + bv[2] + bv[3];' },
+    { name: 'no FMAs', within: TAP_K_LOOP, find: 'shuffle_fma(acc, al, bv, live);', replace: '(*acc)[0] += al[0] + al[1] + al[2] + al[3] + bv[0] + bv[1] + bv[2] + bv[3];' },
   ],
 };
 

@@ -18,15 +18,15 @@ const LAST_FMA = 'acc[r] = fma(vec4f(av.w), bv[3], acc[r]);';
 const ROW_LOOP = 'for (var r = 0u; r < RM; r++) {';
 const AFTER_K_LOOP = '// Rows leave from a copy that the row loop indexes';
 
-// conv2d_shuffle fwd's K loop (fwd_tap) and its loads of x and weight
-const FWD_TAP = 'fn fwd_tap(';
-const X_LOADS = 'for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] / 4u + ci4]; }';
-const W_LOADS = 'if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + cols.c4]; } }';
+// conv2d_shuffle's K loop of fwd and dgrad (tap_k_loop) and its loads of the A operand and weight
+const FWD_TAP = 'fn tap_k_loop(';
+const X_LOADS = 'for (var g = 0u; g < RM / SG; g++) { al[g] = (*a)[off[g] / 4u + k4]; }';
+const W_LOADS = 'if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; } }';
 
 export type BoundKernel = 'matmul_packed' | 'conv2d_shuffle';
 
 /**
- * Edits per kernel and variant: matmul_packed.wgsl's main, conv2d_shuffle.wgsl's fwd_tap (the K
+ * Edits per kernel and variant: matmul_packed.wgsl's main, conv2d_shuffle.wgsl's tap_k_loop (the K
  * loop of entry point fwd). Each kernel's first variant, with no edits, is the control: the real
  * source compiled by the bench, it must time as the library's kernel does.
  */
@@ -84,7 +84,7 @@ const VARIANTS: Record<BoundKernel, Record<string, Edit[]>> = {
     // beside the loop's 128). Meant as the compute-only bound, it runs slower than fwd itself on
     // lavapipe (cause not found), so it bounds nothing.
     fwd_compute: [
-      { name: 'step value', within: FWD_TAP, find: 'var al: array<vec4f, 4>;', replace: 'let kf = vec4f(f32(ci4 + k) * 1e-4); let sa = vec4f(f32(cols.c4) * 1e-3) + vec4f(0.0, 0.25, 0.5, 0.75); var al: array<vec4f, 4>;' },
+      { name: 'step value', within: FWD_TAP, find: 'var al: array<vec4f, 4>;', replace: 'let kf = vec4f(f32(k4 + k) * 1e-4); let sa = vec4f(f32(cols.c4) * 1e-3) + vec4f(0.0, 0.25, 0.5, 0.75); var al: array<vec4f, 4>;' },
       { name: 'x from registers', within: FWD_TAP, find: X_LOADS, replace: 'for (var g = 0u; g < RM / SG; g++) { al[g] = fma(kf, vec4f(f32(g + 1u)), sa); }' },
       { name: 'weight from registers', within: FWD_TAP, find: W_LOADS, replace: 'for (var kk = 0u; kk < 4u; kk++) { bv[kk] = fma(kf, vec4f(f32(kk + 5u)), sa.wzyx); }' },
     ],

@@ -117,32 +117,43 @@ fn store_tile(acc: ptr<function, Block>, ob: u32, r0: u32, rows: u32, c0: u32, w
   }
 }
 
-@compute @workgroup_size(WG)
-fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let M = p.n * p.oh * p.ow;
-  let m0 = (wid.x * WG + lid) * TM;
-  if (m0 >= M) { return; }
-  let c0 = wid.y * TN;
-  let s = wid.z;
+// The invocation's block in fwd and dgrad: GEMM rows m0 + [0, TM) (row tile wid.x * WG + lid),
+// columns c0 + [0, TN) (column tile wid.y), problem s (wid.z).
+struct Tile { m0: u32, c0: u32, s: u32 }
+
+fn tile_of(wid: vec3u, lid: u32) -> Tile {
+  return Tile((wid.x * WG + lid) * TM, wid.y * TN, wid.z);
+}
+
+// fwd's accumulator to start from: the bias of columns c0 + [0, TN) (clamped to the last) in
+// every row.
+fn bias_block(s: u32, c0: u32) -> Block {
   var acc: Block;
   for (var c = 0u; c < TN; c++) {
     let bv = bias_at(s, min(c0 + c, p.co - 1u));
     for (var r = 0u; r < TM; r++) { acc[r][c] = bv; }
   }
-  fwd_gemm(&acc, Cols(c0, s * p.w_stride, 0u), m0, 1u, TM, s * p.x_stride);
-  store_tile(&acc, s * p.y_stride, m0, M, c0, p.co);
+  return acc;
+}
+
+@compute @workgroup_size(WG)
+fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let M = p.n * p.oh * p.ow;
+  let t = tile_of(wid, lid);
+  if (t.m0 >= M) { return; }
+  var acc = bias_block(t.s, t.c0);
+  fwd_gemm(&acc, Cols(t.c0, t.s * p.w_stride, 0u), t.m0, 1u, TM, t.s * p.x_stride);
+  store_tile(&acc, t.s * p.y_stride, t.m0, M, t.c0, p.co);
 }
 
 @compute @workgroup_size(WG)
 fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let M = p.n * p.h * p.w;
-  let m0 = (wid.x * WG + lid) * TM;
-  if (m0 >= M) { return; }
-  let c0 = wid.y * TN;
-  let s = wid.z;
+  let t = tile_of(wid, lid);
+  if (t.m0 >= M) { return; }
   var acc: Block;
-  dgrad_gemm(&acc, Cols(c0, s * p.w_stride, 0u), m0, 1u, TM, s * p.y_stride, vec2u(1u, 1u));
-  store_tile(&acc, s * p.x_stride, m0, M, c0, p.c);
+  dgrad_gemm(&acc, Cols(t.c0, t.s * p.w_stride, 0u), t.m0, 1u, TM, t.s * p.y_stride, vec2u(1u, 1u));
+  store_tile(&acc, t.s * p.x_stride, t.m0, M, t.c0, p.c);
 }
 
 @compute @workgroup_size(WG)
@@ -174,22 +185,25 @@ fn dy_index(s: u32, n: u32, oh: u32, ow: u32, co: u32) -> u32 {
   return s * p.y_stride + ((n * p.oh + oh) * p.ow + ow) * p.co + co;
 }
 
-// Index of this invocation in a grid of [x, y] workgroups of WG (problem in z).
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+// The direct kernels' elements dx[n, ih, iw, ci], out[n, oh, ow, co] and dw[kh, kw, ci, co] of
+// problem s, each a plain loop over its sum. In dx only the taps (kh, kw) that reach a whole
+// output pixel (oh, ow) in range contribute.
+fn direct_dgrad_at(s: u32, n: u32, ih: u32, iw: u32, ci: u32) -> f32 {
+  var acc = 0.0;
+  for (var kh = 0u; kh < p.kh; kh++) {
+    for (var kw = 0u; kw < p.kw; kw++) {
+      let oh = out_coord(ih, p.sh, p.ph, kh, p.dh, p.oh);
+      let ow = out_coord(iw, p.sw, p.pw, kw, p.dw, p.ow);
+      if (oh < 0 || ow < 0) { continue; }
+      for (var co = 0u; co < p.co; co++) {
+        acc += dy[dy_index(s, n, u32(oh), u32(ow), co)] * weight[w_index(s, kh, kw, ci, co)];
+      }
+    }
+  }
+  return acc;
 }
 
-@compute @workgroup_size(WG)
-fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-              @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  if (i >= p.n * p.oh * p.ow * p.co) { return; }
-  let s = wid.z;
-  let co = i % p.co;
-  let m = i / p.co;
-  let ow = m % p.ow;
-  let oh = (m / p.ow) % p.oh;
-  let n = m / (p.ow * p.oh);
+fn direct_fwd_at(s: u32, n: u32, oh: u32, ow: u32, co: u32) -> f32 {
   var acc = bias_at(s, co);
   for (var kh = 0u; kh < p.kh; kh++) {
     for (var kw = 0u; kw < p.kw; kw++) {
@@ -201,47 +215,10 @@ fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
       }
     }
   }
-  out[s * p.y_stride + i] = acc;
+  return acc;
 }
 
-@compute @workgroup_size(WG)
-fn direct_dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  if (i >= p.n * p.h * p.w * p.c) { return; }
-  let s = wid.z;
-  let ci = i % p.c;
-  let m = i / p.c;
-  let iw = i32(m % p.w);
-  let ih = i32((m / p.w) % p.h);
-  let n = m / (p.w * p.h);
-  var acc = 0.0;
-  for (var kh = 0u; kh < p.kh; kh++) {
-    for (var kw = 0u; kw < p.kw; kw++) {
-      let nh = ih + i32(p.ph) - i32(kh * p.dh);
-      let nw = iw + i32(p.pw) - i32(kw * p.dw);
-      if (nh < 0 || nw < 0 || nh % i32(p.sh) != 0 || nw % i32(p.sw) != 0) { continue; }
-      let oh = u32(nh) / p.sh;
-      let ow = u32(nw) / p.sw;
-      if (oh >= p.oh || ow >= p.ow) { continue; }
-      for (var co = 0u; co < p.co; co++) {
-        acc += dy[dy_index(s, n, oh, ow, co)] * weight[w_index(s, kh, kw, ci, co)];
-      }
-    }
-  }
-  out[s * p.x_stride + i] = acc;
-}
-
-@compute @workgroup_size(WG)
-fn direct_wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  if (i >= p.kh * p.kw * p.c * p.co) { return; }
-  let s = wid.z;
-  let co = i % p.co;
-  let ci = (i / p.co) % p.c;
-  let kw = (i / (p.co * p.c)) % p.kw;
-  let kh = i / (p.co * p.c * p.kw);
+fn direct_wgrad_at(s: u32, kh: u32, kw: u32, ci: u32, co: u32) -> f32 {
   var acc = 0.0;
   for (var n = 0u; n < p.n; n++) {
     for (var oh = 0u; oh < p.oh; oh++) {
@@ -253,5 +230,39 @@ fn direct_wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
       }
     }
   }
-  out[s * p.w_stride + i] = acc;
+  return acc;
+}
+
+// The direct entries' element: this invocation's flat index i (in a grid of [x, y] workgroups of
+// WG), its problem s (workgroup_id.z) and i's coordinates `at` in a row-major tensor of shape
+// dims (live: i is inside it).
+struct Element { i: u32, s: u32, at: vec4u, live: bool }
+
+fn element(wid: vec3u, nwg: vec3u, lid: u32, dims: vec4u) -> Element {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let r = i / dims.w;
+  let at = vec4u(r / (dims.y * dims.z), (r / dims.z) % dims.y, r % dims.z, i % dims.w);
+  return Element(i, wid.z, at, at.x < dims.x);
+}
+
+// The direct entries, one invocation per element of out, dx or dw.
+@compute @workgroup_size(WG)
+fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+              @builtin(local_invocation_index) lid: u32) {
+  let e = element(wid, nwg, lid, vec4u(p.n, p.oh, p.ow, p.co));
+  if (e.live) { out[e.s * p.y_stride + e.i] = direct_fwd_at(e.s, e.at.x, e.at.y, e.at.z, e.at.w); }
+}
+
+@compute @workgroup_size(WG)
+fn direct_dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let e = element(wid, nwg, lid, vec4u(p.n, p.h, p.w, p.c));
+  if (e.live) { out[e.s * p.x_stride + e.i] = direct_dgrad_at(e.s, e.at.x, e.at.y, e.at.z, e.at.w); }
+}
+
+@compute @workgroup_size(WG)
+fn direct_wgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let e = element(wid, nwg, lid, vec4u(p.kh, p.kw, p.c, p.co));
+  if (e.live) { out[e.s * p.w_stride + e.i] = direct_wgrad_at(e.s, e.at.x, e.at.y, e.at.z, e.at.w); }
 }

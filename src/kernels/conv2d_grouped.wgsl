@@ -73,12 +73,8 @@ fn invocation(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
 // A window of TW columns: image, row, first column and channel.
 struct Item { n: u32, row: u32, col0: u32, ch: u32 }
 
-// Windows of an [N, rows, cols, chans] tensor (fwd: the output, dgrad: dx).
-fn items(rows: u32, cols: u32, chans: u32) -> u32 {
-  return p.n * rows * ((cols + TW - 1u) / TW) * chans;
-}
-
-// Window i of them, channel fastest (neighbouring invocations, neighbouring channels).
+// Window i of an [N, rows, cols, chans] tensor (fwd: the output, dgrad: dx), channel fastest
+// (neighbouring invocations, neighbouring channels); n >= N past its last window.
 fn item(i: u32, rows: u32, cols: u32, chans: u32) -> Item {
   let tiles = (cols + TW - 1u) / TW;
   let r = i / chans;
@@ -100,11 +96,10 @@ fn store_window(acc: Sums, ob: u32, step: u32, first: u32, size: u32) {
 @compute @workgroup_size(WG)
 fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
        @builtin(local_invocation_index) lid: u32) {
-  let i = invocation(wid, nwg, lid);
-  if (i >= items(p.oh, p.ow, p.co)) { return; }
-  let it = item(i, p.oh, p.ow, p.co);
-  let s = wid.z;
+  let it = item(invocation(wid, nwg, lid), p.oh, p.ow, p.co);
+  if (it.n >= p.n) { return; }
   let co = it.ch; // output (n, it.row, it.col0 + [0, TW), co)
+  let s = wid.z;
   // x offset of (n, row 0, column 0, first input channel of co's group)
   let xb = s * p.x_stride + it.n * p.h * p.w * p.c + (co / p.cog) * p.cg;
   let wb = s * p.w_stride + co;
@@ -133,21 +128,19 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 @compute @workgroup_size(WG)
 fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
          @builtin(local_invocation_index) lid: u32) {
-  let i = invocation(wid, nwg, lid);
-  if (i >= items(p.h, p.w, p.c)) { return; }
-  let it = item(i, p.h, p.w, p.c);
+  let it = item(invocation(wid, nwg, lid), p.h, p.w, p.c);
+  if (it.n >= p.n) { return; }
+  let gi = it.ch / p.cg; // dx (n, it.row, it.col0 + [0, TW), ci = it.ch) is in group gi
+  let ci = it.ch;
   let s = wid.z;
-  let ci = it.ch; // dx (n, it.row, it.col0 + [0, TW), ci)
-  let gi = ci / p.cg;
   // dy offset of (n, row 0, column 0, first output channel of the group); weight of (j, that channel)
   let yb = s * p.y_stride + it.n * p.oh * p.ow * p.co + gi * p.cog;
   let wb = s * p.w_stride + (ci % p.cg) * p.co + gi * p.cog;
   var acc = Sums();
   var a: Window;
   for (var kh = 0u; kh < p.kh; kh++) {
-    let nh = i32(it.row + p.ph) - i32(kh * p.dh);
-    let oh = nh / i32(p.sh);
-    if (nh < 0 || oh * i32(p.sh) != nh || oh >= i32(p.oh)) { continue; }
+    let oh = out_coord(it.row, p.sh, p.ph, kh, p.dh, p.oh);
+    if (oh < 0) { continue; }
     for (var c = 0u; c < p.cog; c++) {
       let rb = yb + u32(oh) * p.ow * p.co + c;
       for (var q = 0u; q < p.kw; q++) {

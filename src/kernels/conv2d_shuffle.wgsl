@@ -11,7 +11,7 @@
 //   Pixel tiles grid-stride; workgroup_id.z = problem.
 // Entry points dgrad and wgrad: the same pattern on the backward GEMMs (described above each).
 // The tap loops are include/conv2d_taps.wgsl's (shared with conv2d.wgsl); this file holds the
-// K loops (fwd_tap, dgrad_tap, wgrad_pixel).
+// K loops (fwd_tap and dgrad_tap through tap_k_loop, wgrad_pixel).
 // All need C % 4 == 0 and CO % 4 == 0 (vec4 views) and subgroups of at least SG lanes; the host
 // takes conv2d.wgsl's kernels otherwise.
 // Bindings: x4 (6), w4 (7), dy4 (8), out4 (9): x, weight, dy and out as array<vec4f>; bias (2),
@@ -20,6 +20,8 @@
 //   block itself is indexed by constants only, see row_block.wgsl), one vec4 store per row.
 // Tiling: override RM (a multiple of SG, <= 32).
 enable subgroups;
+// tap_k_loop takes its A operand (x4 or dy4) as a pointer parameter
+requires unrestricted_pointer_parameters;
 
 override RM: u32 = 32u;
 const SG = 8u;
@@ -83,21 +85,34 @@ struct Cols { c4: u32, live: bool, base: u32, xc: u32 }
 
 //!include conv2d_taps.wgsl
 
-// fwd's K loop of tap k: per 4 input channels, lane l loads x for its rows and the weight rows
-// ci .. ci + 3 for its 4 output channels, then shuffle_fma.
-fn fwd_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
-  let C4 = p.c / 4u;
-  let CO4 = p.co / 4u;
+// The K loop of tap k, fwd's and dgrad's (fwd: A = x4, K = C, N = CO; dgrad: A = dy4, K = CO,
+// N = C, over the swapped weight). Per vec4 k4 of the K axis (K4 = K / 4 of them), lane l loads A
+// for its rows (row group g's vec4 at off[g] / 4 + k4) and the weight rows 4 k4 .. 4 k4 + 3 of its
+// 4 columns (rows of N4 = N / 4 vec4s; tap k's K x N block starts at k * K * N / 4), then
+// shuffle_fma.
+fn tap_k_loop(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32,
+              a: ptr<storage, array<vec4f>, read>, K4: u32, N4: u32) {
   let live = live_rows(ok);
-  let wrow = cols.base + k * p.c * CO4;
-  for (var ci4 = 0u; ci4 < C4; ci4++) {
+  let wrow = cols.base + k * 4u * K4 * N4;
+  for (var k4 = 0u; k4 < K4; k4++) {
     var al: array<vec4f, 4>;
-    for (var g = 0u; g < RM / SG; g++) { al[g] = x4[off[g] / 4u + ci4]; }
+    for (var g = 0u; g < RM / SG; g++) { al[g] = (*a)[off[g] / 4u + k4]; }
     var bv: array<vec4f, 4>;
     // Lanes past the channels skip their loads (a load is a loop over the active lanes).
-    if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * ci4 + kk) * CO4 + cols.c4]; } }
+    if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; } }
     shuffle_fma(acc, al, bv, live);
   }
+}
+
+// fwd's K loop of tap k: x against the weight rows ci .. ci + 3 of the lane's 4 output channels.
+fn fwd_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
+  tap_k_loop(acc, cols, off, ok, k, &x4, p.c / 4u, p.co / 4u);
+}
+
+// dgrad's K loop of tap k: dy against the swapped weight rows co .. co + 3 of the lane's 4 input
+// channels.
+fn dgrad_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
+  tap_k_loop(acc, cols, off, ok, k, &dy4, p.co / 4u, p.c / 4u);
 }
 
 @compute @workgroup_size(SG)
@@ -123,22 +138,6 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //   is still checked per pixel. Stride 1 is one phase with every tap.
 //   w4 here is the weight with its last two axes swapped ([S, KH, KW, CO, C], made by the host),
 //   so the 4 weight loads per (kh, kw, 4 output channels) are contiguous across lanes as in fwd.
-// dgrad's K loop of tap k: per 4 output channels, lane l loads dy for its rows and the swapped
-// weight rows co .. co + 3 for its 4 input channels, then shuffle_fma.
-fn dgrad_tap(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array<bool, 4>, k: u32) {
-  let C4 = p.c / 4u;
-  let CO4 = p.co / 4u;
-  let live = live_rows(ok);
-  let wrow = cols.base + k * p.co * C4;
-  for (var co4 = 0u; co4 < CO4; co4++) {
-    var al: array<vec4f, 4>;
-    for (var g = 0u; g < RM / SG; g++) { al[g] = dy4[off[g] / 4u + co4]; }
-    var bv: array<vec4f, 4>;
-    if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * co4 + kk) * C4 + cols.c4]; } }
-    shuffle_fma(acc, al, bv, live);
-  }
-}
-
 @compute @workgroup_size(SG)
 fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
          @builtin(subgroup_invocation_id) lane: u32) {

@@ -17,16 +17,14 @@
 // lavapipe ran the shuffle kernels' fwd and dgrad 3-4x slower (bench/conv-ab.ts).
 // fwd: rows m = (n, oh, ow) of out [N, OH, OW]; x of this problem starts at xb.
 fn fwd_gemm(acc: ptr<function, Acc>, cols: Cols, m0: u32, step: u32, rows: u32, xb: u32) {
-  let M = p.n * p.oh * p.ow;
   var ih0: array<u32, TAP_ROWS>;
   var iw0: array<u32, TAP_ROWS>;
   var nb: array<u32, TAP_ROWS>;
   for (var r = 0u; r < rows; r++) {
-    let m = min(m0 + r * step, M - 1u);
-    let t = m / p.ow;
-    ih0[r] = t % p.oh;
-    iw0[r] = m % p.ow;
-    nb[r] = xb + (t / p.oh) * p.h * p.w * p.c;
+    let px = pixel_of(m0 + r * step, p.oh, p.ow);
+    ih0[r] = px.y;
+    iw0[r] = px.z;
+    nb[r] = xb + px.x * p.h * p.w * p.c;
   }
   for (var kh = 0u; kh < p.kh; kh++) {
     for (var kw = 0u; kw < p.kw; kw++) {
@@ -50,16 +48,14 @@ fn fwd_gemm(acc: ptr<function, Acc>, cols: Cols, m0: u32, step: u32, rows: u32, 
 // A tap reaches row (ih, iw) when oh*sh = ih + ph - kh*dh is a multiple of sh in [0, OH) (ow
 // likewise). dy of this problem starts at yb.
 fn dgrad_gemm(acc: ptr<function, Acc>, cols: Cols, m0: u32, step: u32, rows: u32, yb: u32, phase_step: vec2u) {
-  let M = p.n * p.hq * p.wq;
   var ih: array<i32, TAP_ROWS>;
   var iw: array<i32, TAP_ROWS>;
   var nb: array<u32, TAP_ROWS>;
   for (var r = 0u; r < rows; r++) {
-    let m = min(m0 + r * step, M - 1u);
-    let t = m / p.wq;
-    ih[r] = i32(p.py + (t % p.hq) * phase_step.x) + i32(p.ph);
-    iw[r] = i32(p.px + (m % p.wq) * phase_step.y) + i32(p.pw);
-    nb[r] = yb + (t / p.hq) * p.oh * p.ow * p.co;
+    let px = pixel_of(m0 + r * step, p.hq, p.wq);
+    ih[r] = i32(p.py + px.y * phase_step.x) + i32(p.ph);
+    iw[r] = i32(p.px + px.z * phase_step.y) + i32(p.pw);
+    nb[r] = yb + px.x * p.oh * p.ow * p.co;
   }
   for (var kh = p.kh0; kh < p.kh; kh += p.khs) {
     for (var kw = p.kw0; kw < p.kw; kw += p.kws) {

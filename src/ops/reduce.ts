@@ -24,6 +24,12 @@ const ROWS_WG = 64;
 const LONG_ROW = 256;
 /** Items each invocation should at least take before a slice is split into chunks. */
 const MIN_ITEMS_PER_INVOCATION = 64;
+/**
+ * On software adapters a reduction of at most ONE_PASS.items items, none of whose slices is
+ * longer than ONE_PASS.len, takes one pass: a second dispatch costs more than the parallelism
+ * it buys (`npx tsx bench/ab-reduce-passes.ts`).
+ */
+const ONE_PASS = { items: 1 << 20, len: 32768 };
 
 /** Work items that keep an adapter busy: few on a 2-core software adapter, many on a GPU. */
 function targetParallelism(x: Tensor): { groups: number; invocations: number } {
@@ -41,6 +47,8 @@ function reduceMiddle(op: ReduceOp, x: Tensor, outer: number, len: number, inner
   let chunks = 1;
   if (useRows) {
     chunks = Math.min(Math.ceil(target.groups / outer), Math.ceil(len / (ROWS_WG * MIN_ITEMS_PER_INVOCATION)));
+  } else if (x.device.isSoftware && outputs * len <= ONE_PASS.items && len <= ONE_PASS.len) {
+    chunks = 1;
   } else if (outputs < target.invocations) {
     chunks = Math.min(Math.ceil(target.invocations / outputs), Math.ceil(len / MIN_ITEMS_PER_INVOCATION));
   }

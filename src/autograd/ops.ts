@@ -34,7 +34,9 @@ export {
   rowVariant, layerNormBackward, rmsNormBackward,
   type NormOptions, type LayerNormResult, type RmsNormResult, type NormBackwardOptions, type NormGrads, type RowVariant,
 } from '../ops/norm.js';
-export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
+export {
+  crossEntropyBackward, crossEntropyWithGrad, crossEntropyWithGradFits, CE_WITH_GRAD_MAX, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult,
+} from '../ops/loss.js';
 // the fused softmax kernels' raw launchers and their composed oracles (not differentiable)
 export {
   softmaxBackward, logSoftmaxBackward, softmaxPlan, MAX_REGISTER_VEC4, type SoftmaxOptions, type SoftmaxVariant, type SoftmaxPlan,

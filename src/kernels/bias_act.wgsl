@@ -9,7 +9,8 @@
 // ACT (override): 1 relu, 3 tanh (the codes of the matmul epilogue; 0: none, the identity).
 // Entries: fwd, bwd on scalars; fwd_vec4, bwd_vec4 when inner % 4 == 0 (inner, k count vec4s).
 // Bindings: z, bias, g, y (read); y_out, dz, partial (read_write); *4: their vec4 views; p (uniform).
-// Tiling: WG invocations per workgroup; fwd: one invocation per item, grid-stride; bwd: one
+// Tiling: WG invocations per workgroup; fwd: one invocation per item, grid-stride (F32_DIV:
+// include/strided_index.wgsl's f32 index division, below 2^22 items); bwd: one
 // invocation per (o, c, k), a sequential loop over its chunk's rows (neighbouring invocations
 // read neighbouring columns), blocked sums of 32 rows.
 override WG: u32 = 64u;
@@ -52,17 +53,20 @@ fn act_grad(v: vec4f) -> vec4f {
   }
 }
 
-// Bias row o's column k of item i of [outer, len, inner] (k, i counted in the entry's units).
-fn bias_index(i: u32, inner: u32) -> u32 {
-  let row = i / inner;
-  return (row / p.len) * inner + (i - row * inner);
+//!include strided_index.wgsl
+
+// The bias item of item i of [outer, len, inner]: (row, column) by split2 (f32 divisions where the
+// host sets F32_DIV), the bias row o = row / len only when there is more than one.
+fn bias_index(i: u32) -> u32 {
+  let rc = split2(i, p.inner);
+  return select(div_index(rc.x, p.len), 0u, p.outer == 1u) * p.inner + rc.y;
 }
 
 @compute @workgroup_size(WG)
 fn fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.len * p.inner;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    y_out[i] = act(vec4f(z[i] + bias[bias_index(i, p.inner)])).x;
+    y_out[i] = act(vec4f(z[i] + bias[bias_index(i)])).x;
   }
 }
 
@@ -70,7 +74,7 @@ fn fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
 fn fwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let total = p.outer * p.len * p.inner;
   for (var i = gid.x; i < total; i += nwg.x * WG) {
-    y_out4[i] = act(z4[i] + bias4[bias_index(i, p.inner)]);
+    y_out4[i] = act(z4[i] + bias4[bias_index(i)]);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
-import { checkF32, checkSameDevice, groupsFor } from './launch.js';
+import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
 import { reduce, stridedChunks } from './reduce.js';
 import { full } from './creation.js';
 
@@ -52,7 +52,7 @@ export function biasAct(z: Tensor, bias: Tensor, act: BiasActivation): Tensor {
     kernel: 'bias_act',
     entry: vec4 ? 'fwd_vec4' : 'fwd',
     label: `${op}(${fmt(z.shape)}, bias ${fmt(bias.shape)}, ${act})`,
-    constants: { WG: BIAS_ACT_WG, ACT: ACT_CODE[act] },
+    constants: { WG: BIAS_ACT_WG, ACT: ACT_CODE[act], ...f32Div(y.size / w) },
     bindings: vec4
       ? { z4: z.binding(op), bias4: bias.binding(op), y_out4: y.binding(op) }
       : { z: z.binding(op), bias: bias.binding(op), y_out: y.binding(op) },

@@ -44,6 +44,11 @@ export function withRecorder<T>(r: Recorder, fn: () => T): T {
   return recorder.with(r, fn);
 }
 
+/** Whether a recorder is attached (withRecorder): layers whose outputs it sees are then kept apart. */
+export function recording(): boolean {
+  return recorder.get() !== null;
+}
+
 export function record(path: string, t: Tensor): Tensor {
   recorder.get()?.(path, t);
   return t;

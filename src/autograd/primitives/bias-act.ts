@@ -140,6 +140,11 @@ export const BIAS_ACT_CASES: Cases<BiasActParams> = {
       fn: (a: V, b: V, c: V) => linearAct(a, b, { bias: c, act: 'tanh', alpha: 0.7 }),
     },
     {
+      name: 'linearAct tanh shared [3, 4] @ [2, 4, 5] + [2, 1, 5] (an ensemble layer on one batch)',
+      inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }, { shape: [2, 1, 5] }],
+      fn: (a: V, b: V, c: V) => linearAct(a, b, { bias: c, act: 'tanh' }),
+    },
+    {
       name: 'linearAct relu batched [2, 3, 4] @ [2, 4, 5] + [2, 1, 5], B^T',
       // products in [1, 4] and a bias of 0 or -6 (+-0.2): the relu's input is at least 0.8 away from 0
       inputs: [{ shape: [2, 3, 4], lo: 0.5, hi: 1 }, { shape: [2, 5, 4], lo: 0.5, hi: 1 }, { shape: [2, 1, 5] }],

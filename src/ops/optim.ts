@@ -283,10 +283,12 @@ const SGD_SLOTS = 7;
 /** Parameters per sgd_multi_momentum dispatch (3 storage bindings each, and the health record). */
 const SGD_MOMENTUM_SLOTS = 5;
 /**
- * Largest parameter (floats) that joins an SGD group; bigger ones keep their own vec4 dispatch
- * (their loads, not the dispatch, set its time).
+ * Largest parameter (floats) that joins an SGD group; bigger ones keep their own vec4 dispatch:
+ * the group loads scalars, four times the loads of a vec4 view, which on lavapipe cost more than
+ * a dispatch for a parameter of this size and up (a 784 x 64 weight made a width-64 MLP step
+ * slower grouped than in its own dispatch).
  */
-const SGD_GROUP_MAX = 65536;
+const SGD_GROUP_MAX = 16384;
 
 /** Whether the device binds the 16 storage buffers of sgd_multi_momentum (WebGPU's default limit is 8). */
 function canGroupSgd(device: Device): boolean {

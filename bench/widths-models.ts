@@ -6,7 +6,7 @@
  *        16x16xw inputs.
  * The step is captured (src/nn/captured-step.ts) unless `capture` is false.
  */
-import { crossEntropy, detach, mean, mul, relu, reshape } from '../src/autograd/ops.js';
+import { crossEntropy, detach, mean, mul, reshape } from '../src/autograd/ops.js';
 import { backward } from '../src/autograd/index.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
 import { Module, type ModelContext } from '../src/nn/module.js';
@@ -27,9 +27,9 @@ class WidthsMLP extends Module {
   }
   forward(x: Tensor): Tensor {
     let h = x;
+    // hidden layers: matmul, bias and ReLU in one primitive (linearAct)
     this.layers.forEach((l, k) => {
-      h = l.forward(h, k === 0 && this.ensemble !== null);
-      if (k < this.layers.length - 1) h = relu(h);
+      h = l.forward(h, k === 0 && this.ensemble !== null, k < this.layers.length - 1 ? 'relu' : undefined);
     });
     return h;
   }
@@ -45,7 +45,8 @@ class WidthsCNN extends Module {
   }
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const c of this.convs) h = relu(c.forward(h));
+    // convolution, then bias and ReLU in one primitive (biasAct)
+    for (const c of this.convs) h = c.forward(h, 'relu');
     return this.dense.forward(mean(h, [-3, -2]));
   }
 }
@@ -58,6 +59,10 @@ export interface WidthsStep {
   dispose(): void;
   /** FLOP of one step: 6 * params * batch (MLP) or 6 * MACs * batch (CNN), times the ensemble size. */
   flop: number;
+  /** The model's parameter tensors (live until dispose). */
+  parameters(): Tensor[];
+  /** Steps that ran normally, were recorded, were replayed. */
+  counts(): { normal: number; recorded: number; replayed: number };
 }
 
 /** One of the suite's steps at width `w`, batch 256 (MLP) or 32 (CNN); `seeds` > 1 is an ensemble. */
@@ -89,6 +94,8 @@ export function widthsStep(device: Device, family: WidthsFamily, w: number, seed
   return {
     flop: 6 * macs * batch * seeds,
     appendMs: 0,
+    parameters: () => model.parameters().map((p) => p.value),
+    counts: () => ({ ...captured.counts }),
     async step() {
       const t0 = performance.now();
       const loss = captured.run({ x, y });

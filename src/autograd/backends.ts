@@ -74,6 +74,19 @@ export const f64: Backend<F64Tensor> = {
   },
 };
 
+const unitSeeds = new WeakSet<GradTensor>();
+
+/** Marks `seed` as backward's own seed gradient of ones (a rule may then skip multiplying by it). */
+export function markUnitSeed<A extends GradTensor>(seed: A): A {
+  unitSeeds.add(seed);
+  return seed;
+}
+
+/** Whether `g` is backward's own seed gradient of ones (markUnitSeed). */
+export function isUnitSeed(g: GradTensor): boolean {
+  return unitSeeds.has(g);
+}
+
 /** An f64 operand as an array (a number as a scalar). */
 export function nd(x: Operand<F64Tensor>, op: string): NDArray {
   if (typeof x === 'number') return { shape: [], data: Float64Array.of(x) };

@@ -8,7 +8,7 @@ import { tidy, keep } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { flagContext } from '../tensor/error-flags.js';
-import { backendOf } from './backends.js';
+import { backendOf, markUnitSeed } from './backends.js';
 import type { GradTensor } from './primitive.js';
 import { nodeOf, withRecording, type Node } from './tape.js';
 import { add } from './primitives/elementwise.js';
@@ -94,7 +94,7 @@ function propagate(
   const retain = opts.retainGraph ?? create;
   const order = topoOrder(rootNode, what);
   const ownSeed = !seed;
-  seed ??= be.constant(root, root.shape, 1);
+  seed ??= markUnitSeed(be.constant(root, root.shape, 1));
   const pending = new Map<Node, GradTensor>([[rootNode, seed]]);
   // anomaly mode names the op whose backward wrote a non-finite value (src/tensor/error-flags.ts)
   const phase = flagContext.phase;

@@ -10,7 +10,7 @@
 export {
   full, zeros, ones, arange, fromArray, rand, randn, cast, DTYPES, checkDType, type CreateOptions, type RandomOptions,
 } from '../ops/creation.js';
-export { argmax, argmin, type ReduceOp } from '../ops/reduce.js';
+export { argmax, argmin, stridedChunks, type ReduceOp } from '../ops/reduce.js';
 export { resolveSlice } from '../ops/layout.js';
 export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../ops/elementwise.js';
 
@@ -27,6 +27,7 @@ export * from './primitives/loss.js';
 export * from './primitives/norm.js';
 export * from './primitives/attention.js';
 export * from './primitives/softmax.js';
+export * from './primitives/bias-act.js';
 export * from './composites.js';
 export type { Reduction } from '../ops/loss.js';
 
@@ -34,7 +35,9 @@ export {
   rowVariant, layerNormBackward, rmsNormBackward,
   type NormOptions, type LayerNormResult, type RmsNormResult, type NormBackwardOptions, type NormGrads, type RowVariant,
 } from '../ops/norm.js';
-export { crossEntropyBackward, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult } from '../ops/loss.js';
+export {
+  crossEntropyBackward, crossEntropyWithGrad, crossEntropyWithGradFits, CE_WITH_GRAD_MAX, checkLabels, mseLossBackward, type CrossEntropyOptions, type CrossEntropyResult,
+} from '../ops/loss.js';
 // the fused softmax kernels' raw launchers and their composed oracles (not differentiable)
 export {
   softmaxBackward, logSoftmaxBackward, softmaxPlan, MAX_REGISTER_VEC4, type SoftmaxOptions, type SoftmaxVariant, type SoftmaxPlan,

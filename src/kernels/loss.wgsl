@@ -15,6 +15,8 @@
 //   (m, s) pairs in workgroup memory (long rows, e.g. vocabularies); ce_bwd: one invocation per
 //   element (ce_bwd_vec4: per 4 elements of a row, c % 4 == 0); mse_fwd, mse_bwd: elementwise.
 //   The tree is include/wg_reduce.wgsl's; both forward entries scan their columns with row_ms.
+//   ce_fwd_grad: a small 'mean'/'sum' cross-entropy and its gradient for a unit upstream value
+//   in one workgroup (see its comment).
 // Bindings: x, labels, lse, g, a, b (read); loss, lse_out, dx, out, flags (read_write); p (uniform:
 //   rows, c, n, g_stride, scale, nan, lowest, tag); x4, dx4: vec4 views of x and dx (ce_bwd_vec4).
 // Layout: row-major contiguous. Tiling: WG invocations per workgroup (override, power of two),
@@ -148,5 +150,37 @@ fn mse_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 fn mse_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     out[i] = 2.0 * (a[i] - b[i]) * g[i * p.g_stride] * p.scale;
+  }
+}
+
+// ce_fwd_grad: the whole 'mean' (p.scale = 1/rows) or 'sum' (1) cross-entropy of a small batch in
+// one workgroup, with its gradient for an upstream value of 1: dx = (exp(x - lse) - onehot) * scale,
+// as ce_bwd with g = 1. Invocation lid takes rows lid, lid + WG, ...: it scans a row with row_ms,
+// writes the row's dx and adds the row's loss to its partial sum; invocation 0 then adds the WG
+// partial sums in order and writes loss[0] = sum * scale. A bad label gives a NaN loss and dx row
+// and is flagged, as in the other entries. Bindings: x, labels, loss (1 item), dx, flags, p.
+var<workgroup> ce_partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn ce_fwd_grad(@builtin(local_invocation_index) lid: u32) {
+  var part = 0.0;
+  for (var r = lid; r < p.rows; r += WG) {
+    let ms = row_ms(r, 0u, 1u);
+    let l = read_index(&labels, r, p.c, p.tag, true);
+    let ok = label_ok(l);
+    let lse_r = ms.x + log(ms.y);
+    let base = r * p.c;
+    part += select(p.nan, lse_r - x[base + u32(select(0, l, ok))], ok);
+    for (var j = 0u; j < p.c; j++) {
+      let onehot = select(0.0, 1.0, u32(l) == j);
+      dx[base + j] = select(p.nan, (exp(x[base + j] - lse_r) - onehot) * p.scale, ok);
+    }
+  }
+  ce_partial[lid] = part;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var total = 0.0;
+    for (var k = 0u; k < WG; k++) { total += ce_partial[k]; }
+    loss[0] = total * p.scale;
   }
 }

@@ -1,5 +1,5 @@
 // optim.wgsl: fused, in-place optimizer updates (one dispatch per parameter, or per 4 parameters
-// for Adam on vec4 views: adam_multi_vec4; the host appends the dispatches to the open encoder,
+// for Adam on vec4 views: adam_multi_vec4, per 7 (5 with momentum) for SGD: sgd_multi; the host appends the dispatches to the open encoder,
 // and each reads its own slot of the uniform ring, so many steps can be appended before one
 // submit with the right lr and step count in each).
 // Math (PyTorch conventions; the host folds the per-parameter lr multiplier into lr and
@@ -63,15 +63,23 @@ fn check_gradient(g: vec4f, i: u32) {
   if (p.members != 0u && not_finite4(g)) { flag_gradient(i + 1u, p.n, p.members, p.train_step, p.param_index); }
 }
 
-// One SGD step on 4 elements (the scalar entry uses lane x): the new weight and momentum buffer.
-fn sgd_step(w: vec4f, grad_in: vec4f, b0: vec4f) -> array<vec4f, 2> {
-  var g = grad_in + p.weight_decay * w;
+// The constants of one parameter's SGD step.
+struct SgdConsts { lr: f32, weight_decay: f32, momentum: f32, one_minus_dampening: f32, first: bool }
+
+// One SGD step on 4 elements (scalar entries use lane x): the new weight and momentum buffer.
+fn sgd_math(w: vec4f, grad_in: vec4f, b0: vec4f, c: SgdConsts) -> array<vec4f, 2> {
+  var g = grad_in + c.weight_decay * w;
   var b = g;
   if (MOMENTUM) {
-    if (p.first == 0u) { b = p.momentum * b0 + p.one_minus_dampening * g; }
-    g = select(b, g + p.momentum * b, NESTEROV);
+    if (!c.first) { b = c.momentum * b0 + c.one_minus_dampening * g; }
+    g = select(b, g + c.momentum * b, NESTEROV);
   }
-  return array<vec4f, 2>(w - p.lr * g, b);
+  return array<vec4f, 2>(w - c.lr * g, b);
+}
+
+// sgd_math with the constants of p.
+fn sgd_step(w: vec4f, grad_in: vec4f, b0: vec4f) -> array<vec4f, 2> {
+  return sgd_math(w, grad_in, b0, SgdConsts(p.lr, p.weight_decay, p.momentum, p.one_minus_dampening, p.first != 0u));
 }
 
 @compute @workgroup_size(WG)
@@ -244,4 +252,129 @@ fn adam_multi_checked_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
     default: { bad = adam_slot(&mw2, &mg2, &mm2, &mv2, 2u, start, stride); }
   }
   flag_gradient(bad, pm.n[s], pm.members, pm.train_step, pm.param_index[s]);
+}
+
+// sgd_multi: sgd on up to 7 parameters in one dispatch (MOMENTUM false; slot s binds sw<s>,
+// sg<s>), sgd_multi_momentum on up to 5 (MOMENTUM true; slot s also binds sb<s>). Elements are
+// scalars: the host groups parameters small enough that a dispatch's fixed cost outweighs their
+// loads. Slot s reads its constants from entry s of ps's arrays (n = 0 for an empty slot, whose
+// bindings are placeholders); workgroups wg_start[s] .. + wg_count[s] of a 1-D grid serve it,
+// grid-stride over its n elements. health is bound in both (a placeholder without a gradient
+// check, members = 0). Bindings 29-49; ps is the uniform.
+struct SgdMultiParams {
+  n: array<vec4u, 2>,
+  wg_start: array<vec4u, 2>,
+  wg_count: array<vec4u, 2>,
+  lr: array<vec4f, 2>,
+  weight_decay: array<vec4f, 2>,
+  first: array<vec4u, 2>,
+  param_index: array<vec4u, 2>,
+  momentum: f32,
+  one_minus_dampening: f32,
+  members: u32,
+  train_step: u32,
+}
+@group(0) @binding(29) var<uniform> ps: SgdMultiParams;
+@group(0) @binding(30) var<storage, read_write> sw0: array<f32>;
+@group(0) @binding(31) var<storage, read> sg0: array<f32>;
+@group(0) @binding(32) var<storage, read_write> sw1: array<f32>;
+@group(0) @binding(33) var<storage, read> sg1: array<f32>;
+@group(0) @binding(34) var<storage, read_write> sw2: array<f32>;
+@group(0) @binding(35) var<storage, read> sg2: array<f32>;
+@group(0) @binding(36) var<storage, read_write> sw3: array<f32>;
+@group(0) @binding(37) var<storage, read> sg3: array<f32>;
+@group(0) @binding(38) var<storage, read_write> sw4: array<f32>;
+@group(0) @binding(39) var<storage, read> sg4: array<f32>;
+@group(0) @binding(40) var<storage, read_write> sw5: array<f32>;
+@group(0) @binding(41) var<storage, read> sg5: array<f32>;
+@group(0) @binding(42) var<storage, read_write> sw6: array<f32>;
+@group(0) @binding(43) var<storage, read> sg6: array<f32>;
+@group(0) @binding(44) var<storage, read_write> sb0: array<f32>;
+@group(0) @binding(45) var<storage, read_write> sb1: array<f32>;
+@group(0) @binding(46) var<storage, read_write> sb2: array<f32>;
+@group(0) @binding(47) var<storage, read_write> sb3: array<f32>;
+@group(0) @binding(48) var<storage, read_write> sb4: array<f32>;
+
+fn sgd_multi_consts(s: u32) -> SgdConsts {
+  let q = s / 4u;
+  let r = s % 4u;
+  return SgdConsts(ps.lr[q][r], ps.weight_decay[q][r], ps.momentum, ps.one_minus_dampening, ps.first[q][r] != 0u);
+}
+
+// The slot of workgroup w (the last whose start it has reached; empty slots start at the total).
+fn sgd_multi_slot(w: u32, slots: u32) -> u32 {
+  var s = 0u;
+  for (var k = 1u; k < slots; k++) {
+    if (w >= ps.wg_start[k / 4u][k % 4u]) { s = k; }
+  }
+  return s;
+}
+
+// Slot s's share of a plain update; returns 1 + the first item whose gradient is not finite (0: none).
+fn sgd_slot(sw: ptr<storage, array<f32>, read_write>, sg: ptr<storage, array<f32>, read>, s: u32, start: u32, stride: u32) -> u32 {
+  let c = sgd_multi_consts(s);
+  let count = ps.n[s / 4u][s % 4u];
+  var bad = 0u;
+  for (var i = start; i < count; i += stride) {
+    let g = vec4f((*sg)[i]);
+    if (bad == 0u && not_finite4(g)) { bad = i + 1u; }
+    (*sw)[i] = sgd_math(vec4f((*sw)[i]), g, vec4f(0.0), c)[0].x;
+  }
+  return bad;
+}
+
+// Slot s's share of an update with a momentum buffer (a fresh buffer, `first`, is never read).
+fn sgd_slot_momentum(sw: ptr<storage, array<f32>, read_write>, sg: ptr<storage, array<f32>, read>,
+                     sb: ptr<storage, array<f32>, read_write>, s: u32, start: u32, stride: u32) -> u32 {
+  let c = sgd_multi_consts(s);
+  let count = ps.n[s / 4u][s % 4u];
+  var bad = 0u;
+  for (var i = start; i < count; i += stride) {
+    let g = vec4f((*sg)[i]);
+    if (bad == 0u && not_finite4(g)) { bad = i + 1u; }
+    var b0 = vec4f(0.0);
+    if (!c.first) { b0 = vec4f((*sb)[i]); }
+    let r = sgd_math(vec4f((*sw)[i]), g, b0, c);
+    (*sb)[i] = r[1].x;
+    (*sw)[i] = r[0].x;
+  }
+  return bad;
+}
+
+fn sgd_multi_flag(bad: u32, s: u32) {
+  flag_gradient(bad, ps.n[s / 4u][s % 4u], ps.members, ps.train_step, ps.param_index[s / 4u][s % 4u]);
+}
+
+@compute @workgroup_size(WG)
+fn sgd_multi(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = sgd_multi_slot(wid.x, 7u);
+  let start = (wid.x - ps.wg_start[s / 4u][s % 4u]) * WG + lid;
+  let stride = ps.wg_count[s / 4u][s % 4u] * WG;
+  var bad = 0u;
+  switch s {
+    case 0u: { bad = sgd_slot(&sw0, &sg0, 0u, start, stride); }
+    case 1u: { bad = sgd_slot(&sw1, &sg1, 1u, start, stride); }
+    case 2u: { bad = sgd_slot(&sw2, &sg2, 2u, start, stride); }
+    case 3u: { bad = sgd_slot(&sw3, &sg3, 3u, start, stride); }
+    case 4u: { bad = sgd_slot(&sw4, &sg4, 4u, start, stride); }
+    case 5u: { bad = sgd_slot(&sw5, &sg5, 5u, start, stride); }
+    default: { bad = sgd_slot(&sw6, &sg6, 6u, start, stride); }
+  }
+  sgd_multi_flag(bad, s);
+}
+
+@compute @workgroup_size(WG)
+fn sgd_multi_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = sgd_multi_slot(wid.x, 5u);
+  let start = (wid.x - ps.wg_start[s / 4u][s % 4u]) * WG + lid;
+  let stride = ps.wg_count[s / 4u][s % 4u] * WG;
+  var bad = 0u;
+  switch s {
+    case 0u: { bad = sgd_slot_momentum(&sw0, &sg0, &sb0, 0u, start, stride); }
+    case 1u: { bad = sgd_slot_momentum(&sw1, &sg1, &sb1, 1u, start, stride); }
+    case 2u: { bad = sgd_slot_momentum(&sw2, &sg2, &sb2, 2u, start, stride); }
+    case 3u: { bad = sgd_slot_momentum(&sw3, &sg3, &sb3, 3u, start, stride); }
+    default: { bad = sgd_slot_momentum(&sw4, &sg4, &sb4, 4u, start, stride); }
+  }
+  sgd_multi_flag(bad, s);
 }

@@ -7,7 +7,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import { dynamic } from '../util/dynamic.js';
-import { add, conv2d, embedding, layerNorm, matmul, mul, permute, reshape, rmsNorm, scaledDotProductAttention } from '../autograd/ops.js';
+import { add, biasAct, conv2d, embedding, layerNorm, linearAct, matmul, mul, permute, reshape, rmsNorm, scaledDotProductAttention, unary } from '../autograd/ops.js';
+import type { BiasActivation } from '../ops/bias-act.js';
 import { attentionScale } from './parameterization.js';
 import { memberRows } from '../ops/embedding.js';
 import { Module, type ModelContext, type Parameter } from './module.js';
@@ -41,6 +42,11 @@ const recorder = dynamic<Recorder | null>(null);
 /** Runs `fn` with `r` receiving each recording layer's output. */
 export function withRecorder<T>(r: Recorder, fn: () => T): T {
   return recorder.with(r, fn);
+}
+
+/** Whether a recorder is attached (withRecorder): layers whose outputs it sees are then kept apart. */
+export function recording(): boolean {
+  return recorder.get() !== null;
 }
 
 export function record(path: string, t: Tensor): Tensor {
@@ -85,13 +91,20 @@ export class Linear extends Module {
   /**
    * x [..., in] -> [..., out]. In an ensemble: x [S, ..., in] (or, with `shared`, one batch
    * [..., in] seen by every member) -> [S, ..., out] through one batched matmul [S, M, in] x [S, in, out].
+   * With `activation`, act(x W + b) (and the recorded output is the activation's): with a bias,
+   * the linearAct primitive (the matmul epilogue forward, one fused pass for the activation's and
+   * the bias's gradients backward).
    */
-  forward(x: Tensor, shared = false): Tensor {
+  forward(x: Tensor, shared = false, activation?: BiasActivation): Tensor {
     const S = this.ensemble;
+    const alpha = this.weight.rule.multiplier;
+    const product = (a: Tensor, bias: Tensor | undefined) =>
+      activation && bias ? linearAct(a, this.weight.value, { bias, act: activation, alpha })
+        : activation ? matmul(a, this.weight.value, { alpha, activation })
+          : matmul(a, this.weight.value, { alpha, bias });
     if (S === null) {
       // multiplier and bias in the matmul's epilogue (one dispatch; the bias is an input of the primitive)
-      const y = matmul(x, this.weight.value, { alpha: this.weight.rule.multiplier, bias: this.bias?.value });
-      return record(this.path, y);
+      return record(this.path, product(x, this.bias?.value));
     }
     const [fin, fout] = this.weight.info.shape;
     let lead: number[];
@@ -106,7 +119,7 @@ export class Linear extends Module {
     }
     // per-member bias rows [S, 1, out] in the matmul's epilogue
     const bias = this.bias ? memberBroadcast(this.bias.value, 3) : undefined;
-    const y = matmul(x3, this.weight.value, { alpha: this.weight.rule.multiplier, bias });
+    const y = product(x3, bias);
     return record(this.path, y.shape.length === lead.length + 1 ? y : reshape(y, [...lead, fout]));
   }
 }
@@ -155,8 +168,13 @@ export class Conv2d extends Module {
       : this.param('bias', { shape: [o.outChannels], fanIn: o.outChannels, fanOut: o.outChannels, baseFanIn: baseOut, baseFanOut: baseOut, kind: 'bias' });
   }
 
-  /** x [N, H, W, Cin] -> [N, OH, OW, Cout]; in an ensemble x [S, N, H, W, Cin] -> [S, N, OH, OW, Cout]. */
-  forward(x: Tensor): Tensor {
+  /**
+   * x [N, H, W, Cin] -> [N, OH, OW, Cout]; in an ensemble x [S, N, H, W, Cin] -> [S, N, OH, OW, Cout].
+   * With `activation`, act(conv + b) (and the recorded output is the activation's): with a bias,
+   * the biasAct primitive after the convolution (one fused pass for the activation's and the
+   * bias's gradients backward).
+   */
+  forward(x: Tensor, activation?: BiasActivation): Tensor {
     const S = this.ensemble;
     if (S !== null) checkEnsembleInput(`Conv2d '${this.path}'`, x, S, 5, `[${S}, N, H, W, ${this.o.inChannels}]`);
     if (S !== null && x.shape.length !== 5) {
@@ -165,6 +183,11 @@ export class Conv2d extends Module {
     const opts = { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0, groups: this.o.groups ?? 1 };
     const b = this.bias && (S === null ? this.bias.value : memberBroadcast(this.bias.value, 5));
     const multiplier = this.weight.rule.multiplier;
+    if (activation && b) {
+      const z = conv2d(x, this.weight.value, null, opts);
+      return record(this.path, biasAct(multiplier === 1 ? z : scaled(z, multiplier), b, activation));
+    }
+    if (activation) return record(this.path, unary(activation, scaled(conv2d(x, this.weight.value, null, opts), multiplier)));
     // the kernel adds the bias (no separate add) unless a multiplier comes between
     if (multiplier === 1) return record(this.path, conv2d(x, this.weight.value, b, opts));
     const y = scaled(conv2d(x, this.weight.value, null, opts), multiplier);

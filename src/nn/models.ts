@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add, mean, mul, relu, gelu, tanh, reshape, slice, expand } from '../autograd/ops.js';
 import { fmt } from '../tensor/shape.js';
 import { Module, type ModelContext } from './module.js';
-import { Conv2d, Embedding, Linear, MultiheadAttention, Norm, record } from './layers.js';
+import { Conv2d, Embedding, Linear, MultiheadAttention, Norm, record, recording } from './layers.js';
 
 export type Activation = 'relu' | 'gelu' | 'tanh';
 
@@ -31,6 +31,16 @@ export type ModelSpec =
 
 function act(kind: Activation | undefined, x: Tensor): Tensor {
   return kind === 'tanh' ? tanh(x) : kind === 'gelu' ? gelu(x) : relu(x);
+}
+
+/**
+ * The activation a layer may apply itself (Linear/Conv2d's `activation`: bias and activation as
+ * one primitive with a one-dispatch backward), or undefined: gelu, or a recorder attached (it sees
+ * each layer's output before its activation).
+ */
+function layerAct(kind: Activation | undefined): 'relu' | 'tanh' | undefined {
+  if (recording() || kind === 'gelu') return undefined;
+  return kind ?? 'relu';
 }
 
 export abstract class Model extends Module {
@@ -81,9 +91,11 @@ export class MLP extends Model {
   forward(x: Tensor): Tensor {
     const shared = this.sharedInput(x, this.spec.inputShape.length, this.spec.inputShape.join(', '));
     let h = reshape(x, [...x.shape.slice(0, -this.spec.inputShape.length), -1]);
+    const fused = layerAct(this.spec.activation);
     this.layers.forEach((l, i) => {
-      h = l.forward(h, shared && i === 0);
-      if (i < this.layers.length - 1) h = record(`${l.path}.act`, act(this.spec.activation, h));
+      const hidden = i < this.layers.length - 1;
+      h = l.forward(h, shared && i === 0, hidden ? fused : undefined);
+      if (hidden && !fused) h = record(`${l.path}.act`, act(this.spec.activation, h));
     });
     return h;
   }
@@ -104,7 +116,8 @@ class ResidualBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = act(this.activation, this.conv1.forward(x));
+    const fused = layerAct(this.activation);
+    const h = fused ? this.conv1.forward(x, fused) : act(this.activation, this.conv1.forward(x));
     const y = add(this.conv2.forward(h), this.skip ? this.skip.forward(x) : x);
     return record(`${this.path}.out`, act(this.activation, y));
   }
@@ -132,7 +145,8 @@ export class CNN extends Model {
   forward(x: Tensor): Tensor {
     // the conv kernels take the ensemble axis on every operand: broadcast a shared batch
     if (this.sharedInput(x, 3, 'H, W, C')) x = expand(x, [this.ensemble!, ...x.shape]);
-    let h = record('stem.act', act(this.spec.activation, this.stem.forward(x)));
+    const fused = layerAct(this.spec.activation);
+    let h = fused ? this.stem.forward(x, fused) : record('stem.act', act(this.spec.activation, this.stem.forward(x)));
     for (const blk of this.blocks) h = blk.forward(h);
     // global average pool over H and W (NHWC: axes -3, -2)
     return this.readout.forward(record('pool', mean(h, [-3, -2])));

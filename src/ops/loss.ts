@@ -87,6 +87,50 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
   return { loss, lse };
 }
 
+/**
+ * Largest rows * classes that `crossEntropyWithGrad` computes (one workgroup does it all): on
+ * software adapters the whole of a small batch's loss costs less than a second dispatch; on GPUs
+ * (unmeasured) a smaller bound, since one workgroup uses a fraction of the device.
+ */
+export const CE_WITH_GRAD_MAX = { software: 1 << 16, gpu: 1 << 14 } as const;
+
+/** Whether `crossEntropyWithGrad` takes logits of `shape` on `device` (CE_WITH_GRAD_MAX). */
+export function crossEntropyWithGradFits(logits: Tensor): boolean {
+  return logits.size > 0 && logits.size <= CE_WITH_GRAD_MAX[logits.device.isSoftware ? 'software' : 'gpu'];
+}
+
+/**
+ * The 'mean' or 'sum' cross-entropy of `logits` [..., C] against i32 `labels` [...] and its
+ * gradient for an upstream value of 1 (dlogits = (softmax - onehot), / rows for 'mean'), in one
+ * dispatch (ce_fwd_grad: one workgroup; logits of at most CE_WITH_GRAD_MAX items). A label outside
+ * [0, C) gives a NaN loss and dlogits row, flagged as in `crossEntropy`.
+ */
+export function crossEntropyWithGrad(logits: Tensor, labels: Tensor, opts: { reduction?: 'mean' | 'sum' } = {}): { loss: Tensor; dlogits: Tensor } {
+  const op = 'crossEntropyWithGrad';
+  const reduction = opts.reduction ?? 'mean';
+  if (reduction !== 'mean' && reduction !== 'sum') throw new Error(`${op}: reduction must be 'mean' or 'sum', got '${reduction}'`);
+  const { rows, c } = checkLabelsShape(op, logits, labels);
+  if (!crossEntropyWithGradFits(logits)) {
+    const max = CE_WITH_GRAD_MAX[logits.device.isSoftware ? 'software' : 'gpu'];
+    throw new Error(`${op}: logits ${fmt(logits.shape)} hold ${logits.size} items, expected 1 .. ${max} (one workgroup computes them)`);
+  }
+  const dev = logits.device;
+  const loss = Tensor.empty(dev, [], 'f32', op);
+  const dlogits = Tensor.empty(dev, logits.shape, 'f32', `${op} dlogits`);
+  const label = `${op}(logits ${fmt(logits.shape)}, labels ${fmt(labels.shape)}, '${reduction}')`;
+  const { tag, flags } = indexFlags(op, label, labels, c, LABEL_NAMES);
+  dev.dispatch({
+    kernel: 'loss',
+    entry: 'ce_fwd_grad',
+    label,
+    constants: { WG: LOSS_WG },
+    bindings: { x: logits.binding(op), labels: labels.binding(op), loss: loss.binding(op), dx: dlogits.binding(op), flags },
+    params: { rows, c, n: 0, g_stride: 0, scale: reduction === 'mean' ? 1 / rows : 1, nan: NaN, lowest: F32_LOWEST, tag },
+    workgroups: [1],
+  });
+  return { loss, dlogits };
+}
+
 /** Checks the upstream gradient's shape for `reduction` and returns its stride (0: one value). */
 function upstreamStride(op: string, dloss: Tensor, reduction: Reduction, perItem: readonly number[]): number {
   checkF32(op, dloss, 'dloss');

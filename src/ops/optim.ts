@@ -2,8 +2,9 @@
  * @file Fused optimizer updates (SGD with momentum/dampening/weight decay/Nesterov; Adam and
  * AdamW) applied in place to many parameters, on optim.wgsl.
  *
- * Design: one dispatch per parameter, every one appended to the device's open encoder (no submit,
- * no readback), each with its own uniform slot holding that parameter's lr (times its
+ * Design: one dispatch per parameter, or per group of small parameters (SGD: sgd_multi, 7 a
+ * dispatch; Adam: adam_multi_vec4, 4), every one appended to the device's open encoder (no submit,
+ * no readback), each with its own uniform slot holding each parameter's lr (times its
  * multiplier) and the step-dependent constants computed in f64 on the host. So any number of
  * steps may be appended before one submit and each sees its own lr and step count. A parameter
  * whose grad is null is skipped (its step count does not advance), as in PyTorch.
@@ -158,7 +159,11 @@ function multipliers(op: string, name: string, m: readonly number[] | undefined,
   return [...m];
 }
 
-/** Appends one fused SGD update per parameter (in place on `params` and the momentum buffers). */
+/**
+ * Appends fused SGD updates (in place on `params` and the momentum buffers): parameters of at most
+ * SGD_GROUP_MAX floats SGD_SLOTS (with momentum SGD_MOMENTUM_SLOTS) to a dispatch (sgd_multi,
+ * where the device binds 16 storage buffers), one dispatch per parameter otherwise.
+ */
 export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | null)[], state: SgdBuffers, hyper: SgdHyper): void {
   const op = 'sgdUpdate';
   checkState(op, state, params, grads);
@@ -172,7 +177,9 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
   }
   const lrMult = multipliers(op, 'lrMult', hyper.lrMult, params.length);
   const wdMult = multipliers(op, 'wdMult', hyper.wdMult, params.length);
-  const { live } = hyper;
+  const { live, check } = hyper;
+  const constants = { WG: OPTIM_WG, MOMENTUM: momentum > 0 ? 1 : 0, NESTEROV: nesterov ? 1 : 0 };
+  const grouped: SgdItem[] = [];
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
@@ -184,14 +191,27 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
     if (momentum > 0) {
       buf = state.momentumBuffers[i] ??= keep(Tensor.empty(p.device, p.shape, 'f32', 'sgd momentum'));
     }
+    const item: SgdItem = { i, p, g, buf, fresh, step };
+    if (p.size <= SGD_GROUP_MAX && canGroupSgd(p.device)) grouped.push(item);
+    else single(item);
+  });
+  const slots = momentum > 0 ? SGD_MOMENTUM_SLOTS : SGD_SLOTS;
+  // A group of one takes its own entry.
+  for (let k = 0; k < grouped.length; k += slots) {
+    const chunk = grouped.slice(k, k + slots);
+    if (chunk.length === 1) single(chunk[0]);
+    else group(chunk);
+  }
+
+  function single({ i, p, g, buf, fresh, step }: SgdItem): void {
     const vec4 = p.size % 4 === 0;
     const bufBinding = buf ? buf.binding(op) : unusedBinding(p.device, 'buf');
-    const health = hyper.check?.health ?? unusedBinding(p.device, 'health');
+    const health = check?.health ?? unusedBinding(p.device, 'health');
     p.device.dispatch({
       kernel: 'optim',
       entry: vec4 ? 'sgd_vec4' : 'sgd',
       label: `${op}(parameter ${i} ${fmt(p.shape)}, step ${step})`,
-      constants: { WG: OPTIM_WG, MOMENTUM: buf ? 1 : 0, NESTEROV: nesterov ? 1 : 0 },
+      constants,
       bindings: vec4
         ? { param4: p.binding(op), grad4: g.binding(op), buf4: bufBinding, health }
         : { param: p.binding(op), grad: g.binding(op), buf: bufBinding, health },
@@ -199,12 +219,80 @@ export function sgdUpdate(params: readonly Tensor[], grads: readonly (Tensor | n
         n: vec4 ? p.size / 4 : p.size, first: fresh ? 1 : 0, lr: lr * lrMult[i], weight_decay: weightDecay * wdMult[i],
         momentum, one_minus_dampening: 1 - dampening,
         beta1: 0, one_minus_beta1: 0, beta2: 0, one_minus_beta2: 0, eps: 0, step_size: 0, bc2_sqrt: 1, decay_factor: 1,
-        ...checkParams(hyper.check, i),
+        ...checkParams(check, i),
       },
-      dynamic: live && (() => ({ lr: live.lr * lrMult[i], train_step: hyper.check ? live.checkStep : 0 })),
+      dynamic: live && (() => ({ lr: live.lr * lrMult[i], train_step: check ? live.checkStep : 0 })),
       workgroups: groupsFor(vec4 ? p.size / 4 : p.size, OPTIM_WG),
     });
-  });
+  }
+
+  function group(items: SgdItem[]): void {
+    const device = items[0].p.device;
+    const withMomentum = momentum > 0;
+    const bindings: Record<string, BufferRange> = { health: check?.health ?? unusedBinding(device, 'health') };
+    for (let k = 0; k < slots; k++) {
+      const it = items[k];
+      bindings[`sw${k}`] = it ? it.p.binding(op) : unusedBinding(device, `sw${k}`);
+      bindings[`sg${k}`] = it ? it.g.binding(op) : unusedBinding(device, `sg${k}`);
+      if (withMomentum) bindings[`sb${k}`] = it ? it.buf!.binding(op) : unusedBinding(device, `sb${k}`);
+    }
+    const per = (f: (it: SgdItem) => number) => Array.from({ length: 8 }, (_, k) => (items[k] ? f(items[k]) : 0));
+    // Each slot gets the workgroups its own dispatch would take (capped so the sum fits a dimension).
+    const counts = per((it) => Math.min(Math.floor(MAX_GROUPS / slots), groupsFor(it.p.size, OPTIM_WG)[0]));
+    const starts = counts.map((_, k) => counts.slice(0, k).reduce((a, b) => a + b, 0));
+    const total = counts.reduce((a, b) => a + b, 0);
+    const lrs = () => per((it) => (live ? live.lr : lr) * lrMult[it.i]);
+    device.dispatch({
+      kernel: 'optim',
+      entry: withMomentum ? 'sgd_multi_momentum' : 'sgd_multi',
+      label: `${op}(parameters ${items.map((it) => `${it.i} ${fmt(it.p.shape)}`).join(', ')}, step ${items[0].step})`,
+      constants,
+      bindings,
+      params: {
+        n: per((it) => it.p.size),
+        wg_start: starts.map((st, k) => (items[k] ? st : total)),
+        wg_count: counts.map((c) => Math.max(1, c)),
+        lr: per((it) => lr * lrMult[it.i]),
+        weight_decay: per((it) => weightDecay * wdMult[it.i]),
+        first: per((it) => (it.fresh ? 1 : 0)),
+        param_index: per((it) => it.i),
+        momentum,
+        one_minus_dampening: 1 - dampening,
+        members: check?.members ?? 0,
+        train_step: check?.step ?? 0,
+      },
+      dynamic: live && (() => ({ lr: lrs(), train_step: check ? live.checkStep : 0 })),
+      workgroups: [total],
+    });
+  }
+}
+
+/** One parameter's part of an SGD step. */
+interface SgdItem {
+  i: number;
+  p: Tensor;
+  g: Tensor;
+  buf: Tensor | null;
+  /** Its momentum buffer is new (set to the gradient, never read). */
+  fresh: boolean;
+  step: number;
+}
+
+/** Parameters per sgd_multi dispatch (2 storage bindings each, and the health record). */
+const SGD_SLOTS = 7;
+/** Parameters per sgd_multi_momentum dispatch (3 storage bindings each, and the health record). */
+const SGD_MOMENTUM_SLOTS = 5;
+/**
+ * Largest parameter (floats) that joins an SGD group; bigger ones keep their own vec4 dispatch:
+ * the group loads scalars, four times the loads of a vec4 view, which on lavapipe cost more than
+ * a dispatch for a parameter of this size and up (a 784 x 64 weight made a width-64 MLP step
+ * slower grouped than in its own dispatch).
+ */
+const SGD_GROUP_MAX = 16384;
+
+/** Whether the device binds the 16 storage buffers of sgd_multi_momentum (WebGPU's default limit is 8). */
+function canGroupSgd(device: Device): boolean {
+  return device.limits.maxStorageBuffersPerShaderStage >= 3 * SGD_MOMENTUM_SLOTS + 1;
 }
 
 /**

@@ -24,10 +24,35 @@ const ROWS_WG = 64;
 const LONG_ROW = 256;
 /** Items each invocation should at least take before a slice is split into chunks. */
 const MIN_ITEMS_PER_INVOCATION = 64;
+/**
+ * On software adapters a reduction of at most ONE_PASS.items items, none of whose slices is
+ * longer than ONE_PASS.len, takes one pass: a second dispatch costs more than the parallelism
+ * it buys (`npx tsx bench/ab-reduce-passes.ts`).
+ */
+const ONE_PASS = { items: 1 << 20, len: 32768 };
 
 /** Work items that keep an adapter busy: few on a 2-core software adapter, many on a GPU. */
 function targetParallelism(x: Tensor): { groups: number; invocations: number } {
   return x.device.isSoftware ? { groups: 64, invocations: 4096 } : { groups: 2048, invocations: 262144 };
+}
+
+/** `want` chunks (at least 1) of len items, as (chunks, items per chunk) with no empty chunk. */
+function chunked(len: number, want: number): { chunks: number; chunk: number } {
+  const chunk = Math.ceil(len / Math.max(1, want));
+  return { chunks: Math.ceil(len / chunk), chunk };
+}
+
+/**
+ * How a reduction of x viewed as [outer, len, inner] over the middle axis with one invocation per
+ * output splits its slices: `chunks` of `chunk` items, the partials reduced in a second pass
+ * (chunks = 1: one pass). Also used by kernels that reduce columns in their own first pass.
+ */
+export function stridedChunks(x: Tensor, outer: number, len: number, inner: number): { chunks: number; chunk: number } {
+  const outputs = outer * inner;
+  const target = targetParallelism(x);
+  if (x.device.isSoftware && outputs * len <= ONE_PASS.items && len <= ONE_PASS.len) return { chunks: 1, chunk: len };
+  if (outputs >= target.invocations) return { chunks: 1, chunk: len };
+  return chunked(len, Math.min(Math.ceil(target.invocations / outputs), Math.ceil(len / MIN_ITEMS_PER_INVOCATION)));
 }
 
 /**
@@ -37,16 +62,9 @@ function targetParallelism(x: Tensor): { groups: number; invocations: number } {
 function reduceMiddle(op: ReduceOp, x: Tensor, outer: number, len: number, inner: number, scale: number): Tensor {
   const target = targetParallelism(x);
   const useRows = inner === 1 && len >= LONG_ROW && !x.device.isSoftware;
-  const outputs = outer * inner;
-  let chunks = 1;
-  if (useRows) {
-    chunks = Math.min(Math.ceil(target.groups / outer), Math.ceil(len / (ROWS_WG * MIN_ITEMS_PER_INVOCATION)));
-  } else if (outputs < target.invocations) {
-    chunks = Math.min(Math.ceil(target.invocations / outputs), Math.ceil(len / MIN_ITEMS_PER_INVOCATION));
-  }
-  chunks = Math.max(1, chunks);
-  const chunk = Math.ceil(len / chunks);
-  chunks = Math.ceil(len / chunk);
+  const { chunks, chunk } = useRows
+    ? chunked(len, Math.min(Math.ceil(target.groups / outer), Math.ceil(len / (ROWS_WG * MIN_ITEMS_PER_INVOCATION))))
+    : stridedChunks(x, outer, len, inner);
   const out = Tensor.empty(x.device, [outer * chunks * inner], 'f32', op);
   const params = { outer, len, inner, chunks, chunk, scale: chunks > 1 ? 1 : scale, inf: Infinity };
   x.device.dispatch({

@@ -3,6 +3,8 @@ import * as ws from '../../src/index.js';
 import { adamUpdate, adamwUpdate, sgdUpdate, type AdamHyper, type SgdHyper } from '../../src/ops/optim.js';
 import { ADAMW_DEFAULTS, adamHyper, adamState, sgdHyper, sgdState } from '../../src/nn/optim.js';
 import { adamRefState, adamStepRef, sgdStepRef, type SgdRefState } from '../../src/reference/optim.js';
+import { TrainingHealth } from '../../src/nn/health.js';
+import { sizeOf } from '../../src/tensor/shape.js';
 import { expectMatches, freshSeed, randomArray, recordDispatches } from '../helpers.js';
 
 /**
@@ -79,7 +81,19 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
       await ws.tidyAsync(async () => {
         const run = makeRun();
         const state = sgdState(run.init.map((d, i) => ws.zeros(SHAPES[i])));
-        const snaps = appendSteps(run, (params, grads, t) => sgdUpdate(params, grads, state, sgdHyper({ ...h, lr: LR(t), lrMult })));
+        const device = ws.getDevice();
+        const { entries, stop } = recordDispatches(device);
+        let snaps: ws.Tensor[][];
+        try {
+          snaps = appendSteps(run, (params, grads, t) => sgdUpdate(params, grads, state, sgdHyper({ ...h, lr: LR(t), lrMult })));
+        } finally {
+          stop();
+        }
+        if (device.limits.maxStorageBuffersPerShaderStage >= 16) {
+          // Per step: the 10 parameters (9 at steps 2 and 3) in groups of 7 + 3 (5 + 5 with momentum).
+          const multi = h.momentum ? 'sgd_multi_momentum' : 'sgd_multi';
+          expect(entries.filter((e) => e.startsWith('sgd'))).toEqual(Array(2 * STEPS).fill(multi));
+        }
         const w = run.init.map((d) => Float64Array.from(d));
         const rs: SgdRefState[] = SHAPES.map(() => ({ buf: null }));
         for (let t = 0; t < STEPS; t++) {
@@ -141,6 +155,34 @@ describe('fused optimizer updates match the f64 reference step by step', () => {
       });
     });
   }
+
+  it('grouped SGD flags the first non-finite gradient with its parameter index, and still updates the others', async () => {
+    await ws.tidyAsync(async () => {
+      const health = new TrainingHealth(ws.getDevice(), 1);
+      const shapes = [[3], [17], [5, 4], [1], [257], [2, 3]];
+      const params = shapes.map((s, i) => ws.fromArray(randomArray(sizeOf(s), 7 + i), s));
+      const init = await Promise.all(params.map((p) => p.data()));
+      const grads = shapes.map((s, i) => ws.fromArray(i === 4 ? Array.from({ length: 257 }, (_, k) => (k === 200 ? NaN : 1)) : Array(sizeOf(s)).fill(1), s));
+      const state = sgdState(params);
+      const { entries, stop } = recordDispatches(ws.getDevice());
+      try {
+        sgdUpdate(params, grads, state, sgdHyper({ lr: 0.5, check: health.check(3) }));
+      } finally {
+        stop();
+      }
+      if (ws.getDevice().limits.maxStorageBuffersPerShaderStage >= 16) expect(entries).toEqual(['sgd_multi']);
+      expect((await health.read()).diverged).toEqual([{ member: 0, step: 3, what: 'gradient', param: 4 }]);
+      for (let i = 0; i < shapes.length; i++) {
+        const out = await params[i].data();
+        out.forEach((v, k) => {
+          const want = i === 4 && k === 200 ? NaN : Math.fround(init[i][k] - 0.5);
+          if (!Object.is(v, want)) throw new Error(`param ${i} element ${k}: ${v}, expected ${want}`);
+        });
+      }
+      state.dispose();
+      health.dispose();
+    });
+  });
 
   it('optimizer state outlives the scope that created it and is freed by dispose()', async () => {
     const before = ws.memoryStats().liveTensors;

@@ -2,16 +2,16 @@
  * @file The crossEntropy primitive (fused softmax cross-entropy: src/ops/loss.ts on the GPU, with
  * a fused backward), its rule and cases; and mseLoss, composed.
  */
-import { crossEntropy as rawCrossEntropy, crossEntropyBackward, type Reduction } from '../../ops/loss.js';
+import { crossEntropy as rawCrossEntropy, crossEntropyBackward, crossEntropyWithGrad, crossEntropyWithGradFits, type Reduction } from '../../ops/loss.js';
 import { crossEntropyBackwardRef, crossEntropyRef } from '../../reference/loss.js';
 import { tidy } from '../../tensor/scope.js';
 import { fmt, sameShape } from '../../tensor/shape.js';
-import type { Tensor } from '../../tensor/tensor.js';
-import { checkNotDifferentiated, constantLike, indicesLike, labelsAsFloat, nd, onBackend } from '../backends.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { checkNotDifferentiated, constantLike, detach, indicesLike, isUnitSeed, labelsAsFloat, nd, onBackend } from '../backends.js';
 import { softmax } from './softmax.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
-import { apply, isGradEnabled } from '../tape.js';
+import { apply, isGradEnabled, isTracked } from '../tape.js';
 import { eq, mul, square, sub } from './elementwise.js';
 import { unsqueeze } from './layout.js';
 import { mean, sum } from './reduce.js';
@@ -19,8 +19,12 @@ import { mean, sum } from './reduce.js';
 type T = GradTensor;
 
 export interface LossParams {
-  /** Softmax cross-entropy: inputs [logits [..., C], labels [...]]; saves the per-row logsumexp. */
-  crossEntropy: { reduction: Reduction };
+  /**
+   * Softmax cross-entropy: inputs [logits [..., C], labels [...]]; saves the per-row logsumexp,
+   * or with `withGrad` ('mean'/'sum' only) the gradient for an upstream value of 1, computed by
+   * the forward's one dispatch (crossEntropyWithGrad).
+   */
+  crossEntropy: { reduction: Reduction; withGrad?: boolean };
 }
 
 /** The fused backward, d logits = (softmax(x) - onehot(label)) g, per backend (not recorded). */
@@ -39,20 +43,34 @@ function oneHot<A extends T>(labels: A, classes: number, like: A): A {
 export const LOSS = definePrimitives<LossParams>({
   crossEntropy: {
     gpu: (xs, p) => {
+      if (p.withGrad) {
+        const { loss, dlogits } = crossEntropyWithGrad(xs[0] as Tensor, xs[1] as Tensor, { reduction: p.reduction as 'mean' | 'sum' });
+        return { out: loss, saved: [dlogits] };
+      }
       const { loss, lse } = rawCrossEntropy(xs[0] as Tensor, xs[1] as Tensor, { reduction: p.reduction });
       return { out: loss, saved: [lse] };
     },
     f64: (xs, p) => {
       const labels = nd(xs[1], 'crossEntropy');
-      const { loss, lse } = crossEntropyRef(nd(xs[0], 'crossEntropy'), labels.data, p.reduction);
+      const logits = nd(xs[0], 'crossEntropy');
+      const { loss, lse } = crossEntropyRef(logits, labels.data, p.reduction);
+      if (p.withGrad) {
+        const unit = { shape: [], data: Float64Array.of(1) };
+        return { out: F64Tensor.fromNd(loss), saved: [F64Tensor.fromNd(crossEntropyBackwardRef(unit, logits, labels.data, p.reduction))] };
+      }
       return { out: F64Tensor.fromNd(loss), saved: [new F64Tensor(labels.shape, lse.data)] };
     },
     // softmax cross-entropy, per row: d loss = (softmax(x) - onehot(label)) dx; the fused kernel
+    // (or, withGrad, the forward's gradient times g: no dispatch when g is backward's seed of 1)
     // unless the backward is recorded (createGraph), then composed
-    rule: (g, { inputs: [x, labels], saved: [lse], params: { reduction }, needs }) => {
+    rule: (g, { inputs: [x, labels], saved: [lse], params: { reduction, withGrad }, needs }) => {
       if (!needs[0]) return [null, null];
       const logits = x as typeof g;
       const l = labels as typeof g;
+      if (!isGradEnabled() && withGrad) {
+        const unit = lse as typeof g;
+        return [isUnitSeed(g) ? detach(unit) : mul(unit, g), null];
+      }
       if (!isGradEnabled()) {
         return [onBackend('crossEntropy', g, crossEntropyFused)(g, logits, l, lse, reduction) as typeof g, null];
       }
@@ -78,7 +96,9 @@ export function crossEntropy<A extends T>(logits: A, labels: A, opts: { reductio
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
   }
-  return apply(LOSS.crossEntropy, [logits, labels], { reduction });
+  // a small batch whose gradient will be wanted: the loss and its gradient in one dispatch
+  const withGrad = reduction !== 'none' && isGradEnabled() && isTracked(logits) && (!(logits instanceof Tensor) || crossEntropyWithGradFits(logits));
+  return apply(LOSS.crossEntropy, [logits, labels], withGrad ? { reduction, withGrad } : { reduction });
 }
 
 /** mean (or sum, or none) of (pred - target)^2, composed (differentiable, twice). */

@@ -74,7 +74,7 @@ export interface MatmulOptions<A extends T = T> {
 }
 
 /** Whether `bias` is one the matmul kernel adds itself (kernelBiasMode), for two matrix operands. */
-function kernelBias<A extends T>(a: A, b: A, bias: A | undefined, transB: boolean): boolean {
+export function kernelBias<A extends T>(a: A, b: A, bias: A | undefined, transB: boolean): boolean {
   if (!bias || a.shape.length < 2 || b.shape.length < 2) return false;
   let batch: number[];
   try {

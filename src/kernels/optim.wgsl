@@ -341,40 +341,43 @@ fn sgd_slot_momentum(sw: ptr<storage, array<f32>, read_write>, sg: ptr<storage, 
   return bad;
 }
 
+// Slot s of workgroup w among `slots`, and invocation lid's first item and grid stride in it.
+struct SgdSpan { s: u32, start: u32, stride: u32 }
+fn sgd_multi_span(w: u32, lid: u32, slots: u32) -> SgdSpan {
+  let s = sgd_multi_slot(w, slots);
+  return SgdSpan(s, (w - ps.wg_start[s / 4u][s % 4u]) * WG + lid, ps.wg_count[s / 4u][s % 4u] * WG);
+}
+
 fn sgd_multi_flag(bad: u32, s: u32) {
   flag_gradient(bad, ps.n[s / 4u][s % 4u], ps.members, ps.train_step, ps.param_index[s / 4u][s % 4u]);
 }
 
 @compute @workgroup_size(WG)
 fn sgd_multi(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = sgd_multi_slot(wid.x, 7u);
-  let start = (wid.x - ps.wg_start[s / 4u][s % 4u]) * WG + lid;
-  let stride = ps.wg_count[s / 4u][s % 4u] * WG;
+  let span = sgd_multi_span(wid.x, lid, 7u);
   var bad = 0u;
-  switch s {
-    case 0u: { bad = sgd_slot(&sw0, &sg0, 0u, start, stride); }
-    case 1u: { bad = sgd_slot(&sw1, &sg1, 1u, start, stride); }
-    case 2u: { bad = sgd_slot(&sw2, &sg2, 2u, start, stride); }
-    case 3u: { bad = sgd_slot(&sw3, &sg3, 3u, start, stride); }
-    case 4u: { bad = sgd_slot(&sw4, &sg4, 4u, start, stride); }
-    case 5u: { bad = sgd_slot(&sw5, &sg5, 5u, start, stride); }
-    default: { bad = sgd_slot(&sw6, &sg6, 6u, start, stride); }
+  switch span.s {
+    case 0u: { bad = sgd_slot(&sw0, &sg0, 0u, span.start, span.stride); }
+    case 1u: { bad = sgd_slot(&sw1, &sg1, 1u, span.start, span.stride); }
+    case 2u: { bad = sgd_slot(&sw2, &sg2, 2u, span.start, span.stride); }
+    case 3u: { bad = sgd_slot(&sw3, &sg3, 3u, span.start, span.stride); }
+    case 4u: { bad = sgd_slot(&sw4, &sg4, 4u, span.start, span.stride); }
+    case 5u: { bad = sgd_slot(&sw5, &sg5, 5u, span.start, span.stride); }
+    default: { bad = sgd_slot(&sw6, &sg6, 6u, span.start, span.stride); }
   }
-  sgd_multi_flag(bad, s);
+  sgd_multi_flag(bad, span.s);
 }
 
 @compute @workgroup_size(WG)
 fn sgd_multi_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = sgd_multi_slot(wid.x, 5u);
-  let start = (wid.x - ps.wg_start[s / 4u][s % 4u]) * WG + lid;
-  let stride = ps.wg_count[s / 4u][s % 4u] * WG;
+  let span = sgd_multi_span(wid.x, lid, 5u);
   var bad = 0u;
-  switch s {
-    case 0u: { bad = sgd_slot_momentum(&sw0, &sg0, &sb0, 0u, start, stride); }
-    case 1u: { bad = sgd_slot_momentum(&sw1, &sg1, &sb1, 1u, start, stride); }
-    case 2u: { bad = sgd_slot_momentum(&sw2, &sg2, &sb2, 2u, start, stride); }
-    case 3u: { bad = sgd_slot_momentum(&sw3, &sg3, &sb3, 3u, start, stride); }
-    default: { bad = sgd_slot_momentum(&sw4, &sg4, &sb4, 4u, start, stride); }
+  switch span.s {
+    case 0u: { bad = sgd_slot_momentum(&sw0, &sg0, &sb0, 0u, span.start, span.stride); }
+    case 1u: { bad = sgd_slot_momentum(&sw1, &sg1, &sb1, 1u, span.start, span.stride); }
+    case 2u: { bad = sgd_slot_momentum(&sw2, &sg2, &sb2, 2u, span.start, span.stride); }
+    case 3u: { bad = sgd_slot_momentum(&sw3, &sg3, &sb3, 3u, span.start, span.stride); }
+    default: { bad = sgd_slot_momentum(&sw4, &sg4, &sb4, 4u, span.start, span.stride); }
   }
-  sgd_multi_flag(bad, s);
+  sgd_multi_flag(bad, span.s);
 }

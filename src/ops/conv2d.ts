@@ -245,6 +245,20 @@ const SHUFFLE_SG = 8;
 const SHUFFLE_RM = 32;
 
 /**
+ * conv2d_shuffle's lane groups for N output columns (fwd: output channels, dgrad: input channels,
+ * wgrad: output channels): when N / 4 < SHUFFLE_SG lanes, the lanes split into lg groups of the
+ * fewest lanes lw (a power of 2) that cover N, each group taking its own rows (fwd, dgrad: a share
+ * of the workgroup's pixels; wgrad: every lg-th pixel), so that no lane idles (at 16 channels: 2
+ * groups of 4 lanes, against 4 of 8 lanes idle). wgrad's rows are the input channels its lanes
+ * load: rm = 4 lw.
+ */
+export function shuffleLanes(N: number): { lg: number; lw: number } {
+  let lw = 1;
+  while (lw < SHUFFLE_SG && 4 * lw < N) lw *= 2;
+  return { lg: SHUFFLE_SG / lw, lw };
+}
+
+/**
  * Whether the forward takes conv2d_shuffle: forced, or by default on a CPU adapter with
  * subgroups (there loads whose address differs per lane cost a loop over the lanes; the shuffle
  * kernel makes one load feed 8 pixels), when the channel counts allow vec4 views.
@@ -300,10 +314,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     });
   } else if (useShuffle(op, device, g, opts)) {
     const M = g.N * g.OH * g.OW;
+    const { lg, lw } = shuffleLanes(g.CO);
     device.dispatch({
-      kernel: 'conv2d_shuffle', entry: 'fwd', label, params, constants: { RM: SHUFFLE_RM },
+      kernel: 'conv2d_shuffle', entry: 'fwd', label, params, constants: { RM: SHUFFLE_RM, LG: lg },
       bindings: { x4: bindings.x, w4: bindings.weight, bias: bindings.bias, out4: bindings.out },
-      workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * SHUFFLE_SG)), g.S]),
+      workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(M / SHUFFLE_RM)), Math.ceil(g.CO / (4 * lw)), g.S]),
     });
   } else {
     const t = opts.tile ?? chooseForwardTile(device, g);
@@ -343,15 +358,16 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
   if (useShuffle(op, device, g, opts)) {
     // [.., C, CO] -> [.., CO, C]: the kernel's weight loads then run along C, across lanes.
     const wt = transpose(weight);
+    const { lg, lw } = shuffleLanes(g.C);
     // One dispatch per stride phase (one in all for stride 1), each with only the taps that reach it.
     for (const ph of stridePhases(g.H, g.sh, g.ph, g.KH, g.dh)) {
       for (const pw of stridePhases(g.W, g.sw, g.pw, g.KW, g.dw)) {
         const m = g.N * ph.count * pw.count;
         device.dispatch({
-          kernel: 'conv2d_shuffle', entry: 'dgrad', label: `${label} phase ${ph.p},${pw.p}`, constants: { RM: SHUFFLE_RM },
+          kernel: 'conv2d_shuffle', entry: 'dgrad', label: `${label} phase ${ph.p},${pw.p}`, constants: { RM: SHUFFLE_RM, LG: lg },
           params: { ...convParams(g), py: ph.p, px: pw.p, hq: ph.count, wq: pw.count, kh0: ph.k0, khs: ph.step, kw0: pw.k0, kws: pw.step },
           bindings: { dy4: bindings.dy, w4: wt.binding(op), out4: bindings.out },
-          workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * SHUFFLE_SG)), g.S]),
+          workgroups: checkWorkgroups(op, device, [Math.min(65535, Math.ceil(m / SHUFFLE_RM)), Math.ceil(g.C / (4 * lw)), g.S]),
         });
       }
     }
@@ -400,14 +416,15 @@ export function conv2dGradWeight(x: Tensor, dy: Tensor, weightShape: readonly nu
   const shuffle = useShuffle(op, device, g, opts);
   const t = opts.tile ?? selectConvTile(g.CO);
   const M = g.N * g.OH * g.OW;
-  const rowTiles = g.KH * g.KW * (shuffle ? Math.ceil(g.C / SHUFFLE_RM) : Math.ceil(g.C / t.tm));
-  const colTiles = shuffle ? Math.ceil(g.CO / (4 * SHUFFLE_SG)) : Math.ceil(g.CO / t.tn);
+  const lanes = shuffleLanes(g.CO);
+  const rowTiles = g.KH * g.KW * (shuffle ? Math.ceil(g.C / (4 * lanes.lw)) : Math.ceil(g.C / t.tm));
+  const colTiles = shuffle ? Math.ceil(g.CO / (4 * lanes.lw)) : Math.ceil(g.CO / t.tn);
   const lanesPerTile = shuffle ? SHUFFLE_SG : 1;
   const { chunks, kchunk } = wgradSplit(device, M, rowTiles * colTiles * lanesPerTile, g.S);
-  const partial = Tensor.empty(device, [g.S, chunks, K], 'f32', op);
+  const partial = Tensor.empty(device, [g.S, chunks * (shuffle ? lanes.lg : 1), K], 'f32', op);
   if (shuffle) {
     device.dispatch({
-      kernel: 'conv2d_shuffle', entry: 'wgrad', label, constants: { RM: SHUFFLE_RM },
+      kernel: 'conv2d_shuffle', entry: 'wgrad', label, constants: { RM: 4 * lanes.lw, LG: lanes.lg },
       bindings: { x4: x.binding(op), dy4: dy.binding(op), out4: partial.binding(op) },
       params: convParams(g, chunks, kchunk),
       workgroups: checkWorkgroups(op, device, [rowTiles, colTiles, g.S * chunks]),

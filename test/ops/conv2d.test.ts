@@ -38,6 +38,12 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
       { x: [2, 7, 8, 4], k: [1, 1], co: 8, opts: { stride: 2 } },
       { x: [1, 11, 9, 8], k: [5, 4], co: 4, opts: { stride: 3, dilation: 2, padding: [4, 3] } },
       { x: [2, 2, 9, 4], k: [2, 3], co: 4, opts: { stride: [3, 2], padding: [1, 1] } },
+      // grad-weight lane groups (shuffleWgradLanes): 2 groups of 4 lanes at co 16 with 32 input
+      // channels (two row tiles of 16), 12 (a partial row tile) and an odd pixel count that
+      // leaves the last group of a chunk without a pixel; co 12 (4-lane groups, 3 live lanes).
+      { x: [3, 13, 11, 32], k: [3, 3], co: 16, opts: { padding: 1 } },
+      { x: [1, 7, 5, 12], k: [3, 3], co: 16, opts: { padding: 1, stride: 2 } },
+      { x: [2, 9, 9, 16], k: [3, 3], co: 12, opts: { padding: 1 } },
     ];
     for (const c of shuffleCases) await checkCase(c, 'shuffle', { ...c.opts, impl: 'shuffle' });
     const c: Case = { x: [2, 5, 6, 4], k: [3, 3], co: 8, opts: { padding: 1 } };

@@ -90,7 +90,7 @@ const VARIANTS: Record<BoundKernel, Record<string, Edit[]>> = {
     ],
     // the loads only (no shuffles, no FMAs), summed into row 0 of the block
     fwd_loads: [
-      { name: 'no FMAs', within: FWD_TAP, find: 'shuffle_fma(acc, al, bv, live);', replace: '(*acc)[0] += al[0] + al[1] + al[2] + al[3] + bv[0] + bv[1] + bv[2] + bv[3];' },
+      { name: 'no FMAs', within: FWD_TAP, find: 'shuffle_fma(acc, al, bv, live, cols.grp);', replace: '(*acc)[0] += al[0] + al[1] + al[2] + al[3] + bv[0] + bv[1] + bv[2] + bv[3];' },
     ],
   },
 };

@@ -252,7 +252,7 @@ const SHUFFLE_RM = 32;
  * groups of 4 lanes, against 4 of 8 lanes idle). wgrad's rows are the input channels its lanes
  * load: rm = 4 lw.
  */
-export function shuffleLanes(N: number): { lg: number; lw: number } {
+function shuffleLanes(N: number): { lg: number; lw: number } {
   let lw = 1;
   while (lw < SHUFFLE_SG && 4 * lw < N) lw *= 2;
   return { lg: SHUFFLE_SG / lw, lw };

@@ -59,6 +59,12 @@ export interface WidthsStep {
   dispose(): void;
   /** FLOP of one step: 6 * params * batch (MLP) or 6 * MACs * batch (CNN), times the ensemble size. */
   flop: number;
+  /**
+   * FLOP the step's products and convolutions execute: forward, weight gradient and input
+   * gradient of each layer but the first, whose input needs no gradient (2/3 of `flop`'s count
+   * there), times the ensemble size. The elementwise work, reductions and update are left out.
+   */
+  executedFlop: number;
   /** The model's parameter tensors (live until dispose). */
   parameters(): Tensor[];
   /** Steps that ran normally, were recorded, were replayed. */
@@ -78,6 +84,9 @@ export function widthsStep(device: Device, family: WidthsFamily, w: number, seed
   const opt = new SGD(model.parameters(), { lr: 0.05 });
   const params = family === 'mlp' ? 784 * w + w + w * w + w + 10 * w + 10 : 2 * (9 * w * w + w) + 10 * w + 10;
   const macs = family === 'mlp' ? params : 2 * 16 * 16 * 9 * w * w + 10 * w;
+  // the products' multiply-adds per example, and the first layer's (done twice, not 3 times)
+  const productMacs = family === 'mlp' ? 784 * w + w * w + 10 * w : macs;
+  const firstMacs = family === 'mlp' ? 784 * w : 16 * 16 * 9 * w * w;
   const captured = new CapturedTrainStep(opt, (xb, yb) => {
     const loss = tidy(() => {
       const out = model.forward(xb);
@@ -93,6 +102,7 @@ export function widthsStep(device: Device, family: WidthsFamily, w: number, seed
   }, { enabled: capture, name: `widths ${family} w=${w}` });
   return {
     flop: 6 * macs * batch * seeds,
+    executedFlop: 2 * (3 * productMacs - firstMacs) * batch * seeds,
     appendMs: 0,
     parameters: () => model.parameters().map((p) => p.value),
     counts: () => ({ ...captured.counts }),

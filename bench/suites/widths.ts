@@ -7,8 +7,14 @@
  * width, timed in the same run. Steps are captured (src/nn/captured-step.ts); each single step
  * also has an uncaptured row, timed in the same run, with its ratio, and both report the JS time
  * a step takes to append its dispatches, per dispatch (jsUsPerDispatch).
+ * The ensemble rows' `ratioBound` is the most their ratio could be if the whole ensemble step
+ * ran at the rate of a 1024^3 matmul timed first in the same run (the engine's best kernel rate,
+ * its own row): the single step's ms x that rate / the FLOP the single step's products execute
+ * (`executedFlop`). Below 3, a 3x ensemble would need kernels faster than that matmul.
  */
-import type { BenchRow, BenchSuite } from '../harness.js';
+import { matmul } from '../../src/ops/matmul.js';
+import { randn } from '../../src/ops/creation.js';
+import { timeLaunch, type BenchRow, type BenchSuite } from '../harness.js';
 import { widthsStep, type WidthsFamily } from '../widths-models.js';
 
 const median = (xs: number[]) => {
@@ -26,6 +32,16 @@ const suite: BenchSuite = {
       ? [['mlp', [64, 256]], ['cnn', [16, 32]]]
       : [['mlp', [64, 128, 256, 512, 1024, 2048]], ['cnn', [16, 32, 64, 128]]];
     const steps = ctx.quick ? 11 : 21;
+    const n = 1024;
+    const [a, b] = [randn([n, n], { seed: 1, device: dev }), randn([n, n], { seed: 2, device: dev })];
+    const mmMs = await timeLaunch(dev, () => matmul(a, b).dispose());
+    const mmGflops = (2 * n ** 3) / (mmMs * 1e6);
+    a.dispose();
+    b.dispose();
+    rows.push({
+      suite: 'widths', name: 'matmul 1024^3 (the rate of ratioBound)', shape: `${n}^3`, medianMs: mmMs, gflops: mmGflops,
+      pctCeiling: (100 * mmGflops) / ctx.ceilings.gflops,
+    });
     // one step's median time and dispatches
     const measure = async (family: WidthsFamily, w: number, seeds: number, capture = true) => {
       const s = widthsStep(dev, family, w, seeds, capture);
@@ -42,9 +58,9 @@ const suite: BenchSuite = {
         append.push(s.appendMs);
         if (!Number.isFinite(loss)) throw new Error(`widths: ${family} w=${w} seeds=${seeds}: loss ${loss} at step ${i + 3}`);
       }
-      const flop = s.flop;
+      const { flop, executedFlop } = s;
       s.dispose();
-      return { ms: median(times), dispatches, flop, jsUs: (1000 * median(append)) / dispatches };
+      return { ms: median(times), dispatches, flop, executedFlop, jsUs: (1000 * median(append)) / dispatches };
     };
     for (const [family, widths] of cases) {
       for (const w of widths) {
@@ -59,7 +75,10 @@ const suite: BenchSuite = {
         rows.push(row(`${family} SGD step`, single, { xBaseline: uncaptured.ms / single.ms, baseline: 'uncaptured' }));
         if (ctx.quick ? w === widths[0] : w <= 256) {
           const ens = await measure(family, w, 8);
-          rows.push(row(`${family} SGD step, ensemble of 8`, ens, { xBaseline: (8 * single.ms) / ens.ms, baseline: '8 single steps' }));
+          const ratioBound = Number(((single.ms * mmGflops * 1e6) / single.executedFlop).toFixed(2));
+          const r = row(`${family} SGD step, ensemble of 8`, ens, { xBaseline: (8 * single.ms) / ens.ms, baseline: `8 single steps (ratioBound ${ratioBound}x)` });
+          r.extra = { ...r.extra, ratioBound };
+          rows.push(r);
         }
       }
     }

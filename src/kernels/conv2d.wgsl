@@ -9,7 +9,8 @@
 //   tap is in the image (add_live_rows); wgrad skips a padded tap's pixel.
 // Entry points (implicit GEMM: A is never materialized; each invocation holds a TM x TN block of
 // outputs in registers, so every loaded operand feeds TN or TM FMAs):
-//   fwd:    out = conv(x, weight) + bias. Rows m (TM output pixels), columns co (TN channels).
+//   fwd:    out = act(conv(x, weight) + bias) (act: p.act, none in the backward entries). Rows
+//           m (TM output pixels), columns co (TN channels).
 //   dgrad:  dx[n, ih, iw, ci] = sum_{kh, kw, co} dy[n, oh, ow, co] * weight[kh, kw, ci, co] where
 //           ih = oh*sh - ph + kh*dh (only kh, kw that hit an integer oh in range contribute).
 //           Rows (n, ih, iw), columns ci, K = (kh, kw, co).
@@ -111,7 +112,7 @@ fn store_tile(acc: ptr<function, Block>, ob: u32, r0: u32, rows: u32, c0: u32, w
   for (var r = 0u; r < TM; r++) {
     if (r0 + r < rows) {
       for (var c = 0u; c < TN; c++) {
-        if (c0 + c < width) { out[ob + (r0 + r) * width + c0 + c] = (*acc)[r][c]; }
+        if (c0 + c < width) { out[ob + (r0 + r) * width + c0 + c] = out_value((*acc)[r][c]); }
       }
     }
   }
@@ -250,7 +251,7 @@ fn element(wid: vec3u, nwg: vec3u, lid: u32, dims: vec4u) -> Element {
 fn direct_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
               @builtin(local_invocation_index) lid: u32) {
   let e = element(wid, nwg, lid, vec4u(p.n, p.oh, p.ow, p.co));
-  if (e.live) { out[e.s * p.y_stride + e.i] = direct_fwd_at(e.s, e.at.x, e.at.y, e.at.z, e.at.w); }
+  if (e.live) { out[e.s * p.y_stride + e.i] = out_value(direct_fwd_at(e.s, e.at.x, e.at.y, e.at.z, e.at.w)); }
 }
 
 @compute @workgroup_size(WG)

@@ -8,8 +8,8 @@
 //                                                   * weight[kh, kw, j, co]   (a tap outside the image adds nothing)
 // Entry points (direct: one invocation owns TW adjacent outputs along the width axis, loops over
 // their taps and writes them; no atomics, so every result is deterministic):
-//   fwd:   out for output columns ow0 + [0, TW) of one (n, oh, co). Each weight tap is loaded once
-//          for the TW columns.
+//   fwd:   out (then act(out), act: p.act) for output columns ow0 + [0, TW) of one (n, oh, co).
+//          Each weight tap is loaded once for the TW columns.
 //   dgrad: dx[n, ih, iw, ci] = sum_{kh, kw, c < COG} dy[n, oh, ow, gi*COG + c] * weight[kh, kw, j, gi*COG + c]
 //          (gi = ci / CG, j = ci % CG; oh*sh = ih + ph - kh*dh, likewise ow: only taps that hit an
 //          integer oh, ow in range contribute) for input columns iw0 + [0, TW) of one (n, ih, ci).
@@ -89,7 +89,7 @@ fn fma_window(acc: ptr<function, Sums>, a: Window, v: f32) {
 // out[ob + t * step] = acc[t] for the t with first + t < size (the part of the window in the axis).
 fn store_window(acc: Sums, ob: u32, step: u32, first: u32, size: u32) {
   for (var t = 0u; t < TW; t++) {
-    if (first + t < size) { out[ob + t * step] = acc[t]; }
+    if (first + t < size) { out[ob + t * step] = out_value(acc[t]); }
   }
 }
 

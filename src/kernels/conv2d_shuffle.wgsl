@@ -20,7 +20,8 @@
 // Bindings: x4 (6), w4 (7), dy4 (8), out4 (9): x, weight, dy and out as array<vec4f>; bias (2),
 //   p (5) from conv2d_common.wgsl.
 // Epilogues: rows leave from a copy of the accumulator block that the row loop indexes (the
-//   block itself is indexed by constants only, see row_block.wgsl), one vec4 store per row.
+//   block itself is indexed by constants only, see row_block.wgsl), one vec4 store per row;
+//   fwd's adds the bias and applies the activation p.act.
 // Tiling: overrides RM (fwd, dgrad: a multiple of SG, <= 32; wgrad: 4 SG / LG) and LG (lane
 //   groups: 1, 2, 4 or 8).
 enable subgroups;
@@ -70,7 +71,7 @@ fn live_rows(ok: array<bool, 4>, grp: u32) -> u32 {
 
 // Writes rows m0 + [0, RM / LG) (those below rows) of `acc` to out at ob (a multiple of 4)
 // with `cols` columns (a multiple of 4), lane l holding columns 4 c4 + [0, 4); adds
-// bias[bias_base + column] when has_bias.
+// bias[bias_base + column] when has_bias, then applies the activation p.act.
 fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, c4: u32,
               has_bias: bool, bias_base: u32) {
   var bv = vec4f(0.0);
@@ -80,7 +81,7 @@ fn store_tile(acc: ptr<function, Acc>, m0: u32, rows: u32, ob: u32, cols: u32, c
   }
   let tile_rows = (*acc);
   for (var m = m0; m < min(m0 + RM / LG, rows); m++) {
-    if (4u * c4 < cols) { out4[(ob + m * cols) / 4u + c4] = tile_rows[m - m0] + bv; }
+    if (4u * c4 < cols) { out4[(ob + m * cols) / 4u + c4] = out_value4(tile_rows[m - m0] + bv); }
   }
 }
 

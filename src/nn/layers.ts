@@ -170,9 +170,10 @@ export class Conv2d extends Module {
 
   /**
    * x [N, H, W, Cin] -> [N, OH, OW, Cout]; in an ensemble x [S, N, H, W, Cin] -> [S, N, OH, OW, Cout].
-   * With `activation`, act(conv + b) (and the recorded output is the activation's): with a bias,
-   * the biasAct primitive after the convolution (one fused pass for the activation's and the
-   * bias's gradients backward).
+   * With `activation`, act(conv + b) (and the recorded output is the activation's): with a bias
+   * and multiplier 1, the convolution's epilogue adds the bias and applies it (one dispatch; one
+   * fused pass for the activation's and the bias's gradients backward); with another multiplier,
+   * the biasAct primitive after the convolution.
    */
   forward(x: Tensor, activation?: BiasActivation): Tensor {
     const S = this.ensemble;
@@ -183,10 +184,8 @@ export class Conv2d extends Module {
     const opts = { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0, groups: this.o.groups ?? 1 };
     const b = this.bias && (S === null ? this.bias.value : memberBroadcast(this.bias.value, 5));
     const multiplier = this.weight.rule.multiplier;
-    if (activation && b) {
-      const z = conv2d(x, this.weight.value, null, opts);
-      return record(this.path, biasAct(multiplier === 1 ? z : scaled(z, multiplier), b, activation));
-    }
+    if (activation && b && multiplier === 1) return record(this.path, conv2d(x, this.weight.value, b, { ...opts, activation }));
+    if (activation && b) return record(this.path, biasAct(scaled(conv2d(x, this.weight.value, null, opts), multiplier), b, activation));
     if (activation) return record(this.path, unary(activation, scaled(conv2d(x, this.weight.value, null, opts), multiplier)));
     // the kernel adds the bias (no separate add) unless a multiplier comes between
     if (multiplier === 1) return record(this.path, conv2d(x, this.weight.value, b, opts));

@@ -20,6 +20,8 @@ import { unusedBinding } from './launch.js';
 import { sum } from './reduce.js';
 import { transpose } from './layout.js';
 import { autotunerFor, type TuneTarget } from './autotune.js';
+import { ACT_CODE } from './act-code.js';
+import { checkActivation, type MatmulActivation } from './matmul.js';
 import {
   CONV_WG as WG, checkWorkgroups, convParams, flatWorkgroups, specializeKernel, sumPartials, wgradSplit, type Conv2dGeometry,
 } from './conv2d_launch.js';
@@ -46,6 +48,8 @@ export interface Conv2dOptions {
    * groups > 1 has one kernel: 'auto' and 'direct' take it, the others (and `tile`) are refused.
    */
   impl?: 'auto' | 'igemm' | 'shuffle' | 'direct';
+  /** Forward only: act(conv + bias) in the kernel's epilogue (default 'none'). */
+  activation?: MatmulActivation | 'none';
   /** Force a tile configuration (bench, autotuner). */
   tile?: ConvTile;
 }
@@ -287,6 +291,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   checkF32(op, x, 'input');
   checkF32(op, weight, 'weight');
   checkSameDevice(op, x, weight);
+  const act = checkActivation(op, opts.activation);
   const g = conv2dGeometry(op, x.shape, weight.shape, opts);
   const biasShape = g.ensemble ? [g.S, g.CO] : [g.CO];
   if (bias) {
@@ -299,10 +304,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const device = x.device;
   const out = Tensor.empty(device, outShapeOf(g), 'f32', op);
   if (out.size === 0) return out;
-  const label = `${op}(${fmt(x.shape)}, ${fmt(weight.shape)}, stride ${g.sh},${g.sw}, pad ${g.ph},${g.pw}, dil ${g.dh},${g.dw})`;
+  const label = `${op}(${fmt(x.shape)}, ${fmt(weight.shape)}, stride ${g.sh},${g.sw}, pad ${g.ph},${g.pw}, dil ${g.dh},${g.dw}${act === 'none' ? '' : `, ${act}`})`;
   // Without a bias the kernels add none (p.has_bias 0) and the binding is a placeholder.
   const bindings = { x: x.binding(op), weight: weight.binding(op), bias: bias ? bias.binding(op) : unusedBinding(device, 'bias'), out: out.binding(op) };
-  const params = { ...convParams(g), has_bias: bias ? 1 : 0 };
+  const params = { ...convParams(g), has_bias: bias ? 1 : 0, act: ACT_CODE[act] };
   // No input channels: the direct kernel's scalar bindings take the empty x and weight (a vec4
   // entry's would not) and it writes the bias (zeros without one), groups or not.
   if (g.C > 0 && g.groups > 1) {

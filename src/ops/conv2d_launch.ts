@@ -76,8 +76,9 @@ export function convParams(g: Conv2dGeometry, chunks = 1, kchunk = 0) {
     py: 0, px: 0, hq: g.H, wq: g.W, kh0: 0, khs: 1, kw0: 0, kws: 1,
     // channels per group (conv2d_grouped; C and Cout at groups = 1)
     cg: g.C / g.groups, cog: g.CO / g.groups,
-    // the forward sets it when a bias is bound
+    // the forward sets them: 1 when a bias is bound, the activation's code (ACT_CODE)
     has_bias: 0,
+    act: 0,
   };
 }
 

@@ -95,6 +95,19 @@ export const PACKED_16: MatmulConfig = { kernel: 'packed', rm: 16 };
 export const REG_8X8: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 8, vn: 2 };
 /** Register-blocked 4 x 4 (more, smaller tiles). */
 export const REG_4X4: MatmulConfig = { kernel: 'reg', wgX: 8, wgY: 8, rm: 4, vn: 1 };
+/**
+ * Register-blocked 8 x 4 outputs per invocation, 4 x 16 invocations: a 128-row, 16-column tile
+ * for products narrower than NARROW_COLS (a classifier head, a matrix-vector product), where
+ * REG_4X4's 32 columns are mostly clamped copies of the last one.
+ */
+export const REG_NARROW: MatmulConfig = { kernel: 'reg', wgX: 4, wgY: 16, rm: 8, vn: 1 };
+/**
+ * On a CPU adapter, products with fewer columns take REG_NARROW (lavapipe, interleaved in one
+ * process against REG_4X4, `npx tsx bench/ab-matmul-narrow.ts`: 1.12-1.85x at N = 1, 3, 5 and 10
+ * from 256 x 64 up, 1.36-1.76x for 8 batches; even (0.99-1.18x) at 32 x 16 x 10; the control,
+ * REG_4X4 against itself, 0.94-1.08x). At 16 columns the packed kernel is taken.
+ */
+export const NARROW_COLS = 16;
 /** Workgroup-memory 64 x 64 tile, 16 x 16 invocations of 4 x 4 outputs, k-slab 16 (GPU default). */
 export const TILED_64: MatmulConfig = { kernel: 'tiled', wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
 /** Workgroup-memory 32 x 32 tile (small problems on a GPU). */
@@ -139,7 +152,7 @@ export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulCo
   }
   // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe (256 x 64 x 64 to
   // 1024^3, batched or not): the bigger block spills.
-  if (adapter.isSoftware) return REG_4X4;
+  if (adapter.isSoftware) return p.N < NARROW_COLS ? REG_NARROW : REG_4X4;
   if (macs <= TINY_MACS) return TILED_32;
   return tiles(p, TILED_64) >= GPU_MIN_TILES ? TILED_64 : TILED_32;
 }
@@ -151,6 +164,7 @@ export function matmulCandidates(p: MatmulProblem, adapter: AdapterTraits): Matm
     ...(adapter.subgroups ? [PACKED_16, PACKED_32] : []),
     REG_8X8,
     REG_4X4,
+    REG_NARROW,
     { kernel: 'reg', wgX: 8, wgY: 8, rm: 4, vn: 2 },
     { kernel: 'reg', wgX: 16, wgY: 4, rm: 8, vn: 1 },
     { kernel: 'reg', wgX: 4, wgY: 16, rm: 8, vn: 2 },

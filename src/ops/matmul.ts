@@ -25,9 +25,9 @@ import {
 import { autotunerFor, type TuneResult, type TuneTarget } from './autotune.js';
 import { zeros } from './creation.js';
 import { unusedBinding } from './launch.js';
+import { ACT_CODE } from './act-code.js';
 
 export type MatmulActivation = 'relu' | 'gelu' | 'tanh';
-const ACT_CODE = { none: 0, relu: 1, gelu: 2, tanh: 3 } as const;
 
 /** `activation` (default 'none'), or a clear error naming `op` and the allowed values. */
 export function checkActivation(op: string, activation: unknown = 'none'): MatmulActivation | 'none' {

@@ -4,7 +4,10 @@ import { conv2d, conv2dGradInput, conv2dGradWeight, CONV2D_TILES, type Conv2dOpt
 import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../../src/reference/conv.js';
 import type { NDArray } from '../../src/reference/index.js';
 import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
-import { checkCase, checkEnsemble, checkReferenceBackward, setup, type ConvCase as Case } from './conv2d-checks.js';
+import { checkCase, checkEnsemble, checkReferenceBackward, describeCase, setup, type ConvCase as Case } from './conv2d-checks.js';
+import { ACTIVATION_REF } from '../../src/reference/matmul.js';
+import { relativeError } from '../../src/reference/relative-error.js';
+import { fromArray } from '../../src/ops/creation.js';
 
 /** Awkward shapes: 1/3/17 channels, odd sizes, 1x1/3x3/5x5, stride 2, padding, dilation 2. */
 const CASES: Case[] = [
@@ -63,6 +66,41 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
     });
     expect(() => conv2d(ws.zeros([1, 4, 4, 3]), ws.zeros([3, 3, 3, 8]), null, { impl: 'shuffle' })).toThrow(
       /conv2d: impl 'shuffle' needs input and output channels that are multiples of 4 \(got 3 and 8\)/,
+    );
+  });
+
+  it('the forward epilogue: act(conv + bias) in every forward kernel, NaN kept where the input has one', async () => {
+    // igemm and direct on 3 -> 17 channels; shuffle on 8 -> 36 (a partial channel tile, stride
+    // 2) and 12 -> 16 (lane groups); grouped (conv2d_grouped.wgsl) 6 -> 9 in 3 groups; x[0] is NaN, which every output that reads it carries
+    // through the activation (relu_nan), the others not.
+    const cases: [Case, Conv2dOptions['impl']][] = [
+      [{ x: [2, 5, 7, 3], k: [3, 3], co: 17, opts: { padding: 1 } }, 'igemm'],
+      [{ x: [2, 5, 7, 3], k: [3, 3], co: 17, opts: { padding: 1 } }, 'direct'],
+      [{ x: [2, 9, 7, 8], k: [5, 5], co: 36, opts: { padding: 2, stride: 2 } }, 'shuffle'],
+      [{ x: [1, 7, 5, 12], k: [3, 3], co: 16, opts: { padding: 1, stride: 2 } }, 'shuffle'],
+      [{ x: [2, 5, 7, 6], k: [3, 3], co: 9, opts: { padding: 1, groups: 3 } }, 'auto'],
+    ];
+    for (const [c, impl] of cases) {
+      for (const activation of ['relu', 'gelu', 'tanh'] as const) {
+        const seed = freshSeed();
+        const at = `${impl} ${activation} ${describeCase(c)} seed ${seed}`;
+        await ws.tidyAsync(async () => {
+          const { x, w, b } = setup(c, seed);
+          x.r.data[0] = NaN;
+          const xt = fromArray(Float32Array.from(x.r.data), x.r.shape);
+          const z = conv2dRef(x.r, w.r, b.r, c.opts);
+          const ref = Float64Array.from(z.data, ACTIVATION_REF[activation]);
+          const out = await conv2d(xt, w.t, b.t, { ...c.opts, impl, activation }).data();
+          const nan = (v: number) => Number.isNaN(v);
+          expect(Array.from(out, nan), `NaN positions ${at}`).toEqual(Array.from(ref, nan));
+          expect(ref.some(nan) && !ref.every(nan), `the case has NaN and finite outputs ${at}`).toBe(true);
+          const finite = (a: ArrayLike<number>) => Float64Array.from(a, (v) => (nan(v) ? 0 : v));
+          expect(relativeError(finite(out), finite(ref)), at).toBeLessThan(TOL.matmul);
+        });
+      }
+    }
+    expect(() => conv2d(ws.zeros([1, 4, 4, 4]), ws.zeros([3, 3, 4, 4]), null, { activation: 'sigmoid' as 'relu' })).toThrow(
+      /conv2d: activation "sigmoid" is not one of 'none', 'relu', 'gelu', 'tanh'/,
     );
   });
 

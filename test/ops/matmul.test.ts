@@ -4,7 +4,7 @@ import { getDevice } from '../../src/index.js';
 import { chooseMatmulConfig, matmul, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import {
-  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, PACKED_ONE_PASS_MIN_MACS, REG_4X4, packedInPlace, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
+  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, PACKED_ONE_PASS_MIN_MACS, REG_4X4, REG_NARROW, NARROW_COLS, packedInPlace, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
 } from '../../src/ops/matmul-select.js';
 import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
@@ -15,6 +15,7 @@ const LADDER: [string, MatmulConfig][] = [
   ['v2 tiled 64x64', TILED_64],
   ['v3 register 8x8', REG_8X8],
   ['v3 register 4x4', REG_4X4],
+  ['v3 register narrow (8x4 per invocation, 4x16 invocations)', REG_NARROW],
   ['v4 packed (16 rows)', PACKED_16],
   ['v4 packed (32 rows)', PACKED_32],
 ];
@@ -185,9 +186,13 @@ describe('the kernel selector', () => {
     expect(packedInPlace({ ...problem(66, 64, 256), transA: true })).toEqual({ a: false, b: true });
     expect(packedInPlace({ ...problem(64, 64, 258), transA: true })).toEqual({ a: false, b: false });
     expect(packedInPlace({ ...problem(64, 64, 256), transA: true, transB: true })).toEqual({ a: true, b: false });
-    // Matrix-vector and vector-matrix products would be mostly padding.
-    expect(selectMatmul(problem(4096, 1, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
+    // Matrix-vector and vector-matrix products would be mostly padding: register blocking, the
+    // narrow tile for fewer than NARROW_COLS columns (a classifier head of 10 classes too).
+    expect(selectMatmul(problem(4096, 1, 4096), cpuWithSubgroups)).toEqual(REG_NARROW);
     expect(selectMatmul(problem(1, 4096, 4096), cpuWithSubgroups)).toEqual(REG_4X4);
+    expect(selectMatmul({ ...problem(64, 10, 256), batch: 8, transA: true }, cpuWithSubgroups)).toEqual(REG_NARROW);
+    expect(selectMatmul(problem(256, NARROW_COLS - 1, 64), cpu)).toEqual(REG_NARROW);
+    expect(selectMatmul(problem(256, NARROW_COLS, 64), cpu)).toEqual(REG_4X4);
   });
   it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
     await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');

@@ -47,8 +47,11 @@ const biasActFused = {
   },
 };
 
-/** dz and the bias's gradient (of the bias's shape unrecorded; dz itself, summed by the tape, recorded). */
-function biasActGrads<A extends T>(op: string, g: A, y: A, act: BiasActivation, biasShape: Shape): { dz: A; dbias: A } {
+/**
+ * dz and the bias's gradient of y = act(z + bias) (of the bias's shape unrecorded; dz itself,
+ * summed by the tape, recorded). Also the conv2d rule's, for its epilogue activation.
+ */
+export function biasActGrads<A extends T>(op: string, g: A, y: A, act: BiasActivation, biasShape: Shape): { dz: A; dbias: A } {
   if (isGradEnabled()) {
     const dz = actGrad(g, y, act);
     return { dz, dbias: dz };

@@ -2,17 +2,19 @@
  * @file The convolution primitives (conv2d and its two adjoints: src/ops/conv2d.ts on the GPU),
  * their rules and cases, and the differentiable conv2d (any bias).
  */
+import { checkBiasActivation, type BiasActivation } from '../../ops/bias-act.js';
 import { conv2d as rawConv2d, conv2dGradInput as rawGradInput, conv2dGradWeight as rawGradWeight } from '../../ops/conv2d.js';
 import { conv2dGradInputRef, conv2dGradWeightRef, conv2dRef } from '../../reference/conv.js';
-import { binaryRef } from '../../reference/elementwise.js';
+import { binaryRef, unaryRef } from '../../reference/elementwise.js';
 import { tidy } from '../../tensor/scope.js';
 import { broadcastShapes, type Shape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { nd } from '../backends.js';
+import { constantLike, nd } from '../backends.js';
 import { F64Tensor } from '../f64.js';
 import { definePrimitives, type Cases, type GradTensor } from '../primitive.js';
 import { apply } from '../tape.js';
-import { add } from './elementwise.js';
+import { biasActGrads } from './bias-act.js';
+import { add, mul, unary } from './elementwise.js';
 
 type T = GradTensor;
 
@@ -28,9 +30,10 @@ export interface ConvParams {
 export interface ConvFamilyParams {
   /**
    * conv2d(x, w) (+ bias): with `bias`, inputs [x, w, bias], bias [Cout] (or [S, 1, 1, 1, Cout]
-   * for an ensemble), added by the kernel.
+   * for an ensemble), added by the kernel; with `act` (a bias only), act(conv + bias) in the
+   * kernel's epilogue.
    */
-  conv2d: ConvParams & { bias: boolean };
+  conv2d: ConvParams & { bias: boolean; act?: BiasActivation };
   /** The adjoint of conv2d in x: inputs [dy, w], output of `inputShape`. */
   conv2dGradInput: ConvParams & { inputShape: number[] };
   /** The adjoint of conv2d in w: inputs [x, dy], output of `weightShape`. */
@@ -44,17 +47,22 @@ const F = F64Tensor.fromNd;
 // <c, conv(x, w)> = <x, gradInput(c, w)> = <w, gradWeight(x, c)>
 export const CONV = definePrimitives<ConvFamilyParams>({
   conv2d: {
-    gpu: (xs, p) => rawConv2d(G(xs[0]), G(xs[1]), p.bias ? G(xs[2]) : null, p),
+    gpu: (xs, p) => rawConv2d(G(xs[0]), G(xs[1]), p.bias ? G(xs[2]) : null, { ...p, activation: p.act }),
     f64: (xs, p) => {
       const y = conv2dRef(nd(xs[0], 'conv2d'), nd(xs[1], 'conv2d'), null, p);
-      return F(p.bias ? binaryRef('add', y, nd(xs[2], 'conv2d')) : y);
+      const z = p.bias ? binaryRef('add', y, nd(xs[2], 'conv2d')) : y;
+      return F(p.act ? unaryRef(p.act, z) : z);
     },
-    rule: (g, { inputs: [x, w], shapes: [xs, ws], params: p, needs }) => [
-      needs[0] ? conv2dGradInput(g, w as typeof g, xs, p) : null,
-      needs[1] ? conv2dGradWeight(x as typeof g, g, ws, p) : null,
-      // d bias = g (the tape sums it to the bias's shape)
-      ...(p.bias ? [needs[2] ? g : null] : []),
-    ],
+    // with act: dz = act'(y) g and the bias's gradient from the output (biasActGrads), then the
+    // adjoints of dz; without: d bias = g (the tape sums it to the bias's shape)
+    rule: (g, { inputs: [x, w], shapes: [xs, ws, bs], out, params: p, needs }) => {
+      const { dz, dbias } = p.act ? biasActGrads('conv2d', g, out, p.act, bs) : { dz: g, dbias: g };
+      return [
+        needs[0] ? conv2dGradInput(dz, w as typeof g, xs, p) : null,
+        needs[1] ? conv2dGradWeight(x as typeof g, dz, ws, p) : null,
+        ...(p.bias ? [needs[2] ? dbias : null] : []),
+      ];
+    },
   },
   conv2dGradInput: {
     gpu: (xs, p) => rawGradInput(G(xs[0]), G(xs[1]), p.inputShape, p),
@@ -85,6 +93,11 @@ export interface Conv2dOptions {
   dilation?: number | [number, number];
   /** Channel groups (default 1; Cin for depthwise): weight [KH, KW, Cin / groups, Cout]. */
   groups?: number;
+  /**
+   * act(conv + bias): with a bias the kernel adds, in the kernel's epilogue (one dispatch; the
+   * backward takes act' and the bias's gradient from the output in one more), else composed.
+   */
+  activation?: BiasActivation;
 }
 
 function convParams(o: Conv2dOptions): ConvParams {
@@ -96,11 +109,12 @@ function convParams(o: Conv2dOptions): ConvParams {
 /** conv2d(x [N, H, W, Cin], weight [KH, KW, Cin / groups, Cout], bias? [Cout]) -> [N, OH, OW, Cout]. */
 export function conv2d<A extends T>(x: A, weight: A, bias?: A | null, opts: Conv2dOptions = {}): A {
   const p = convParams(opts);
-  if (bias && kernelConvBias(x, weight, bias)) return apply(CONV.conv2d, [x, weight, bias], { ...p, bias: true });
+  const act = opts.activation === undefined ? undefined : checkBiasActivation('conv2d', opts.activation);
+  if (bias && kernelConvBias(x, weight, bias)) return apply(CONV.conv2d, [x, weight, bias], { ...p, bias: true, ...(act ? { act } : {}) });
   const y = conv2dRaw(x, weight, p);
-  if (!bias) return y;
+  if (!bias) return act ? unary(act, y) : y;
   broadcastShapes('conv2d: bias', y.shape, bias.shape);
-  return tidy(() => add(y, bias));
+  return tidy(() => (act ? unary(act, add(y, bias)) : add(y, bias)));
 }
 
 /** Whether the conv kernel adds `bias` itself: [Cout], or [S, 1, 1, 1, Cout] for an ensemble (rank-5 x). */
@@ -140,6 +154,18 @@ export const CONV_CASES: Cases<ConvFamilyParams> = {
       name: 'conv2d depthwise (groups = C = 3) 3x3 stride 2 pad 1',
       inputs: [{ shape: [2, 5, 6, 3] }, { shape: [3, 3, 1, 3] }],
       fn: (x: V, w: V) => conv2d(x, w, null, { groups: 3, stride: 2, padding: 1 }),
+    },
+    {
+      name: 'conv2d 3x3 pad 1 + bias, tanh in the epilogue',
+      inputs: [{ shape: [2, 5, 5, 2] }, { shape: [3, 3, 2, 3] }, { shape: [3] }],
+      fn: (x: V, w: V, b: V) => conv2d(x, w, b, { padding: 1, activation: 'tanh' }),
+    },
+    {
+      name: 'conv2d 3x3 pad 1 + bias, relu in the epilogue',
+      // sums of positive products in [2, 18] and a bias of 0 or -50 (+-0.1): live channels stay
+      // at least 1.9 above the kink, dead ones far below it
+      inputs: [{ shape: [1, 4, 5, 2], lo: 0.5, hi: 1 }, { shape: [3, 3, 2, 3], lo: 0.5, hi: 1 }, { shape: [3] }],
+      fn: (x: V, w: V, b: V) => conv2d(x, w, add(mul(b, 0.1), constantLike(b, [3], [0, -50, 0])), { padding: 1, activation: 'relu' }),
     },
   ],
   conv2dGradInput: [

@@ -1,5 +1,6 @@
-// activations.wgsl (included by unary.wgsl and matmul_common.wgsl): the numerically careful
-// scalar functions shared by the elementwise kernels and the matmul epilogue. No bindings.
+// activations.wgsl (included by unary.wgsl, bias_act.wgsl, binary.wgsl, matmul_common.wgsl and
+// conv2d_common.wgsl): the numerically careful scalar functions shared by the elementwise kernels
+// and the matmul and conv2d epilogues. No bindings.
 
 //!include nan_minmax.wgsl
 
@@ -26,4 +27,15 @@ fn tanh_stable(v: f32) -> f32 {
   let e = exp(-2.0 * abs(v));
   let t = (1.0 - e) / (1.0 + e);
   return select(-t, t, v >= 0.0);
+}
+
+// The epilogue activation with code `code` (the hosts' ACT_CODE): 0 none, 1 relu, 2 gelu (erf),
+// 3 tanh.
+fn act_by_code(v: f32, code: u32) -> f32 {
+  switch code {
+    case 1u: { return relu_nan(v); }
+    case 2u: { return gelu_erf(v); }
+    case 3u: { return tanh_stable(v); }
+    default: { return v; }
+  }
 }

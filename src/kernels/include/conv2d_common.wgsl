@@ -14,12 +14,25 @@ struct Params {
   cg: u32, cog: u32,
   // forward: 1 when a bias is bound (else the binding is a placeholder and the bias is 0)
   has_bias: u32,
+  // forward: the activation applied after the bias (act_by_code's codes; 0 elsewhere)
+  act: u32,
 }
 
 //!include conv2d_bindings.wgsl
+//!include activations.wgsl
 
 // The forward's bias of problem s, column c: bias[s * co + c], or 0 without one.
 fn bias_at(s: u32, c: u32) -> f32 {
   if (p.has_bias == 0u) { return 0.0; }
   return bias[s * p.co + c];
+}
+
+// What the forward stores for a sum v (bias included): act(v) (p.act is 0 in the backward
+// kernels, whose stores pass through the same helpers).
+fn out_value(v: f32) -> f32 {
+  return act_by_code(v, p.act);
+}
+
+fn out_value4(v: vec4f) -> vec4f {
+  return vec4f(out_value(v.x), out_value(v.y), out_value(v.z), out_value(v.w));
 }

@@ -47,11 +47,5 @@ fn batch_offsets(z: u32) -> vec2u {
 fn epilogue(acc: f32, z: u32, j: u32) -> f32 {
   var v = p.alpha * acc;
   if (p.has_bias == 1u) { v += bias[j]; } else if (p.has_bias == 2u) { v += bias[z * p.N + j]; }
-  switch p.act {
-    case 1u: { v = relu_nan(v); }
-    case 2u: { v = gelu_erf(v); }
-    case 3u: { v = tanh_stable(v); }
-    default: {}
-  }
-  return v;
+  return act_by_code(v, p.act);
 }

@@ -113,7 +113,11 @@ const suite: BenchSuite = {
     // 2. Width sweep (MLP layers, batch 256) and squares, forward and backward shapes.
     const widths = ctx.quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048, 4096];
     const squares = ctx.quick ? [256, 1024] : [256, 512, 1024, 2048];
-    const cases = [...widths.flatMap((w) => mlpCases(256, w)), ...squares.flatMap(squareCases)];
+    // an MLP's first layer on 784 inputs (MNIST), forward
+    const first = (ctx.quick ? [64, 256] : [64, 128, 256, 1024]).map((w): Case => ({
+      name: `mlp first layer y=xW 784->${w}`, a: [256, 784], b: [784, w], M: 256, N: w, K: 784,
+    }));
+    const cases = [...first, ...widths.flatMap((w) => mlpCases(256, w)), ...squares.flatMap(squareCases)];
     for (const c of cases) {
       const { a, b } = operands(c);
       const cfg = selectMatmul({ M: c.M, N: c.N, K: c.K, batch: 1, transA: !!c.transA, transB: !!c.transB }, traits);

@@ -67,17 +67,29 @@ export const PACKED_MIN_COLS = 16;
  * and ~12% more for B; at 1024 packing won by 5-10% (rows 4 KiB apart share cache sets).
  */
 export const PACKED_DIRECT_MAX_ROW = 512;
+/**
+ * Longer rows of A are read in place too when a single product has at most this many 32-column
+ * tiles, so A is read at most this many times and its pack pass would cost about as much as it
+ * saves: the first layer of an MLP on 784 inputs at w = 64 and 128 (lavapipe, 7 alternating
+ * process pairs of the whole product: 256 x 784 x 64 faster in place in 6, 256 x 784 x 128 in 7,
+ * 256 x 784 x 256 and 8 batches of 256 x 784 x 64 sharing A in 4 or 5; `npx tsx
+ * bench/compare-revs.ts --rev <before> --suite matmul`'s `mlp first layer` rows).
+ */
+export const PACKED_DIRECT_FEW_TILES = 4;
 
 /**
- * Which operands the packed kernel reads in place (vec4-aligned rows, short enough). A transposed
- * A ([K, M]) is read as vec4s along M, adjacent across lanes, at any length (lavapipe, A/B in one
+ * Which operands the packed kernel reads in place (vec4-aligned rows, short enough, or for A
+ * read by few column tiles: PACKED_DIRECT_FEW_TILES). A transposed A ([K, M]) is read as vec4s
+ * along M, adjacent across lanes, at any length (lavapipe, A/B in one
  * process: the dW of an MLP layer, 64 x 256 x 64 TN 0.86 -> 0.50 ms, 256^3 TN 3.5 -> 3.1 ms,
  * 1024 x 256 x 1024 TN even). A transposed B is packed: reading its rows in place (4 per lane,
  * K apart) ran 1.2-5x slower.
  */
 export function packedInPlace(p: MatmulProblem): { a: boolean; b: boolean } {
   return {
-    a: p.transA ? p.M % 4 === 0 && p.K % 4 === 0 : p.K % 4 === 0 && p.K <= PACKED_DIRECT_MAX_ROW,
+    a: p.transA
+      ? p.M % 4 === 0 && p.K % 4 === 0
+      : p.K % 4 === 0 && (p.K <= PACKED_DIRECT_MAX_ROW || (p.batch === 1 && Math.ceil(p.N / (PACKED_SG * 4)) <= PACKED_DIRECT_FEW_TILES)),
     b: !p.transB && p.N % 4 === 0 && p.K % 4 === 0 && p.N <= PACKED_DIRECT_MAX_ROW,
   };
 }

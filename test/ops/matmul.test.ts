@@ -177,7 +177,12 @@ describe('the kernel selector', () => {
     expect(selectMatmul({ ...problem(128, 64, 64), transB: true }, cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul({ ...problem(64, 32, 32, 8), transB: true }, cpuWithSubgroups)).toEqual(PACKED_32);
     expect(selectMatmul(problem(64, 32, 784), cpuWithSubgroups)).toEqual(PACKED_32);
-    expect(selectMatmul(problem(16, 32, 784), cpuWithSubgroups)).toEqual(REG_4X4);
+    // A's rows of 784 floats are read in place when only few column tiles read them (one pass).
+    expect(selectMatmul(problem(16, 32, 784), cpuWithSubgroups)).toEqual(PACKED_32);
+    expect(packedInPlace(problem(256, 128, 784))).toEqual({ a: true, b: true });
+    expect(packedInPlace(problem(256, 160, 784))).toEqual({ a: false, b: true });
+    expect(packedInPlace(problem(256, 64, 784, 8))).toEqual({ a: false, b: true });
+    expect(packedInPlace(problem(256, 64, 786))).toEqual({ a: false, b: false });
     // both operands packed (K % 4 != 0): register below PACKED_MIN_MACS
     expect(selectMatmul(problem(64, 64, 66), cpuWithSubgroups)).toEqual(REG_4X4);
     expect(selectMatmul(problem(128, 64, 66), cpuWithSubgroups)).toEqual(REG_4X4);
@@ -228,6 +233,20 @@ describe('the kernel selector', () => {
     const packedA = await matmulDispatches(() => check([18, 36], [18, 44], { config: PACKED_32, transA: true }, 'packed A^T (K 18)'));
     expect(packedA.map((d) => d.entry)).toEqual(['pack_a', 'pack_b', 'main']);
     await check([16, 37], [16, 44], { config: PACKED_32, transA: true }, 'packed A^T (M 37)');
+  });
+
+  it('the packed kernel reads rows of A longer than PACKED_DIRECT_MAX_ROW in place when few column tiles read them', async () => {
+    const rec = recordDispatches(ws.getDevice());
+    try {
+      // K 784 (an MLP's first layer), 4 column tiles (N 100), ragged rows, bias and relu: one
+      // dispatch (B in place too)
+      await check([37, 784], [784, 100], { config: PACKED_32, biasN: 100, activation: 'relu' }, 'packed A in place, K 784');
+      // 5 column tiles: A packed
+      await check([37, 784], [784, 132], { config: PACKED_32 }, 'packed A, K 784, N 132');
+    } finally {
+      rec.stop();
+    }
+    expect(rec.specs.filter((d) => d.kernel === 'matmul_packed').map((d) => d.entry)).toEqual(['main', 'pack_a', 'main']);
   });
 
   it('the packed kernel rejects a row block it has no accumulators for', () => {

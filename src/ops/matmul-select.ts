@@ -69,11 +69,12 @@ export const PACKED_MIN_COLS = 16;
 export const PACKED_DIRECT_MAX_ROW = 512;
 /**
  * Longer rows of A are read in place too when a single product has at most this many 32-column
- * tiles, so A is read at most this many times and its pack pass would cost about as much as it
- * saves: the first layer of an MLP on 784 inputs at w = 64 and 128 (lavapipe, 7 alternating
- * process pairs of the whole product: 256 x 784 x 64 faster in place in 6, 256 x 784 x 128 in 7,
- * 256 x 784 x 256 and 8 batches of 256 x 784 x 64 sharing A in 4 or 5; `npx tsx
- * bench/compare-revs.ts --rev <before> --suite matmul`'s `mlp first layer` rows).
+ * tiles, so A is read at most this many times and its pack pass costs more than it saves: the
+ * first layer of an MLP on 784 inputs at w = 64 and 128. Lavapipe, 6 processes each with this
+ * constant at 0 and 4 in turn, `npx tsx bench/matmul-shapes.ts 256x784x64 256x784x128 256x64x64
+ * 256x256x256` (times relative to the last shape's in the same process; medians): 784 -> 64
+ * 1.03 -> 0.75, 784 -> 128 1.52 -> 1.22. At 8 tiles (784 -> 256) and for 8 batches sharing A
+ * (an ensemble's first layer), in place won about half of 7 process pairs: packed.
  */
 export const PACKED_DIRECT_FEW_TILES = 4;
 

@@ -1,6 +1,7 @@
 /**
  * @file The wait strategy's effect: the same 1024^3 matmul awaited after every submit, on a
- * device that sleeps while it waits and on one that spins (Dawn's default poll).
+ * device that sleeps while it waits, on one that spins (Dawn's default poll) and on one that
+ * predicts (sleeps, then polls near the previous wait's end; src/tensor/wait.ts).
  */
 import { Device } from '../../src/tensor/device.js';
 import { matmul } from '../../src/ops/matmul.js';
@@ -22,7 +23,7 @@ const suite: BenchSuite = {
     const steps = ctx.quick ? 5 : 20;
     const rows: BenchRow[] = [];
     const ms: Record<string, number> = {};
-    for (const wait of ['sleep', 'spin'] as const) {
+    for (const wait of ['sleep', 'spin', 'predict'] as const) {
       const device = await Device.create({ wait });
       const w = workload(device);
       w.run();
@@ -42,6 +43,8 @@ const suite: BenchSuite = {
     }
     rows[0].xBaseline = ms.spin / ms.sleep;
     rows[0].baseline = 'spin';
+    rows[2].xBaseline = ms.sleep / ms.predict;
+    rows[2].baseline = 'sleep';
     return rows;
   },
 };

@@ -36,7 +36,7 @@ program.configureOutput({
   },
 });
 program.option('--adapter <name>', 'part of the adapter to use, any case: vendor, architecture, device or description (env WIDTHSCOPE_ADAPTER; see `devices`)');
-program.option('--wait <strategy>', 'how awaits poll the GPU: auto | sleep | spin (env WIDTHSCOPE_WAIT)', oneOf('--wait', ['auto', 'sleep', 'spin']));
+program.option('--wait <strategy>', 'how awaits poll the GPU: auto | sleep | spin | predict (env WIDTHSCOPE_WAIT)', oneOf('--wait', ['auto', 'sleep', 'spin', 'predict']));
 program.option('--verbose', "print the adapter picked and Dawn's notices");
 // Environment variables read later (mid-run) are checked before any work starts.
 program.hook('preAction', () => {
@@ -45,7 +45,7 @@ program.hook('preAction', () => {
 
 /** Runs `fn` on the chosen device and always tears the device down. */
 async function withDevice(fn: (d: Device) => Promise<number | void>): Promise<void> {
-  const o = program.opts<{ adapter?: string; wait?: 'auto' | 'sleep' | 'spin'; verbose?: boolean }>();
+  const o = program.opts<{ adapter?: string; wait?: 'auto' | 'sleep' | 'spin' | 'predict'; verbose?: boolean }>();
   const d = await init({ adapter: o.adapter, wait: o.wait, verbose: o.verbose });
   try {
     const code = await fn(d);

@@ -6,7 +6,7 @@ import { BindGroupCache } from './bind-groups.js';
 import './gpu-globals.js';
 import { enumerateAdapters, formatAdapter, pickAdapter, type AdapterDescription } from './adapters.js';
 import { BufferPool, STORAGE_USAGE, type MemoryStats } from './pool.js';
-import { defaultWaitStrategy, waitFor, type WaitStrategy } from './wait.js';
+import { defaultWaitStrategy, isSoftwareAdapter, waitFor, type WaitStrategy } from './wait.js';
 import { KernelRegistry, writeParams, type BufferRange } from './kernel-registry.js';
 import { ErrorFlags, FLAG_BYTES, flagContext } from './error-flags.js';
 import { envChoice, envFlag, envInt } from '../util/env.js';
@@ -120,12 +120,12 @@ class UniformRing {
 /** Default of DeviceOptions.maxDispatchesPerSubmit. */
 export const DISPATCHES_PER_SUBMIT = 1024;
 
-const WAIT_CHOICES = ['auto', 'sleep', 'spin'] as const;
+const WAIT_CHOICES = ['auto', 'sleep', 'spin', 'predict'] as const;
 
 /** The options as given, else from the environment; bad values are UsageErrors naming the variable. */
 function resolveOptions(opts: DeviceOptions): { wait: WaitStrategy | 'auto'; maxDispatchesPerSubmit: number; poison: boolean; anomaly: boolean; warm: boolean; pipelineCache: boolean } {
   const wait = opts.wait ?? envChoice('WIDTHSCOPE_WAIT', WAIT_CHOICES) ?? 'auto';
-  if (!WAIT_CHOICES.includes(wait)) throw new UsageError(`device: wait strategy must be 'auto', 'sleep' or 'spin', got '${wait}' (--wait / DeviceOptions.wait)`);
+  if (!WAIT_CHOICES.includes(wait)) throw new UsageError(`device: wait strategy must be 'auto', 'sleep', 'spin' or 'predict', got '${wait}' (--wait / DeviceOptions.wait)`);
   const perSubmit = opts.maxDispatchesPerSubmit ?? envInt('WIDTHSCOPE_DISPATCHES_PER_SUBMIT', 1) ?? DISPATCHES_PER_SUBMIT;
   if (!Number.isInteger(perSubmit) || perSubmit < 1) {
     throw new UsageError(`device: maxDispatchesPerSubmit expected an integer >= 1, got ${perSubmit}`);
@@ -161,6 +161,8 @@ export class Device {
   private dispatches = 0;
   /** Dispatches recorded since creation (benchmarks report counts from it). */
   dispatchCount = 0;
+  /** dispatchCount at the last wait for the GPU (a wait's kind, for the 'predict' strategy). */
+  private dispatchesAtWait = 0;
   /** Submits since creation (a captured step flushes before rewriting uniforms an unsubmitted replay reads). */
   submitCount = 0;
   /** The step being recorded (src/tensor/capture.ts), told of every dispatch, copy, upload and readback. */
@@ -253,7 +255,14 @@ export class Device {
   }
 
   get isSoftware(): boolean {
-    return defaultWaitStrategy(this.adapterInfo) === 'sleep';
+    return isSoftwareAdapter(this.adapterInfo);
+  }
+
+  /** The dispatches appended since the last wait for the GPU (and marks this wait). */
+  private dispatchesSinceWait(): number {
+    const n = this.dispatchCount - this.dispatchesAtWait;
+    this.dispatchesAtWait = this.dispatchCount;
+    return n;
   }
 
   /** Neither destroyed nor lost. */
@@ -421,7 +430,7 @@ export class Device {
   async sync(): Promise<void> {
     if (this.destroyed || this.lostInfo) {
       this.flush();
-      await waitFor(this.wait, () => this.gpu.queue.onSubmittedWorkDone());
+      await waitFor(this.wait, () => this.gpu.queue.onSubmittedWorkDone(), this.dispatchesSinceWait());
       await this.throwErrors();
       return;
     }
@@ -453,7 +462,7 @@ export class Device {
     const covered = this.flags.last;
     this.flush();
     try {
-      await waitFor(this.wait, () => staging.mapAsync(GPUMapMode.READ, 0, total));
+      await waitFor(this.wait, () => staging.mapAsync(GPUMapMode.READ, 0, total), this.dispatchesSinceWait());
     } catch (e) {
       await this.throwErrors();
       this.checkAlive('read');

@@ -37,7 +37,7 @@ const cases: ErrorCase[] = [
   { name: 'Device.create({ adapter: "no-such-gpu" })', error: UsageError, run: () => Device.create({ adapter: 'no-such-gpu' }), mentions: ['--adapter', 'WIDTHSCOPE_ADAPTER', "'no-such-gpu'", available] },
   { name: 'WIDTHSCOPE_ADAPTER=no-such-gpu', error: UsageError, run: () => withEnv('WIDTHSCOPE_ADAPTER', 'no-such-gpu', () => Device.create()), mentions: ['WIDTHSCOPE_ADAPTER', "'no-such-gpu'", available] },
   { name: 'Device.create({ adapter: "  " })', error: UsageError, run: () => Device.create({ adapter: '  ' }), mentions: ['--adapter', "'  '", "part of an adapter's name"] },
-  { name: 'Device.create({ wait: "busy" })', error: UsageError, run: () => Device.create({ wait: 'busy' as never }), mentions: ['wait strategy', "'busy'", "'auto', 'sleep' or 'spin'"] },
+  { name: 'Device.create({ wait: "busy" })', error: UsageError, run: () => Device.create({ wait: 'busy' as never }), mentions: ['wait strategy', "'busy'", "'auto', 'sleep', 'spin' or 'predict'"] },
   { name: 'Device.create({ maxDispatchesPerSubmit: 0 })', error: UsageError, run: () => Device.create({ maxDispatchesPerSubmit: 0 }), mentions: ['maxDispatchesPerSubmit', '0', 'integer >= 1'] },
   { name: 'WIDTHSCOPE_DISPATCHES_PER_SUBMIT=-1', error: UsageError, run: () => withEnv('WIDTHSCOPE_DISPATCHES_PER_SUBMIT', '-1', () => Device.create()), mentions: ['WIDTHSCOPE_DISPATCHES_PER_SUBMIT', "'-1'", 'integer >= 1'] },
   { name: 'WIDTHSCOPE_POISON=on', error: UsageError, run: () => withEnv('WIDTHSCOPE_POISON', 'on', () => Device.create()), mentions: ['WIDTHSCOPE_POISON', "'on'", '1 | 0'] },

@@ -2,12 +2,54 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as ws from '../../src/index.js';
 import { Device } from '../../src/index.js';
+import { POLL_MS, POLL_WINDOW_MS, predictedPoll, waitFor } from '../../src/tensor/wait.js';
 
 describe('device', () => {
-  it('describes the adapter it picked and waits by sleeping on a software adapter', () => {
+  it("'predict' polls on the timer until shortly before its predecessor's duration, then often, then on the timer again", () => {
+    // a predecessor of 10 ms: the timer while more than 1.5 ms is left before 9 ms
+    expect(predictedPoll(0, 10)).toEqual({ timer: true });
+    expect(predictedPoll(7.4, 10)).toEqual({ timer: true });
+    // then one block until 0.9 x 10 ms, then polls every POLL_MS
+    expect(predictedPoll(7.6, 10)).toEqual({ timer: false, ms: expect.closeTo(1.4, 9) });
+    expect(predictedPoll(9.5, 10)).toEqual({ timer: false, ms: POLL_MS });
+    expect(predictedPoll(10 + POLL_WINDOW_MS - 0.01, 10)).toEqual({ timer: false, ms: POLL_MS });
+    // a wait far longer than its predecessor goes back to the timer
+    expect(predictedPoll(10 + POLL_WINDOW_MS + 0.01, 10)).toEqual({ timer: true });
+  });
+
+  it("'predict' polls the sleeping way for a first wait of a kind and the predicting way for the next", async () => {
+    const pollDuring = (key: number) => waitFor('predict', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return globalThis.setImmediate.name;
+    }, key);
+    const key = 1e9 + Math.floor(Math.random() * 1e6);
+    expect(await pollDuring(key)).toBe('sleepingSetImmediate');
+    expect(await pollDuring(key)).toBe('predictingSetImmediate');
+    expect(await pollDuring(key + 1)).toBe('sleepingSetImmediate');
+    expect(await waitFor('sleep', async () => globalThis.setImmediate.name)).toBe('sleepingSetImmediate');
+    expect(globalThis.setImmediate.name).toBe('setImmediate');
+  });
+
+  it("'predict' reads back the same values as the other strategies, waits repeated", async () => {
+    const results: number[][] = [];
+    for (const wait of ['sleep', 'spin', 'predict'] as const) {
+      const d = await Device.create({ wait });
+      expect(d.wait).toBe(wait);
+      const x = ws.randn([64, 64], { seed: 3, device: d });
+      for (let i = 0; i < 3; i++) {
+        const y = ws.matmul(x, x);
+        results.push(Array.from(await y.data()));
+        y.dispose();
+      }
+      d.destroy();
+    }
+    for (const r of results) expect(r).toEqual(results[0]);
+  });
+
+  it('describes the adapter it picked and waits by predicting on a software adapter', () => {
     const d = ws.getDevice();
-    expect(d.describe()).toMatch(/\S+ \/ \S+ \/ .+ \(wait: (sleep|spin)\)/);
-    if (d.isSoftware) expect(d.wait).toBe('sleep');
+    expect(d.describe()).toMatch(/\S+ \/ \S+ \/ .+ \(wait: (predict|spin)\)/);
+    if (d.isSoftware) expect(d.wait).toBe('predict');
     expect(d.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
   });
 
@@ -17,7 +59,7 @@ describe('device', () => {
     const t = ws.full([4], 2, { device: spin });
     expect(Array.from(await ws.mul(t, t).data())).toEqual([4, 4, 4, 4]);
     spin.destroy();
-    await expect(Device.create({ wait: 'busy' as never })).rejects.toThrow(/wait strategy must be 'auto', 'sleep' or 'spin', got 'busy'/);
+    await expect(Device.create({ wait: 'busy' as never })).rejects.toThrow(/wait strategy must be 'auto', 'sleep', 'spin' or 'predict', got 'busy'/);
   });
 
   it('refuses an adapter that does not match the one asked for', async () => {

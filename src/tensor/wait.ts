@@ -12,10 +12,10 @@
  * find the GPU done up to a step late, which is a quarter of a small training step. So a wait
  * that has a predecessor of the same kind (`key`: the device passes the dispatches submitted since
  * its last wait, which a training step's readback repeats) sleeps on the timer only until 1.5 ms
- * before 0.9x the predecessor's duration, then blocks the thread without using the CPU
- * (Atomics.wait) until then and polls every POLL_MS, up to POLL_WINDOW_MS past the predecessor's
- * duration; past that it is back on the timer, so a wait much longer than its predecessor costs no
- * more CPU than 'sleep'.
+ * before the predecessor's duration less 10% (at most POLL_WINDOW_MS less), then blocks the thread
+ * without using the CPU (Atomics.wait) until then and polls every POLL_MS, up to POLL_WINDOW_MS
+ * past the predecessor's duration; past that it is back on the timer, so a wait much longer than
+ * its predecessor costs no more CPU than 'sleep', and no wait polls for more than 2 POLL_WINDOW_MS.
  */
 
 export type WaitStrategy = 'sleep' | 'spin' | 'predict';
@@ -34,7 +34,7 @@ const TIMER_STEP_MS = 1.5;
  * on the timer (~1 ms), or after blocking the thread for `ms`.
  */
 export function predictedPoll(elapsedMs: number, expectedMs: number): { timer: true } | { timer: false; ms: number } {
-  const remaining = 0.9 * expectedMs - elapsedMs;
+  const remaining = Math.max(0.9 * expectedMs, expectedMs - POLL_WINDOW_MS) - elapsedMs;
   if (remaining > TIMER_STEP_MS || elapsedMs > expectedMs + POLL_WINDOW_MS) return { timer: true };
   return { timer: false, ms: Math.max(POLL_MS, remaining) };
 }

@@ -15,6 +15,10 @@ describe('device', () => {
     expect(predictedPoll(10 + POLL_WINDOW_MS - 0.01, 10)).toEqual({ timer: false, ms: POLL_MS });
     // a wait far longer than its predecessor goes back to the timer
     expect(predictedPoll(10 + POLL_WINDOW_MS + 0.01, 10)).toEqual({ timer: true });
+    // a long predecessor: blocking starts POLL_WINDOW_MS before its end, not 10% before
+    expect(predictedPoll(100, 200)).toEqual({ timer: true });
+    expect(predictedPoll(200 - POLL_WINDOW_MS - 1.6, 200)).toEqual({ timer: true });
+    expect(predictedPoll(200 - POLL_WINDOW_MS - 1, 200)).toEqual({ timer: false, ms: expect.closeTo(1, 9) });
   });
 
   it("'predict' polls the sleeping way for a first wait of a kind and the predicting way for the next", async () => {

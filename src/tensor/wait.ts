@@ -46,8 +46,9 @@ function sleepingSetImmediate(fn: (...args: unknown[]) => void, ...args: unknown
 const blocker = new Int32Array(new SharedArrayBuffer(4));
 /** The running 'predict' wait's start and its predecessor's duration (0: none, sleep as 'sleep'). */
 let predicted = { start: 0, expectedMs: 0 };
-/** The last duration of each kind of 'predict' wait. */
+/** The last duration of each kind of 'predict' wait (forgotten all at once past MAX_KINDS kinds). */
 const lastDuration = new Map<number, number>();
+const MAX_KINDS = 256;
 
 function predictingSetImmediate(fn: (...args: unknown[]) => void, ...args: unknown[]) {
   const next = predictedPoll(performance.now() - predicted.start, predicted.expectedMs);
@@ -71,7 +72,10 @@ export async function waitFor<T>(strategy: WaitStrategy, start: () => Promise<T>
   try {
     return await start();
   } finally {
-    if (predicting) lastDuration.set(key, performance.now() - predicted.start);
+    if (predicting) {
+      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(key)) lastDuration.clear();
+      lastDuration.set(key, performance.now() - predicted.start);
+    }
     if (--sleepingWaits === 0) globalThis.setImmediate = nativeSetImmediate;
   }
 }

@@ -9,10 +9,9 @@
  */
 import { parseArgs } from 'node:util';
 import * as ws from '../src/index.js';
-import { matmul } from '../src/ops/matmul.js';
+import { chooseMatmulConfig, matmul } from '../src/ops/matmul.js';
 import { randn } from '../src/ops/creation.js';
 import { REG_4X4, REG_NARROW, configKey, type MatmulConfig } from '../src/ops/matmul-select.js';
-import { chooseMatmulConfig } from '../src/ops/matmul.js';
 import { timeInterleaved } from './harness.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });

@@ -6,7 +6,7 @@
 //         reluBackward), tanh' = 1 - y^2; and the bias's gradient, column sums of dz over each
 //         chunk of `chunk` rows: partial[o, c, k] = sum_{r in chunk c} dz[o, r, k] (chunks = 1: the
 //         gradient itself; else the host sums the partials over c).
-// ACT (override): 1 relu, 3 tanh (the codes of the matmul epilogue; 0: none, the identity).
+// ACT (override): 1 relu, 3 tanh (act_by_code's codes, src/ops/act-code.ts; 0: none, the identity).
 // Entries: fwd, bwd on scalars; fwd_vec4, bwd_vec4 when inner % 4 == 0 (inner, k count vec4s).
 // Bindings: z, bias, g, y (read); y_out, dz, partial (read_write); *4: their vec4 views; p (uniform).
 // Tiling: WG invocations per workgroup; fwd: one invocation per item, grid-stride (F32_DIV:
@@ -37,11 +37,7 @@ struct Params { outer: u32, len: u32, inner: u32, chunks: u32, chunk: u32 }
 //!include activations.wgsl
 
 fn act(v: vec4f) -> vec4f {
-  switch ACT {
-    case 1u: { return vec4f(relu_nan(v.x), relu_nan(v.y), relu_nan(v.z), relu_nan(v.w)); }
-    case 3u: { return vec4f(tanh_stable(v.x), tanh_stable(v.y), tanh_stable(v.z), tanh_stable(v.w)); }
-    default: { return v; }
-  }
+  return act4_by_code(v, ACT);
 }
 
 // act'(x) written through the output v = act(x).

@@ -10,11 +10,10 @@ import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
 import { checkF32, checkSameDevice, f32Div, groupsFor } from './launch.js';
 import { reduce, stridedChunks } from './reduce.js';
 import { full } from './creation.js';
+import { ACT_CODE } from './act-code.js';
 
 /** The activations whose derivative the backward takes from the output. */
 export type BiasActivation = 'relu' | 'tanh';
-/** ACT codes of bias_act.wgsl (the matmul epilogue's codes). */
-const ACT_CODE: Record<BiasActivation, number> = { relu: 1, tanh: 3 };
 const BIAS_ACT_WG = 64;
 
 /** `act`, or a clear error naming `op` and the allowed values. */

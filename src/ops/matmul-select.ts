@@ -39,6 +39,8 @@ export const GPU_MIN_TILES = 256;
 
 /** Lanes of matmul_packed's workgroup (one subgroup); the adapter's subgroups must be at least this wide. */
 export const PACKED_SG = 8;
+/** Columns of the packed kernel's tile: 4 per lane. */
+const PACKED_TILE_COLS = PACKED_SG * 4;
 /**
  * On a CPU adapter with subgroups, from this many multiply-adds (all batches together) the packed
  * kernel beats register blocking even when it needs its pack passes (lavapipe, one run: 1.5x at
@@ -90,7 +92,7 @@ export function packedInPlace(p: MatmulProblem): { a: boolean; b: boolean } {
   return {
     a: p.transA
       ? p.M % 4 === 0 && p.K % 4 === 0
-      : p.K % 4 === 0 && (p.K <= PACKED_DIRECT_MAX_ROW || (p.batch === 1 && Math.ceil(p.N / (PACKED_SG * 4)) <= PACKED_DIRECT_FEW_TILES)),
+      : p.K % 4 === 0 && (p.K <= PACKED_DIRECT_MAX_ROW || (p.batch === 1 && Math.ceil(p.N / PACKED_TILE_COLS) <= PACKED_DIRECT_FEW_TILES)),
     b: !p.transB && p.N % 4 === 0 && p.K % 4 === 0 && p.N <= PACKED_DIRECT_MAX_ROW,
   };
 }
@@ -138,7 +140,7 @@ export function tileOf(c: MatmulConfig): { rows: number; cols: number } {
     case 'reg':
       return { rows: c.wgY * c.rm, cols: c.wgX * 4 * c.vn };
     case 'packed':
-      return { rows: c.rm, cols: PACKED_SG * 4 };
+      return { rows: c.rm, cols: PACKED_TILE_COLS };
   }
 }
 

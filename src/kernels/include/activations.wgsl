@@ -39,3 +39,7 @@ fn act_by_code(v: f32, code: u32) -> f32 {
     default: { return v; }
   }
 }
+
+fn act4_by_code(v: vec4f, code: u32) -> vec4f {
+  return vec4f(act_by_code(v.x, code), act_by_code(v.y, code), act_by_code(v.z, code), act_by_code(v.w, code));
+}

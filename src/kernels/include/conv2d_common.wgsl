@@ -34,5 +34,5 @@ fn out_value(v: f32) -> f32 {
 }
 
 fn out_value4(v: vec4f) -> vec4f {
-  return vec4f(out_value(v.x), out_value(v.y), out_value(v.z), out_value(v.w));
+  return act4_by_code(v, p.act);
 }

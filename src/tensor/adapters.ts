@@ -47,6 +47,12 @@ function dawnInstance(): GPU {
   return instance;
 }
 
+/** Whether an adapter runs on the CPU (lavapipe, llvmpipe, SwiftShader). */
+export function isSoftwareAdapter(info: { vendor: string; architecture: string; description: string }): boolean {
+  const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
+  return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
+}
+
 export function describeAdapterInfo(a: GPUAdapter): AdapterDescription {
   const info = a.info as GPUAdapterInfo & { subgroupMinSize?: number };
   return {

@@ -4,9 +4,9 @@
  */
 import { BindGroupCache } from './bind-groups.js';
 import './gpu-globals.js';
-import { enumerateAdapters, formatAdapter, pickAdapter, type AdapterDescription } from './adapters.js';
+import { enumerateAdapters, formatAdapter, isSoftwareAdapter, pickAdapter, type AdapterDescription } from './adapters.js';
 import { BufferPool, STORAGE_USAGE, type MemoryStats } from './pool.js';
-import { defaultWaitStrategy, isSoftwareAdapter, waitFor, type WaitStrategy } from './wait.js';
+import { defaultWaitStrategy, waitFor, type WaitStrategy } from './wait.js';
 import { KernelRegistry, writeParams, type BufferRange } from './kernel-registry.js';
 import { ErrorFlags, FLAG_BYTES, flagContext } from './error-flags.js';
 import { envChoice, envFlag, envInt } from '../util/env.js';

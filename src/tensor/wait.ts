@@ -18,6 +18,8 @@
  * its predecessor costs no more CPU than 'sleep', and no wait polls for more than 2 POLL_WINDOW_MS.
  */
 
+import { isSoftwareAdapter } from './adapters.js';
+
 export type WaitStrategy = 'sleep' | 'spin' | 'predict';
 
 const nativeSetImmediate = globalThis.setImmediate;
@@ -59,31 +61,27 @@ function predictingSetImmediate(fn: (...args: unknown[]) => void, ...args: unkno
 
 /**
  * Awaits `start()`'s promise with Dawn's poll loop following `strategy`; `key` names the kind of
- * wait for 'predict' (waits nested in a pending one poll as it does).
+ * wait for 'predict' (without one, or nested in a pending wait, it polls as 'sleep' would: a
+ * pipeline compile's length says nothing of the next one's).
  */
-export async function waitFor<T>(strategy: WaitStrategy, start: () => Promise<T>, key = -1): Promise<T> {
+export async function waitFor<T>(strategy: WaitStrategy, start: () => Promise<T>, key?: number): Promise<T> {
   if (strategy === 'spin') return start();
-  const predicting = strategy === 'predict' && sleepingWaits === 0;
-  if (predicting) predicted = { start: performance.now(), expectedMs: lastDuration.get(key) ?? 0 };
+  // the kind this wait predicts from and times for the next, if it predicts
+  const kind = strategy === 'predict' && sleepingWaits === 0 ? key : undefined;
+  if (kind !== undefined) predicted = { start: performance.now(), expectedMs: lastDuration.get(kind) ?? 0 };
   if (sleepingWaits++ === 0) {
-    const poll = predicting && predicted.expectedMs > 0 ? predictingSetImmediate : sleepingSetImmediate;
+    const poll = kind !== undefined && predicted.expectedMs > 0 ? predictingSetImmediate : sleepingSetImmediate;
     (globalThis as { setImmediate: unknown }).setImmediate = poll;
   }
   try {
     return await start();
   } finally {
-    if (predicting) {
-      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(key)) lastDuration.clear();
-      lastDuration.set(key, performance.now() - predicted.start);
+    if (kind !== undefined) {
+      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(kind)) lastDuration.clear();
+      lastDuration.set(kind, performance.now() - predicted.start);
     }
     if (--sleepingWaits === 0) globalThis.setImmediate = nativeSetImmediate;
   }
-}
-
-/** Whether an adapter runs on the CPU (lavapipe, llvmpipe, SwiftShader). */
-export function isSoftwareAdapter(info: { vendor: string; architecture: string; description: string }): boolean {
-  const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
-  return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
 }
 
 /** The automatic choice: predict on CPU (software) adapters, spin on real GPUs. */

@@ -84,9 +84,7 @@ export class Warmer {
           this.stats.skipped++;
           continue;
         }
-        // a compile's length says nothing of the next one's: no prediction
-        const wait = this.device.wait === 'predict' ? 'sleep' : this.device.wait;
-        await kernels.pipelineAsync(kernel, entry, key.constants, (start) => waitFor(wait, start));
+        await kernels.pipelineAsync(kernel, entry, key.constants, (start) => waitFor(this.device.wait, start));
         this.stats.compiled++;
       } catch {
         // A stale list entry (a kernel renamed, an override removed) or a lost device: warming

@@ -30,6 +30,8 @@ describe('device', () => {
     expect(await pollDuring(key)).toBe('sleepingSetImmediate');
     expect(await pollDuring(key)).toBe('predictingSetImmediate');
     expect(await pollDuring(key + 1)).toBe('sleepingSetImmediate');
+    // without a kind (a pipeline compile) 'predict' polls the sleeping way
+    expect(await waitFor('predict', async () => globalThis.setImmediate.name)).toBe('sleepingSetImmediate');
     expect(await waitFor('sleep', async () => globalThis.setImmediate.name)).toBe('sleepingSetImmediate');
     expect(globalThis.setImmediate.name).toBe('setImmediate');
   });

@@ -10,7 +10,9 @@
 //   pixels tm * RM + h RG + [0, RG) (RG = RM / LG rows, one vec4 accumulator each) and lane l of
 //   it channels 4 (wid.y * LW + l % LW) + [0, 4). Per (kh, kw, 4 input channels): lane l loads x
 //   for its group's pixels g * LW + l % LW (RM / SG vec4 loads) and weight rows ci .. ci + 3 for
-//   its 4 channels (4 vec4 loads), then 4 RG FMAs, row r's x shuffled from lane h LW + r % LW.
+//   its 4 channels (4 vec4 loads; with LG > 1 the groups, which own the same channels, load
+//   ceil(4 / LG) rows each and shuffle them to the others, as a shuffle costs less than a load
+//   here), then 4 RG FMAs, row r's x shuffled from lane h LW + r % LW.
 //   Pixel tiles grid-stride; workgroup_id.z = problem.
 // Entry points dgrad and wgrad: the same pattern on the backward GEMMs (described above each).
 // The tap loops are include/conv2d_taps.wgsl's (shared with conv2d.wgsl); this file holds the
@@ -108,8 +110,21 @@ fn tap_k_loop(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array
     var al: array<vec4f, 4>;
     for (var g = 0u; g < RM / SG; g++) { al[g] = (*a)[off[g] / 4u + k4]; }
     var bv: array<vec4f, 4>;
-    // Lanes past the channels skip their loads (a load is a loop over the active lanes).
-    if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; } }
+    if (LG == 1u) {
+      // Lanes past the channels skip their loads (a load is a loop over the active lanes).
+      if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; } }
+    } else {
+      // The LG groups own the same columns: group grp loads weight rows grp * KPL + [0, KPL)
+      // and the others' come by shuffle.
+      let KPL = (4u + LG - 1u) / LG;
+      var mine: array<vec4f, 4>;
+      for (var j = 0u; j < KPL; j++) {
+        let kk = cols.grp * KPL + j;
+        if (cols.live && kk < 4u) { mine[j] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; }
+      }
+      let LW = SG / LG;
+      for (var kk = 0u; kk < 4u; kk++) { bv[kk] = subgroupShuffle(mine[kk % KPL], (kk / KPL) * LW + (cols.c4 % LW)); }
+    }
     shuffle_fma(acc, al, bv, live, cols.grp);
   }
 }

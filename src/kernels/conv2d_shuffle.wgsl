@@ -206,14 +206,16 @@ fn dgrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 //   Written as partials [S, chunks * LG, KH*KW*C*CO] (group h of chunk c at row c LG + h) that
 //   the host sums (deterministic).
 // wgrad's step at output pixel m of the lane's group: live is false past the chunk or on a
-// padded tap (nothing is added: dy there may be infinite, and 0 * Inf would be NaN); xo and m
-// are then in-range stand-ins.
+// padded tap; xo and m are then in-range stand-ins, and both operands are zeroed, so the step
+// adds 0 * 0 (dy or x there may be infinite, and 0 * Inf would be NaN). The rows shuffle x from
+// lanes of the same group, whose pixel is the lane's own, so a dead step reads only zeros; one
+// select per operand replaces one per row.
 fn wgrad_lanes_pixel(acc: ptr<function, Acc>, cols: Cols, xo: u32, m: u32, live: bool, src0: u32) {
-  let xl = x4[(xo + cols.xc) / 4u];
-  let bv = dy4[cols.base + m * (p.co / 4u) + cols.c4];
+  let xl = select(vec4f(0.0), x4[(xo + cols.xc) / 4u], live);
+  let bv = select(vec4f(0.0), dy4[cols.base + m * (p.co / 4u) + cols.c4], live);
   for (var r = 0u; r < RM; r++) {
     let av = subgroupShuffle(xl, src0 + r / 4u);
-    (*acc)[r] = select((*acc)[r], fma(vec4f(av[r % 4u]), bv, (*acc)[r]), live);
+    (*acc)[r] = fma(vec4f(av[r % 4u]), bv, (*acc)[r]);
   }
 }
 

@@ -8,6 +8,7 @@ import { checkCase, checkEnsemble, checkReferenceBackward, describeCase, setup, 
 import { ACTIVATION_REF } from '../../src/reference/matmul.js';
 import { relativeError } from '../../src/reference/relative-error.js';
 import { fromArray } from '../../src/ops/creation.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 
 /** Awkward shapes: 1/3/17 channels, odd sizes, 1x1/3x3/5x5, stride 2, padding, dilation 2. */
 const CASES: Case[] = [
@@ -102,6 +103,55 @@ describe('conv2d (NHWC, HWIO) matches the f64 reference', () => {
     expect(() => conv2d(ws.zeros([1, 4, 4, 4]), ws.zeros([3, 3, 4, 4]), null, { activation: 'sigmoid' as 'relu' })).toThrow(
       /conv2d: activation "sigmoid" is not one of 'none', 'relu', 'gelu', 'tanh'/,
     );
+  });
+
+  it('a padded tap adds nothing: an infinite value that only padded taps would read leaves those outputs finite', async () => {
+    // Each kernel reads an in-range stand-in where a tap is padding (the first pixel, the
+    // first output pixel); an infinite value there (or in the weight of a tap that is padding
+    // for the border outputs) must reach exactly the outputs the reference reaches, and as the
+    // same +Inf, -Inf or NaN: 0 * Inf, or a stand-in read not dropped, would put NaN or Inf at
+    // the others. Shuffle cases: 32 channels (one lane group) and 16 and 12 (two groups).
+    const cases: [Case, Conv2dOptions['impl']][] = [
+      [{ x: [2, 5, 7, 3], k: [3, 3], co: 17, opts: { padding: 1 } }, 'igemm'],
+      [{ x: [2, 5, 7, 3], k: [3, 3], co: 17, opts: { padding: 1 } }, 'direct'],
+      [{ x: [2, 5, 7, 32], k: [3, 3], co: 32, opts: { padding: 1 } }, 'shuffle'],
+      [{ x: [2, 9, 9, 16], k: [3, 3], co: 16, opts: { padding: 1 } }, 'shuffle'],
+      [{ x: [1, 7, 5, 12], k: [3, 3], co: 16, opts: { padding: 1, stride: 2 } }, 'shuffle'],
+    ];
+    const kind = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : 'finite');
+    for (const [c, impl] of cases) {
+      const seed = freshSeed();
+      await ws.tidyAsync(async () => {
+        const { x, w, dy } = setup(c, seed);
+        const opts = { ...c.opts, impl };
+        const poisoned = (a: NDArray, count: number) => {
+          const data = Float64Array.from(a.data);
+          data.fill(Infinity, 0, count);
+          return { r: { shape: a.shape, data }, t: fromArray(Float32Array.from(data), a.shape) };
+        };
+        // x's first pixel, the weight's tap (0, 0) and dy's first output pixel, all channels
+        const xi = poisoned(x.r, c.x[3]);
+        const wi = poisoned(w.r, c.x[3] * c.co);
+        const dyi = poisoned(dy.r, c.co);
+        const checks: [string, () => Tensor, () => NDArray][] = [
+          ['forward, infinite x', () => conv2d(xi.t, w.t, null, opts), () => conv2dRef(xi.r, w.r, null, c.opts)],
+          ['forward, infinite weight', () => conv2d(x.t, wi.t, null, opts), () => conv2dRef(x.r, wi.r, null, c.opts)],
+          ['grad-input, infinite dy', () => conv2dGradInput(dyi.t, w.t, c.x, opts), () => conv2dGradInputRef(dyi.r, w.r, c.x, c.opts)],
+          ['grad-input, infinite weight', () => conv2dGradInput(dy.t, wi.t, c.x, opts), () => conv2dGradInputRef(dy.r, wi.r, c.x, c.opts)],
+          ['grad-weight, infinite x', () => conv2dGradWeight(xi.t, dy.t, w.r.shape, opts), () => conv2dGradWeightRef(xi.r, dy.r, w.r.shape, c.opts)],
+          ['grad-weight, infinite dy', () => conv2dGradWeight(x.t, dyi.t, w.r.shape, opts), () => conv2dGradWeightRef(x.r, dyi.r, w.r.shape, c.opts)],
+        ];
+        for (const [what, run, reference] of checks) {
+          const at = `${what} ${impl} ${describeCase(c)} seed ${seed}`;
+          const out = await run().data();
+          const ref = reference().data;
+          expect(Array.from(out, kind), at).toEqual(Array.from(ref, kind));
+          expect(ref.some((v) => !Number.isFinite(v)) && ref.some(Number.isFinite), `the case has infinite and finite outputs: ${at}`).toBe(true);
+          const finite = (a: ArrayLike<number>) => Float64Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
+          expect(relativeError(finite(out), finite(ref)), at).toBeLessThan(TOL.matmul);
+        }
+      });
+    }
   });
 
   it('every tile configuration gives the same answer (autotuner candidates)', async () => {

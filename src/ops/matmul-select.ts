@@ -123,6 +123,16 @@ export const REG_NARROW: MatmulConfig = { kernel: 'reg', wgX: 4, wgY: 16, rm: 8,
  * REG_4X4 against itself, 0.94-1.08x). At 16 columns the packed kernel is taken.
  */
 export const NARROW_COLS = 16;
+/**
+ * On a CPU adapter, register-blocked products with a K axis shorter than this and at least the
+ * 64 columns of REG_8X8's tile take REG_8X8: with so few multiply-adds per output the bigger
+ * block halves the loads per output and nothing spills (lavapipe, interleaved in one process
+ * against REG_4X4 with a control of REG_4X4 against itself at 0.96-1.07x, `npx tsx
+ * bench/ab-matmul-narrow.ts`, "short products"): 1.32-1.53x at K = 3 and 10, 256 to 1024 rows,
+ * 64 and 256 columns, with and without B^T, single and 8 batches (an MLP readout's input
+ * gradient, 256 x 10 x 64 with B^T: 1.32x, 1.43x for 8); at 32 columns 0.92-0.97x.
+ */
+export const SHORT_K = 16;
 /** Workgroup-memory 64 x 64 tile, 16 x 16 invocations of 4 x 4 outputs, k-slab 16 (GPU default). */
 export const TILED_64: MatmulConfig = { kernel: 'tiled', wgX: 16, wgY: 16, tm: 4, tn: 4, tk: 16 };
 /** Workgroup-memory 32 x 32 tile (small problems on a GPU). */
@@ -165,9 +175,9 @@ export function selectMatmul(p: MatmulProblem, adapter: AdapterTraits): MatmulCo
     if (all >= PACKED_MIN_MACS || (inPlace.a && inPlace.b)) return PACKED_32;
     if ((inPlace.a || inPlace.b) && all >= PACKED_ONE_PASS_MIN_MACS) return PACKED_32;
   }
-  // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe (256 x 64 x 64 to
-  // 1024^3, batched or not): the bigger block spills.
-  if (adapter.isSoftware) return p.N < NARROW_COLS ? REG_NARROW : REG_4X4;
+  // Register blocking 4 x 4 beat 8 x 8 at every shape measured on lavapipe from K = 64 (256 x 64
+  // x 64 to 1024^3, batched or not): the bigger block spills. Below SHORT_K, 8 x 8 (64 columns up).
+  if (adapter.isSoftware) return p.N < NARROW_COLS ? REG_NARROW : p.K < SHORT_K && p.N >= tileOf(REG_8X8).cols ? REG_8X8 : REG_4X4;
   if (macs <= TINY_MACS) return TILED_32;
   return tiles(p, TILED_64) >= GPU_MIN_TILES ? TILED_64 : TILED_32;
 }

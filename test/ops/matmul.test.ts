@@ -4,7 +4,7 @@ import { getDevice } from '../../src/index.js';
 import { chooseMatmulConfig, matmul, vec4Eligible, type MatmulActivation, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import {
-  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, PACKED_ONE_PASS_MIN_MACS, REG_4X4, REG_NARROW, NARROW_COLS, packedInPlace, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
+  NAIVE, PACKED_16, PACKED_32, PACKED_MIN_MACS, PACKED_ONE_PASS_MIN_MACS, REG_4X4, REG_NARROW, NARROW_COLS, SHORT_K, packedInPlace, REG_8X8, TILED_32, TILED_64, configKey, matmulCandidates, matmulTraits, matmulShapeClass, selectMatmul,
   type MatmulConfig, type MatmulProblem,
 } from '../../src/ops/matmul-select.js';
 import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
@@ -198,6 +198,13 @@ describe('the kernel selector', () => {
     expect(selectMatmul({ ...problem(64, 10, 256), batch: 8, transA: true }, cpuWithSubgroups)).toEqual(REG_NARROW);
     expect(selectMatmul(problem(256, NARROW_COLS - 1, 64), cpu)).toEqual(REG_NARROW);
     expect(selectMatmul(problem(256, NARROW_COLS, 64), cpu)).toEqual(REG_4X4);
+    // A K axis shorter than SHORT_K (an MLP readout's input gradient over 10 classes): 8 x 8
+    // from its 64-column tile.
+    expect(selectMatmul({ ...problem(256, 64, 10), transB: true }, cpuWithSubgroups)).toEqual(REG_8X8);
+    expect(selectMatmul({ ...problem(256, 64, 10, 8), transB: true }, cpuWithSubgroups)).toEqual(REG_8X8);
+    expect(selectMatmul(problem(256, 64, SHORT_K - 1), cpu)).toEqual(REG_8X8);
+    expect(selectMatmul({ ...problem(256, 63, 10), transB: true }, cpuWithSubgroups)).toEqual(REG_4X4);
+    expect(selectMatmul({ ...problem(256, 64, SHORT_K), transB: true }, cpu)).toEqual(REG_4X4);
   });
   it('32x32 tiles (2x2 outputs per invocation) match the reference too', async () => {
     await check([17, 257], [257, 3], { config: TILED_32 }, 'tiled 32');

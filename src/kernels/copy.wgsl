@@ -5,10 +5,13 @@
 // Bindings: 0 x (read), 1 out (read_write), 2 p (uniform: n, rank, offsets io/oo, shape, si, so);
 //   3 x4, 4 out4: vec4 views of x and out (copy3_vec4).
 // Entry points: main (any rank <= 8, a division per axis and item), copy3 and
-//   copy3_vec4 (at most 4 merged axes: 3 split per item, an outermost one along the grid's y).
+//   copy3_vec4 (at most 4 merged axes: 3 split per item, an outermost one along the grid's y),
+//   expand_rows_vec4 (a (Z, 1, C) slice broadcast over R contiguous rows: a load per
+//   ROWS_PER_ITEM stores, no index division per store).
 // Tiling: WG invocations per workgroup; x: any workgroup count over the items; y (copy3,
 //   copy3_vec4): one grid row per outer slice (the host dispatches p.shape[0].w rows).
 override WG: u32 = 256u;
+override ROWS_PER_ITEM: u32 = 16u;
 
 struct Params { n: u32, rank: u32, io: u32, oo: u32, shape: array<vec4u, 2>, si: array<vec4u, 2>, so: array<vec4u, 2> }
 
@@ -58,5 +61,21 @@ fn copy3_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   for (var i = gid.x; i < p.n; i += nwg.x * WG) {
     let off = copy3_offsets(gid.y, i);
     out4[off.y] = x4[off.x];
+  }
+}
+
+// expand_rows_vec4: out (Z, R, C) = x's (Z, C) slices broadcast over R rows, in vec4s: x at
+// p.io + z p.si[0].x + c, out at p.oo + z p.so[0].x + r p.so[0].y + c, dims p.shape[0].xyz.
+// Item (z, b, c) of p.n = Z * NB * C (NB = p.shape[1].x row blocks) loads its vec4 once and
+// stores it to rows b ROWS_PER_ITEM + [0, ROWS_PER_ITEM) below R.
+@compute @workgroup_size(WG)
+fn expand_rows_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let dims = p.shape[0].xyz;
+  for (var i = gid.x; i < p.n; i += nwg.x * WG) {
+    let at = split3(i, vec3u(dims.x, p.shape[1].x, dims.z));
+    let v = x4[p.io + at.x * p.si[0].x + at.z];
+    let o = p.oo + at.x * p.so[0].x + at.z;
+    let r0 = at.y * ROWS_PER_ITEM;
+    for (var r = r0; r < min(r0 + ROWS_PER_ITEM, dims.y); r++) { out4[o + r * p.so[0].y] = v; }
   }
 }

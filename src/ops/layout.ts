@@ -6,6 +6,19 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims, fmt, normAxis, sameShape, stridesOf, type Shape } from '../tensor/shape.js';
 import { MAX_GROUPS, MAX_RANK, checkSameDevice, f32Div, groupsFor, index3Plan, pad8 } from './launch.js';
 
+/**
+ * Rows one item of copy.wgsl's expand_rows_vec4 stores from one load: a pooled gradient broadcast
+ * back over an image's pixels (the mean pool's backward) is R = H W rows of one vec4 load.
+ */
+const EXPAND_ROWS_PER_ITEM = 16;
+
+/** Whether a vec4 copy plan (Z, R, C) reads one (Z, C) slice for every row r (stride 0) and writes contiguous rows. */
+function broadcastsRows(plan: NonNullable<ReturnType<typeof index3Plan>>): boolean {
+  const [Z, R, C] = plan.dims;
+  const [si, so] = plan.strides;
+  return plan.vec4 && R > 1 && si[1] === 0 && si[2] === 1 && so[2] === 1 && so[1] === C && (Z === 1 || so[0] === R * C);
+}
+
 /** Copies x (read through `inStrides` from `inOffset`) into out at `outOffset` with `outStrides`. */
 function stridedCopy(
   op: string,
@@ -26,6 +39,20 @@ function stridedCopy(
   const outer = c.shape.length === 4 ? { n: c.shape[0], strides: c.strides.map((s) => s[0]) } : { n: 1, strides: [0, 0] };
   const inner = c.shape.length === 4 ? { shape: c.shape.slice(1), strides: c.strides.map((s) => s.slice(1)) } : c;
   const plan = outer.n > MAX_GROUPS ? null : index3Plan(inner.shape, inner.strides, [inOffset, outOffset], outer.strides);
+  if (plan && outer.n === 1 && broadcastsRows(plan)) {
+    const [Z, R, C] = plan.dims;
+    const blocks = Math.ceil(R / EXPAND_ROWS_PER_ITEM);
+    const n = Z * blocks * C;
+    const [si, so] = plan.strides;
+    x.device.dispatch({
+      kernel: 'copy', label, entry: 'expand_rows_vec4',
+      bindings: { x4: x.binding(op), out4: out.binding(op) },
+      params: { n, rank: 3, io: plan.offsets[0], oo: plan.offsets[1], shape: pad8([Z, R, C, 1, blocks]), si: pad8(si), so: pad8(so) },
+      constants: { ...f32Div(n), ROWS_PER_ITEM: EXPAND_ROWS_PER_ITEM },
+      workgroups: groupsFor(n),
+    });
+    return;
+  }
   if (plan) {
     const w = plan.vec4 ? 4 : 1;
     const [si, so] = plan.strides;

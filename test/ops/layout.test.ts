@@ -139,6 +139,36 @@ describe('layout ops copy exactly', () => {
     await expectMatches(ws.contiguous(t), r, 0, 'contiguous');
   });
 
+  it('expand over rows (a pooled gradient broadcast back over the pixels) stores each loaded vec4 to its rows', async () => {
+    const { entries, stop } = recordDispatches(ws.getDevice());
+    try {
+      // rows not a multiple of the 16 an item stores (35, 17, 1000), one slice (Z = 1), an
+      // ensemble's leading axes merged; the neighbours: odd rows (copy3), broadcast along two
+      // axes (copy3_vec4 with an outer axis, main past 4 merged axes).
+      const cases: [number[], number[], string][] = [
+        [[3, 1, 1, 8], [3, 5, 7, 8], 'expand_rows_vec4'],
+        [[5, 1, 4], [5, 17, 4], 'expand_rows_vec4'],
+        [[1, 12], [1000, 12], 'expand_rows_vec4'],
+        [[2, 3, 1, 1, 16], [2, 3, 4, 4, 16], 'expand_rows_vec4'],
+        [[3, 1, 7], [3, 5, 7], 'copy3'],
+        [[3, 1, 8], [3, 5, 8], 'expand_rows_vec4'],
+        [[1, 2, 1, 8], [5, 2, 5, 8], 'copy3_vec4'],
+        [[3, 1, 2, 1, 8], [3, 2, 2, 5, 8], 'main'],
+      ];
+      for (const [from, to, entry] of cases) {
+        const seed = freshSeed();
+        const { t, r } = pair(from, seed);
+        const what = `expand ${from} -> ${to} seed ${seed}`;
+        entries.length = 0;
+        await ws.tidyAsync(() => expectMatches(ws.expand(t, to), mapBroadcast('expand', [r, { shape: to, data: new Float64Array(to.reduce((a, b) => a * b, 1)) }], (v) => v), 0, what));
+        expect(entries.filter((e) => e !== 'fill'), what).toEqual([entry]);
+        t.dispose();
+      }
+    } finally {
+      stop();
+    }
+  });
+
   it('i32 tensors go through the same copies', async () => {
     const x = ws.fromArray(Int32Array.from({ length: 12 }, (_, i) => i - 5), [3, 4]);
     const y = ws.transpose(x);

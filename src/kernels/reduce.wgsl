@@ -6,11 +6,14 @@
 // Entry points:
 //   strided:     one invocation per output (o, c, i), a sequential loop over its slice; for inner > 1
 //                (neighbouring invocations read neighbouring addresses) or many short rows.
+//   strided_vec4: strided for 4 neighbouring outputs per invocation when inner % 4 == 0 (a vec4
+//                load per row instead of 4 scalar ones; the same order of additions per output).
 //   rows:        inner == 1: one workgroup per (o, c), WG invocations stride over the slice, then a
 //                tree reduction in workgroup memory (include/wg_reduce.wgsl); for long rows.
 //   strided_arg: argmax (OP 1) / argmin (OP 2) over the whole axis (chunks = 1), first index on
 //                ties, the first NaN when there is one (as NumPy); writes i32 indices to out_idx.
-// Bindings: 0 x (read), 1 out (read_write f32) or 3 out_idx (read_write i32), 2 p (uniform).
+// Bindings: 0 x (read), 1 out (read_write f32) or 3 out_idx (read_write i32), 2 p (uniform);
+//   4 x4, 5 out4: vec4 views of x and out (strided_vec4).
 // Tiling: WG invocations per workgroup (override); grid-stride over outputs and workgroups.
 override OP: u32 = 0u;
 override WG: u32 = 64u;
@@ -21,6 +24,8 @@ struct Params { outer: u32, len: u32, inner: u32, chunks: u32, chunk: u32, scale
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 @group(0) @binding(3) var<storage, read_write> out_idx: array<i32>;
+@group(0) @binding(4) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4f>;
 
 //!include nan_minmax.wgsl
 //!include strided_index.wgsl
@@ -78,6 +83,38 @@ fn strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     let oci = split3(j, vec3u(p.outer, p.chunks, p.inner));
     let rows = chunk_rows(oci.y);
     out[j] = reduce_slice(oci.x * p.len * p.inner + oci.z, p.inner, rows.x, rows.y) * p.scale;
+  }
+}
+
+// reduce_slice on 4 neighbouring slices: x4[base + r * step] for r in [r0, r1), the same blocked sum.
+fn reduce_slice4(base: u32, step: u32, r0: u32, r1: u32) -> vec4f {
+  if (OP == 0u) {
+    var total = vec4f(0.0);
+    var r = r0;
+    while (r < r1) {
+      let end = min(r1, r + 32u);
+      var part = vec4f(0.0);
+      while (r < end) { part += x4[base + r * step]; r++; }
+      total += part;
+    }
+    return total;
+  }
+  var acc = vec4f(identity());
+  for (var r = r0; r < r1; r++) {
+    let v = x4[base + r * step];
+    acc = vec4f(combine(acc.x, v.x), combine(acc.y, v.y), combine(acc.z, v.z), combine(acc.w, v.w));
+  }
+  return acc;
+}
+
+@compute @workgroup_size(WG)
+fn strided_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let inner4 = p.inner / 4u;
+  let total = p.outer * p.chunks * inner4;
+  for (var j = gid.x; j < total; j += nwg.x * WG) {
+    let oci = split3(j, vec3u(p.outer, p.chunks, inner4));
+    let rows = chunk_rows(oci.y);
+    out4[j] = reduce_slice4(oci.x * p.len * inner4 + oci.z, inner4, rows.x, rows.y) * p.scale;
   }
 }
 

@@ -67,14 +67,16 @@ function reduceMiddle(op: ReduceOp, x: Tensor, outer: number, len: number, inner
     : stridedChunks(x, outer, len, inner);
   const out = Tensor.empty(x.device, [outer * chunks * inner], 'f32', op);
   const params = { outer, len, inner, chunks, chunk, scale: chunks > 1 ? 1 : scale, inf: Infinity };
+  // 4 neighbouring outputs per invocation when the rows are vec4s (x's offset is 0)
+  const vec4 = !useRows && inner % 4 === 0;
   x.device.dispatch({
     kernel: 'reduce',
-    entry: useRows ? 'rows' : 'strided',
+    entry: useRows ? 'rows' : vec4 ? 'strided_vec4' : 'strided',
     label: `${op}([${outer}, ${len}, ${inner}] over axis 1)`,
     constants: { OP: OP_CODE[op], WG: ROWS_WG },
-    bindings: { x: x.binding(op), out: out.binding(op) },
+    bindings: vec4 ? { x4: x.binding(op), out4: out.binding(op) } : { x: x.binding(op), out: out.binding(op) },
     params,
-    workgroups: useRows ? groupsFor(outer * chunks, 1) : groupsFor(outer * chunks * inner, ROWS_WG),
+    workgroups: useRows ? groupsFor(outer * chunks, 1) : groupsFor((outer * chunks * inner) / (vec4 ? 4 : 1), ROWS_WG),
   });
   if (chunks === 1) return out;
   const partialOp = op === 'mean' ? 'sum' : op;

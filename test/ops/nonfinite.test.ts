@@ -128,6 +128,10 @@ describe('reductions propagate NaN and Inf as the f64 reference does', () => {
     [[3, 1, 5], [[0, 2], 1]],
     [[2, 5000], [1, undefined]],
     [[5000, 3], [0]],
+    // vec4 rows (strided_vec4), one pass and chunked
+    [[5000, 8], [0]],
+    [[3, 17, 12], [1]],
+    [[70001, 4], [0]],
   ];
   for (const op of ['sum', 'mean', 'max', 'min'] as const) {
     it(op, async () => {

@@ -4,7 +4,7 @@ import * as ws from '../../src/index.js';
 import {
   argReduceRef, logSoftmaxRef, logsumexpRef, reduceRef, softmaxRef, varianceRef,
 } from '../../src/reference/index.js';
-import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
+import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
 import { unaryRef, type NDArray } from '../../src/reference/index.js';
 
 /** Sums and means of mixed signs can cancel to ~0: measure their error against the reduction of |x|. */
@@ -15,6 +15,8 @@ const CASES: [number[], number | number[] | undefined][] = [
   [[1], 0], [[3], undefined], [[17, 3], 0], [[17, 3], 1], [[257, 17], -1], [[3, 257], [0, 1]],
   [[70001], 0], [[2, 70001], 1], [[70001, 2], 0], [[5, 3, 17], [0, 2]], [[4, 1, 6, 3], [1, 2]],
   [[1000, 8], 1], [[8, 1000], 1], [[2, 3, 4, 5], [0, 3]], [[1 << 20], undefined], [[33, 1, 2049], 2],
+  // inner % 4 == 0 (strided_vec4): one pass, several outer slices, two passes (chunked)
+  [[1000, 8], 0], [[5, 3, 8], 1], [[3, 257, 12], 1], [[70001, 4], 0],
 ];
 
 describe('reductions match the f64 reference on long rows, many short rows and scattered axes', () => {
@@ -31,6 +33,21 @@ describe('reductions match the f64 reference on long rows, many short rows and s
       }
     });
   }
+
+  it('middle-axis reductions of vec4 rows (inner % 4 == 0) take strided_vec4 in both passes', async () => {
+    const { entries, stop } = recordDispatches(ws.getDevice());
+    try {
+      for (const [shape, axis, passes] of [[[5, 3, 8], 1, 1], [[70001, 4], 0, 2], [[1000, 6], 0, 1]] as const) {
+        entries.length = 0;
+        const { t, r } = pair([...shape], freshSeed());
+        await expectMatches(ws.sum(t, axis), reduceRef('sum', r, axis), TOL.reduction, `sum ${shape}`, scaleOf('sum', r, axis, false));
+        expect(entries.filter((e) => e !== 'fill'), `sum ${shape}`).toEqual(Array(passes).fill(shape[shape.length - 1] % 4 === 0 ? 'strided_vec4' : 'strided'));
+        t.dispose();
+      }
+    } finally {
+      stop();
+    }
+  });
 
   it('a large sum of equal values keeps f32 accuracy (blocked and chunked passes)', async () => {
     const n = 1 << 22;

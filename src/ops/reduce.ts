@@ -48,9 +48,19 @@ function chunked(len: number, want: number): { chunks: number; chunk: number } {
  * (chunks = 1: one pass). Also used by kernels that reduce columns in their own first pass.
  */
 export function stridedChunks(x: Tensor, outer: number, len: number, inner: number): { chunks: number; chunk: number } {
-  const outputs = outer * inner;
+  if (x.device.isSoftware && outer * inner * len <= ONE_PASS.items && len <= ONE_PASS.len) return { chunks: 1, chunk: len };
+  return parallelChunks(x, outer, len, inner);
+}
+
+/**
+ * The chunks of [outer, len, ...] rows that keep the adapter busy with `invocations` per chunk of
+ * each outer slice, however few the items (no one-pass shortcut): for kernels whose invocations
+ * do per-item work besides their column sums (bias_act's backward writes dz), each chunk at
+ * least MIN_ITEMS_PER_INVOCATION rows.
+ */
+export function parallelChunks(x: Tensor, outer: number, len: number, invocations: number): { chunks: number; chunk: number } {
+  const outputs = outer * invocations;
   const target = targetParallelism(x);
-  if (x.device.isSoftware && outputs * len <= ONE_PASS.items && len <= ONE_PASS.len) return { chunks: 1, chunk: len };
   if (outputs >= target.invocations) return { chunks: 1, chunk: len };
   return chunked(len, Math.min(Math.ceil(target.invocations / outputs), Math.ceil(len / MIN_ITEMS_PER_INVOCATION)));
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ws from '../../src/index.js';
 import { biasAct, biasActBackward, type BiasActivation } from '../../src/ops/bias-act.js';
-import { TOL, expectMatches, freshSeed, pair } from '../helpers.js';
+import { TOL, expectMatches, freshSeed, pair, recordDispatches } from '../helpers.js';
 
 const actRef = (act: BiasActivation, v: number) => (act === 'relu' ? (Number.isNaN(v) ? v : Math.max(v, 0)) : Math.tanh(v));
 /** act'(x) from y = act(x): relu [y > 0] (NaN at NaN), tanh 1 - y^2. */
@@ -14,6 +14,8 @@ const gradRef = (act: BiasActivation, y: number) => (act === 'relu' ? (y > 0 ? 1
 const CASES: [number[], number[]][] = [
   [[1, 1], [1]], [[3, 3], [3]], [[17, 5], [5]], [[257, 4], [4]], [[2, 3, 17], [17]], [[4, 1, 12], [4, 1, 12]],
   [[3, 2, 5, 7], [3, 1, 1, 7]], [[40000, 3], [3]], [[2, 33000, 4], [2, 1, 4]],
+  // past the one-pass rows (1024): chunked, vec4 columns, one bias and one per member
+  [[1500, 16], [16]], [[3, 1100, 8], [3, 1, 8]],
 ];
 
 function reference(act: BiasActivation, z: Float64Array, b: Float64Array, g: Float64Array, zShape: number[], bShape: number[]) {
@@ -57,6 +59,29 @@ describe('biasAct and its backward match the f64 reference', () => {
       }
     });
   }
+
+  it('long columns split into chunks whose partials a second pass sums; short ones take one pass', async () => {
+    const { entries, stop } = recordDispatches(ws.getDevice());
+    try {
+      for (const [zs, passes] of [[[1500, 16], ['bwd_vec4', 'strided_vec4']], [[257, 4], ['bwd_vec4']]] as const) {
+        await ws.tidyAsync(async () => {
+          const seed = freshSeed();
+          const y = pair([...zs], seed, -2, 2);
+          const g = pair([...zs], seed + 1, -1, 1);
+          const b = [zs[1]];
+          const ref = reference('relu', y.r.data, new Float64Array(zs[1]), g.r.data, [...zs], b);
+          entries.length = 0;
+          const yt = biasAct(y.t, ws.zeros(b), 'relu');
+          const { dz, dbias } = biasActBackward(g.t, yt, 'relu', b);
+          expect(entries.filter((e) => e !== 'fill' && e !== 'fwd_vec4'), `${zs}`).toEqual([...passes]);
+          await expectMatches(dz, ref.dz, TOL.elementwise, `${zs} dz seed ${seed}`);
+          await expectMatches(dbias, ref.db, TOL.reduction, `${zs} dbias seed ${seed}`, ref.absDb);
+        });
+      }
+    } finally {
+      stop();
+    }
+  });
 
   it('NaN and +-Inf propagate as in IEEE and the reference', async () => {
     for (const act of ['relu', 'tanh'] as const) {

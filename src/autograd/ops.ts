@@ -10,7 +10,7 @@
 export {
   full, zeros, ones, arange, fromArray, rand, randn, cast, DTYPES, checkDType, type CreateOptions, type RandomOptions,
 } from '../ops/creation.js';
-export { argmax, argmin, stridedChunks, type ReduceOp } from '../ops/reduce.js';
+export { argmax, argmin, parallelChunks, stridedChunks, type ReduceOp } from '../ops/reduce.js';
 export { resolveSlice } from '../ops/layout.js';
 export { UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from '../ops/elementwise.js';
 

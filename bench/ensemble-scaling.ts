@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as ws from '../src/index.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from '../src/ops/conv2d.js';
 import { randn } from '../src/ops/creation.js';
-import { timeInterleaved } from './harness.js';
+import { median, timeInterleaved } from './harness.js';
 import { widthsStep, type WidthsFamily } from './widths-models.js';
 
 const { values } = parseArgs({ options: {
@@ -21,7 +21,6 @@ const { values } = parseArgs({ options: {
 } });
 const dev = await ws.init();
 const sizes = values.seeds.split(',').map(Number);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** The CNN step's five convolutions at width w for S members (S = 1: no ensemble axis). */
 function convs(w: number, S: number): () => void {

@@ -54,7 +54,7 @@ function repsFor(onceMs: number): number {
   return Math.max(1, Math.min(1000, Math.round(30 / Math.max(onceMs, 0.01))));
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

@@ -115,7 +115,8 @@ fn tap_k_loop(acc: ptr<function, Acc>, cols: Cols, off: array<u32, 4>, ok: array
       if (cols.live) { for (var kk = 0u; kk < 4u; kk++) { bv[kk] = w4[wrow + (4u * k4 + kk) * N4 + cols.c4]; } }
     } else {
       // The LG groups own the same columns: group grp loads weight rows grp * KPL + [0, KPL)
-      // and the others' come by shuffle.
+      // and the others' come by shuffle, from the lane at the same place (c4 % LW: c4 is
+      // clamped only on lanes past the channels, whose values are never stored).
       let KPL = (4u + LG - 1u) / LG;
       var mine: array<vec4f, 4>;
       for (var j = 0u; j < KPL; j++) {

@@ -12,11 +12,14 @@ import { MAX_GROUPS, MAX_RANK, checkSameDevice, f32Div, groupsFor, index3Plan, p
  */
 const EXPAND_ROWS_PER_ITEM = 16;
 
-/** Whether a vec4 copy plan (Z, R, C) reads one (Z, C) slice for every row r (stride 0) and writes contiguous rows. */
+/**
+ * Whether a copy plan (Z, R, C) reads one (Z, C) slice for every row r (stride 0) and writes
+ * contiguous rows, in vec4s (a vec4 plan's last strides are 1).
+ */
 function broadcastsRows(plan: NonNullable<ReturnType<typeof index3Plan>>): boolean {
   const [Z, R, C] = plan.dims;
   const [si, so] = plan.strides;
-  return plan.vec4 && R > 1 && si[1] === 0 && si[2] === 1 && so[2] === 1 && so[1] === C && (Z === 1 || so[0] === R * C);
+  return plan.vec4 && R > 1 && si[1] === 0 && so[1] === C && (Z === 1 || so[0] === R * C);
 }
 
 /** Copies x (read through `inStrides` from `inOffset`) into out at `outOffset` with `outStrides`. */

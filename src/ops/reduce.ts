@@ -77,7 +77,7 @@ function reduceMiddle(op: ReduceOp, x: Tensor, outer: number, len: number, inner
     : stridedChunks(x, outer, len, inner);
   const out = Tensor.empty(x.device, [outer * chunks * inner], 'f32', op);
   const params = { outer, len, inner, chunks, chunk, scale: chunks > 1 ? 1 : scale, inf: Infinity };
-  // 4 neighbouring outputs per invocation when the rows are vec4s (x's offset is 0)
+  // 4 neighbouring outputs per invocation when the rows are whole vec4s
   const vec4 = !useRows && inner % 4 === 0;
   x.device.dispatch({
     kernel: 'reduce',

@@ -23,7 +23,8 @@ import { isSoftwareAdapter } from './adapters.js';
 export type WaitStrategy = 'sleep' | 'spin' | 'predict';
 
 const nativeSetImmediate = globalThis.setImmediate;
-let sleepingWaits = 0;
+/** Waits of ours pending now (while any is, Dawn's poll loop is ours). */
+let pendingWaits = 0;
 
 /** 'predict': the poll interval near the expected end, and how long past it polling goes on. */
 export const POLL_MS = 0.05;
@@ -46,41 +47,57 @@ function sleepingSetImmediate(fn: (...args: unknown[]) => void, ...args: unknown
 }
 
 const blocker = new Int32Array(new SharedArrayBuffer(4));
-/** The running 'predict' wait's start and its predecessor's duration (0: none, sleep as 'sleep'). */
-let predicted = { start: 0, expectedMs: 0 };
+/** A pending 'predict' wait: its start and its predecessor's duration. */
+interface Prediction { start: number; expectedMs: number }
+/** The pending 'predict' waits that have a predecessor (usually one: a readback). */
+const predictions = new Set<Prediction>();
 /** The last duration of each kind of 'predict' wait (forgotten all at once past MAX_KINDS kinds). */
 const lastDuration = new Map<number, number>();
 const MAX_KINDS = 256;
 
+/** Polls as the pending prediction that asks for the earliest poll would. */
 function predictingSetImmediate(fn: (...args: unknown[]) => void, ...args: unknown[]) {
-  const next = predictedPoll(performance.now() - predicted.start, predicted.expectedMs);
-  if (next.timer) return sleepingSetImmediate(fn, ...args);
-  Atomics.wait(blocker, 0, 0, next.ms);
+  const now = performance.now();
+  let blockMs = Infinity;
+  for (const w of predictions) {
+    const next = predictedPoll(now - w.start, w.expectedMs);
+    if (!next.timer) blockMs = Math.min(blockMs, next.ms);
+  }
+  if (blockMs === Infinity) return sleepingSetImmediate(fn, ...args);
+  Atomics.wait(blocker, 0, 0, blockMs);
   return nativeSetImmediate(fn, ...args);
+}
+
+/** Dawn's poll loop for the waits pending now: the native one when none is, else sleeping or predicting. */
+function choosePoll(): void {
+  const poll = pendingWaits === 0 ? nativeSetImmediate : predictions.size > 0 ? predictingSetImmediate : sleepingSetImmediate;
+  (globalThis as { setImmediate: unknown }).setImmediate = poll;
 }
 
 /**
  * Awaits `start()`'s promise with Dawn's poll loop following `strategy`; `key` names the kind of
- * wait for 'predict' (without one, or nested in a pending wait, it polls as 'sleep' would: a
- * pipeline compile's length says nothing of the next one's).
+ * wait for 'predict'. A wait without one (a pipeline compile: its length says nothing of the
+ * next one's) polls as 'sleep' would, unless a predicting wait is pending beside it: the poll
+ * loop is one for all pending waits, so a background compile does not make a readback sleep.
  */
 export async function waitFor<T>(strategy: WaitStrategy, start: () => Promise<T>, key?: number): Promise<T> {
   if (strategy === 'spin') return start();
-  // the kind this wait predicts from and times for the next, if it predicts
-  const kind = strategy === 'predict' && sleepingWaits === 0 ? key : undefined;
-  if (kind !== undefined) predicted = { start: performance.now(), expectedMs: lastDuration.get(kind) ?? 0 };
-  if (sleepingWaits++ === 0) {
-    const poll = kind !== undefined && predicted.expectedMs > 0 ? predictingSetImmediate : sleepingSetImmediate;
-    (globalThis as { setImmediate: unknown }).setImmediate = poll;
-  }
+  const began = performance.now();
+  const expectedMs = strategy === 'predict' && key !== undefined ? lastDuration.get(key) ?? 0 : 0;
+  const own: Prediction | undefined = expectedMs > 0 ? { start: began, expectedMs } : undefined;
+  if (own) predictions.add(own);
+  pendingWaits++;
+  choosePoll();
   try {
     return await start();
   } finally {
-    if (kind !== undefined) {
-      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(kind)) lastDuration.clear();
-      lastDuration.set(kind, performance.now() - predicted.start);
+    if (strategy === 'predict' && key !== undefined) {
+      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(key)) lastDuration.clear();
+      lastDuration.set(key, performance.now() - began);
     }
-    if (--sleepingWaits === 0) globalThis.setImmediate = nativeSetImmediate;
+    if (own) predictions.delete(own);
+    pendingWaits--;
+    choosePoll();
   }
 }
 

@@ -36,6 +36,24 @@ describe('device', () => {
     expect(globalThis.setImmediate.name).toBe('setImmediate');
   });
 
+  it("'predict' still predicts a readback while a pipeline compile's wait is pending beside it", async () => {
+    const key = 2e9 + Math.floor(Math.random() * 1e6);
+    const pollDuring = () => waitFor('predict', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return globalThis.setImmediate.name;
+    }, key);
+    await pollDuring();
+    let release!: () => void;
+    const compile = waitFor('predict', () => new Promise<void>((resolve) => { release = resolve; }));
+    expect(globalThis.setImmediate.name).toBe('sleepingSetImmediate');
+    expect(await pollDuring()).toBe('predictingSetImmediate');
+    // the compile alone polls the sleeping way again, and nothing of ours once it is through
+    expect(globalThis.setImmediate.name).toBe('sleepingSetImmediate');
+    release();
+    await compile;
+    expect(globalThis.setImmediate.name).toBe('setImmediate');
+  });
+
   it("'predict' reads back the same values as the other strategies, waits repeated", async () => {
     const results: number[][] = [];
     for (const wait of ['sleep', 'spin', 'predict'] as const) {

@@ -15,6 +15,7 @@ import { buildModel } from '../src/nn/models.js';
 import { Adam } from '../src/nn/optim.js';
 import { trainStep } from '../src/experiments/model-trainer.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { median } from './harness.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, width: { type: 'string', default: '32' } } });
 const width = Number(values.width);
@@ -54,7 +55,6 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const r of runs) {
   const ratio = median(r.samples.map((t, i) => t / runs[0].samples[i]));
   console.log(`${String(r.perSubmit).padStart(5)} dispatches per submit: step ${median(r.samples).toFixed(2)} ms, x${ratio.toFixed(2)} of ${DISPATCHES_PER_SUBMIT}`);

@@ -18,6 +18,7 @@ import { tidy } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { fromArray, randn } from '../src/ops/creation.js';
 import { CapturedTrainStep } from '../src/nn/captured-step.js';
+import { median } from './harness.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { steps: { type: 'string', default: '30' } } });
 const family = positionals[0] === 'cnn' ? 'cnn' : 'mlp';
@@ -82,7 +83,6 @@ for (let i = 0; i < Number(values.steps); i++) {
   tf.push(await fused());
   tc.push(await composed());
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 console.log(`${dev.describe()}`);
 console.log(
   `${family} w=${w}: fused ${median(tf).toFixed(2)} ms, composed ${median(tc).toFixed(2)} ms, ` +

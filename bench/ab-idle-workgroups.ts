@@ -12,7 +12,7 @@ import { init, shutdown } from '../src/index.js';
 import { randn } from '../src/ops/creation.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { ceilingKernel } from './ceilings.js';
-import { timeInterleaved } from './harness.js';
+import { timeInterleaved, median } from './harness.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const dev = await init();
@@ -31,7 +31,6 @@ const launch = (groups: number) => () =>
     workgroups: [groups],
   });
 const got = await timeInterleaved(dev, counts.map(launch), { maxTimeS: values.quick ? 1 : 3 });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 counts.forEach((g, i) => {
   const perIdle = i === 0 ? '' : `, ${((1000 * (got.medians[i] - got.medians[0])) / (g - 1)).toFixed(2)} us per idle workgroup`;
   console.log(`${String(g).padStart(6)} workgroups: ${got.medians[i].toFixed(3)} ms (x${median(got.ratios[i]).toFixed(1)} of 1)${perIdle}`);

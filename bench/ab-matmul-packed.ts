@@ -12,7 +12,7 @@ import { init, shutdown } from '../src/index.js';
 import { randn } from '../src/ops/creation.js';
 import { matmul } from '../src/ops/matmul.js';
 import { PACKED_32, REG_4X4, REG_8X8, configKey, matmulTraits, selectMatmul } from '../src/ops/matmul-select.js';
-import { timeInterleaved } from './harness.js';
+import { timeInterleaved, median } from './harness.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const dev = await init();
@@ -34,7 +34,6 @@ const shapes: [number, number, number, number, boolean][] = [
   [1, 256, 512, 512, false],
 ];
 const configs = [PACKED_32, REG_4X4, REG_8X8];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`shape (batch x M x K x N)      MACs   ${configs.map((c) => configKey(c).padEnd(22)).join('')}selector`);
 for (const [batch, M, K, N, transB] of shapes) {
   const lead = batch > 1 ? [batch] : [];

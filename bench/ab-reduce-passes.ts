@@ -12,7 +12,7 @@ import { init, shutdown } from '../src/index.js';
 import { randn } from '../src/ops/creation.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { groupsFor } from '../src/ops/launch.js';
-import { timeInterleaved } from './harness.js';
+import { timeInterleaved, median } from './harness.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const dev = await init();
@@ -21,7 +21,6 @@ const shapes: [number, number, number][] = [
   [1, 256, 10], [1, 256, 64], [1, 8192, 16], [32, 256, 16], [1, 2048, 64], [1, 256, 2048], [1, 8192, 128], [1, 32768, 32],
   [1, 65536, 16], [1, 65536, 1], [1, 131072, 4], [1, 4096, 1024],
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log('[outer, len, inner]        chunks   one pass ms   two passes ms   two / one');
 for (const [outer, len, inner] of values.quick ? shapes.slice(0, 6) : shapes) {
   const x = randn([outer * len * inner], { seed: 1, device: dev });

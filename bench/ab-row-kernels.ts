@@ -13,14 +13,13 @@ import { randn } from '../src/ops/creation.js';
 import { layerNorm } from '../src/ops/norm.js';
 import { groupsFor } from '../src/ops/launch.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { timeInterleaved } from './harness.js';
+import { timeInterleaved, median } from './harness.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const maxTimeS = values.quick ? 1 : 3;
 const dev = await init();
 console.log(`adapter: ${dev.describe()}`);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const report = (what: string, shape: string, got: { medians: number[]; ratios: number[][] }) =>
   console.log(
     `${what.padEnd(22)} ${shape.padEnd(12)} invocation ${got.medians[0].toFixed(2)} ms  workgroup ` +

@@ -11,8 +11,7 @@ import { Command } from 'commander';
 import { init, shutdown, fromArray, tidy, noGrad, mul, add, type Tensor } from '../src/index.js';
 import { capture } from '../src/tensor/capture.js';
 import type { Device } from '../src/tensor/device.js';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+import { median } from './harness.js';
 
 /** Median us per dispatch of the encoder calls alone (two fill-kernel pipelines in turn, one workgroup each). */
 function dawnFloor(device: Device, ops: number, calls: number): number {

@@ -15,15 +15,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import type { BenchRow } from './harness.js';
+import { median, type BenchRow } from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function runSuite(tree: string, suite: string, quick: boolean, out: string): BenchRow[] {
   execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--suite', suite, ...(quick ? ['--quick'] : []), '--out', out], {

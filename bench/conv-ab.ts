@@ -21,7 +21,7 @@ import type { Device } from '../src/tensor/device.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randn } from '../src/ops/creation.js';
 import { CONV2D_TILES, conv2d, conv2dGeometry, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../src/ops/conv2d.js';
-import { timeInterleaved } from './harness.js';
+import { timeInterleaved, median } from './harness.js';
 
 const CONV_KERNELS = ['conv2d', 'conv2d_shuffle', 'conv2d_grouped'];
 
@@ -122,12 +122,6 @@ function moreCases(device: Device, inputs: Tensor[]): Case[] {
   out.push({ name: 'grad-input depthwise 64', launch: () => conv2dGradInput(dy, wd, xShape, dws) });
   out.push({ name: 'grad-weight depthwise 64', launch: () => conv2dGradWeight(x, dy, dwShape, dws) });
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, v) => a + Math.log(v), 0) / xs.length);

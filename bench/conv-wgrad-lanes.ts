@@ -8,11 +8,11 @@ import { parseArgs } from 'node:util';
 import * as ws from '../src/index.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from '../src/ops/conv2d.js';
 import { randn } from '../src/ops/creation.js';
+import { median } from './harness.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '15' }, widths: { type: 'string', default: '16,32' } } });
 const dev = await ws.init();
 const reps = Number(values.reps);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 for (const w of values.widths.split(',').map(Number)) {
   for (const S of [1, 8]) {
     const lead = S > 1 ? [S] : [];

@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { median } from './harness.js';
 
 interface Phases {
   reflect: number;
@@ -123,12 +124,6 @@ function runChild(env: Record<string, string>, idleMs: number): ChildResult {
     throw new Error(`first-op: a measuring process failed (status ${r.status}):\n${r.stderr}${r.stdout}`);
   }
   return JSON.parse(line) as ChildResult;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function parent(): void {

@@ -31,7 +31,7 @@ import { conv2dRef } from '../src/reference/conv.js';
 import { nd } from '../src/reference/ndarray.js';
 import { relativeError } from '../src/reference/relative-error.js';
 import { ceilingKernel, measureCeilings } from './ceilings.js';
-import { timeInterleaved } from './harness.js';
+import { timeInterleaved, median } from './harness.js';
 import { boundVariant, type BoundKernel } from './bound-variants.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -69,12 +69,6 @@ function randomArray(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (u() + u() + u() + u() - 2) * 1.7320508;
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Throws unless out's rows `rows` match the f64 reference `ref` (rows x N) within 1e-4. */

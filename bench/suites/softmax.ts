@@ -7,7 +7,7 @@
  * per_row entry, on the broadcast3 entry it replaces, and a same-shape subtract.
  *   npx tsx bench/run.ts --suite softmax [--quick]
  */
-import { gbPerS, type BenchRow, type BenchSuite, type Interleaved } from '../harness.js';
+import { gbPerS, type BenchRow, type BenchSuite, type Interleaved, median } from '../harness.js';
 import { ceilingKernel } from '../ceilings.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { randn } from '../../src/ops/creation.js';
@@ -17,8 +17,6 @@ import { logSoftmaxComposed, softmaxComposed } from '../../src/ops/reduce.js';
 import {
   logSoftmax, logSoftmaxBackward, softmax, softmaxBackward, softmaxPlan, type SoftmaxVariant,
 } from '../../src/ops/softmax.js';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /**
  * Row i of an interleaved timing whose launch 0 is a vec4 copy of the same n floats: % ceiling is

@@ -16,14 +16,8 @@
  */
 import { matmul } from '../../src/ops/matmul.js';
 import { randn } from '../../src/ops/creation.js';
-import { timeLaunch, type BenchRow, type BenchSuite } from '../harness.js';
+import { timeLaunch, type BenchRow, type BenchSuite, median } from '../harness.js';
 import { widthsStep, type WidthsFamily } from '../widths-models.js';
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const suite: BenchSuite = {
   name: 'widths',

@@ -2,14 +2,19 @@
  * @file The training steps users run, across widths: one SGD step (forward, backward, update,
  * loss read back) of the MLP 784-w-w-10 (batch 256) and the CNN conv3x3-conv3x3-pool-dense on
  * 16x16xw inputs (batch 32), single and as a seed-batched ensemble of 8 (bench/widths-models.ts).
- * Median of at least 11 steps after 2 warm-up steps; GFLOP/s against the FMA ceiling of the
- * same run; dispatches per step. The ensemble rows' baseline is 8 single steps of the same
- * width, timed in the same run. Steps are captured (src/nn/captured-step.ts); each single step
- * also has an uncaptured row, timed in the same run, with its ratio, and both report the JS time
- * a step takes to append its dispatches, per dispatch (jsUsPerDispatch).
+ * Each width's variants (uncaptured, captured, and the ensemble where there is one) are built and
+ * warmed (2 steps) first, then timed interleaved: in each of 7 rounds (4 with --quick) every variant takes one
+ * untimed step (its readback's wait re-learns its own length) and then its share of the timed steps,
+ * so that a machine whose speed drifts over seconds slows all of them alike. A row's ms is the
+ * median of all its timed steps (at least 11), and its `x baseline` the median over the rounds of
+ * the ratio within each round (the uncaptured step / the captured one; 8 captured single steps / the
+ * ensemble step); `roundRatios` lists them. GFLOP/s against the FMA ceiling of the same run;
+ * dispatches per step. Steps are captured (src/nn/captured-step.ts); each single step also has an
+ * uncaptured row, and both report the JS time a step takes to append its dispatches, per dispatch
+ * (jsUsPerDispatch).
  * The ensemble rows' `ratioBound` is the most their ratio could be if the whole ensemble step
  * ran at the rate of a 1024^3 matmul (the engine's best kernel rate; the better of two timings,
- * before the width's single step and after its ensemble step, so that the machine's drift lands
+ * before the width's steps and after them, so that the machine's drift lands
  * on both; `matmulGflops`): the single step's ms x that rate / the FLOP the single step's
  * products execute (`executedFlop`). Below 3, a 3x ensemble would need kernels faster than that
  * matmul.
@@ -27,52 +32,72 @@ const suite: BenchSuite = {
     const cases: [WidthsFamily, number[]][] = ctx.quick
       ? [['mlp', [64, 256]], ['cnn', [16, 32]]]
       : [['mlp', [64, 128, 256, 512, 1024, 2048]], ['cnn', [16, 32, 64, 128]]];
-    const steps = ctx.quick ? 11 : 21;
+    const rounds = ctx.quick ? 4 : 7;
+    const perRound = 3;
     const n = 1024;
     const [a, b] = [randn([n, n], { seed: 1, device: dev }), randn([n, n], { seed: 2, device: dev })];
     // the 1024^3 matmul's GFLOP/s now
     const matmulRate = async () => (2 * n ** 3) / ((await timeLaunch(dev, () => matmul(a, b).dispose(), { minSamples: 3, maxTimeS: 0.5 })) * 1e6);
-    // one step's median time and dispatches
-    const measure = async (family: WidthsFamily, w: number, seeds: number, capture = true) => {
-      const s = widthsStep(dev, family, w, seeds, capture);
-      for (let i = 0; i < 2; i++) await s.step();
-      const before = dev.dispatchCount;
-      await s.step();
-      const dispatches = dev.dispatchCount - before;
-      const times: number[] = [];
-      const append: number[] = [];
-      for (let i = 0; i < steps; i++) {
-        const t0 = performance.now();
-        const loss = await s.step();
-        times.push(performance.now() - t0);
-        append.push(s.appendMs);
-        if (!Number.isFinite(loss)) throw new Error(`widths: ${family} w=${w} seeds=${seeds}: loss ${loss} at step ${i + 3}`);
-      }
-      const { flop, executedFlop } = s;
-      s.dispose();
-      return { ms: median(times), dispatches, flop, executedFlop, jsUs: (1000 * median(append)) / dispatches };
-    };
     for (const [family, widths] of cases) {
       for (const w of widths) {
         const withEnsemble = ctx.quick ? w === widths[0] : w <= 256;
         const rateBefore = withEnsemble ? await matmulRate() : 0;
-        const uncaptured = await measure(family, w, 1, false);
-        const single = await measure(family, w, 1);
-        const row = (name: string, r: typeof single, extra: Partial<BenchRow> = {}): BenchRow => ({
-          suite: 'widths', name, shape: `w=${w}`, medianMs: r.ms, gflops: r.flop / (r.ms * 1e6),
-          pctCeiling: (100 * r.flop) / (r.ms * 1e6) / ctx.ceilings.gflops,
-          extra: { dispatches: r.dispatches, jsUsPerDispatch: Number(r.jsUs.toFixed(2)) }, ...extra,
-        });
-        rows.push(row(`${family} SGD step, uncaptured`, uncaptured));
-        rows.push(row(`${family} SGD step`, single, { xBaseline: uncaptured.ms / single.ms, baseline: 'uncaptured' }));
-        if (withEnsemble) {
-          const ens = await measure(family, w, 8);
+        const variants = [
+          { name: `${family} SGD step, uncaptured`, step: widthsStep(dev, family, w, 1, false) },
+          { name: `${family} SGD step`, step: widthsStep(dev, family, w, 1) },
+          ...(withEnsemble ? [{ name: `${family} SGD step, ensemble of 8`, step: widthsStep(dev, family, w, 8) }] : []),
+        ].map((v) => ({ ...v, dispatches: 0, times: [] as number[], roundMs: [] as number[], append: [] as number[] }));
+        const step = async (v: (typeof variants)[number], at: string) => {
+          const loss = await v.step.step();
+          if (!Number.isFinite(loss)) throw new Error(`widths: ${v.name} w=${w}: loss ${loss} at ${at}`);
+        };
+        for (const v of variants) {
+          for (let i = 0; i < 2; i++) await step(v, `warm-up step ${i + 1}`);
+          const before = dev.dispatchCount;
+          await step(v, 'step 3');
+          v.dispatches = dev.dispatchCount - before;
+        }
+        for (let r = 0; r < rounds; r++) {
+          for (const v of variants) {
+            await step(v, `round ${r + 1}`);
+            const times: number[] = [];
+            for (let i = 0; i < perRound; i++) {
+              const t0 = performance.now();
+              await step(v, `round ${r + 1}`);
+              times.push(performance.now() - t0);
+              v.append.push(v.step.appendMs);
+            }
+            v.times.push(...times);
+            v.roundMs.push(median(times));
+          }
+        }
+        const [uncaptured, single, ens] = variants;
+        const row = (v: (typeof variants)[number], extra: Partial<BenchRow> = {}): BenchRow => {
+          const ms = median(v.times);
+          const flop = v.step.flop;
+          return {
+            suite: 'widths', name: v.name, shape: `w=${w}`, medianMs: ms, gflops: flop / (ms * 1e6),
+            pctCeiling: (100 * flop) / (ms * 1e6) / ctx.ceilings.gflops,
+            extra: { dispatches: v.dispatches, jsUsPerDispatch: Number(((1000 * median(v.append)) / v.dispatches).toFixed(2)) }, ...extra,
+          };
+        };
+        // per round: how many times faster `fast` was than `slow` (times `times` steps of slow)
+        const roundRatios = (slow: (typeof variants)[number], fast: (typeof variants)[number], times = 1) =>
+          slow.roundMs.map((ms, i) => (times * ms) / fast.roundMs[i]);
+        const capturedRatios = roundRatios(uncaptured, single);
+        rows.push(row(uncaptured));
+        rows.push(row(single, { xBaseline: median(capturedRatios), baseline: 'uncaptured' }));
+        rows[rows.length - 1].extra!.roundRatios = capturedRatios.map((x) => x.toFixed(2)).join(' ');
+        if (ens) {
           const rate = Math.max(rateBefore, await matmulRate());
-          const ratioBound = Number(((single.ms * rate * 1e6) / single.executedFlop).toFixed(2));
-          const r = row(`${family} SGD step, ensemble of 8`, ens, { xBaseline: (8 * single.ms) / ens.ms, baseline: `8 single steps (ratioBound ${ratioBound}x)` });
-          r.extra = { ...r.extra, ratioBound, matmulGflops: Number(rate.toFixed(1)) };
+          const singleMs = median(single.times);
+          const ratioBound = Number(((singleMs * rate * 1e6) / single.step.executedFlop).toFixed(2));
+          const ratios = roundRatios(single, ens, 8);
+          const r = row(ens, { xBaseline: median(ratios), baseline: `8 single steps (ratioBound ${ratioBound}x)` });
+          r.extra = { ...r.extra, ratioBound, matmulGflops: Number(rate.toFixed(1)), roundRatios: ratios.map((x) => x.toFixed(2)).join(' ') };
           rows.push(r);
         }
+        for (const v of variants) v.step.dispose();
       }
     }
     a.dispose();

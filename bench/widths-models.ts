@@ -54,6 +54,8 @@ class WidthsCNN extends Module {
 export interface WidthsStep {
   /** Appends one SGD step (forward, backward, update) and reads its loss back. */
   step(): Promise<number>;
+  /** Appends one SGD step and returns its loss tensor (the caller's), unread. */
+  launch(): Tensor;
   /** Milliseconds of JS the last step took to append its dispatches (before its readback). */
   appendMs: number;
   dispose(): void;
@@ -106,9 +108,12 @@ export function widthsStep(device: Device, family: WidthsFamily, w: number, seed
     appendMs: 0,
     parameters: () => model.parameters().map((p) => p.value),
     counts: () => ({ ...captured.counts }),
+    launch() {
+      return captured.run({ x, y });
+    },
     async step() {
       const t0 = performance.now();
-      const loss = captured.run({ x, y });
+      const loss = this.launch();
       this.appendMs = performance.now() - t0;
       const v = await loss.item();
       loss.dispose();

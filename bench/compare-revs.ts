@@ -26,10 +26,14 @@ function runSuite(tree: string, suite: string, quick: boolean, out: string): Ben
   return (JSON.parse(readFileSync(out, 'utf8')).rows as BenchRow[]).filter((r) => r.suite === suite);
 }
 
-/** One widths-suite step alone in a process of `tree` (bench/widths-step.ts): its median ms. */
+/**
+ * One widths-suite step alone in a process of `tree` (bench/widths-step.ts): its median ms. The
+ * background pipeline warm-up is off (WIDTHSCOPE_WARM=0, honoured by both trees): its compiles
+ * would take a core from the adapter during the first ~0.5 s, which a step's timed steps span.
+ */
 function runStep(tree: string, step: string): number {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/widths-step.ts', ...step.split(/\s+/)], {
-    cwd: tree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+    cwd: tree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, WIDTHSCOPE_WARM: '0' },
   });
   const m = /median ([\d.]+) ms/.exec(out);
   if (!m) throw new Error(`compare-revs: bench/widths-step.ts ${step} in ${tree} printed no median: ${out}`);

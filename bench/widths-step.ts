@@ -1,7 +1,8 @@
 /**
  * @file One step of the `widths` suite alone in its process (bench/widths-models.ts): the median
- * of 21 steps, each with its loss read back, after 3 warm-up steps. For checking one row of the
- * suite without the others' state in the same process.
+ * of 21 steps, each with its loss read back, after 3 warm-up steps and the background pipeline
+ * warm-up (src/tensor/warm.ts). For checking one row of the suite without the others' state in
+ * the same process.
  *   npx tsx bench/widths-step.ts <mlp|cnn> <width> [--seeds S] [--uncaptured]
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,8 @@ if ((family !== 'mlp' && family !== 'cnn') || !(width > 0)) throw new Error(`wid
 const dev = await ws.init();
 const s = widthsStep(dev, family, width, Number(values.seeds), !values.uncaptured);
 for (let i = 0; i < 3; i++) await s.step();
+// as in the suite, whose steps start after the background pipeline warm-up is through
+await dev.warmer?.done;
 const times: number[] = [];
 for (let i = 0; i < 21; i++) {
   const t0 = performance.now();

@@ -66,8 +66,9 @@ export function biasAct(z: Tensor, bias: Tensor, act: BiasActivation): Tensor {
  * rows alone (one dispatch, no partials); longer, the rows split into chunks (parallelChunks) whose
  * partials a second dispatch sums. Not stridedChunks' one-pass rule for reductions: these
  * invocations also read y and write dz per item, so one pass over long columns is three times the
- * serial work (a plain sum over [8192, 16] is faster in one pass, bench/ab-reduce-passes.ts). `npx tsx bench/step-profile.ts cnn 16 --widths` and `mlp 64
- * --widths`, alternating processes with and without chunks: a CNN's 8192 pixels x 16 channels
+ * serial work (a plain sum over [8192, 16] is faster in one pass, bench/ab-reduce-passes.ts).
+ * `npx tsx bench/step-profile.ts cnn 16 --widths` and `mlp 64 --widths`, alternating processes
+ * with and without chunks: a CNN's 8192 pixels x 16 channels
  * (4 vec4 invocations in one pass) 0.48-0.50 -> 0.29-0.31 ms plus 0.07 ms for the partials' sum;
  * an MLP layer's 256 rows x 64 no faster chunked (0.07-0.11 ms either way), so one pass.
  */

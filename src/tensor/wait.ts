@@ -83,7 +83,9 @@ function choosePoll(): void {
 export async function waitFor<T>(strategy: WaitStrategy, start: () => Promise<T>, key?: number): Promise<T> {
   if (strategy === 'spin') return start();
   const began = performance.now();
-  const expectedMs = strategy === 'predict' && key !== undefined ? lastDuration.get(key) ?? 0 : 0;
+  // the kind this wait predicts from and times for the next, if it predicts
+  const kind = strategy === 'predict' ? key : undefined;
+  const expectedMs = kind === undefined ? 0 : lastDuration.get(kind) ?? 0;
   const own: Prediction | undefined = expectedMs > 0 ? { start: began, expectedMs } : undefined;
   if (own) predictions.add(own);
   pendingWaits++;
@@ -91,9 +93,9 @@ export async function waitFor<T>(strategy: WaitStrategy, start: () => Promise<T>
   try {
     return await start();
   } finally {
-    if (strategy === 'predict' && key !== undefined) {
-      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(key)) lastDuration.clear();
-      lastDuration.set(key, performance.now() - began);
+    if (kind !== undefined) {
+      if (lastDuration.size >= MAX_KINDS && !lastDuration.has(kind)) lastDuration.clear();
+      lastDuration.set(kind, performance.now() - began);
     }
     if (own) predictions.delete(own);
     pendingWaits--;

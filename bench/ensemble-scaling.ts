@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as ws from '../src/index.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from '../src/ops/conv2d.js';
 import { randn } from '../src/ops/creation.js';
-import { median, timeInterleaved } from './harness.js';
+import { median, timeInterleaved, timeStepsInRounds } from './harness.js';
 import { widthsStep, type WidthsFamily } from './widths-models.js';
 
 const { values } = parseArgs({ options: {
@@ -43,16 +43,7 @@ for (const spec of values.steps.split(',')) {
   const steps = sizes.map((S) => widthsStep(dev, family as WidthsFamily, w, S));
   for (const s of steps) for (let i = 0; i < 3; i++) await s.step();
   // each step awaits its loss as the suite's do; the sizes take turns, 3 steps each per round
-  const times: number[][] = steps.map(() => []);
-  for (let round = 0; round < 7; round++) {
-    for (const [i, s] of steps.entries()) {
-      for (let k = 0; k < 3; k++) {
-        const t0 = performance.now();
-        await s.step();
-        times[i].push(performance.now() - t0);
-      }
-    }
-  }
+  const { times } = await timeStepsInRounds(steps.length, async (i) => { await steps[i].step(); }, { rounds: 7, perRound: 3 });
   sizes.forEach((S, i) => rows.push({ what: `${family} w=${w} step`, seeds: S, ms: median(times[i]), msPerMember: median(times[i]) / S }));
   for (const s of steps) s.dispose();
   if (family === 'cnn') {

@@ -135,6 +135,36 @@ export async function timeInterleaved(
   };
 }
 
+/**
+ * Times whole steps of several variants in turn, for steps that await their own GPU work (a
+ * training step reading its loss back), which timeInterleaved's synchronous launches cannot be:
+ * each of `rounds` rounds runs every variant's `untimed` steps and then its `perRound` timed
+ * ones, so a slow spell of the machine lands on all of them. `step(i, timed, round)` runs one
+ * step of variant i. Returns, per variant, every timed step's ms and each round's median.
+ */
+export async function timeStepsInRounds(
+  variants: number,
+  step: (i: number, timed: boolean, round: number) => Promise<void>,
+  opts: { rounds: number; perRound: number; untimed?: number },
+): Promise<{ times: number[][]; roundMedians: number[][] }> {
+  const times: number[][] = Array.from({ length: variants }, () => []);
+  const roundMedians: number[][] = Array.from({ length: variants }, () => []);
+  for (let round = 0; round < opts.rounds; round++) {
+    for (let i = 0; i < variants; i++) {
+      for (let k = 0; k < (opts.untimed ?? 0); k++) await step(i, false, round);
+      const ms: number[] = [];
+      for (let k = 0; k < opts.perRound; k++) {
+        const t0 = performance.now();
+        await step(i, true, round);
+        ms.push(performance.now() - t0);
+      }
+      times[i].push(...ms);
+      roundMedians[i].push(median(ms));
+    }
+  }
+  return { times, roundMedians };
+}
+
 function cell(v: number | string | undefined, digits = 2): string {
   if (v === undefined) return '';
   if (typeof v === 'string') return v;

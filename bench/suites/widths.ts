@@ -21,7 +21,7 @@
  */
 import { matmul } from '../../src/ops/matmul.js';
 import { randn } from '../../src/ops/creation.js';
-import { timeLaunch, type BenchRow, type BenchSuite, median } from '../harness.js';
+import { median, timeLaunch, timeStepsInRounds, type BenchRow, type BenchSuite } from '../harness.js';
 import { widthsStep, type WidthsFamily } from '../widths-models.js';
 
 const suite: BenchSuite = {
@@ -46,7 +46,7 @@ const suite: BenchSuite = {
           { name: `${family} SGD step, uncaptured`, step: widthsStep(dev, family, w, 1, false) },
           { name: `${family} SGD step`, step: widthsStep(dev, family, w, 1) },
           ...(withEnsemble ? [{ name: `${family} SGD step, ensemble of 8`, step: widthsStep(dev, family, w, 8) }] : []),
-        ].map((v) => ({ ...v, dispatches: 0, times: [] as number[], roundMs: [] as number[], append: [] as number[] }));
+        ].map((v) => ({ ...v, dispatches: 0, append: [] as number[] }));
         const step = async (v: (typeof variants)[number], at: string) => {
           const loss = await v.step.step();
           if (!Number.isFinite(loss)) throw new Error(`widths: ${v.name} w=${w}: loss ${loss} at ${at}`);
@@ -57,45 +57,34 @@ const suite: BenchSuite = {
           await step(v, 'step 3');
           v.dispatches = dev.dispatchCount - before;
         }
-        for (let r = 0; r < rounds; r++) {
-          for (const v of variants) {
-            await step(v, `round ${r + 1}`);
-            const times: number[] = [];
-            for (let i = 0; i < perRound; i++) {
-              const t0 = performance.now();
-              await step(v, `round ${r + 1}`);
-              times.push(performance.now() - t0);
-              v.append.push(v.step.appendMs);
-            }
-            v.times.push(...times);
-            v.roundMs.push(median(times));
-          }
-        }
-        const [uncaptured, single, ens] = variants;
-        const row = (v: (typeof variants)[number], extra: Partial<BenchRow> = {}): BenchRow => {
-          const ms = median(v.times);
-          const flop = v.step.flop;
+        const { times, roundMedians } = await timeStepsInRounds(variants.length, async (i, timed, round) => {
+          await step(variants[i], `round ${round + 1}`);
+          if (timed) variants[i].append.push(variants[i].step.appendMs);
+        }, { rounds, perRound, untimed: 1 });
+        const [UNCAPTURED, SINGLE, ENSEMBLE] = [0, 1, 2];
+        // per round: how many times faster variant `fast` was than `slow` (times `steps` steps of slow)
+        const roundRatios = (slow: number, fast: number, steps = 1) => roundMedians[slow].map((ms, r) => (steps * ms) / roundMedians[fast][r]);
+        const row = (i: number, ratios?: number[], baseline?: string, more: BenchRow['extra'] = {}): BenchRow => {
+          const v = variants[i];
+          const ms = median(times[i]);
           return {
-            suite: 'widths', name: v.name, shape: `w=${w}`, medianMs: ms, gflops: flop / (ms * 1e6),
-            pctCeiling: (100 * flop) / (ms * 1e6) / ctx.ceilings.gflops,
-            extra: { dispatches: v.dispatches, jsUsPerDispatch: Number(((1000 * median(v.append)) / v.dispatches).toFixed(2)) }, ...extra,
+            suite: 'widths', name: v.name, shape: `w=${w}`, medianMs: ms, gflops: v.step.flop / (ms * 1e6),
+            pctCeiling: (100 * v.step.flop) / (ms * 1e6) / ctx.ceilings.gflops,
+            ...(ratios ? { xBaseline: median(ratios), baseline } : {}),
+            extra: {
+              dispatches: v.dispatches, jsUsPerDispatch: Number(((1000 * median(v.append)) / v.dispatches).toFixed(2)), ...more,
+              ...(ratios ? { roundRatios: ratios.map((x) => x.toFixed(2)).join(' ') } : {}),
+            },
           };
         };
-        // per round: how many times faster `fast` was than `slow` (times `times` steps of slow)
-        const roundRatios = (slow: (typeof variants)[number], fast: (typeof variants)[number], times = 1) =>
-          slow.roundMs.map((ms, i) => (times * ms) / fast.roundMs[i]);
-        const capturedRatios = roundRatios(uncaptured, single);
-        rows.push(row(uncaptured));
-        rows.push(row(single, { xBaseline: median(capturedRatios), baseline: 'uncaptured' }));
-        rows[rows.length - 1].extra!.roundRatios = capturedRatios.map((x) => x.toFixed(2)).join(' ');
-        if (ens) {
+        rows.push(row(UNCAPTURED));
+        rows.push(row(SINGLE, roundRatios(UNCAPTURED, SINGLE), 'uncaptured'));
+        if (withEnsemble) {
           const rate = Math.max(rateBefore, await matmulRate());
-          const singleMs = median(single.times);
-          const ratioBound = Number(((singleMs * rate * 1e6) / single.step.executedFlop).toFixed(2));
-          const ratios = roundRatios(single, ens, 8);
-          const r = row(ens, { xBaseline: median(ratios), baseline: `8 single steps (ratioBound ${ratioBound}x)` });
-          r.extra = { ...r.extra, ratioBound, matmulGflops: Number(rate.toFixed(1)), roundRatios: ratios.map((x) => x.toFixed(2)).join(' ') };
-          rows.push(r);
+          const ratioBound = Number(((median(times[SINGLE]) * rate * 1e6) / variants[SINGLE].step.executedFlop).toFixed(2));
+          rows.push(row(ENSEMBLE, roundRatios(SINGLE, ENSEMBLE, 8), `8 single steps (ratioBound ${ratioBound}x)`, {
+            ratioBound, matmulGflops: Number(rate.toFixed(1)),
+          }));
         }
         for (const v of variants) v.step.dispose();
       }

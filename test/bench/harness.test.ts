@@ -1,9 +1,9 @@
-// bench/harness.ts timeInterleaved: every round samples every launch, in turn, and the ratios
-// are per round against the first launch. A fake clock makes each launch cost a known time, so
+// bench/harness.ts timeInterleaved and timeStepsInRounds: every round samples every launch (or variant), in turn;
+// timeInterleaved's ratios are per round against the first launch. A fake clock makes each launch or step cost a known time, so
 // the medians and ratios have exact expected values.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as ws from '../../src/index.js';
-import { timeInterleaved } from '../../bench/harness.js';
+import { timeInterleaved, timeStepsInRounds } from '../../bench/harness.js';
 
 describe('timeInterleaved', () => {
   afterEach(() => { vi.restoreAllMocks(); });
@@ -37,5 +37,24 @@ describe('timeInterleaved', () => {
     expect(ratios[0]).toEqual([1, 1, 1, 1]);
     ratios[1].forEach((r) => expect(r).toBeCloseTo(3, 12));
     expect(ratios[2].map((r) => Math.round(r * 10) / 10)).toEqual([0.5, 1.5, 0.5, 1.5]);
+  });
+});
+
+describe('timeStepsInRounds', () => {
+  afterEach(() => { vi.restoreAllMocks(); });
+
+  it('runs each variant\'s untimed then timed steps per round, in turn; only timed steps are counted', async () => {
+    let clock = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    const order: string[] = [];
+    // variant 0 costs 1 ms a step, variant 1 costs 2 ms in even rounds and 6 ms in odd ones;
+    // an untimed step costs 100 ms (it must not reach the times)
+    const { times, roundMedians } = await timeStepsInRounds(2, async (i, timed, round) => {
+      order.push(`${i}${timed ? 't' : 'u'}${round}`);
+      clock += !timed ? 100 : i === 0 ? 1 : round % 2 === 0 ? 2 : 6;
+    }, { rounds: 3, perRound: 2, untimed: 1 });
+    expect(order).toEqual(['0u0', '0t0', '0t0', '1u0', '1t0', '1t0', '0u1', '0t1', '0t1', '1u1', '1t1', '1t1', '0u2', '0t2', '0t2', '1u2', '1t2', '1t2']);
+    expect(times).toEqual([[1, 1, 1, 1, 1, 1], [2, 2, 6, 6, 2, 2]]);
+    expect(roundMedians).toEqual([[1, 1, 1], [2, 6, 2]]);
   });
 });

@@ -1,6 +1,6 @@
-// bench/harness.ts timeInterleaved and timeStepsInRounds: every round samples every launch (or variant), in turn;
-// timeInterleaved's ratios are per round against the first launch. A fake clock makes each launch or step cost a known time, so
-// the medians and ratios have exact expected values.
+// bench/harness.ts timeInterleaved and timeStepsInRounds: every round samples every launch (or
+// variant), in turn; timeInterleaved's ratios are per round against the first launch. A fake clock
+// makes each launch or step cost a known time, so the medians and ratios have exact expected values.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as ws from '../../src/index.js';
 import { timeInterleaved, timeStepsInRounds } from '../../bench/harness.js';

@@ -28,6 +28,11 @@ export interface Backend<A extends GradTensor> {
   alias(x: A, node: CountedNode | null, scoped?: boolean): A;
   /** A constant tensor of `shape` on the backend (and device) of `like`. */
   constant(like: A, shape: Shape, values: number | ArrayLike<number>): A;
+  /**
+   * A tensor of `shape` whose values no one reads (GPU: no dispatch writes it; f64: NaN, so a
+   * read shows): backward's seed when the root's rule ignores it (PrimitiveDef.ignoresUnitSeed).
+   */
+  unwritten(like: A, shape: Shape): A;
   /** Values as f64 (GPU: an async readback). */
   read(x: A): Promise<Float64Array>;
 }
@@ -47,6 +52,9 @@ export const gpu: Backend<Tensor> = {
   constant(like, shape, values) {
     if (typeof values === 'number') return creation.full(shape, values, { device: like.device });
     return creation.fromArray(Float32Array.from(values), shape, { device: like.device });
+  },
+  unwritten(like, shape) {
+    return Tensor.empty(like.device, shape, 'f32', 'backward seed');
   },
   async read(x) {
     return Float64Array.from(await x.data());
@@ -68,6 +76,9 @@ export const f64: Backend<F64Tensor> = {
     if (typeof values === 'number') return new F64Tensor(shape, new Float64Array(n).fill(values));
     if (values.length !== n) throw new Error(`constant: ${values.length} values for shape ${fmt(shape)}`);
     return new F64Tensor(shape, Float64Array.from(values));
+  },
+  unwritten(_like, shape) {
+    return new F64Tensor(shape, new Float64Array(sizeOf(shape)).fill(NaN));
   },
   async read(x) {
     return x.data;

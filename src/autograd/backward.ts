@@ -63,12 +63,14 @@ function describe(x: GradTensor): string {
 /**
  * Propagates gradients from `root` to every node it depends on. `deliver` sees the total
  * gradient of each leaf node and of each node in `stopAt`; it returns true if it took ownership.
+ * `deliversRoot`: whether `deliver` may take the root's gradient (the seed).
  */
 function propagate(
   what: string,
   root: GradTensor,
   opts: BackwardOptions,
   deliver: (node: Node, g: GradTensor) => boolean,
+  deliversRoot: boolean,
 ): void {
   if (root.disposed) throw new Error(`${what}: the output was disposed`);
   const rootNode = nodeOf(root);
@@ -94,7 +96,10 @@ function propagate(
   const retain = opts.retainGraph ?? create;
   const order = topoOrder(rootNode, what);
   const ownSeed = !seed;
-  seed ??= markUnitSeed(be.constant(root, root.shape, 1));
+  // a seed the root's rule will not read is left unwritten (no fill dispatch), unless `deliver`
+  // may hand it out as the root's own gradient
+  const unread = !create && !deliversRoot && rootNode.def?.ignoresUnitSeed?.(rootNode.params) === true;
+  seed ??= markUnitSeed(unread ? be.unwritten(root, root.shape) : be.constant(root, root.shape, 1));
   const pending = new Map<Node, GradTensor>([[rootNode, seed]]);
   // anomaly mode names the op whose backward wrote a non-finite value (src/tensor/error-flags.ts)
   const phase = flagContext.phase;
@@ -174,7 +179,7 @@ export function backward<A extends GradTensor>(output: A, opts: BackwardOptions<
     }
     if (leaf.grad instanceof Tensor) keep(leaf.grad);
     return true;
-  });
+  }, false);
 }
 
 /**
@@ -196,6 +201,6 @@ export function gradients<A extends GradTensor>(output: A, inputs: readonly A[],
     // a view for each asker, owned by the caller's scope (recorded when creating a graph)
     for (const i of idx) found[i] = reshape(g as A, g.shape);
     return false;
-  });
+  }, wanted.has(nodeOf(output) as Node));
   return found.map((g, i) => g ?? backendOf('gradients', [inputs[i]]).constant(inputs[i], inputs[i].shape, 0) as A);
 }

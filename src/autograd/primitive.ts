@@ -62,6 +62,11 @@ export interface PrimitiveDef<Params> {
   readonly gpu: (xs: readonly Operand<Tensor>[], params: Params) => Tensor | WithSaved<Tensor>;
   readonly f64: (xs: readonly Operand<F64Tensor>[], params: Params) => F64Tensor | WithSaved<F64Tensor>;
   readonly rule: Rule<Params>;
+  /**
+   * True when the rule, run unrecorded at the root of a backward with backward's own seed of
+   * ones (isUnitSeed), never reads that seed's values: backward then leaves them unwritten.
+   */
+  readonly ignoresUnitSeed?: (params: Params) => boolean;
 }
 
 /** The defs of a family, one per key of its params table `PP` (a missing one does not compile). */

@@ -140,6 +140,45 @@ describe('fused ops keep the tape honest', () => {
     for (const p of params) p.dispose();
   });
 
+  it("a fused cross-entropy's backward writes no seed of ones (its rule never reads one); roots that read theirs still get it", async () => {
+    const xv = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1));
+    const labelValues = [0, 2, 1, 2];
+    // fills other than the test run's NaN poisoning of new tensors (which the seed gets too, so a
+    // rule that read an unwritten seed would give NaN gradients below)
+    const fills = (r: ReturnType<typeof recordDispatches>) =>
+      r.specs.filter((d) => d.kernel === 'fill' && d.entry === 'fill' && !d.label.startsWith('poison')).length;
+    const x = keep(fromArray(xv, [4, 3]));
+    const y = keep(fromArray(xv, [4, 3]));
+    x.requiresGrad = true;
+    y.requiresGrad = true;
+    const [gx, gy, gLoss, gLossInputs] = await tidyAsync(async () => {
+      const labels = o.indicesLike(x, [4], labelValues);
+      const r = recordDispatches(getDevice());
+      backward(o.crossEntropy(x, labels));
+      r.stop();
+      expect(fills(r)).toBe(0);
+      // a sum's rule reads its seed: one fill, and d sum / dy = 1
+      const rs = recordDispatches(getDevice());
+      backward(o.sum(y));
+      rs.stop();
+      expect(fills(rs)).toBe(1);
+      // gradients() asked for the loss itself hands the seed out: it is written (d loss / d loss = 1)
+      const loss = o.crossEntropy(x, labels);
+      const rg = recordDispatches(getDevice());
+      const [dl, dx] = gradients(loss, [loss, x]);
+      rg.stop();
+      expect(fills(rg)).toBe(1);
+      return [await x.grad!.data(), await y.grad!.data(), await dl.data(), await dx.data()];
+    });
+    const [want] = grad((w: F64Tensor) => o.crossEntropy(w, o.indicesLike(w, [4], labelValues)))(F64Tensor.from(xv, [4, 3]));
+    expect(rel(gx, want.data)).toBeLessThan(1e-5);
+    expect(rel(gLossInputs, want.data)).toBeLessThan(1e-5);
+    expect([...gy]).toEqual(new Array(12).fill(1));
+    expect([...gLoss]).toEqual([1]);
+    x.dispose();
+    y.dispose();
+  });
+
   it('integer inputs cannot require grad, and bad shapes are refused before any kernel', () => {
     const t = keep(fromArray([1, 2, 3, 4, 5, 6], [3, 2]));
     t.requiresGrad = true;

@@ -79,6 +79,8 @@ export const LOSS = definePrimitives<LossParams>({
       const up = reduction === 'none' ? unsqueeze(g, -1) : reduction === 'mean' ? mul(g, 1 / l.size) : g;
       return [mul(d, up), null];
     },
+    // unrecorded with the forward's gradient, a unit seed is never multiplied in (above)
+    ignoresUnitSeed: (p) => p.withGrad === true,
   },
 });
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { median, type BenchRow } from './harness.js';
+import { geomean, median, type BenchRow } from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,8 +84,8 @@ try {
 const rows = Object.entries(times)
   .filter(([, t]) => t.old.length > 0 && t.now.length > 0)
   .map(([row, t]) => ({ row, oldMs: median(t.old), nowMs: median(t.now), ratio: median(t.old) / median(t.now) }));
-const geomean = Math.exp(rows.reduce((s, r) => s + Math.log(r.ratio), 0) / Math.max(1, rows.length));
+const geomeanRatio = geomean(rows.map((r) => r.ratio));
 console.log(`${opts.suite !== undefined ? `suite ${opts.suite}` : 'widths steps'}, ${opts.rev} / this checkout, medians over ${opts.rounds} alternating rounds`);
 for (const r of rows) console.log(`${r.row.padEnd(60)} ${r.oldMs.toFixed(2).padStart(9)} ms ${r.nowMs.toFixed(2).padStart(9)} ms  x${r.ratio.toFixed(2)}`);
-console.log(`geomean ratio (rows in both): x${geomean.toFixed(3)} over ${rows.length} rows`);
-if (opts.out) writeFileSync(opts.out, JSON.stringify({ rev: opts.rev, suite: opts.suite, steps: opts.steps, rounds: Number(opts.rounds), rows, geomean }, null, 1));
+console.log(`geomean ratio (rows in both): x${geomeanRatio.toFixed(3)} over ${rows.length} rows`);
+if (opts.out) writeFileSync(opts.out, JSON.stringify({ rev: opts.rev, suite: opts.suite, steps: opts.steps, rounds: Number(opts.rounds), rows, geomean: geomeanRatio }, null, 1));

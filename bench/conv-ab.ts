@@ -21,7 +21,7 @@ import type { Device } from '../src/tensor/device.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { randn } from '../src/ops/creation.js';
 import { CONV2D_TILES, conv2d, conv2dGeometry, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../src/ops/conv2d.js';
-import { timeInterleaved, median } from './harness.js';
+import { geomean, median, timeInterleaved } from './harness.js';
 
 const CONV_KERNELS = ['conv2d', 'conv2d_shuffle', 'conv2d_grouped'];
 
@@ -123,8 +123,6 @@ function moreCases(device: Device, inputs: Tensor[]): Case[] {
   out.push({ name: 'grad-weight depthwise 64', launch: () => conv2dGradWeight(x, dy, dwShape, dws) });
   return out;
 }
-
-const geomean = (xs: number[]) => Math.exp(xs.reduce((a, v) => a + Math.log(v), 0) / xs.length);
 
 async function main(): Promise<void> {
   const opts = new Command()

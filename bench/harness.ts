@@ -60,6 +60,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The geometric mean of positive ratios (1 for none). */
+export function geomean(xs: number[]): number {
+  return xs.length === 0 ? 1 : Math.exp(xs.reduce((a, v) => a + Math.log(v), 0) / xs.length);
+}
+
 /**
  * Warms up (pipelines compiled, buffers pooled), picks a repetition count so one sample takes
  * about 30 ms, then lets Benchmark.js collect samples; returns the median per launch in ms.

@@ -1,9 +1,9 @@
-// bench/harness.ts timeInterleaved and timeStepsInRounds: every round samples every launch (or
+// bench/harness.ts timeInterleaved, timeStepsInRounds and geomean: every round samples every launch (or
 // variant), in turn; timeInterleaved's ratios are per round against the first launch. A fake clock
 // makes each launch or step cost a known time, so the medians and ratios have exact expected values.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as ws from '../../src/index.js';
-import { timeInterleaved, timeStepsInRounds } from '../../bench/harness.js';
+import { geomean, timeInterleaved, timeStepsInRounds } from '../../bench/harness.js';
 
 describe('timeInterleaved', () => {
   afterEach(() => { vi.restoreAllMocks(); });
@@ -56,5 +56,13 @@ describe('timeStepsInRounds', () => {
     expect(order).toEqual(['0u0', '0t0', '0t0', '1u0', '1t0', '1t0', '0u1', '0t1', '0t1', '1u1', '1t1', '1t1', '0u2', '0t2', '0t2', '1u2', '1t2', '1t2']);
     expect(times).toEqual([[1, 1, 1, 1, 1, 1], [2, 2, 6, 6, 2, 2]]);
     expect(roundMedians).toEqual([[1, 1, 1], [2, 6, 2]]);
+  });
+});
+
+describe('geomean', () => {
+  it('is the n-th root of the product, and 1 for no ratios', () => {
+    expect(geomean([2, 8])).toBeCloseTo(4, 12);
+    expect(geomean([0.5, 2, 1])).toBeCloseTo(1, 12);
+    expect(geomean([])).toBe(1);
   });
 });

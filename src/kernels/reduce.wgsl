@@ -55,16 +55,19 @@ fn chunk_rows(c: u32) -> vec2u {
   return vec2u(r0, min(p.len, r0 + p.chunk));
 }
 
+// Items a sum adds into one block sum before adding the block to the total (reduce_slice, reduce_slice4).
+const SUM_BLOCK = 32u;
+
 // Reduces x[base + r * step] for r in [r0, r1).
-// NOTE: sums are blocked (32 items into a block sum, block sums into the total) so the error
-// grows like 32 + n/32 roundings, not n. Kahan compensation does not help here:
+// NOTE: sums are blocked (SUM_BLOCK items into a block sum, block sums into the total) so the
+// error grows like 32 + n/32 roundings, not n. Kahan compensation does not help here:
 // the driver's compiler reassociates floating-point adds and removes it.
 fn reduce_slice(base: u32, step: u32, r0: u32, r1: u32) -> f32 {
   if (OP == 0u) {
     var total = 0.0;
     var r = r0;
     while (r < r1) {
-      let end = min(r1, r + 32u);
+      let end = min(r1, r + SUM_BLOCK);
       var part = 0.0;
       while (r < end) { part += x[base + r * step]; r++; }
       total += part;
@@ -86,13 +89,14 @@ fn strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
-// reduce_slice on 4 neighbouring slices: x4[base + r * step] for r in [r0, r1), the same blocked sum.
+// reduce_slice on 4 neighbouring slices: x4[base + r * step] for r in [r0, r1), the same blocked
+// sum (SUM_BLOCK), so each output's additions are those of strided.
 fn reduce_slice4(base: u32, step: u32, r0: u32, r1: u32) -> vec4f {
   if (OP == 0u) {
     var total = vec4f(0.0);
     var r = r0;
     while (r < r1) {
-      let end = min(r1, r + 32u);
+      let end = min(r1, r + SUM_BLOCK);
       var part = vec4f(0.0);
       while (r < end) { part += x4[base + r * step]; r++; }
       total += part;
